@@ -1,0 +1,111 @@
+// Package config loads a working directory's *.mail.hcl files and evaluates
+// them into fully known mailings, each with a content hash.
+//
+// Everything a user wrote that is wrong comes back as hcl.Diagnostics with a
+// source range, never as a bare error string.
+package config
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Config is an evaluated working directory.
+type Config struct {
+	// Dir is the absolute path of the working directory.
+	Dir string
+	// Files holds the parsed sources by file name, for rendering diagnostics.
+	Files map[string]*hcl.File
+
+	RequiredVersion string
+	Backend         Backend
+	Provider        Provider
+	// Mailings are every mailing instance, sorted by address.
+	Mailings []*Mailing
+	Outputs  []*Output
+	// Variables are the declared variables with their final values.
+	Variables map[string]*Variable
+}
+
+// Backend is the postform.backend block.
+type Backend struct {
+	Type string // "local" (default) or "pg"
+	// Attrs are the block's string attributes (path, conn_str, schema_name).
+	Attrs     map[string]string
+	DeclRange hcl.Range
+}
+
+// Provider is the provider "nirva" block.
+type Provider struct {
+	// Endpoint is the API base URL, or "sandbox" for the built-in simulator.
+	Endpoint string
+	Login    string
+	// Password is a secret: never printed, never stored.
+	Password             string
+	MaxRequestsPerSecond float64
+	// ProofsDir is where proofs land, relative to Dir ("proofs" by default).
+	ProofsDir string
+	// MaxFileSize is the PDF size limit in bytes (20 MiB by default).
+	MaxFileSize int64
+	DeclRange   hcl.Range
+}
+
+// Mailing is one letter: one job to post.
+type Mailing struct {
+	// Address is the stable address, e.g. mailing.reminder["acme"].
+	Address string
+	// Name is the block label, Key the for_each key ("" without for_each).
+	Name   string
+	Key    string
+	HasKey bool
+
+	Service   string
+	JobName   string
+	Documents []*Document
+	// Options are channel options by type name, e.g. printMode = "2SIDE".
+	Options map[string]string
+	// Owner is the targetOwnerId ("" for none).
+	Owner  string
+	Proofs []string
+	// Fix holds the raw values to write into a NOT_ELIGIBLE pack group.
+	Fix map[string]any
+
+	// ContentHash identifies "the same letter" across runs: service, each
+	// document's box and sha256, options and owner.
+	ContentHash string
+	// DeclRange is the mailing block's header, for diagnostics.
+	DeclRange hcl.Range
+}
+
+// Document is one PDF of a mailing.
+type Document struct {
+	// Box is the box name as written ("" = the service's MAIN box).
+	Box string
+	// File is the path as written (relative to Dir); Path is absolute.
+	File   string
+	Path   string
+	SHA256 string
+	Size   int64
+	Pages  int
+	// DeclRange is the document block, for diagnostics.
+	DeclRange hcl.Range
+}
+
+// Output is an output block; its value may refer to state-backed mailing
+// attributes, so it is evaluated after a refresh by EvalOutputs.
+type Output struct {
+	Name        string
+	Description string
+	Sensitive   bool
+	Expr        hcl.Expression
+	DeclRange   hcl.Range
+}
+
+// Variable is a declared input variable and its final value.
+type Variable struct {
+	Name        string
+	Description string
+	Sensitive   bool
+	Value       cty.Value
+	DeclRange   hcl.Range
+}
