@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/reconcile"
+)
+
+func newApplyCommand(g *globals) *cobra.Command {
+	var f planFlags
+	var autoApprove bool
+	var wait, interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Post the planned letters exactly once, then track them",
+		Long: `apply plans (refreshing first), shows the plan, asks for confirmation and posts.
+Given a plan saved by 'plan --out', it posts exactly that plan without asking,
+after checking that the state has not moved and that every PDF still has the
+sha256 it was planned with.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var sess *session
+			var plan *reconcile.Plan
+			var err error
+			if len(args) == 1 {
+				sess, plan, err = g.savedPlan(cmd.Context(), args[0], f)
+				autoApprove = true
+			} else {
+				sess, plan, err = g.preparePlan(cmd.Context(), "apply", f)
+			}
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			g.renderPlan(sess.cfg, plan)
+			if plan.Diagnostics.HasErrors() {
+				fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
+				return silent(ExitError)
+			}
+			if plan.HasChanges() {
+				if !autoApprove {
+					if err := g.confirm(plan); err != nil {
+						return err
+					}
+				}
+				res := sess.engine.Apply(g.interrupt, plan)
+				perr := sess.persist()
+				g.reportApply(res)
+				if perr != nil {
+					return &exitError{code: ExitError, err: perr}
+				}
+				if res.Interrupted {
+					return silent(ExitInterrupted)
+				}
+				if len(res.Errors) > 0 {
+					if wait > 0 {
+						g.wait(sess, wait, interval)
+					}
+					return silent(ExitError)
+				}
+			}
+			if wait > 0 {
+				return g.wait(sess, wait, interval)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "post without asking for confirmation")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "after posting, keep refreshing until every letter is done or this long has passed (e.g. 2m)")
+	cmd.Flags().DurationVar(&interval, "poll-interval", 2*time.Second, "how often --wait asks the platform")
+	return cmd
+}
+
+// savedPlan loads a plan saved by plan --out and checks it still holds:
+// same state lineage and serial, same bytes in every PDF.
+func (g *globals) savedPlan(ctx context.Context, path string, f planFlags) (*session, *reconcile.Plan, error) {
+	doc, err := readPlanFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := g.loadConfig(f.load, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := g.openState(ctx, cfg, "apply", true, f.run)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := reconcile.PlanFromDocument(doc, sess.engine.State, cfg.Dir)
+	if err == nil {
+		err = plan.VerifyFiles()
+		if err != nil {
+			err = fmt.Errorf("refusing the saved plan, nothing was posted:\n%w\nRun plan again and review the new plan", err)
+		}
+	}
+	if err != nil {
+		sess.close()
+		return nil, nil, &exitError{code: ExitError, err: err}
+	}
+	c := plan.Counts()
+	if c.Post > 0 || c.Update > 0 {
+		if err := sess.connect(ctx, c.Post > 0); err != nil {
+			sess.close()
+			return nil, nil, err
+		}
+	}
+	return sess, plan, nil
+}
+
+// confirm asks for "yes" on a terminal and refuses when stdin is not one:
+// letters cost money and cannot be recalled, so silence is never consent.
+func (g *globals) confirm(p *reconcile.Plan) error {
+	if !isTerminal(g.stdin) {
+		return &exitError{code: ExitError, err: errors.New("apply needs confirmation but standard input is not a terminal: review the plan above, then run `postform apply --auto-approve`")}
+	}
+	c := p.Counts()
+	fmt.Fprintf(g.stdout, "\nDo you want to post %d letter(s)? Posted letters cannot be recalled.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", c.Post)
+	line, _ := bufio.NewReader(g.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return &exitError{code: ExitError, err: errors.New("apply cancelled: nothing was posted")}
+	}
+	return nil
+}
+
+func (g *globals) reportApply(res *reconcile.ApplyResult) {
+	for _, addr := range sortedErrKeys(res.Errors) {
+		fmt.Fprintf(g.stderr, "Error: %s: %v\n", addr, res.Errors[addr])
+	}
+	parts := []string{fmt.Sprintf("%d posted", res.Posted)}
+	if res.Refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d refused", res.Refused))
+	}
+	if res.Uncertain > 0 {
+		parts = append(parts, fmt.Sprintf("%d uncertain (left pending; the next run resolves them)", res.Uncertain))
+	}
+	if res.Forgotten > 0 {
+		parts = append(parts, fmt.Sprintf("%d forgotten", res.Forgotten))
+	}
+	if res.Edited > 0 {
+		parts = append(parts, fmt.Sprintf("%d updated", res.Edited))
+	}
+	head := "Apply complete"
+	if res.Interrupted {
+		head = "Apply interrupted"
+	}
+	fmt.Fprintf(g.stdout, "\n%s: %s.\n", g.paint(bold, head), strings.Join(parts, ", "))
+}
+
+// wait keeps refreshing until every letter is terminal or d has passed,
+// showing progress in place on a terminal and one plain line per change
+// otherwise.
+func (g *globals) wait(sess *session, d, interval time.Duration) error {
+	deadline := time.Now().Add(d)
+	if sess.client == nil && len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()) > 0 {
+		if err := sess.connect(g.interrupt, len(sess.engine.Pending()) > 0); err != nil {
+			return err
+		}
+	}
+	p := newProgress(g, sess.engine)
+	sess.engine.OnEvent = p.event
+	defer func() { sess.engine.OnEvent = nil }()
+	start := time.Now()
+	for {
+		left := sess.engine.NeedsRefresh()
+		pending := sess.engine.Pending()
+		p.draw(time.Since(start))
+		if len(left) == 0 && len(pending) == 0 {
+			p.done()
+			fmt.Fprintln(g.stdout, "All letters are done: delivered or failed, with their proofs kept.")
+			return nil
+		}
+		if time.Now().After(deadline) {
+			p.done()
+			fmt.Fprintf(g.stdout, "Stopped waiting after %s: %d letter(s) still in progress; `postform refresh` picks up from here.\n", d, len(left)+len(pending))
+			return nil
+		}
+		sleep := min(interval, time.Until(deadline))
+		select {
+		case <-g.interrupt.Done():
+			p.done()
+			return silent(ExitInterrupted)
+		case <-time.After(sleep):
+		}
+		res := sess.engine.Refresh(g.interrupt)
+		if err := sess.persist(); err != nil {
+			p.done()
+			return &exitError{code: ExitError, err: err}
+		}
+		for _, addr := range sortedErrKeys(res.Errors) {
+			p.warn(fmt.Sprintf("Warning: refreshing %s: %v", addr, res.Errors[addr]))
+		}
+	}
+}
+
+// progress renders --wait: counts per stage updated in place on a
+// terminal, a line per event otherwise.
+type progress struct {
+	g      *globals
+	engine *reconcile.Engine
+	tty    bool
+	drawn  bool
+}
+
+func newProgress(g *globals, e *reconcile.Engine) *progress {
+	return &progress{g: g, engine: e, tty: isTerminal(g.stdout)}
+}
+
+func (p *progress) event(ev reconcile.Event) {
+	if p.tty {
+		return
+	}
+	switch ev.Kind {
+	case reconcile.EventStage:
+		line := fmt.Sprintf("%s: %s", ev.Address, ev.Stage)
+		if ev.Detail != "" {
+			line += " (" + ev.Detail + ")"
+		}
+		fmt.Fprintln(p.g.stdout, line)
+	case reconcile.EventProof:
+		fmt.Fprintf(p.g.stdout, "%s: %s\n", ev.Address, ev.Detail)
+	case reconcile.EventAdopted, reconcile.EventResolved, reconcile.EventProblem:
+		fmt.Fprintf(p.g.stdout, "%s: %s\n", ev.Address, ev.Detail)
+	}
+}
+
+func (p *progress) draw(elapsed time.Duration) {
+	if !p.tty {
+		return
+	}
+	counts := map[reconcile.Stage]int{}
+	st := p.engine.State
+	for _, a := range st.Addresses() {
+		counts[reconcile.StageOf(st.Mailings[a])]++
+	}
+	var parts []string
+	for _, s := range reconcile.Stages {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	fmt.Fprintf(p.g.stdout, "\r\x1b[KWaiting (%s): %s", elapsed.Truncate(time.Second), strings.Join(parts, " · "))
+	p.drawn = true
+}
+
+func (p *progress) warn(msg string) {
+	if p.tty && p.drawn {
+		fmt.Fprint(p.g.stdout, "\r\x1b[K")
+	}
+	fmt.Fprintln(p.g.stderr, msg)
+}
+
+func (p *progress) done() {
+	if p.tty && p.drawn {
+		fmt.Fprintln(p.g.stdout)
+		p.drawn = false
+	}
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// hashCache remembers each document's sha256 and page count by path, size
+// and modification time in .postform/filehashes.json, so a plan of
+// thousands of letters re-reads only the PDFs that changed. It is only a
+// cache: losing it costs time, never correctness (the content hash is
+// recomputed from the file whenever size or mtime differ).
+type hashCache struct {
+	path    string
+	mu      sync.Mutex
+	entries map[string]hashEntry
+	dirty   bool
+}
+
+type hashEntry struct {
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mtime"`
+	SHA256  string    `json:"sha256"`
+	Pages   int       `json:"pages,omitempty"`
+}
+
+func openHashCache(dir string) *hashCache {
+	c := &hashCache{path: filepath.Join(dir, ".postform", "filehashes.json"), entries: map[string]hashEntry{}}
+	if b, err := os.ReadFile(c.path); err == nil {
+		// A corrupt cache is dropped: it will be rebuilt from the files.
+		if json.Unmarshal(b, &c.entries) != nil {
+			c.entries = map[string]hashEntry{}
+		}
+	}
+	return c
+}
+
+func (c *hashCache) Lookup(path string, size int64, mtime time.Time) (string, int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[path]
+	if !ok || e.Size != size || !e.ModTime.Equal(mtime) {
+		return "", 0, false
+	}
+	return e.SHA256, e.Pages, true
+}
+
+func (c *hashCache) Store(path string, size int64, mtime time.Time, sha string, pages int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[path] = hashEntry{Size: size, ModTime: mtime, SHA256: sha, Pages: pages}
+	c.dirty = true
+}
+
+// save writes the cache atomically; failures only cost speed next time.
+func (c *hashCache) save() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dirty {
+		return
+	}
+	b, err := json.Marshal(c.entries)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+		return
+	}
+	tmp := c.path + ".tmp"
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		os.Rename(tmp, c.path)
+	}
+	c.dirty = false
+}

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/state"
+)
+
+func newValidateCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the configuration and every PDF, without the network or the state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig(lf, false)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "The configuration is valid: %d letter(s).\n", len(cfg.Mailings))
+			return nil
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func newImportCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "import ADDRESS JOB_ID",
+		Short: "Adopt a job that exists on the platform into the state",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, jobID := args[0], args[1]
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			var desired *config.Mailing
+			for _, m := range cfg.Mailings {
+				if m.Address == addr {
+					desired = m
+				}
+			}
+			if desired == nil {
+				return fmt.Errorf("%s is not a mailing of this configuration: declare it first, so that postform knows what the job is", addr)
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "import", true, rf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			if err := sess.connect(cmd.Context(), false); err != nil {
+				return err
+			}
+			if err := sess.engine.Import(cmd.Context(), addr, jobID, importBase(desired)); err != nil {
+				sess.persist()
+				return err
+			}
+			if err := sess.persist(); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "Imported job %s as %s.\n", jobID, addr)
+			return nil
+		},
+	}
+	lf.register(cmd)
+	rf.register(cmd)
+	return cmd
+}
+
+// importBase is the state record the configuration implies for a job
+// being adopted, so that the next plan compares it like any posted letter.
+func importBase(m *config.Mailing) *state.Mailing {
+	rec := &state.Mailing{Address: m.Address, ContentHash: m.ContentHash, JobName: m.JobName,
+		Service: m.Service, Owner: m.Owner, RequestedProofs: append([]string(nil), m.Proofs...), Options: m.Options}
+	for _, d := range m.Documents {
+		rec.Documents = append(rec.Documents, state.Document{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages})
+	}
+	return rec
+}
+
+func newForceUnlockCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "force-unlock LOCK_ID",
+		Short: "Remove a state lock left by a process that is gone",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force && !isTerminal(g.stdin) {
+				return fmt.Errorf("force-unlock removes another run's lock; if that run is still posting, two runs could post the same letters. Make sure it is gone, then run with --force")
+			}
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "force-unlock", false, runFlags{})
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			if err := sess.backend.ForceUnlock(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "The state lock %s was removed.\n", args[0])
+			return nil
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "do not ask for confirmation")
+	return cmd
+}
+
+func newSandboxCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "sandbox", Short: "Run the built-in simulator of the postal platform"}
+	var opts sandbox.Options
+	var addr string
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the simulator over HTTP on a loopback address",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return sandbox.Serve(g.interrupt, addr, opts, func(a string) {
+				fmt.Fprintf(g.stdout, "sandbox listening on http://%s\n", a)
+			})
+		},
+	}
+	f := serve.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback)")
+	f.StringVar(&opts.Dir, "dir", "", "keep the world in this folder across restarts (default: memory only)")
+	f.Float64Var(&opts.TimeScale, "time-scale", 1, "run the letters' clock this many times faster")
+	f.DurationVar(&opts.Faults.Latency, "latency", 0, "add this latency to every request")
+	f.Float64Var(&opts.Faults.FailRate, "fail-rate", 0, "answer this fraction of requests with 503")
+	f.IntVar(&opts.Faults.Burst429Every, "burst-429-every", 0, "every Nth request starts a burst of 429s")
+	f.IntVar(&opts.Faults.Burst429Len, "burst-429-len", 3, "length of each 429 burst")
+	f.IntVar(&opts.Faults.RetryAfter, "retry-after", 1, "Retry-After seconds on 429")
+	f.IntVar(&opts.Faults.DropAfterCreate, "drop-after-create", 0, "drop the response of the next N job creations (the jobs exist)")
+	f.BoolVar(&opts.Faults.HangAfterCreate, "hang-after-create", false, "never answer job creations (the jobs exist)")
+	f.BoolVar(&opts.Faults.NoJobLookup, "no-job-lookup", false, "answer 405 to job lookup by name")
+	f.DurationVar(&opts.TokenIdle, "token-idle", 0, "tokens expire after this idle time (default 30m)")
+	f.Int64Var(&opts.Faults.Seed, "seed", 1, "random seed for injected faults")
+	cmd.AddCommand(serve)
+	return cmd
+}
+
+var (
+	_ = context.Background
+	_ = os.Getwd
+)

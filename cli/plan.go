@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/reconcile"
+)
+
+// planFlags are shared by plan and apply.
+type planFlags struct {
+	load    loadFlags
+	run     runFlags
+	refresh bool
+	targets []string
+	replace []string
+	// skipPreflight posts files postform's own PDF checks would refuse,
+	// leaving the platform to judge them.
+	skipPreflight bool
+}
+
+func (f *planFlags) register(cmd *cobra.Command) {
+	f.load.register(cmd)
+	f.run.register(cmd)
+	cmd.Flags().BoolVar(&f.refresh, "refresh", true, "ask the platform about unfinished letters before planning")
+	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this address (repeatable; mailing.NAME selects all its instances)")
+	cmd.Flags().StringArrayVar(&f.replace, "replace", nil, "post this already-posted letter AGAIN (repeatable)")
+	cmd.Flags().BoolVar(&f.skipPreflight, "skip-preflight", false, "do not check the PDFs before posting (the platform alone judges them)")
+}
+
+func newPlanCommand(g *globals) *cobra.Command {
+	var f planFlags
+	var detailed, asJSON, asMarkdown bool
+	var out string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show which letters apply would post, forget or refuse",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON && asMarkdown {
+				return errors.New("choose one of --json and --markdown")
+			}
+			sess, plan, err := g.preparePlan(cmd.Context(), "plan", f)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			doc := plan.Document(Version, f.planOptions())
+			switch {
+			case asJSON:
+				b, err := reconcile.EncodePlanDocument(doc)
+				if err != nil {
+					return err
+				}
+				g.stdout.Write(b)
+			case asMarkdown:
+				fmt.Fprint(g.stdout, renderMarkdown(doc))
+			default:
+				g.renderPlan(sess.cfg, plan)
+			}
+			if plan.Diagnostics.HasErrors() {
+				return silent(ExitError)
+			}
+			if out != "" {
+				if err := writePlanFile(out, doc); err != nil {
+					return err
+				}
+				if !asJSON && !asMarkdown {
+					fmt.Fprintf(g.stdout, "\nSaved the plan to %s. To post exactly these letters, run:\n    postform apply %s\n", out, out)
+				}
+			}
+			if detailed && plan.HasChanges() {
+				return silent(ExitChanges)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on error, 2 when there are changes")
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for `postform apply FILE`")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON document (see docs/json-format.md)")
+	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the plan as a pull-request comment")
+	return cmd
+}
+
+func (f *planFlags) planOptions() reconcile.PlanOptions {
+	return reconcile.PlanOptions{Targets: f.targets, Replace: f.replace}
+}
+
+// writePlanFile saves a plan atomically: a half-written plan must never be
+// mistaken for a reviewed one.
+func writePlanFile(path string, doc *reconcile.PlanDocument) error {
+	b, err := reconcile.EncodePlanDocument(doc)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	return nil
+}
+
+// readPlanFile loads a saved plan.
+func readPlanFile(path string) (*reconcile.PlanDocument, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved plan: %w", err)
+	}
+	doc, err := reconcile.DecodePlanDocument(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return doc, nil
+}
+
+// preparePlan loads the configuration and the state, refreshes what is
+// unfinished and makes the plan. The session it returns holds the lock
+// (for apply, and for a plan that refreshes) until closed.
+func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags) (*session, *reconcile.Plan, error) {
+	cfg, err := g.loadConfig(f.load, f.skipPreflight)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock := f.refresh || operation == "apply"
+	sess, err := g.openState(ctx, cfg, operation, lock, f.run)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := f.planOptions()
+	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
+	posts := pre.Counts().Post > 0
+	pending := len(sess.engine.Pending()) > 0
+	unfinished := len(sess.engine.NeedsRefresh()) > 0
+	needsEdit := pre.Counts().Update > 0
+	if posts || (f.refresh && (pending || unfinished)) || needsEdit {
+		if err := sess.connect(ctx, posts || pending); err != nil {
+			sess.close()
+			return nil, nil, err
+		}
+	}
+	if f.refresh && sess.client != nil {
+		res := sess.engine.Refresh(g.interrupt)
+		for _, addr := range sortedErrKeys(res.Errors) {
+			fmt.Fprintf(g.stderr, "Warning: refreshing %s: %v\n", addr, res.Errors[addr])
+		}
+		if err := sess.persist(); err != nil {
+			sess.close()
+			return nil, nil, err
+		}
+		if g.interrupt.Err() != nil {
+			sess.close()
+			return nil, nil, silent(ExitInterrupted)
+		}
+	}
+	if sess.client != nil {
+		opts.Profile = sess.client.Profile()
+	}
+	return sess, reconcile.MakePlan(cfg, sess.engine.State, opts), nil
+}

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newRefreshCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "refresh",
+		Short: "Ask the platform about every unfinished letter and download new proofs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "refresh", true, rf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			todo := len(sess.engine.NeedsRefresh())
+			pending := len(sess.engine.Pending())
+			if todo+pending == 0 {
+				fmt.Fprintln(g.stdout, "Nothing to refresh: every letter in the state is done.")
+				return nil
+			}
+			if err := sess.connect(cmd.Context(), pending > 0); err != nil {
+				return err
+			}
+			p := newProgress(g, sess.engine)
+			p.tty = false // one line per change, even on a terminal
+			sess.engine.OnEvent = p.event
+			res := sess.engine.Refresh(g.interrupt)
+			if err := sess.persist(); err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			for _, addr := range sortedErrKeys(res.Errors) {
+				fmt.Fprintf(g.stderr, "Error: refreshing %s: %v\n", addr, res.Errors[addr])
+			}
+			fmt.Fprintf(g.stdout, "Refreshed %d letter(s); %d still in progress.\n", res.Refreshed, len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()))
+			if len(res.Errors) > 0 {
+				return silent(ExitError)
+			}
+			return nil
+		},
+	}
+	lf.register(cmd)
+	rf.register(cmd)
+	return cmd
+}

@@ -1,0 +1,104 @@
+package cli_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/postform/postform/cli"
+	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/state"
+)
+
+// TestMain lets testscript run the real postform command line as a
+// subprocess of the test binary, signals and exit codes included.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"postform": func() { os.Exit(cli.Execute()) },
+	})
+}
+
+// TestScripts runs the end-to-end stories in testdata/script: each is a
+// working directory, the commands a user types, and what they see.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "testdata", "script"),
+		RequireExplicitExec: false,
+		Setup: func(env *testscript.Env) error {
+			// A hundred times faster: a letter is done in well under a second.
+			env.Setenv("POSTFORM_SANDBOX_TIME_SCALE", "100")
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkpdf":       cmdMkPDF,
+			"jobcount":    cmdJobCount,
+			"checkproofs": cmdCheckProofs,
+		},
+	})
+}
+
+// mkpdf FILE [LINE...] writes a one-page PDF showing the lines; with no
+// line, the page carries no text (the sandbox cannot read an address).
+func cmdMkPDF(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: mkpdf FILE [LINE...]")
+	}
+	b, err := sandbox.MakePDF(args[1:]...)
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
+	ts.Check(os.WriteFile(path, b, 0o644))
+}
+
+// jobcount JOBNAME N asserts how many jobs the sandbox world in
+// .postform/sandbox holds with exactly that name.
+func cmdJobCount(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: jobcount JOBNAME N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	sb, err := sandbox.Open(sandbox.Options{Dir: ts.MkAbs(".postform/sandbox")})
+	ts.Check(err)
+	defer sb.Close()
+	if got := sb.JobCount(args[0]); (got == want) == neg {
+		ts.Fatalf("jobs named %q: got %d, want %d", args[0], got, want)
+	}
+}
+
+// checkproofs STATEFILE PROOFSDIR N asserts that the state lists N proofs
+// and that each is on disk with the sha256 the state recorded.
+func cmdCheckProofs(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: checkproofs STATEFILE PROOFSDIR N")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	st, err := state.Decode(b)
+	ts.Check(err)
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	n := 0
+	for _, m := range st.Mailings {
+		for _, p := range m.Proofs {
+			n++
+			data, err := os.ReadFile(filepath.Join(ts.MkAbs(args[1]), p.Path))
+			if err != nil {
+				ts.Fatalf("%s: proof %s: %v", m.Address, p.Name, err)
+			}
+			sum := sha256.Sum256(data)
+			if hex.EncodeToString(sum[:]) != p.SHA256 {
+				ts.Fatalf("%s: proof %s on disk does not match its sha256 in the state", m.Address, p.Name)
+			}
+		}
+	}
+	if n != want {
+		ts.Fatalf("proofs in the state: got %d, want %d", n, want)
+	}
+}

@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
+)
+
+func newStateCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect and repair the state",
+	}
+	cmd.AddCommand(newStateListCommand(g), newStateShowCommand(g), newStateRmCommand(g), newStateResolveCommand(g))
+	return cmd
+}
+
+func newStateListCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the addresses in the state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sess, err := g.readOnlySession(cmd.Context(), lf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			for _, a := range sess.engine.State.Addresses() {
+				fmt.Fprintln(g.stdout, a)
+			}
+			return nil
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func newStateShowCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	cmd := &cobra.Command{
+		Use:   "show ADDRESS",
+		Short: "Show everything the state knows of one letter",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sess, err := g.readOnlySession(cmd.Context(), lf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			m, ok := sess.engine.State.Mailings[args[0]]
+			if !ok {
+				return fmt.Errorf("%s is not in the state (see `postform state list`)", args[0])
+			}
+			writeMailing(g, m)
+			return nil
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func writeMailing(g *globals, m *state.Mailing) {
+	w := g.stdout
+	fmt.Fprintf(w, "# %s\n", m.Address)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-16s = %s\n", k, v)
+		}
+	}
+	row("stage", string(reconcile.StageOf(m)))
+	row("phase", string(m.Phase))
+	row("job_name", m.JobName)
+	row("job_id", m.JobID)
+	row("job_status", m.JobStatus)
+	row("service", fmt.Sprintf("%s (id %s)", m.Service, m.ServiceID))
+	row("content_hash", m.ContentHash)
+	if !m.AttemptedAt.IsZero() {
+		row("attempted_at", m.AttemptedAt.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	if !m.SubmittedAt.IsZero() {
+		row("submitted_at", m.SubmittedAt.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	if !m.LastRefreshed.IsZero() {
+		row("last_refreshed", m.LastRefreshed.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	row("terminal", fmt.Sprint(m.Terminal))
+	for _, d := range m.Documents {
+		fmt.Fprintf(w, "document         = %s (box %s, sha256 %s, %d bytes)\n", d.File, dash(d.Box), d.SHA256, d.Size)
+	}
+	for _, pg := range m.PackGroups {
+		fmt.Fprintf(w, "pack_group %s   = %s %s %s\n", pg.ID, pg.Channel, pg.Status, strings.Join(pg.Reasons, "; "))
+	}
+	for _, d := range m.Deliveries {
+		fmt.Fprintf(w, "delivery %s     = %s %s\n", d.ID, d.Channel, d.Status)
+		for _, s := range d.Shipments {
+			fmt.Fprintf(w, "  shipment %s = %d %s tracking %s\n", s.ID, s.StatusCode, s.StatusLabel, dash(s.TrackingNumber))
+			for _, ev := range s.Events {
+				fmt.Fprintf(w, "    %s %s %s\n", ev.Date.Format("2006-01-02 15:04"), ev.Code, ev.Label)
+			}
+		}
+	}
+	for _, p := range m.Proofs {
+		fmt.Fprintf(w, "proof %-10s = %s (sha256 %s, %d bytes, fetched %s)\n", p.Name, p.Path, p.SHA256, p.Size, p.FetchedAt.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	for _, p := range m.Problems {
+		fmt.Fprintf(w, "problem          = %s\n", p)
+	}
+}
+
+func newStateRmCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "rm ADDRESS...",
+		Short: "Stop tracking letters (nothing is unsent; proofs stay on disk)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "state rm", true, rf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			for _, a := range args {
+				if _, ok := sess.engine.State.Mailings[a]; !ok {
+					return fmt.Errorf("%s is not in the state (see `postform state list`)", a)
+				}
+			}
+			for _, a := range args {
+				if err := sess.engine.Forget(cmd.Context(), a); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Removed %s from the state.\n", a)
+			}
+			return sess.persist()
+		},
+	}
+	lf.register(cmd)
+	rf.register(cmd)
+	return cmd
+}
+
+func newStateResolveCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var rf runFlags
+	var notPosted bool
+	cmd := &cobra.Command{
+		Use:   "resolve ADDRESS --not-posted",
+		Short: "Declare that an interrupted posting attempt posted nothing",
+		Long: `When a run stopped between recording a letter as pending and the platform's
+answer, and the platform cannot look jobs up by name, postform cannot tell
+whether the letter was posted. Check on the platform; if a job exists, adopt it
+with 'postform import ADDRESS JOB_ID'; if none does, run this command so the
+next apply posts it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !notPosted {
+				return fmt.Errorf("say what you checked: --not-posted (or adopt the job with `postform import %s JOB_ID`)", args[0])
+			}
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "state resolve", true, rf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			if err := sess.engine.ResolveNotPosted(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "%s is marked not posted; the next apply will post it.\n", args[0])
+			return sess.persist()
+		},
+	}
+	lf.register(cmd)
+	rf.register(cmd)
+	cmd.Flags().BoolVar(&notPosted, "not-posted", false, "the letter was not posted (no job exists on the platform)")
+	return cmd
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
+)
+
+func newStatusCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every letter's stage, tracking number, proofs and problems (from the state; no API call)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sess, err := g.readOnlySession(cmd.Context(), lf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			st := sess.engine.State
+			if len(st.Mailings) == 0 {
+				fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
+				return nil
+			}
+			writeStatusTable(g.stdout, st)
+			rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
+			if err != nil {
+				rel = sess.engine.ProofsDir
+			}
+			fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", rel)
+			return nil
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+// readOnlySession opens the state without the lock and without the network.
+func (g *globals) readOnlySession(ctx context.Context, lf loadFlags) (*session, error) {
+	cfg, err := g.loadConfig(lf, true)
+	if err != nil {
+		return nil, err
+	}
+	return g.openState(ctx, cfg, "read", false, runFlags{})
+}
+
+func writeStatusTable(w io.Writer, st *state.State) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tSTAGE\tJOB\tTRACKING\tLAST EVENT\tPROOFS\tPROBLEMS")
+	for _, a := range st.Addresses() {
+		m := st.Mailings[a]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a, reconcile.StageOf(m), dash(m.JobID),
+			dash(strings.Join(m.TrackingNumbers(), ",")), dash(lastEvent(m)), dash(proofSummary(m)), dash(strings.Join(m.Problems, "; ")))
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func lastEvent(m *state.Mailing) string {
+	var last *state.TrackingEvent
+	for _, d := range m.Deliveries {
+		for _, s := range d.Shipments {
+			for i := range s.Events {
+				if last == nil || s.Events[i].Date.After(last.Date) {
+					last = &s.Events[i]
+				}
+			}
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %s", last.Date.Format("2006-01-02"), last.Code)
+}
+
+// proofSummary lists the proofs kept and those still expected.
+func proofSummary(m *state.Mailing) string {
+	var have []string
+	for _, p := range m.Proofs {
+		if !slices.Contains(have, p.Name) {
+			have = append(have, p.Name)
+		}
+	}
+	var missing []string
+	if m.Phase == state.PhasePosted && m.JobStatus != "PROCESSING_ERROR" {
+		for _, want := range m.RequestedProofs {
+			if !slices.Contains(have, want) {
+				missing = append(missing, want)
+			}
+		}
+	}
+	out := strings.Join(have, ",")
+	if len(missing) > 0 && !m.Terminal {
+		if out != "" {
+			out += " "
+		}
+		out += "(awaiting " + strings.Join(missing, ",") + ")"
+	}
+	return out
+}

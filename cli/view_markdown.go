@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/postform/postform/reconcile"
+)
+
+// markdownLimit keeps a pull-request comment under GitHub's 65,536
+// characters with room for a header the workflow adds.
+const markdownLimit = 60000
+
+// foldAfter is how many rows a section shows before folding the rest.
+const foldAfter = 20
+
+// renderMarkdown writes a plan as a pull-request comment: the summary line
+// first, then what will be posted, then what is blocked or forgotten, long
+// lists folded, never over markdownLimit characters.
+func renderMarkdown(doc *reconcile.PlanDocument) string {
+	var b strings.Builder
+	s := doc.Summary
+	fmt.Fprintf(&b, "**Plan: %d to post, %d to forget, %d blocked", s.Post, s.Forget, s.Blocked)
+	if s.Update > 0 {
+		fmt.Fprintf(&b, ", %d to update", s.Update)
+	}
+	b.WriteString(".**")
+	if s.Errors > 0 {
+		fmt.Fprintf(&b, " :x: %d error(s): this plan cannot be applied.", s.Errors)
+	} else if s.Post+s.Forget+s.Update == 0 {
+		b.WriteString(" No changes.")
+	}
+	b.WriteString("\n\n")
+
+	var posts, blocked, forgets, updates []reconcile.PlanChange
+	for _, c := range doc.Changes {
+		switch c.Action {
+		case reconcile.ActionCreate, reconcile.ActionReplace:
+			posts = append(posts, c)
+		case reconcile.ActionBlocked:
+			blocked = append(blocked, c)
+		case reconcile.ActionForget:
+			forgets = append(forgets, c)
+		case reconcile.ActionUpdate:
+			updates = append(updates, c)
+		}
+	}
+	var sections []string
+	if len(blocked) > 0 {
+		rows := make([]string, len(blocked))
+		for i, c := range blocked {
+			rows[i] = fmt.Sprintf("| `%s` | %s |", c.Address, mdEscape(c.Reason))
+		}
+		sections = append(sections, mdTable(fmt.Sprintf("### :no_entry: %d blocked", len(blocked)), "| Letter | Why |\n|---|---|", rows))
+	}
+	for _, d := range doc.Diagnostics {
+		where := ""
+		if d.Range != nil {
+			where = fmt.Sprintf(" (%s:%d)", d.Range.Filename, d.Range.Line)
+		}
+		sections = append(sections, fmt.Sprintf("> **%s%s: %s**%s  \n> %s\n", strings.ToUpper(d.Severity[:1])+d.Severity[1:], codeSuffix(d.Code), mdEscape(d.Summary), where, mdEscape(d.Detail)))
+	}
+	if len(posts) > 0 {
+		rows := make([]string, len(posts))
+		for i, c := range posts {
+			var files []string
+			pages := 0
+			for _, f := range c.Files {
+				files = append(files, "`"+f.File+"`")
+				pages += f.Pages
+			}
+			again := ""
+			if c.Action == reconcile.ActionReplace {
+				again = " **will post AGAIN**"
+			}
+			rows[i] = fmt.Sprintf("| `%s`%s | %s | %s | %d |", c.Address, again, mdEscape(c.Service), strings.Join(files, ", "), pages)
+		}
+		sections = append(sections, mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages |\n|---|---|---|---:|", rows))
+	}
+	if len(updates) > 0 {
+		rows := make([]string, len(updates))
+		for i, c := range updates {
+			var ids []string
+			for _, e := range c.Edits {
+				ids = append(ids, e.PackGroupID)
+			}
+			rows[i] = fmt.Sprintf("| `%s` | edit pack group %s |", c.Address, strings.Join(ids, ", "))
+		}
+		sections = append(sections, mdTable(fmt.Sprintf("### :pencil2: %d to update", len(updates)), "| Letter | Change |\n|---|---|", rows))
+	}
+	if len(forgets) > 0 {
+		rows := make([]string, len(forgets))
+		for i, c := range forgets {
+			rows[i] = fmt.Sprintf("| `%s` | %s | %s |", c.Address, dash(c.PriorJobID), mdEscape(c.Reason))
+		}
+		sections = append(sections, mdTable(fmt.Sprintf("### :warning: %d to forget (no longer tracked; nothing is unsent)", len(forgets)), "| Letter | Job | Why |\n|---|---|---|", rows))
+	}
+	for i, sec := range sections {
+		// Keep room for the truncation notice.
+		if b.Len()+len(sec) > markdownLimit-200 {
+			fmt.Fprintf(&b, "\n_… %d more section(s) left out to stay under %d characters: run `postform show` on the saved plan for all of it._\n", len(sections)-i, markdownLimit)
+			break
+		}
+		b.WriteString(sec)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// mdTable renders a titled table, folding rows past foldAfter into
+// <details>, and truncating with a count when the rows would not fit.
+func mdTable(title, header string, rows []string) string {
+	var b strings.Builder
+	b.WriteString(title + "\n\n")
+	shown := rows
+	var folded []string
+	if len(rows) > foldAfter {
+		shown, folded = rows[:foldAfter], rows[foldAfter:]
+	}
+	b.WriteString(header + "\n")
+	for _, r := range shown {
+		b.WriteString(r + "\n")
+	}
+	if len(folded) > 0 {
+		fmt.Fprintf(&b, "\n<details><summary>%d more</summary>\n\n%s\n", len(folded), header)
+		budget := markdownLimit / 2
+		for i, r := range folded {
+			if b.Len()+len(r) > budget {
+				fmt.Fprintf(&b, "\n_… and %d more not shown._\n", len(folded)-i)
+				break
+			}
+			b.WriteString(r + "\n")
+		}
+		b.WriteString("\n</details>\n")
+	}
+	return b.String()
+}
+
+func codeSuffix(code string) string {
+	if code == "" {
+		return ""
+	}
+	return " [" + code + "]"
+}
+
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;")
+	return r.Replace(s)
+}

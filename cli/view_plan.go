@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/term"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/reconcile"
+)
+
+// isTerminal reports whether r or w is an interactive terminal.
+func isTerminal(f any) bool {
+	if file, ok := f.(*os.File); ok {
+		return term.IsTerminal(int(file.Fd()))
+	}
+	return false
+}
+
+func (g *globals) color() bool {
+	return !g.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(g.stdout)
+}
+
+// paint wraps s in an ANSI colour when colour is on.
+func (g *globals) paint(code, s string) string {
+	if !g.color() {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+const (
+	green  = "32"
+	red    = "31"
+	yellow = "33"
+	bold   = "1"
+)
+
+func (g *globals) writeDiagnostics(cfg *config.Config, diags hcl.Diagnostics) {
+	if cfg != nil {
+		cfg.WriteDiagnostics(g.stderr, diags, !g.noColor && isTerminal(g.stderr))
+		return
+	}
+	for _, d := range diags {
+		fmt.Fprintf(g.stderr, "%s\n", d.Error())
+	}
+}
+
+// marker is the one-character sign of an action in the plan.
+func marker(a reconcile.Action) (string, string) {
+	switch a {
+	case reconcile.ActionCreate:
+		return "+", green
+	case reconcile.ActionReplace:
+		return "+", yellow
+	case reconcile.ActionForget:
+		return "-", red
+	case reconcile.ActionBlocked:
+		return "!", red
+	case reconcile.ActionUpdate:
+		return "~", yellow
+	}
+	return " ", ""
+}
+
+// renderPlan prints the plan for a person: every change with its marker,
+// then the summary line; diagnostics go to stderr.
+func (g *globals) renderPlan(cfg *config.Config, p *reconcile.Plan) {
+	g.writePlan(g.stdout, p)
+	if len(p.Diagnostics) > 0 {
+		g.writeDiagnostics(cfg, p.Diagnostics)
+	}
+}
+
+func (g *globals) writePlan(w io.Writer, p *reconcile.Plan) {
+	var changes []*reconcile.Change
+	noop := 0
+	for _, ch := range p.Changes {
+		if ch.Action == reconcile.ActionNoop {
+			noop++
+			continue
+		}
+		changes = append(changes, ch)
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(w, "No changes. %s\n", upToDate(noop))
+	} else {
+		fmt.Fprintln(w, "postform will perform the following actions:")
+		fmt.Fprintln(w)
+		for _, ch := range changes {
+			sign, col := marker(ch.Action)
+			fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, ch.Address))
+			for _, line := range describe(ch) {
+				fmt.Fprintf(w, "      %s\n", line)
+			}
+		}
+		fmt.Fprintln(w)
+		c := p.Counts()
+		summary := fmt.Sprintf("Plan: %d to post, %d to forget, %d blocked", c.Post, c.Forget, c.Blocked)
+		if c.Update > 0 {
+			summary += fmt.Sprintf(", %d to update", c.Update)
+		}
+		fmt.Fprintln(w, g.paint(bold, summary+"."))
+	}
+}
+
+func upToDate(n int) string {
+	switch n {
+	case 0:
+		return "There are no letters in the configuration or the state."
+	case 1:
+		return "The 1 letter is posted and up to date."
+	}
+	return fmt.Sprintf("All %d letters are posted and up to date.", n)
+}
+
+// describe gives the indented lines under a change's address.
+func describe(ch *reconcile.Change) []string {
+	switch ch.Action {
+	case reconcile.ActionCreate, reconcile.ActionReplace:
+		m := ch.Desired
+		var lines []string
+		if ch.Action == reconcile.ActionReplace {
+			lines = append(lines, "WILL POST AGAIN: "+ch.Reason)
+		}
+		lines = append(lines, fmt.Sprintf("post %q via %q", m.JobName, m.Service))
+		for _, d := range m.Documents {
+			box := d.Box
+			if box == "" {
+				box = "main"
+			}
+			lines = append(lines, fmt.Sprintf("document %s (%s, sha256 %s) in box %s", d.File, pages(d.Pages), d.SHA256[:min(12, len(d.SHA256))], box))
+		}
+		if len(m.Options) > 0 {
+			keys := make([]string, 0, len(m.Options))
+			for k := range m.Options {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var kv []string
+			for _, k := range keys {
+				kv = append(kv, k+"="+m.Options[k])
+			}
+			lines = append(lines, "options "+strings.Join(kv, ", "))
+		}
+		if m.Owner != "" {
+			lines = append(lines, "for owner "+m.Owner)
+		}
+		if ch.Action == reconcile.ActionCreate && ch.Reason != "new letter" {
+			lines = append(lines, ch.Reason)
+		}
+		return lines
+	case reconcile.ActionForget:
+		job := ""
+		if ch.Prior != nil && ch.Prior.JobID != "" {
+			job = fmt.Sprintf(" (job %s)", ch.Prior.JobID)
+		}
+		return []string{"forget" + job + ": " + ch.Reason}
+	case reconcile.ActionBlocked:
+		return []string{"blocked: " + ch.Reason}
+	case reconcile.ActionUpdate:
+		var lines []string
+		for _, e := range ch.Edits {
+			lines = append(lines, "update: edit pack group "+e.PackGroupID)
+		}
+		return lines
+	}
+	return nil
+}
+
+func pages(n int) string {
+	if n == 1 {
+		return "1 page"
+	}
+	return fmt.Sprintf("%d pages", n)
+}
+
+func sortedErrKeys(m map[string]error) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
+)
+
+// loadFlags are the flags of every command that evaluates the configuration.
+type loadFlags struct {
+	vars     []string
+	varFiles []string
+}
+
+func (f *loadFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: --var 'name=value' (repeatable)")
+	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from an HCL or JSON file (repeatable)")
+}
+
+// runFlags are the flags of every command that talks to the platform.
+type runFlags struct {
+	parallelism int
+	lockTimeout time.Duration
+}
+
+func (f *runFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", 10, "at most this many API calls at once")
+	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "wait this long for the state lock (0: fail at once when it is held)")
+}
+
+// loadConfig evaluates the working directory and prints its diagnostics.
+// Errors end the command with exit 1; warnings are shown and it goes on.
+func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	cache := openHashCache(dir)
+	cfg, diags := config.Load(dir, config.LoadOptions{
+		Vars: f.vars, VarFiles: f.varFiles, Env: os.Environ(),
+		HashCache: cache, SkipPreflight: skipPreflight,
+	})
+	if len(diags) > 0 {
+		g.writeDiagnostics(cfg, diags)
+	}
+	if diags.HasErrors() {
+		return nil, silent(ExitError)
+	}
+	cache.save()
+	return cfg, nil
+}
+
+// session is one command's connection to the state and the platform.
+type session struct {
+	g       *globals
+	cfg     *config.Config
+	backend state.Backend
+	unlock  state.Unlocker
+	engine  *reconcile.Engine
+	client  *nirva.Client
+	sandbox *sandbox.Sandbox
+}
+
+// openState opens the configured backend and, when lock is set, takes the
+// state lock for operation before reading the state.
+func (g *globals) openState(ctx context.Context, cfg *config.Config, operation string, lock bool, rf runFlags) (*session, error) {
+	bc := state.Config{Type: cfg.Backend.Type, Dir: cfg.Dir, Workspace: state.CurrentWorkspace(cfg.Dir),
+		Path: cfg.Backend.Attrs["path"], ConnStr: cfg.Backend.Attrs["conn_str"], SchemaName: cfg.Backend.Attrs["schema_name"]}
+	b, err := state.Open(bc)
+	if err != nil {
+		return nil, fmt.Errorf("opening the %s backend: %w", bc.Type, err)
+	}
+	s := &session{g: g, cfg: cfg, backend: b}
+	if lock {
+		lctx, cancel := context.WithTimeout(ctx, rf.lockTimeout)
+		defer cancel()
+		u, err := b.Lock(lctx, lockInfo(operation))
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		s.unlock = u
+	}
+	st, err := b.Load(ctx)
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("reading the state from %s: %w", b.Describe(), err)
+	}
+	proofs := cfg.Provider.ProofsDir
+	if proofs == "" {
+		proofs = "proofs"
+	}
+	if !filepath.IsAbs(proofs) {
+		proofs = filepath.Join(cfg.Dir, proofs)
+	}
+	s.engine = &reconcile.Engine{Backend: b, State: st, ProofsDir: proofs, Parallelism: rf.parallelism}
+	return s, nil
+}
+
+func lockInfo(operation string) state.LockInfo {
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	host, _ := os.Hostname()
+	return state.LockInfo{ID: uuid.NewString(), Operation: operation, Who: who, Host: host, PID: os.Getpid(), Created: time.Now().UTC()}
+}
+
+// connect makes the API client (and the in-process sandbox when the
+// endpoint is "sandbox") and authenticates once for the run.
+func (s *session) connect(ctx context.Context, withProfile bool) error {
+	p := s.cfg.Provider
+	nc := nirva.Config{Endpoint: p.Endpoint, Login: p.Login, Password: p.Password, MaxRequestsPerSecond: p.MaxRequestsPerSecond}
+	if s.g.debug {
+		nc.Debug = s.g.stderr
+	}
+	if p.Endpoint == "sandbox" {
+		sb, err := openSandbox(s.cfg.Dir)
+		if err != nil {
+			return err
+		}
+		s.sandbox = sb
+		nc.Endpoint = "http://sandbox.invalid"
+		nc.HTTPClient = sb.HTTPClient()
+	}
+	if nc.Login == "" || nc.Password == "" {
+		return errors.New("no credentials for the nirva provider: set login and password in the provider block (from variables), or POSTFORM_LOGIN and POSTFORM_PASSWORD")
+	}
+	c, err := nirva.New(nc)
+	if err != nil {
+		return err
+	}
+	s.client = c
+	s.engine.Client = c
+	if _, err := c.Authenticate(ctx, withProfile); err != nil {
+		return fmt.Errorf("authenticating to %s: %w", p.Endpoint, err)
+	}
+	return nil
+}
+
+// openSandbox opens the built-in simulator with its world kept under
+// .postform/sandbox/ so letters progress across runs.
+// POSTFORM_SANDBOX_TIME_SCALE speeds its clock up (tests use it).
+func openSandbox(dir string) (*sandbox.Sandbox, error) {
+	opts := sandbox.Options{Dir: filepath.Join(dir, ".postform", "sandbox")}
+	if v := os.Getenv("POSTFORM_SANDBOX_TIME_SCALE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return nil, fmt.Errorf("POSTFORM_SANDBOX_TIME_SCALE=%q: want a positive number", v)
+		}
+		opts.TimeScale = f
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	sb, err := sandbox.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening the sandbox in %s: %w", opts.Dir, err)
+	}
+	return sb, nil
+}
+
+// close logs out, persists nothing, releases the lock and the backend.
+// It runs on every path out of a command: success, error and interrupt.
+func (s *session) close() {
+	if s.client != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := s.client.Logout(ctx); err != nil {
+			fmt.Fprintf(s.g.stderr, "Warning: logging out of the platform failed: %v\n", err)
+		}
+		cancel()
+	}
+	if s.sandbox != nil {
+		if err := s.sandbox.Close(); err != nil {
+			fmt.Fprintf(s.g.stderr, "Warning: saving the sandbox world: %v\n", err)
+		}
+	}
+	if s.unlock != nil {
+		if err := s.unlock.Unlock(); err != nil {
+			fmt.Fprintf(s.g.stderr, "Warning: releasing the state lock: %v\n", err)
+		}
+	}
+	s.backend.Close()
+}
+
+// persist writes the state snapshot and reports a failure loudly: the
+// journal still holds every record, so nothing is lost.
+func (s *session) persist() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.engine.Persist(ctx); err != nil {
+		return fmt.Errorf("writing the state to %s (its journal still holds every posting): %w", s.backend.Describe(), err)
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/state"
+)
+
+// ApplyResult says what an apply did.
+type ApplyResult struct {
+	Posted, Refused, Uncertain, Forgotten, Edited int
+	// Interrupted is set when the run stopped starting new posts because
+	// its context was cancelled (Ctrl-C).
+	Interrupted bool
+	Errors      map[string]error
+	mu          sync.Mutex
+}
+
+func (r *ApplyResult) fail(addr string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Errors[addr] = err
+}
+
+func (r *ApplyResult) count(n *int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*n++
+}
+
+// Err joins the per-address errors, or nil.
+func (r *ApplyResult) Err() error {
+	if len(r.Errors) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, a := range sortedKeys(r.Errors) {
+		errs = append(errs, fmt.Errorf("%s: %w", a, r.Errors[a]))
+	}
+	return errors.Join(errs...)
+}
+
+// Apply carries out a plan. Cancelling ctx stops new posts from starting;
+// posts already in flight run to completion (bounded by CallTimeout) and are
+// recorded, so an interrupted apply loses track of nothing.
+func (e *Engine) Apply(ctx context.Context, p *Plan) *ApplyResult {
+	e.startRun()
+	res := &ApplyResult{Errors: map[string]error{}}
+	var posts, others []*Change
+	for _, ch := range p.Changes {
+		switch ch.Action {
+		case ActionCreate, ActionReplace:
+			posts = append(posts, ch)
+		case ActionForget, ActionUpdate:
+			others = append(others, ch)
+		}
+	}
+	for _, ch := range others {
+		if ctx.Err() != nil {
+			break
+		}
+		switch ch.Action {
+		case ActionForget:
+			if err := e.record(ctx, ch.Address, nil); err != nil {
+				res.fail(ch.Address, err)
+				continue
+			}
+			res.count(&res.Forgotten)
+			e.emit(Event{Kind: EventForgot, Address: ch.Address})
+		case ActionUpdate:
+			if err := e.edit(ctx, ch); err != nil {
+				res.fail(ch.Address, err)
+				continue
+			}
+			res.count(&res.Edited)
+		}
+	}
+	if len(posts) > 0 {
+		byAddr := map[string]*Change{}
+		addrs := make([]string, len(posts))
+		for i, ch := range posts {
+			byAddr[ch.Address] = ch
+			addrs[i] = ch.Address
+		}
+		e.forEach(ctx, addrs, func(addr string) {
+			e.post(ctx, byAddr[addr], res)
+		})
+	}
+	res.Interrupted = ctx.Err() != nil
+	return res
+}
+
+// post posts one letter exactly once: durable pending record, POST, then
+// the job id recorded. Any answer but a clear refusal leaves it pending.
+func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
+	m := ch.Desired
+	req, svcID, err := e.jobRequest(ctx, m)
+	if err != nil {
+		res.fail(m.Address, err)
+		return
+	}
+	rec := newRecord(m, svcID)
+	rec.Phase = state.PhasePending
+	rec.AttemptedAt = e.now()
+	if prior := e.get(m.Address); prior != nil && ch.Action == ActionReplace {
+		rec.Problems = []string{fmt.Sprintf("replaces job %s", prior.JobID)}
+	}
+	// The pending record must be durable before the POST: if this process
+	// dies after the platform accepts the job, the next run finds the record
+	// and looks the job up instead of posting again.
+	if err := e.record(ctx, m.Address, rec); err != nil {
+		res.fail(m.Address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
+		return
+	}
+	e.emit(Event{Kind: EventPosting, Address: m.Address, Stage: StagePending})
+	// The POST and its record run to completion even after an interrupt.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
+	defer cancel()
+	job, err := e.Client.CreateJob(callCtx, req)
+	switch {
+	case err == nil:
+		adoptJob(rec, job)
+		rec.SubmittedAt = e.now()
+		if !job.Created.IsZero() {
+			rec.SubmittedAt = job.Created
+		}
+		rec.Problems = nil
+		if err := e.record(callCtx, m.Address, rec); err != nil {
+			res.fail(m.Address, fmt.Errorf("job %s was posted but recording its id failed (the next run will find it by name): %w", job.ID, err))
+			return
+		}
+		res.count(&res.Posted)
+		e.emit(Event{Kind: EventPosted, Address: m.Address, Stage: StageReceived, Detail: "job " + job.ID})
+	case errors.Is(err, nirva.ErrUncertain):
+		// Never post again blindly; try to learn the outcome by name.
+		res.count(&res.Uncertain)
+		e.emit(Event{Kind: EventUncertain, Address: m.Address, Stage: StagePending, Detail: err.Error()})
+		if rerr := e.resolvePending(callCtx, m.Address); rerr != nil {
+			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting (%v), and it could not be resolved: %w", err, rerr))
+		} else if after := e.get(m.Address); after != nil && after.Phase == state.PhasePosted {
+			res.mu.Lock()
+			res.Uncertain--
+			res.Posted++
+			res.mu.Unlock()
+		} else {
+			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting and no job named %q exists: nothing was posted: %w", m.JobName, err))
+		}
+	default:
+		rec.Phase = state.PhaseNotPosted
+		rec.Problems = []string{err.Error()}
+		if rerr := e.record(callCtx, m.Address, rec); rerr != nil {
+			res.fail(m.Address, fmt.Errorf("%v; and recording the refusal failed: %w", err, rerr))
+			return
+		}
+		res.count(&res.Refused)
+		res.fail(m.Address, fmt.Errorf("the platform refused the letter, nothing was posted: %w", err))
+		e.emit(Event{Kind: EventRefused, Address: m.Address, Stage: StageNotPosted, Detail: err.Error()})
+	}
+}
+
+func newRecord(m *config.Mailing, serviceID string) *state.Mailing {
+	rec := &state.Mailing{
+		Address: m.Address, ContentHash: m.ContentHash, JobName: m.JobName,
+		Service: m.Service, ServiceID: serviceID, Owner: m.Owner,
+		RequestedProofs: append([]string(nil), m.Proofs...),
+	}
+	if len(m.Options) > 0 {
+		rec.Options = map[string]string{}
+		for k, v := range m.Options {
+			rec.Options[k] = v
+		}
+	}
+	for _, d := range m.Documents {
+		rec.Documents = append(rec.Documents, state.Document{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages})
+	}
+	return rec
+}
+
+// jobRequest resolves the service, boxes and options of a mailing into
+// what POST /jobs needs. Each file is re-hashed as it is read, so a PDF
+// edited after planning is refused rather than posted unreviewed.
+func (e *Engine) jobRequest(ctx context.Context, m *config.Mailing) (nirva.JobRequest, string, error) {
+	profile := e.Client.Profile()
+	if profile == nil {
+		return nirva.JobRequest{}, "", errors.New("internal error: no profile (authenticate with profile detail before posting)")
+	}
+	svc, ok := profile.FindService(m.Service)
+	if !ok {
+		return nirva.JobRequest{}, "", fmt.Errorf("service %q is not offered by this account (available: %s); nothing was posted", m.Service, quoteList(profile.ServiceNames()))
+	}
+	req := nirva.JobRequest{JobName: m.JobName, ServiceID: svc.ID, TargetOwnerID: m.Owner}
+	if len(m.Options) > 0 {
+		refs, err := e.Client.ResolveOptions(ctx, m.Options)
+		if err != nil {
+			return req, "", fmt.Errorf("options: %w", err)
+		}
+		req.Options = refs
+	}
+	for _, d := range m.Documents {
+		box, ok := svc.FindBox(d.Box)
+		if !ok {
+			return req, "", fmt.Errorf("document %s: service %q has no box %q", d.File, svc.Name, d.Box)
+		}
+		d := d
+		req.Files = append(req.Files, nirva.FilePart{BoxID: box.ID, FileName: filepath.Base(d.Path),
+			Open: func() (io.ReadCloser, error) { return openVerified(d) }})
+	}
+	return req, svc.ID, nil
+}
+
+// openVerified opens a document and fails if its content no longer has
+// the sha256 the plan was made with.
+func openVerified(d *config.Document) (io.ReadCloser, error) {
+	b, err := os.ReadFile(d.Path)
+	if err != nil {
+		return nil, err
+	}
+	if got := sha256Hex(b); got != d.SHA256 {
+		return nil, fmt.Errorf("%w: %s changed since it was planned (sha256 %s, planned %s)", ErrFileChanged, d.File, short(got), short(d.SHA256))
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// ErrFileChanged marks a document edited between plan and apply.
+var ErrFileChanged = errors.New("document changed after planning")
+
+// edit sends the configured fix into each NOT_ELIGIBLE pack group.
+func (e *Engine) edit(ctx context.Context, ch *Change) error {
+	for _, ed := range ch.Edits {
+		if _, err := e.Client.EditPackGroup(ctx, ed.PackGroupID, ed.Raw); err != nil {
+			return fmt.Errorf("editing pack group %s: %w", ed.PackGroupID, err)
+		}
+		e.emit(Event{Kind: EventEdited, Address: ch.Address, Detail: "pack group " + ed.PackGroupID})
+	}
+	m := e.get(ch.Address)
+	m.Terminal = false
+	e.put(m)
+	return e.refreshOne(ctx, ch.Address)
+}
+
+// Forget removes mailings from the state (state rm).
+func (e *Engine) Forget(ctx context.Context, addr string) error {
+	e.startRun()
+	return e.record(ctx, addr, nil)
+}
+
+// ResolveNotPosted marks a pending attempt as not posted (state resolve).
+func (e *Engine) ResolveNotPosted(ctx context.Context, addr string) error {
+	e.startRun()
+	m := e.get(addr)
+	if m == nil {
+		return fmt.Errorf("%s is not in the state", addr)
+	}
+	if m.Phase != state.PhasePending {
+		return fmt.Errorf("%s has no unresolved posting attempt (it is %s)", addr, m.Phase)
+	}
+	m.Phase = state.PhaseNotPosted
+	m.Problems = []string{"resolved by hand as not posted"}
+	return e.record(ctx, addr, m)
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

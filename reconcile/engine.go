@@ -1,0 +1,170 @@
+package reconcile
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/state"
+)
+
+// Engine runs refresh and apply against one state and one platform.
+type Engine struct {
+	Client  *nirva.Client
+	Backend state.Backend
+	State   *state.State
+	// ProofsDir is the absolute folder proofs land in.
+	ProofsDir string
+	// Parallelism bounds concurrent calls to the platform (default 10).
+	Parallelism int
+	// OnEvent receives progress; calls are serialised by the engine.
+	OnEvent func(Event)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// CallTimeout bounds each platform call that runs to completion after
+	// an interrupt (default 2 minutes).
+	CallTimeout time.Duration
+
+	// mu guards State.Mailings while workers run.
+	mu      sync.Mutex
+	eventMu sync.Mutex
+	// serial hands out journal serials to concurrent records.
+	serial atomic.Uint64
+}
+
+// EventKind says what happened.
+type EventKind string
+
+const (
+	EventPosting   EventKind = "posting"   // pending record written, POST in flight
+	EventPosted    EventKind = "posted"    // platform accepted the job
+	EventRefused   EventKind = "refused"   // platform refused the job: nothing posted
+	EventUncertain EventKind = "uncertain" // outcome unknown, left pending
+	EventAdopted   EventKind = "adopted"   // a pending attempt matched an existing job
+	EventResolved  EventKind = "resolved"  // a pending attempt had posted nothing
+	EventForgot    EventKind = "forgot"
+	EventEdited    EventKind = "edited" // pack group edit sent
+	EventStage     EventKind = "stage"  // a letter moved to another stage
+	EventProof     EventKind = "proof"  // a proof was downloaded
+	EventProblem   EventKind = "problem"
+)
+
+// Event is one thing that happened during a run.
+type Event struct {
+	Kind    EventKind
+	Address string
+	Stage   Stage
+	Detail  string
+}
+
+func (e *Engine) emit(ev Event) {
+	if e.OnEvent == nil {
+		return
+	}
+	e.eventMu.Lock()
+	defer e.eventMu.Unlock()
+	e.OnEvent(ev)
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Engine) parallelism() int {
+	if e.Parallelism <= 0 {
+		return 10
+	}
+	return e.Parallelism
+}
+
+func (e *Engine) callTimeout() time.Duration {
+	if e.CallTimeout <= 0 {
+		return 2 * time.Minute
+	}
+	return e.CallTimeout
+}
+
+// get returns a copy of the state record (nil if absent).
+func (e *Engine) get(addr string) *state.Mailing {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.State.Mailings[addr]
+	if m == nil {
+		return nil
+	}
+	return m.Clone()
+}
+
+// put stores m in the state without making it durable (refresh results can
+// be fetched again; Persist at the end of the run writes them).
+func (e *Engine) put(m *state.Mailing) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.State.Mailings[m.Address] = m
+}
+
+// record stores m (or removes addr when m is nil) and makes it durable
+// before returning: the journal line is fsynced or committed.
+func (e *Engine) record(ctx context.Context, addr string, m *state.Mailing) error {
+	e.mu.Lock()
+	if m == nil {
+		delete(e.State.Mailings, addr)
+	} else {
+		e.State.Mailings[addr] = m
+	}
+	e.mu.Unlock()
+	// Each record gets its own small state holding a copy of the one
+	// mailing, so the backend can encode it while other workers change the
+	// shared map, and concurrent records can share one fsync.
+	one := &state.State{Version: state.FormatVersion, Lineage: e.State.Lineage,
+		Serial: e.serial.Add(1) - 1, Mailings: map[string]*state.Mailing{}}
+	if m != nil {
+		one.Mailings[addr] = m.Clone()
+	}
+	return e.Backend.Record(ctx, one, addr)
+}
+
+// syncSerial folds the serials handed out to records back into the state.
+func (e *Engine) startRun() {
+	e.serial.Store(e.State.Serial)
+}
+
+func (e *Engine) endRun() {
+	if s := e.serial.Load(); s > e.State.Serial {
+		e.State.Serial = s
+	}
+}
+
+// Persist writes the state snapshot, folding the journal.
+func (e *Engine) Persist(ctx context.Context) error {
+	e.endRun()
+	return e.Backend.Persist(ctx, e.State)
+}
+
+// forEach runs fn for each address with at most Parallelism at once, and
+// stops starting new work when ctx is done.
+func (e *Engine) forEach(ctx context.Context, addrs []string, fn func(addr string)) {
+	sem := make(chan struct{}, e.parallelism())
+	var wg sync.WaitGroup
+	for _, a := range addrs {
+		select {
+		case <-ctx.Done():
+		case sem <- struct{}{}:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(a string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(a)
+		}(a)
+	}
+	wg.Wait()
+}

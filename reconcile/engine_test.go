@@ -1,0 +1,295 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
+)
+
+// world is one test's real stack: the sandbox served over HTTP, the real
+// client, a local state backend and a working directory of real PDFs.
+type world struct {
+	t       *testing.T
+	dir     string
+	sb      *sandbox.Sandbox
+	srv     *httptest.Server
+	backend state.Backend
+}
+
+func newWorld(t *testing.T, letters int) *world {
+	t.Helper()
+	sb, err := sandbox.Open(sandbox.Options{TimeScale: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(func() { srv.Close(); sb.Close() })
+	w := &world{t: t, dir: t.TempDir(), sb: sb, srv: srv}
+	w.writeConfig(letters)
+	b, err := state.Open(state.Config{Type: "local", Dir: w.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	w.backend = b
+	return w
+}
+
+func (w *world) writeConfig(letters int) {
+	w.t.Helper()
+	var keys []string
+	for i := 0; i < letters; i++ {
+		key := fmt.Sprintf("c%03d", i)
+		keys = append(keys, fmt.Sprintf("%q", key))
+		pdf, err := sandbox.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(w.dir, key+".pdf"), pdf, 0o644); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	hcl := fmt.Sprintf(`
+provider "nirva" {
+  endpoint = %q
+  login    = "demo@example.com"
+  password = "demo"
+}
+mailing "letter" {
+  for_each = toset([%s])
+  service  = "Lettre simple"
+  job_name = "letter-${each.key}"
+  document {
+    file = "${each.key}.pdf"
+  }
+}
+`, w.srv.URL, strings.Join(keys, ", "))
+	if err := os.WriteFile(filepath.Join(w.dir, "main.mail.hcl"), []byte(hcl), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) config() *config.Config {
+	w.t.Helper()
+	cfg, diags := config.Load(w.dir, config.LoadOptions{})
+	if diags.HasErrors() {
+		w.t.Fatal(diags.Error())
+	}
+	return cfg
+}
+
+// engine loads the state afresh, as a new run of postform would.
+func (w *world) engine(ctx context.Context) *reconcile.Engine {
+	w.t.Helper()
+	st, err := w.backend.Load(ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	c, err := nirva.New(nirva.Config{Endpoint: w.srv.URL, Login: "demo@example.com", Password: "demo",
+		RetryBaseDelay: time.Millisecond, RetryMaxDelay: 10 * time.Millisecond})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := c.Authenticate(ctx, true); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { c.Logout(context.Background()) })
+	return &reconcile.Engine{Client: c, Backend: w.backend, State: st, ProofsDir: filepath.Join(w.dir, "proofs"), Parallelism: 4}
+}
+
+func (w *world) assertOneJobEach(n int) {
+	w.t.Helper()
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("letter-c%03d", i)
+		if got := w.sb.JobCount(name); got != 1 {
+			w.t.Errorf("jobs named %s: got %d, want exactly 1", name, got)
+		}
+	}
+}
+
+func TestApplyPostsEachLetterOnceAndTracksIt(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 3)
+	e := w.engine(ctx)
+	plan := reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{Profile: e.Client.Profile()})
+	if c := plan.Counts(); c.Post != 3 || plan.Diagnostics.HasErrors() {
+		t.Fatalf("first plan: %+v %v", c, plan.Diagnostics)
+	}
+	res := e.Apply(ctx, plan)
+	if res.Posted != 3 || len(res.Errors) > 0 {
+		t.Fatalf("apply: posted %d, errors %v", res.Posted, res.Err())
+	}
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.assertOneJobEach(3)
+
+	// Refresh until done: the sandbox runs a thousand times faster.
+	e = w.engine(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.NeedsRefresh()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		if err := e.Refresh(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.State.Addresses() {
+		m := e.State.Mailings[a]
+		if reconcile.StageOf(m) != reconcile.StageDone || len(m.TrackingNumbers()) == 0 || len(m.Proofs) != 3 {
+			t.Errorf("%s: stage %s, tracking %v, %d proofs", a, reconcile.StageOf(m), m.TrackingNumbers(), len(m.Proofs))
+		}
+	}
+
+	// A second run plans nothing and posts nothing.
+	e = w.engine(ctx)
+	plan = reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{})
+	if plan.HasChanges() {
+		t.Fatalf("second plan has changes: %+v", plan.Counts())
+	}
+	before := w.sb.JobCount("letter-c000")
+	e.Apply(ctx, plan)
+	if w.sb.JobCount("letter-c000") != before {
+		t.Fatal("an apply of an empty plan posted a job")
+	}
+}
+
+func TestDroppedResponseIsResolvedWithoutPostingAgain(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	w.sb.SetFaults(sandbox.Faults{DropAfterCreate: 2})
+	e := w.engine(ctx)
+	res := e.Apply(ctx, reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{}))
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.assertOneJobEach(2)
+	if res.Posted != 2 {
+		t.Fatalf("posted %d, want the 2 dropped responses adopted by name (errors: %v)", res.Posted, res.Err())
+	}
+	for _, a := range e.State.Addresses() {
+		if m := e.State.Mailings[a]; m.Phase != state.PhasePosted || m.JobID == "" {
+			t.Errorf("%s: phase %s job %q", a, m.Phase, m.JobID)
+		}
+	}
+	// Rerun: nothing more is posted.
+	w.sb.SetFaults(sandbox.Faults{})
+	e = w.engine(ctx)
+	e.Apply(ctx, reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{}))
+	w.assertOneJobEach(2)
+}
+
+// A run that died after its pending record and after the platform created
+// the job is resolved by the next run's lookup, never posted again.
+func TestPendingAfterCrashIsAdopted(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	w.sb.SetFaults(sandbox.Faults{DropAfterCreate: 1, NoJobLookup: true})
+	e := w.engine(ctx)
+	e.Parallelism = 1
+	res := e.Apply(ctx, reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{}))
+	if res.Uncertain != 1 || res.Posted != 1 {
+		t.Fatalf("want 1 uncertain and 1 posted, got %+v (%v)", res, res.Err())
+	}
+	// Without lookup the plan must stop and name both ways out.
+	e = w.engine(ctx)
+	rr := e.Refresh(ctx)
+	if err := rr.Err(); err == nil || !strings.Contains(err.Error(), "postform import") || !strings.Contains(err.Error(), "state resolve") {
+		t.Fatalf("refresh without lookup: %v", err)
+	}
+	plan := reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{})
+	if c := plan.Counts(); c.Blocked != 1 || c.Post != 0 || !plan.Diagnostics.HasErrors() {
+		t.Fatalf("plan with an unresolved attempt: %+v", c)
+	}
+	// With lookup back, the next run adopts the job.
+	w.sb.SetFaults(sandbox.Faults{})
+	e = w.engine(ctx)
+	if err := e.Refresh(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	plan = reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{})
+	if plan.HasChanges() {
+		t.Fatalf("after adoption the plan still has changes: %+v", plan.Counts())
+	}
+	w.assertOneJobEach(2)
+}
+
+// A pending record whose POST never reached the platform is found to have
+// posted nothing, and the next apply posts it once.
+func TestPendingWithoutJobIsPostedOnce(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 1)
+	e := w.engine(ctx)
+	cfg := w.config()
+	m := cfg.Mailings[0]
+	rec := &state.Mailing{Address: m.Address, Phase: state.PhasePending, ContentHash: m.ContentHash, JobName: m.JobName,
+		Service: m.Service, AttemptedAt: time.Now()}
+	e.State.Mailings[m.Address] = rec
+	if err := w.backend.Record(ctx, e.State, m.Address); err != nil {
+		t.Fatal(err)
+	}
+	e = w.engine(ctx)
+	if err := e.Refresh(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	plan := reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{})
+	if c := plan.Counts(); c.Post != 1 {
+		t.Fatalf("plan after resolving: %+v", c)
+	}
+	e.Apply(ctx, plan)
+	w.assertOneJobEach(1)
+}
+
+func TestInterruptedApplyStartsNoNewPost(t *testing.T) {
+	w := newWorld(t, 3)
+	e := w.engine(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := e.Apply(ctx, reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{}))
+	if !res.Interrupted || res.Posted != 0 {
+		t.Fatalf("cancelled apply: %+v", res)
+	}
+	if n := len(w.sb.Jobs()); n != 0 {
+		t.Fatalf("%d jobs posted after the interrupt", n)
+	}
+}
+
+func TestRefreshUnderFaultsMakesNoDuplicates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 letters")
+	}
+	ctx := context.Background()
+	w := newWorld(t, 200)
+	e := w.engine(ctx)
+	e.Parallelism = 16
+	if res := e.Apply(ctx, reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{})); res.Posted != 200 {
+		t.Fatalf("posted %d: %v", res.Posted, res.Err())
+	}
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.SetFaults(sandbox.Faults{FailRate: 0.05, Burst429Every: 40, Burst429Len: 3, RetryAfter: 0, Seed: 7})
+	e = w.engine(ctx)
+	e.Parallelism = 16
+	deadline := time.Now().Add(30 * time.Second)
+	for len(e.NeedsRefresh()) > 0 && time.Now().Before(deadline) {
+		e.Refresh(ctx)
+	}
+	if n := len(e.NeedsRefresh()); n != 0 {
+		t.Fatalf("%d letters not done under faults", n)
+	}
+	w.assertOneJobEach(200)
+}

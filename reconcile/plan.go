@@ -1,0 +1,352 @@
+// Package reconcile is postform's engine: it refreshes what the platform
+// knows into the state, compares the configuration with the state into a
+// plan, and applies a plan so that each letter is posted exactly once.
+//
+// It knows nothing of cobra or of HCL syntax, and never prints: it returns
+// plans and reports events; cli renders them.
+package reconcile
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/state"
+)
+
+// Action is what a plan does for one address.
+type Action string
+
+const (
+	ActionCreate  Action = "create"  // post the letter
+	ActionReplace Action = "replace" // post the letter AGAIN (--replace)
+	ActionNoop    Action = "no-op"
+	ActionForget  Action = "forget"  // stop tracking; nothing is unsent
+	ActionBlocked Action = "blocked" // posted letter whose content changed
+	ActionUpdate  Action = "update"  // edit a NOT_ELIGIBLE pack group
+)
+
+// Change is the plan for one address.
+type Change struct {
+	Address string
+	Action  Action
+	// Reason says why, in a sentence a reviewer reads.
+	Reason string
+	// Desired is the configured mailing (nil for forget).
+	Desired *config.Mailing
+	// Prior is the state record (nil when the address is new).
+	Prior *state.Mailing
+	// Edits are the pack group edits of an update.
+	Edits []PackGroupEdit
+}
+
+// PackGroupEdit is one raw value to write into a NOT_ELIGIBLE pack group.
+type PackGroupEdit struct {
+	PackGroupID string
+	Raw         map[string]any
+}
+
+// Plan is the set of changes that apply would make, and the state it was
+// made against.
+type Plan struct {
+	Changes     []*Change
+	Diagnostics hcl.Diagnostics
+	Lineage     string
+	Serial      uint64
+}
+
+// Counts summarises a plan.
+type Counts struct {
+	Post, Forget, Blocked, Update, NoOp int
+}
+
+// Counts returns how many changes of each kind the plan holds.
+func (p *Plan) Counts() Counts {
+	var c Counts
+	for _, ch := range p.Changes {
+		switch ch.Action {
+		case ActionCreate, ActionReplace:
+			c.Post++
+		case ActionForget:
+			c.Forget++
+		case ActionBlocked:
+			c.Blocked++
+		case ActionUpdate:
+			c.Update++
+		case ActionNoop:
+			c.NoOp++
+		}
+	}
+	return c
+}
+
+// HasChanges reports whether applying the plan would do anything.
+func (p *Plan) HasChanges() bool {
+	c := p.Counts()
+	return c.Post+c.Forget+c.Update > 0
+}
+
+// PlanOptions tune a plan.
+type PlanOptions struct {
+	// Targets limit the plan to these addresses; "mailing.x" selects every
+	// instance of mailing x.
+	Targets []string
+	// Replace names posted letters to post again.
+	Replace []string
+	// Profile, when known, lets the plan check each service name.
+	Profile *nirva.Profile
+}
+
+// MakePlan compares the configuration with the state.
+func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
+	p := &Plan{Lineage: st.Lineage, Serial: st.Serial}
+	if st.Serial == 0 && len(st.Mailings) == 0 {
+		// A state never written yet has a lineage that is not kept: a saved
+		// plan pins "no state" instead.
+		p.Lineage = ""
+	}
+	replace := map[string]bool{}
+	for _, r := range opts.Replace {
+		replace[r] = true
+	}
+	desired := map[string]*config.Mailing{}
+	for _, m := range cfg.Mailings {
+		desired[m.Address] = m
+		if !targeted(m.Address, opts.Targets) {
+			continue
+		}
+		prior := st.Mailings[m.Address]
+		ch := planMailing(m, prior, replace[m.Address])
+		p.Diagnostics = append(p.Diagnostics, checkService(m, ch, opts.Profile)...)
+		p.Diagnostics = append(p.Diagnostics, changeDiagnostics(ch)...)
+		p.Changes = append(p.Changes, ch)
+	}
+	for _, addr := range st.Addresses() {
+		if _, ok := desired[addr]; ok || !targeted(addr, opts.Targets) {
+			continue
+		}
+		prior := st.Mailings[addr]
+		reason := "no longer in the configuration: postform stops tracking it; nothing is unsent"
+		if prior.Phase == state.PhasePending {
+			reason = "no longer in the configuration, but its last posting attempt is unresolved: resolve it first"
+			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodePendingJob, hcl.DiagError,
+				"Unresolved posting attempt for a removed mailing",
+				fmt.Sprintf("%s was being posted (job name %q) when a run stopped, and is no longer configured. Resolve it with `postform import %s JOB_ID` or `postform state resolve %s --not-posted` before forgetting it.", addr, prior.JobName, addr, addr), nil))
+			p.Changes = append(p.Changes, &Change{Address: addr, Action: ActionBlocked, Reason: reason, Prior: prior})
+			continue
+		}
+		p.Changes = append(p.Changes, &Change{Address: addr, Action: ActionForget, Reason: reason, Prior: prior})
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
+	for _, r := range opts.Replace {
+		if _, ok := desired[r]; !ok {
+			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
+				Summary: "Unknown --replace address",
+				Detail:  fmt.Sprintf("%s is not a mailing of this configuration; --replace takes the address of a configured mailing, as `postform state list` shows it.", r)})
+		}
+	}
+	return p
+}
+
+func planMailing(m *config.Mailing, prior *state.Mailing, replace bool) *Change {
+	ch := &Change{Address: m.Address, Desired: m, Prior: prior}
+	switch {
+	case prior == nil:
+		ch.Action, ch.Reason = ActionCreate, "new letter"
+	case prior.Phase == state.PhasePending:
+		ch.Action = ActionBlocked
+		ch.Reason = "a posting attempt is unresolved (the run that posted it stopped before the platform answered)"
+	case prior.Phase == state.PhaseNotPosted:
+		ch.Action, ch.Reason = ActionCreate, "not posted yet: the earlier attempt was refused"
+		if prior.ContentHash != m.ContentHash {
+			ch.Reason = "not posted yet: the earlier attempt was refused; content changed since"
+		}
+	case replace:
+		ch.Action = ActionReplace
+		ch.Reason = fmt.Sprintf("--replace: will post AGAIN (job %s was posted on %s)", prior.JobID, prior.SubmittedAt.Format("2006-01-02"))
+	case prior.ContentHash != m.ContentHash:
+		ch.Action = ActionBlocked
+		ch.Reason = fmt.Sprintf("already posted on %s (job %s): a posted letter cannot be changed", prior.SubmittedAt.Format("2006-01-02"), prior.JobID)
+	default:
+		ch.Action, ch.Reason = ActionNoop, "posted; up to date"
+		if edits, ok := fixEdits(m, prior); ok {
+			ch.Action, ch.Edits = ActionUpdate, edits
+			ch.Reason = "not eligible for posting: the configured fix will be written into the pack group"
+		}
+	}
+	return ch
+}
+
+// fixEdits returns the pack group edits for a job stuck on NOT_ELIGIBLE
+// when the configuration has a fix for it.
+func fixEdits(m *config.Mailing, prior *state.Mailing) ([]PackGroupEdit, bool) {
+	if len(m.Fix) == 0 {
+		return nil, false
+	}
+	var edits []PackGroupEdit
+	for _, pg := range prior.PackGroups {
+		if pg.Status != "NOT_ELIGIBLE" {
+			continue
+		}
+		raw := map[string]any{}
+		for k, v := range pg.Raw {
+			raw[k] = v
+		}
+		for k, v := range m.Fix {
+			raw[k] = v
+		}
+		edits = append(edits, PackGroupEdit{PackGroupID: pg.ID, Raw: raw})
+	}
+	return edits, len(edits) > 0
+}
+
+// changeDiagnostics turns what a reviewer must act on into diagnostics at
+// the mailing's block.
+func changeDiagnostics(ch *Change) hcl.Diagnostics {
+	m, prior := ch.Desired, ch.Prior
+	var diags hcl.Diagnostics
+	switch ch.Action {
+	case ActionBlocked:
+		if prior.Phase == state.PhasePending {
+			diags = append(diags, config.NewDiag(config.CodePendingJob, hcl.DiagError,
+				"Unresolved posting attempt",
+				fmt.Sprintf("%s (job name %q) was being posted at %s when a run stopped, and the platform could not tell whether the job exists. If it was posted, adopt it with `postform import %s JOB_ID`; if you are sure it was not, run `postform state resolve %s --not-posted`.",
+					m.Address, prior.JobName, prior.AttemptedAt.Format("2006-01-02 15:04:05"), m.Address, m.Address),
+				&m.DeclRange))
+			break
+		}
+		diags = append(diags, config.NewDiag(config.CodeBlockedChange, hcl.DiagError,
+			"Cannot change a letter that was already posted",
+			fmt.Sprintf("%s was posted on %s (job %s). Since then: %s. A posted letter cannot be changed: revert the edit, or post a new letter with --replace=%s.",
+				m.Address, prior.SubmittedAt.Format("2006-01-02 15:04"), prior.JobID, strings.Join(describeChange(m, prior), "; "), m.Address),
+			&m.DeclRange))
+	case ActionNoop:
+		if stuck := notEligible(prior); len(stuck) > 0 {
+			diags = append(diags, config.NewDiag(config.CodeNotEligible, hcl.DiagError,
+				"Letter not eligible for posting",
+				fmt.Sprintf("%s (job %s) is held by the platform: %s. Add a fix = { address = [...] } to the mailing to correct its pack group, or fix the PDF and post it again with --replace=%s.",
+					m.Address, prior.JobID, strings.Join(stuck, "; "), m.Address),
+				&m.DeclRange))
+		}
+		if prior.JobStatus == "PROCESSING_ERROR" {
+			diags = append(diags, config.NewDiag(codeJobFailed, hcl.DiagWarning,
+				"Letter failed on the platform",
+				fmt.Sprintf("%s (job %s) ended in PROCESSING_ERROR: the platform could not read its files. Nothing was posted. Correct the documents and post again with --replace=%s.",
+					m.Address, prior.JobID, m.Address),
+				&m.DeclRange))
+		}
+	}
+	return diags
+}
+
+func notEligible(m *state.Mailing) []string {
+	var out []string
+	for _, pg := range m.PackGroups {
+		if pg.Status == "NOT_ELIGIBLE" {
+			reasons := strings.Join(pg.Reasons, ", ")
+			if reasons == "" {
+				reasons = "no reason given"
+			}
+			out = append(out, fmt.Sprintf("pack group %s: %s", pg.ID, reasons))
+		}
+	}
+	return out
+}
+
+// describeChange names what differs between a posted letter and its
+// configuration: which document, with old and new sha256.
+func describeChange(m *config.Mailing, prior *state.Mailing) []string {
+	var out []string
+	if m.Service != prior.Service {
+		out = append(out, fmt.Sprintf("service changed from %q to %q", prior.Service, m.Service))
+	}
+	for i, d := range m.Documents {
+		if i >= len(prior.Documents) {
+			out = append(out, fmt.Sprintf("document %s was added", d.File))
+			continue
+		}
+		old := prior.Documents[i]
+		if old.SHA256 != d.SHA256 {
+			out = append(out, fmt.Sprintf("document %s changed (sha256 %s → %s)", d.File, short(old.SHA256), short(d.SHA256)))
+		} else if old.Box != d.Box {
+			out = append(out, fmt.Sprintf("document %s moved from box %q to %q", d.File, old.Box, d.Box))
+		}
+	}
+	for i := len(m.Documents); i < len(prior.Documents); i++ {
+		out = append(out, fmt.Sprintf("document %s was removed", prior.Documents[i].File))
+	}
+	if !equalStringMaps(m.Options, prior.Options) {
+		out = append(out, "options changed")
+	}
+	if m.Owner != prior.Owner {
+		out = append(out, fmt.Sprintf("owner changed from %q to %q", prior.Owner, m.Owner))
+	}
+	if len(out) == 0 {
+		out = append(out, "its content hash changed")
+	}
+	return out
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func equalStringMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// checkService reports a service the profile does not offer, for letters
+// about to be posted.
+func checkService(m *config.Mailing, ch *Change, profile *nirva.Profile) hcl.Diagnostics {
+	if profile == nil || (ch.Action != ActionCreate && ch.Action != ActionReplace) {
+		return nil
+	}
+	if _, ok := profile.FindService(m.Service); ok {
+		return nil
+	}
+	return hcl.Diagnostics{config.NewDiag(config.CodeUnknownSvc, hcl.DiagError,
+		"Unknown service",
+		fmt.Sprintf("%s asks for service %q, which this account's profile does not offer. Available services: %s.",
+			m.Address, m.Service, quoteList(profile.ServiceNames())),
+		&m.DeclRange)}
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// targeted reports whether addr is selected by --target (none = all).
+func targeted(addr string, targets []string) bool {
+	if len(targets) == 0 {
+		return true
+	}
+	for _, t := range targets {
+		if addr == t || strings.HasPrefix(addr, t+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// codeJobFailed marks a letter the platform could not process.
+// TODO(lead): move into config/codes.go with the other PF2xx codes.
+const codeJobFailed = "PF205"

@@ -1,0 +1,475 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/state"
+)
+
+// RefreshResult says what a refresh did.
+type RefreshResult struct {
+	// Refreshed counts the mailings asked of the platform; terminal ones
+	// cost nothing and are not counted.
+	Refreshed int
+	// Errors are per-address failures; the rest of the refresh went on.
+	Errors map[string]error
+}
+
+// Err joins the per-address errors, or nil.
+func (r *RefreshResult) Err() error {
+	if len(r.Errors) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, a := range sortedKeys(r.Errors) {
+		errs = append(errs, fmt.Errorf("%s: %w", a, r.Errors[a]))
+	}
+	return errors.Join(errs...)
+}
+
+// NeedsRefresh lists the posted mailings that are not terminal.
+func (e *Engine) NeedsRefresh() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, a := range e.State.Addresses() {
+		m := e.State.Mailings[a]
+		if m.Phase == state.PhasePosted && !m.Terminal {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Pending lists the mailings whose posting attempt is unresolved.
+func (e *Engine) Pending() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, a := range e.State.Addresses() {
+		if e.State.Mailings[a].Phase == state.PhasePending {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Refresh resolves pending attempts, then asks the platform about every
+// posted mailing that is not terminal, downloads the proofs that appeared,
+// and updates the state in memory (Persist writes it).
+func (e *Engine) Refresh(ctx context.Context) *RefreshResult {
+	e.startRun()
+	res := &RefreshResult{Errors: map[string]error{}}
+	var errMu sync.Mutex
+	fail := func(addr string, err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		res.Errors[addr] = err
+	}
+	e.forEach(ctx, e.Pending(), func(addr string) {
+		if err := e.resolvePending(ctx, addr); err != nil {
+			fail(addr, err)
+		}
+	})
+	todo := e.NeedsRefresh()
+	res.Refreshed = len(todo)
+	e.forEach(ctx, todo, func(addr string) {
+		if err := e.refreshOne(ctx, addr); err != nil {
+			fail(addr, err)
+			e.emit(Event{Kind: EventProblem, Address: addr, Detail: err.Error()})
+		}
+	})
+	return res
+}
+
+// resolvePending decides what became of an attempt whose outcome is
+// unknown, by looking the job up by its exact name. It never posts.
+func (e *Engine) resolvePending(ctx context.Context, addr string) error {
+	m := e.get(addr)
+	jobs, err := e.Client.JobsByName(ctx, m.JobName)
+	if errors.Is(err, nirva.ErrLookupUnavailable) {
+		return fmt.Errorf("its last posting attempt (job name %q, %s) is unresolved and the platform cannot look jobs up by name: if it was posted, run `postform import %s JOB_ID`; if it was not, run `postform state resolve %s --not-posted`",
+			m.JobName, m.AttemptedAt.Format("2006-01-02 15:04:05"), addr, addr)
+	}
+	if err != nil {
+		return fmt.Errorf("looking up job %q to resolve an interrupted posting: %w", m.JobName, err)
+	}
+	switch len(jobs) {
+	case 0:
+		m.Phase = state.PhaseNotPosted
+		m.Problems = []string{"an interrupted posting attempt created no job"}
+		if err := e.record(context.WithoutCancel(ctx), addr, m); err != nil {
+			return err
+		}
+		e.emit(Event{Kind: EventResolved, Address: addr, Stage: StageNotPosted, Detail: "no job named " + m.JobName + ": nothing was posted"})
+		return nil
+	case 1:
+		j := jobs[0]
+		if m.ServiceID != "" && j.ServiceID != "" && j.ServiceID != m.ServiceID {
+			return fmt.Errorf("the only job named %q (job %s) uses service %s, not %s: check it on the platform, then `postform import %s %s` or `postform state resolve %s --not-posted`",
+				m.JobName, j.ID, j.ServiceID, m.ServiceID, addr, j.ID, addr)
+		}
+		adoptJob(m, &j)
+		if err := e.record(context.WithoutCancel(ctx), addr, m); err != nil {
+			return err
+		}
+		e.emit(Event{Kind: EventAdopted, Address: addr, Stage: StageOf(m), Detail: "job " + j.ID + " was posted by the interrupted run"})
+		return nil
+	default:
+		ids := make([]string, len(jobs))
+		for i, j := range jobs {
+			ids[i] = j.ID
+		}
+		return fmt.Errorf("%d jobs are named %q (%s): postform cannot tell which is this letter's; adopt one with `postform import %s JOB_ID`",
+			len(jobs), m.JobName, strings.Join(ids, ", "), addr)
+	}
+}
+
+func adoptJob(m *state.Mailing, j *nirva.Job) {
+	m.Phase = state.PhasePosted
+	m.JobID = j.ID
+	if j.ServiceID != "" {
+		m.ServiceID = j.ServiceID
+	}
+	m.JobStatus = j.Status
+	m.SubmittedAt = j.Created
+	if m.SubmittedAt.IsZero() {
+		m.SubmittedAt = m.AttemptedAt
+	}
+	m.Problems = nil
+}
+
+// Import adopts an existing job into the state at addr and refreshes it.
+// base carries what the configuration says of the mailing (may be nil).
+func (e *Engine) Import(ctx context.Context, addr, jobID string, base *state.Mailing) error {
+	e.startRun()
+	if prior := e.get(addr); prior != nil && prior.Phase == state.PhasePosted && prior.JobID != jobID {
+		return fmt.Errorf("%s is already in the state as job %s; remove it first with `postform state rm %s`", addr, prior.JobID, addr)
+	}
+	j, err := e.Client.Job(ctx, jobID)
+	if err != nil {
+		return fmt.Errorf("fetching job %s: %w", jobID, err)
+	}
+	m := base
+	if m == nil {
+		m = &state.Mailing{Address: addr}
+	}
+	if prior := e.get(addr); prior != nil && m.JobName == "" {
+		m.JobName = prior.JobName
+	}
+	if m.JobName == "" {
+		m.JobName = j.Name
+	}
+	adoptJob(m, j)
+	m.Terminal = false
+	if err := e.record(ctx, addr, m); err != nil {
+		return err
+	}
+	return e.refreshOne(ctx, addr)
+}
+
+// refreshOne asks the platform about one posted letter.
+func (e *Engine) refreshOne(ctx context.Context, addr string) error {
+	m := e.get(addr)
+	before := StageOf(m)
+	// A job that reached CREATED never changes again; only its deliveries do.
+	if m.JobStatus != "CREATED" {
+		j, err := e.Client.Job(ctx, m.JobID)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", m.JobID, err)
+		}
+		m.JobStatus = j.Status
+		if j.Status == "PACK_GROUP_CREATED" || j.PackGroupCountPerStates["NOT_ELIGIBLE"] > 0 {
+			pgs, err := e.Client.PackGroups(ctx, m.JobID)
+			if err != nil {
+				return fmt.Errorf("pack groups of job %s: %w", m.JobID, err)
+			}
+			m.PackGroups = convertPackGroups(pgs)
+		} else if len(m.PackGroups) > 0 && j.PackGroupCountPerStates["NOT_ELIGIBLE"] == 0 {
+			for i := range m.PackGroups {
+				if m.PackGroups[i].Status == "NOT_ELIGIBLE" {
+					m.PackGroups[i].Status, m.PackGroups[i].Eligible, m.PackGroups[i].Reasons = "ELIGIBLE", true, nil
+				}
+			}
+		}
+	}
+	if m.JobStatus == "CREATED" {
+		ds, err := e.Client.Deliveries(ctx, m.JobID)
+		if err != nil {
+			return fmt.Errorf("deliveries of job %s: %w", m.JobID, err)
+		}
+		m.Deliveries = mergeDeliveries(m.Deliveries, ds)
+		if err := e.fetchProofs(ctx, m); err != nil {
+			m.LastRefreshed = e.now()
+			e.put(m)
+			return err
+		}
+	}
+	m.Problems = problemsOf(m)
+	m.Terminal = isTerminal(m)
+	m.LastRefreshed = e.now()
+	e.put(m)
+	if after := StageOf(m); after != before {
+		e.emit(Event{Kind: EventStage, Address: addr, Stage: after, Detail: stageDetail(m)})
+	}
+	return nil
+}
+
+func stageDetail(m *state.Mailing) string {
+	var parts []string
+	if tn := m.TrackingNumbers(); len(tn) > 0 {
+		parts = append(parts, "tracking "+strings.Join(tn, ", "))
+	}
+	if len(m.Problems) > 0 {
+		parts = append(parts, strings.Join(m.Problems, "; "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func convertPackGroups(pgs []nirva.PackGroup) []state.PackGroup {
+	out := make([]state.PackGroup, len(pgs))
+	for i, p := range pgs {
+		out[i] = state.PackGroup{ID: p.ID, Channel: p.Channel, Status: p.Status, Eligible: p.Eligible, Reasons: p.Reasons, Raw: p.Raw}
+	}
+	return out
+}
+
+// mergeDeliveries takes the platform's deliveries, keeping the tracking
+// events already learned for each shipment.
+func mergeDeliveries(old []state.Delivery, ds []nirva.Delivery) []state.Delivery {
+	events := map[string][]state.TrackingEvent{}
+	for _, d := range old {
+		for _, s := range d.Shipments {
+			events[s.ID] = s.Events
+		}
+	}
+	out := make([]state.Delivery, len(ds))
+	for i, d := range ds {
+		sd := state.Delivery{ID: d.ID, Channel: d.Channel, Status: d.Status}
+		for _, s := range d.Shipments {
+			sd.Shipments = append(sd.Shipments, state.Shipment{
+				ID: s.ID, StatusCode: s.StatusCode, StatusLabel: s.StatusLabel,
+				TrackingNumber: s.TrackingNumber(), Files: s.Files(), Events: events[s.ID],
+			})
+		}
+		out[i] = sd
+	}
+	return out
+}
+
+// fetchProofs downloads each requested proof the platform now offers and
+// that is not on disk yet. TRACKING_DETAIL is also decoded into events.
+func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
+	for di := range m.Deliveries {
+		for si := range m.Deliveries[di].Shipments {
+			s := &m.Deliveries[di].Shipments[si]
+			for _, name := range s.Files {
+				if !slices.Contains(m.RequestedProofs, name) {
+					continue
+				}
+				if _, ok := m.Proof(s.ID, name); ok && (name != "TRACKING_DETAIL" || !needsNewDetail(s)) {
+					continue
+				}
+				p, err := e.download(ctx, m.Address, s.ID, name)
+				if err != nil {
+					return fmt.Errorf("proof %s of shipment %s: %w", name, s.ID, err)
+				}
+				m.Proofs = replaceProof(m.Proofs, p)
+				e.emit(Event{Kind: EventProof, Address: m.Address, Detail: fmt.Sprintf("%s saved to %s", name, p.Path)})
+				if name == "TRACKING_DETAIL" {
+					if err := readTrackingDetail(filepath.Join(e.ProofsDir, p.Path), s); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// needsNewDetail: the tracking history keeps growing until the shipment's
+// code is final, so it is downloaded again until then.
+func needsNewDetail(s *state.Shipment) bool { return !isFinal(s.StatusCode) }
+
+func replaceProof(ps []state.Proof, p state.Proof) []state.Proof {
+	for i := range ps {
+		if ps[i].ShipmentID == p.ShipmentID && ps[i].Name == p.Name {
+			ps[i] = p
+			return ps
+		}
+	}
+	return append(ps, p)
+}
+
+func readTrackingDetail(path string, s *state.Shipment) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	td, err := nirva.DecodeTrackingDetail(f)
+	if err != nil {
+		return fmt.Errorf("tracking detail %s: %w", path, err)
+	}
+	s.Events = s.Events[:0]
+	for _, ev := range td.Events {
+		s.Events = append(s.Events, state.TrackingEvent{Date: ev.Date, Code: ev.Code, Label: ev.Label})
+	}
+	if s.TrackingNumber == "" {
+		s.TrackingNumber = td.TrackingNumber
+	}
+	return nil
+}
+
+// download writes one proof under ProofsDir atomically and hashes it.
+// The path kept in state is relative to ProofsDir.
+func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (state.Proof, error) {
+	rel := filepath.Join(ProofDir(addr), fmt.Sprintf("%s-%s%s", shipmentID, name, proofExt(name)))
+	abs := filepath.Join(e.ProofsDir, rel)
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return state.Proof{}, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(abs), ".download-*")
+	if err != nil {
+		return state.Proof{}, err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	n, err := e.Client.DownloadTrackingFile(ctx, shipmentID, name, io.MultiWriter(tmp, h))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return state.Proof{}, err
+	}
+	if err := os.Rename(tmp.Name(), abs); err != nil {
+		return state.Proof{}, err
+	}
+	return state.Proof{Name: name, ShipmentID: shipmentID, Path: filepath.ToSlash(rel),
+		SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, FetchedAt: e.now()}, nil
+}
+
+func proofExt(name string) string {
+	if name == "TRACKING_DETAIL" {
+		return ".json"
+	}
+	return ".pdf"
+}
+
+// ProofDir is the folder of one mailing's proofs, relative to the proofs
+// folder: mailing.reminder["acme"] → reminder/acme. Characters that are not
+// safe in a file name are replaced, with a short hash to keep names unique.
+func ProofDir(addr string) string {
+	name := strings.TrimPrefix(addr, "mailing.")
+	key := ""
+	if i := strings.Index(name, "["); i >= 0 {
+		name, key = name[:i], strings.Trim(name[i:], "[]\"")
+	}
+	if key == "" {
+		return safeName(name)
+	}
+	return filepath.Join(safeName(name), safeName(key))
+}
+
+func safeName(s string) string {
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+	if clean == s && s != "." && s != ".." && s != "" {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return clean + "-" + hex.EncodeToString(sum[:4])
+}
+
+// isTerminal: nothing more will change and every requested proof is kept.
+func isTerminal(m *state.Mailing) bool {
+	if m.Phase != state.PhasePosted {
+		return false
+	}
+	if m.JobStatus == "PROCESSING_ERROR" {
+		return true
+	}
+	if m.JobStatus != "CREATED" || len(m.Deliveries) == 0 {
+		return false
+	}
+	for _, d := range m.Deliveries {
+		if d.Status != "OUTPUTTED" && d.Status != "ERROR" {
+			return false
+		}
+		if d.Status == "ERROR" {
+			continue
+		}
+		if len(d.Shipments) == 0 {
+			return false
+		}
+		for _, s := range d.Shipments {
+			if !isFinal(s.StatusCode) {
+				return false
+			}
+			if s.StatusCode < 0 {
+				continue // no proof of receipt will come for a failed shipment
+			}
+			for _, want := range m.RequestedProofs {
+				if d.Channel != "" && d.Channel != "MAIL" {
+					break // proofs come with postal shipments only
+				}
+				if _, ok := m.Proof(s.ID, want); !ok {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// problemsOf lists what a sender must know about a letter.
+func problemsOf(m *state.Mailing) []string {
+	var out []string
+	if m.JobStatus == "PROCESSING_ERROR" {
+		out = append(out, "PROCESSING_ERROR: the platform could not read the documents; nothing was posted")
+	}
+	out = append(out, notEligible(m)...)
+	for _, d := range m.Deliveries {
+		if d.Status == "ERROR" {
+			out = append(out, fmt.Sprintf("delivery %s (%s) failed", d.ID, d.Channel))
+		}
+		for _, s := range d.Shipments {
+			if s.StatusCode < 0 {
+				label := s.StatusLabel
+				if label == "" {
+					label = "failed"
+				}
+				out = append(out, fmt.Sprintf("shipment %s: %d %s", s.ID, s.StatusCode, label))
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

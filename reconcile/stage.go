@@ -1,0 +1,88 @@
+package reconcile
+
+import (
+	"github.com/postform/postform/state"
+)
+
+// Stage is where a letter is, in the words a sender uses.
+type Stage string
+
+const (
+	StagePending     Stage = "pending"      // posting attempt unresolved
+	StageNotPosted   Stage = "not posted"   // refused or resolved as not posted
+	StageReceived    Stage = "received"     // job accepted, not processed yet
+	StageNotEligible Stage = "not eligible" // held: a pack group needs a fix
+	StagePrinting    Stage = "printing"     // deliveries created, in production
+	StageMailed      Stage = "mailed"       // handed to the post
+	StageDelivered   Stage = "delivered"    // delivered, proofs may still come
+	StageDone        Stage = "done"         // terminal: delivered and all proofs kept
+	StageFailed      Stage = "failed"       // terminal: PROCESSING_ERROR or undeliverable
+)
+
+// Stages lists the stages in the order a letter moves through them.
+var Stages = []Stage{StagePending, StageNotPosted, StageReceived, StageNotEligible, StagePrinting, StageMailed, StageDelivered, StageDone, StageFailed}
+
+// StageOf derives a letter's stage from its state record.
+func StageOf(m *state.Mailing) Stage {
+	switch m.Phase {
+	case state.PhasePending:
+		return StagePending
+	case state.PhaseNotPosted:
+		return StageNotPosted
+	}
+	if m.JobStatus == "PROCESSING_ERROR" {
+		return StageFailed
+	}
+	for _, pg := range m.PackGroups {
+		if pg.Status == "NOT_ELIGIBLE" {
+			return StageNotEligible
+		}
+	}
+	if len(m.Deliveries) == 0 {
+		return StageReceived
+	}
+	failed, delivered, mailed, shipments := 0, 0, 0, 0
+	for _, d := range m.Deliveries {
+		for _, s := range d.Shipments {
+			shipments++
+			switch {
+			case s.StatusCode < 0:
+				failed++
+			case isDelivered(s.StatusCode):
+				delivered++
+			case s.StatusCode >= 600:
+				mailed++
+			}
+		}
+	}
+	switch {
+	case shipments == 0:
+		return StagePrinting
+	case failed > 0 && failed == shipments:
+		return StageFailed
+	case m.Terminal && failed == 0:
+		return StageDone
+	case m.Terminal:
+		return StageFailed
+	case delivered+failed == shipments:
+		return StageDelivered
+	case mailed+delivered+failed == shipments:
+		return StageMailed
+	}
+	return StagePrinting
+}
+
+// isDelivered reports a final positive shipment code: delivered (610),
+// received (710), signed (714) or opened (715).
+func isDelivered(code int) bool {
+	switch code {
+	case 610, 710, 714, 715:
+		return true
+	}
+	return false
+}
+
+// isFinal reports a shipment code after which nothing changes.
+func isFinal(code int) bool {
+	return code < 0 || isDelivered(code)
+}
