@@ -146,6 +146,8 @@ and every later run refreshes tracking numbers and downloads proofs into the sta
 		newApplyCommand(g),
 		newRefreshCommand(g),
 		newStatusCommand(g),
+		newShowCommand(g),
+		newOutputCommand(g),
 		newStateCommand(g),
 		newImportCommand(g),
 		newForceUnlockCommand(g),

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 func newStatusCommand(g *globals) *cobra.Command {
 	var lf loadFlags
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every letter's stage, tracking number, proofs and problems (from the state; no API call)",
@@ -28,6 +30,9 @@ func newStatusCommand(g *globals) *cobra.Command {
 			}
 			defer sess.close()
 			st := sess.engine.State
+			if asJSON {
+				return writeStatusJSON(g, st)
+			}
 			if len(st.Mailings) == 0 {
 				fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
 				return nil
@@ -42,7 +47,58 @@ func newStatusCommand(g *globals) *cobra.Command {
 		},
 	}
 	lf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as one JSON document")
 	return cmd
+}
+
+// statusDocument is the JSON form of status (format documented in
+// docs/json-format.md).
+type statusDocument struct {
+	FormatVersion int             `json:"format_version"`
+	Lineage       string          `json:"lineage"`
+	Serial        uint64          `json:"serial"`
+	Mailings      []statusMailing `json:"mailings"`
+}
+
+type statusMailing struct {
+	Address         string        `json:"address"`
+	Stage           string        `json:"stage"`
+	Phase           string        `json:"phase"`
+	JobName         string        `json:"job_name"`
+	JobID           string        `json:"job_id,omitempty"`
+	JobStatus       string        `json:"job_status,omitempty"`
+	TrackingNumbers []string      `json:"tracking_numbers"`
+	LastEvent       string        `json:"last_event,omitempty"`
+	Proofs          []state.Proof `json:"proofs"`
+	MissingProofs   []string      `json:"missing_proofs"`
+	Problems        []string      `json:"problems"`
+	Terminal        bool          `json:"terminal"`
+}
+
+func writeStatusJSON(g *globals, st *state.State) error {
+	doc := statusDocument{FormatVersion: 1, Lineage: st.Lineage, Serial: st.Serial, Mailings: []statusMailing{}}
+	for _, a := range st.Addresses() {
+		m := st.Mailings[a]
+		sm := statusMailing{Address: a, Stage: string(reconcile.StageOf(m)), Phase: string(m.Phase), JobName: m.JobName,
+			JobID: m.JobID, JobStatus: m.JobStatus, TrackingNumbers: m.TrackingNumbers(), LastEvent: lastEvent(m),
+			Proofs: m.Proofs, MissingProofs: missingProofs(m), Problems: m.Problems, Terminal: m.Terminal}
+		if sm.TrackingNumbers == nil {
+			sm.TrackingNumbers = []string{}
+		}
+		if sm.Proofs == nil {
+			sm.Proofs = []state.Proof{}
+		}
+		if sm.Problems == nil {
+			sm.Problems = []string{}
+		}
+		doc.Mailings = append(doc.Mailings, sm)
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, string(b))
+	return nil
 }
 
 // readOnlySession opens the state without the lock and without the network.
@@ -63,6 +119,25 @@ func writeStatusTable(w io.Writer, st *state.State) {
 			dash(strings.Join(m.TrackingNumbers(), ",")), dash(lastEvent(m)), dash(proofSummary(m)), dash(strings.Join(m.Problems, "; ")))
 	}
 	tw.Flush()
+}
+
+// missingProofs lists the requested proofs not kept yet.
+func missingProofs(m *state.Mailing) []string {
+	missing := []string{}
+	if m.Phase != state.PhasePosted || m.JobStatus == "PROCESSING_ERROR" {
+		return missing
+	}
+	for _, want := range m.RequestedProofs {
+		if _, ok := slicesIndexProof(m.Proofs, want); !ok {
+			missing = append(missing, want)
+		}
+	}
+	return missing
+}
+
+func slicesIndexProof(ps []state.Proof, name string) (int, bool) {
+	i := slices.IndexFunc(ps, func(p state.Proof) bool { return p.Name == name })
+	return i, i >= 0
 }
 
 func dash(s string) string {
@@ -97,14 +172,7 @@ func proofSummary(m *state.Mailing) string {
 			have = append(have, p.Name)
 		}
 	}
-	var missing []string
-	if m.Phase == state.PhasePosted && m.JobStatus != "PROCESSING_ERROR" {
-		for _, want := range m.RequestedProofs {
-			if !slices.Contains(have, want) {
-				missing = append(missing, want)
-			}
-		}
-	}
+	missing := missingProofs(m)
 	out := strings.Join(have, ",")
 	if len(missing) > 0 && !m.Terminal {
 		if out != "" {

@@ -71,42 +71,40 @@ func marker(a reconcile.Action) (string, string) {
 // renderPlan prints the plan for a person: every change with its marker,
 // then the summary line; diagnostics go to stderr.
 func (g *globals) renderPlan(cfg *config.Config, p *reconcile.Plan) {
-	g.writePlan(g.stdout, p)
+	g.writePlan(g.stdout, p.Document(Version, reconcile.PlanOptions{}))
 	if len(p.Diagnostics) > 0 {
 		g.writeDiagnostics(cfg, p.Diagnostics)
 	}
 }
 
-func (g *globals) writePlan(w io.Writer, p *reconcile.Plan) {
-	var changes []*reconcile.Change
-	noop := 0
-	for _, ch := range p.Changes {
-		if ch.Action == reconcile.ActionNoop {
-			noop++
-			continue
+// writePlan renders a plan document; plan, show and apply share it.
+func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
+	var changes []reconcile.PlanChange
+	for _, ch := range doc.Changes {
+		if ch.Action != reconcile.ActionNoop {
+			changes = append(changes, ch)
 		}
-		changes = append(changes, ch)
 	}
 	if len(changes) == 0 {
-		fmt.Fprintf(w, "No changes. %s\n", upToDate(noop))
-	} else {
-		fmt.Fprintln(w, "postform will perform the following actions:")
-		fmt.Fprintln(w)
-		for _, ch := range changes {
-			sign, col := marker(ch.Action)
-			fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, ch.Address))
-			for _, line := range describe(ch) {
-				fmt.Fprintf(w, "      %s\n", line)
-			}
-		}
-		fmt.Fprintln(w)
-		c := p.Counts()
-		summary := fmt.Sprintf("Plan: %d to post, %d to forget, %d blocked", c.Post, c.Forget, c.Blocked)
-		if c.Update > 0 {
-			summary += fmt.Sprintf(", %d to update", c.Update)
-		}
-		fmt.Fprintln(w, g.paint(bold, summary+"."))
+		fmt.Fprintf(w, "No changes. %s\n", upToDate(doc.Summary.NoOp))
+		return
 	}
+	fmt.Fprintln(w, "postform will perform the following actions:")
+	fmt.Fprintln(w)
+	for _, ch := range changes {
+		sign, col := marker(ch.Action)
+		fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, ch.Address))
+		for _, line := range describe(ch) {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+	}
+	fmt.Fprintln(w)
+	c := doc.Summary
+	summary := fmt.Sprintf("Plan: %d to post, %d to forget, %d blocked", c.Post, c.Forget, c.Blocked)
+	if c.Update > 0 {
+		summary += fmt.Sprintf(", %d to update", c.Update)
+	}
+	fmt.Fprintln(w, g.paint(bold, summary+"."))
 }
 
 func upToDate(n int) string {
@@ -120,36 +118,35 @@ func upToDate(n int) string {
 }
 
 // describe gives the indented lines under a change's address.
-func describe(ch *reconcile.Change) []string {
+func describe(ch reconcile.PlanChange) []string {
 	switch ch.Action {
 	case reconcile.ActionCreate, reconcile.ActionReplace:
-		m := ch.Desired
 		var lines []string
 		if ch.Action == reconcile.ActionReplace {
 			lines = append(lines, "WILL POST AGAIN: "+ch.Reason)
 		}
-		lines = append(lines, fmt.Sprintf("post %q via %q", m.JobName, m.Service))
-		for _, d := range m.Documents {
+		lines = append(lines, fmt.Sprintf("post %q via %q", ch.JobName, ch.Service))
+		for _, d := range ch.Files {
 			box := d.Box
 			if box == "" {
 				box = "main"
 			}
 			lines = append(lines, fmt.Sprintf("document %s (%s, sha256 %s) in box %s", d.File, pages(d.Pages), d.SHA256[:min(12, len(d.SHA256))], box))
 		}
-		if len(m.Options) > 0 {
-			keys := make([]string, 0, len(m.Options))
-			for k := range m.Options {
+		if len(ch.Options) > 0 {
+			keys := make([]string, 0, len(ch.Options))
+			for k := range ch.Options {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
 			var kv []string
 			for _, k := range keys {
-				kv = append(kv, k+"="+m.Options[k])
+				kv = append(kv, k+"="+ch.Options[k])
 			}
 			lines = append(lines, "options "+strings.Join(kv, ", "))
 		}
-		if m.Owner != "" {
-			lines = append(lines, "for owner "+m.Owner)
+		if ch.Owner != "" {
+			lines = append(lines, "for owner "+ch.Owner)
 		}
 		if ch.Action == reconcile.ActionCreate && ch.Reason != "new letter" {
 			lines = append(lines, ch.Reason)
@@ -157,8 +154,8 @@ func describe(ch *reconcile.Change) []string {
 		return lines
 	case reconcile.ActionForget:
 		job := ""
-		if ch.Prior != nil && ch.Prior.JobID != "" {
-			job = fmt.Sprintf(" (job %s)", ch.Prior.JobID)
+		if ch.PriorJobID != "" {
+			job = fmt.Sprintf(" (job %s)", ch.PriorJobID)
 		}
 		return []string{"forget" + job + ": " + ch.Reason}
 	case reconcile.ActionBlocked:

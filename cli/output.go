@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
+)
+
+func newOutputCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "output [NAME]",
+		Short: "Show the outputs, evaluated against the state",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sess, err := g.readOnlySession(cmd.Context(), lf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			st := sess.engine.State
+			values, diags := sess.cfg.EvalOutputs(func(addr string) (cty.Value, bool) {
+				m, ok := st.Mailings[addr]
+				if !ok {
+					return cty.NilVal, false
+				}
+				return mailingValue(m), true
+			})
+			if len(diags) > 0 {
+				g.writeDiagnostics(sess.cfg, diags)
+				if diags.HasErrors() {
+					return silent(ExitError)
+				}
+			}
+			sensitive := map[string]bool{}
+			for _, o := range sess.cfg.Outputs {
+				sensitive[o.Name] = o.Sensitive
+			}
+			names := make([]string, 0, len(values))
+			for n := range values {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			if len(args) == 1 {
+				v, ok := values[args[0]]
+				if !ok {
+					return fmt.Errorf("no output named %q (outputs: %v)", args[0], names)
+				}
+				// Asking for one output by name prints it even if sensitive,
+				// as Terraform does: the user asked for that value.
+				if asJSON {
+					return writeCtyJSON(g, v)
+				}
+				fmt.Fprintln(g.stdout, formatValue(v))
+				return nil
+			}
+			if asJSON {
+				doc := map[string]json.RawMessage{}
+				for _, n := range names {
+					b, err := ctyjson.Marshal(values[n], values[n].Type())
+					if err != nil {
+						return err
+					}
+					doc[n] = json.RawMessage(fmt.Sprintf(`{"sensitive":%t,"value":%s}`, sensitive[n], redactJSON(b, sensitive[n])))
+				}
+				b, _ := json.MarshalIndent(doc, "", "  ")
+				fmt.Fprintln(g.stdout, string(b))
+				return nil
+			}
+			for _, n := range names {
+				if sensitive[n] {
+					fmt.Fprintf(g.stdout, "%s = (sensitive value)\n", n)
+					continue
+				}
+				fmt.Fprintf(g.stdout, "%s = %s\n", n, formatValue(values[n]))
+			}
+			return nil
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func redactJSON(b []byte, sensitive bool) []byte {
+	if sensitive {
+		return []byte("null")
+	}
+	return b
+}
+
+func writeCtyJSON(g *globals, v cty.Value) error {
+	b, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, string(b))
+	return nil
+}
+
+// formatValue renders a value compactly as JSON, which reads well for the
+// lists and maps outputs usually hold.
+func formatValue(v cty.Value) string {
+	if v.IsNull() {
+		return "null"
+	}
+	if v.Type() == cty.String && v.IsKnown() {
+		return fmt.Sprintf("%q", v.AsString())
+	}
+	b, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return v.GoString()
+	}
+	var pretty any
+	if json.Unmarshal(b, &pretty) == nil {
+		if out, err := json.MarshalIndent(pretty, "", "  "); err == nil {
+			return string(out)
+		}
+	}
+	return string(b)
+}
+
+// mailingValue is a mailing's state-backed attributes as outputs see them.
+func mailingValue(m *state.Mailing) cty.Value {
+	str := func(s string) cty.Value {
+		if s == "" {
+			return cty.NullVal(cty.String)
+		}
+		return cty.StringVal(s)
+	}
+	tracking := cty.ListValEmpty(cty.String)
+	if tn := m.TrackingNumbers(); len(tn) > 0 {
+		vals := make([]cty.Value, len(tn))
+		for i, t := range tn {
+			vals[i] = cty.StringVal(t)
+		}
+		tracking = cty.ListVal(vals)
+	}
+	proofs := cty.MapValEmpty(cty.String)
+	if len(m.Proofs) > 0 {
+		pm := map[string]cty.Value{}
+		for _, p := range m.Proofs {
+			pm[p.Name] = cty.StringVal(p.Path)
+		}
+		proofs = cty.MapVal(pm)
+	}
+	submitted := ""
+	if !m.SubmittedAt.IsZero() {
+		submitted = m.SubmittedAt.Format("2006-01-02T15:04:05Z07:00")
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"job_id":           str(m.JobID),
+		"status":           cty.StringVal(string(reconcile.StageOf(m))),
+		"job_status":       str(m.JobStatus),
+		"submitted_at":     str(submitted),
+		"tracking_numbers": tracking,
+		"proofs":           proofs,
+	})
+}

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/reconcile"
+)
+
+func newShowCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var asJSON, asMarkdown bool
+	cmd := &cobra.Command{
+		Use:   "show [PLANFILE]",
+		Short: "Render a saved plan, or without one, the state's letters",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON && asMarkdown {
+				return errors.New("choose one of --json and --markdown")
+			}
+			if len(args) == 0 {
+				sess, err := g.readOnlySession(cmd.Context(), lf)
+				if err != nil {
+					return err
+				}
+				defer sess.close()
+				if asJSON {
+					return writeStatusJSON(g, sess.engine.State)
+				}
+				for _, a := range sess.engine.State.Addresses() {
+					writeMailing(g, sess.engine.State.Mailings[a])
+					fmt.Fprintln(g.stdout)
+				}
+				return nil
+			}
+			doc, err := readPlanFile(args[0])
+			if err != nil {
+				return err
+			}
+			switch {
+			case asJSON:
+				b, err := reconcile.EncodePlanDocument(doc)
+				if err != nil {
+					return err
+				}
+				g.stdout.Write(b)
+			case asMarkdown:
+				fmt.Fprint(g.stdout, renderMarkdown(doc))
+			default:
+				g.writePlan(g.stdout, doc)
+				for _, d := range doc.Diagnostics {
+					where := ""
+					if d.Range != nil {
+						where = fmt.Sprintf(" (%s:%d:%d)", d.Range.Filename, d.Range.Line, d.Range.Column)
+					}
+					fmt.Fprintf(g.stdout, "\n%s%s: %s%s\n  %s\n", d.Severity, codeSuffix(d.Code), d.Summary, where, d.Detail)
+				}
+			}
+			return nil
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as one JSON document")
+	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print a saved plan as a pull-request comment")
+	return cmd
+}
