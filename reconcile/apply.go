@@ -116,6 +116,7 @@ func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
 	if prior := e.get(m.Address); prior != nil && ch.Action == ActionReplace {
 		rec.Problems = []string{fmt.Sprintf("replaces job %s", prior.JobID)}
 	}
+	failpoint(fpBeforePending)
 	// The pending record must be durable before the POST: if this process
 	// dies after the platform accepts the job, the next run finds the record
 	// and looks the job up instead of posting again.
@@ -123,6 +124,7 @@ func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
 		res.fail(m.Address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
 		return
 	}
+	failpoint(fpAfterPending)
 	e.emit(Event{Kind: EventPosting, Address: m.Address, Stage: StagePending})
 	// The POST and its record run to completion even after an interrupt.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
@@ -130,6 +132,7 @@ func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
 	job, err := e.Client.CreateJob(callCtx, req)
 	switch {
 	case err == nil:
+		failpoint(fpAfterResponse)
 		adoptJob(rec, job)
 		rec.SubmittedAt = e.now()
 		if !job.Created.IsZero() {
@@ -140,6 +143,7 @@ func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
 			res.fail(m.Address, fmt.Errorf("job %s was posted but recording its id failed (the next run will find it by name): %w", job.ID, err))
 			return
 		}
+		failpoint(fpAfterRecord)
 		res.count(&res.Posted)
 		e.emit(Event{Kind: EventPosted, Address: m.Address, Stage: StageReceived, Detail: "job " + job.ID})
 	case errors.Is(err, nirva.ErrUncertain):

@@ -189,6 +189,7 @@ func (e *Engine) refreshOne(ctx context.Context, addr string) error {
 		if err != nil {
 			return fmt.Errorf("job %s: %w", m.JobID, err)
 		}
+		failpoint(fpMidRefresh)
 		m.JobStatus = j.Status
 		if j.Status == "PACK_GROUP_CREATED" || j.PackGroupCountPerStates["NOT_ELIGIBLE"] > 0 {
 			pgs, err := e.Client.PackGroups(ctx, m.JobID)
@@ -347,6 +348,9 @@ func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (s
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
 	n, err := e.Client.DownloadTrackingFile(ctx, shipmentID, name, io.MultiWriter(tmp, h))
+	if n > 0 {
+		failpoint(fpMidProof)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

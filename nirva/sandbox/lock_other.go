@@ -1,0 +1,20 @@
+//go:build !unix
+
+package sandbox
+
+import (
+	"fmt"
+	"os"
+)
+
+// lockDir on platforms without flock only creates the lock file: two
+// processes sharing a sandbox directory are not detected there.
+func lockDir(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	return f, nil
+}
+
+func unlockDir(f *os.File) { f.Close() }

@@ -1,0 +1,130 @@
+package sandbox
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// MakePDF returns a valid one-page A4 PDF whose page shows lines as text
+// (Helvetica 12, WinAnsi; characters outside Latin-1 become '?'). With no
+// lines the page carries no text at all, which the sandbox reads as "no
+// postal address in the address window".
+func MakePDF(lines ...string) ([]byte, error) {
+	var content bytes.Buffer
+	if len(lines) > 0 {
+		content.WriteString("BT\n/F1 12 Tf\n14 TL\n72 770 Td\n")
+		for i, l := range lines {
+			if i > 0 {
+				content.WriteString("T*\n")
+			}
+			content.WriteString("(")
+			content.Write(pdfEscape(l))
+			content.WriteString(") Tj\n")
+		}
+		content.WriteString("ET\n")
+	}
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+	}
+	var out bytes.Buffer
+	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = out.Len()
+		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := out.Len()
+	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&out, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
+	return out.Bytes(), nil
+}
+
+// pdfEscape encodes s as the bytes of a PDF literal string (without the
+// parentheses).
+func pdfEscape(s string) []byte {
+	var b bytes.Buffer
+	for _, r := range s {
+		switch {
+		case r == '(' || r == ')' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(byte(r))
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte('?')
+		case r < 0x100:
+			b.WriteByte(byte(r))
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.Bytes()
+}
+
+// pdfInfo is what the sandbox reads from an uploaded PDF.
+type pdfInfo struct {
+	Pages int
+	// FirstPageText is the text shown on the first page; TextKnown is false
+	// when the content could not be decoded (an unsupported filter), in which
+	// case the page is assumed to carry text.
+	FirstPageText string
+	TextKnown     bool
+}
+
+// HasText reports whether the first page shows any text.
+func (i pdfInfo) HasText() bool { return !i.TextKnown || strings.TrimSpace(i.FirstPageText) != "" }
+
+// inspectPDF checks the structure of a PDF (header, trailer, startxref,
+// catalog, page tree) and extracts the first page's text. It is a small
+// reader for what a sandbox needs, not a full PDF implementation.
+func inspectPDF(data []byte) (pdfInfo, error) {
+	head := data
+	if len(head) > 1024 {
+		head = head[:1024]
+	}
+	if !bytes.Contains(head, []byte("%PDF-")) {
+		return pdfInfo{}, fmt.Errorf("not a PDF: no %%PDF- header")
+	}
+	tail := data
+	if len(tail) > 2048 {
+		tail = tail[len(tail)-2048:]
+	}
+	if !bytes.Contains(tail, []byte("%%EOF")) {
+		return pdfInfo{}, fmt.Errorf("malformed PDF: no %%%%EOF marker")
+	}
+	sx := bytes.LastIndex(data, []byte("startxref"))
+	if sx < 0 {
+		return pdfInfo{}, fmt.Errorf("malformed PDF: no startxref")
+	}
+	p := &parser{data: data, pos: sx + len("startxref")}
+	off, ok := p.parse(0).(float64)
+	if !ok || off < 0 || int(off) >= len(data) {
+		return pdfInfo{}, fmt.Errorf("malformed PDF: bad startxref offset")
+	}
+	doc := loadObjects(data)
+	root := doc.findRoot()
+	if root == nil {
+		return pdfInfo{}, fmt.Errorf("malformed PDF: no document catalog")
+	}
+	pages, ok := doc.resolve(root["Pages"]).(pdfDict)
+	if !ok {
+		return pdfInfo{}, fmt.Errorf("malformed PDF: no page tree")
+	}
+	var leaves []pdfDict
+	doc.walkPages(pages, 0, &leaves)
+	if len(leaves) == 0 {
+		return pdfInfo{}, fmt.Errorf("malformed PDF: no page")
+	}
+	info := pdfInfo{Pages: len(leaves)}
+	text, known := doc.pageText(leaves[0])
+	info.FirstPageText, info.TextKnown = text, known
+	return info, nil
+}

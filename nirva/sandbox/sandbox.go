@@ -1,0 +1,322 @@
+// Package sandbox is a faithful simulator of the Nirva hybrid-mail API
+// (see /work/shared/nirva-api.md): authentication with tokens that expire,
+// job creation with the platform's validations, a lifecycle that advances on
+// an accelerated clock, pack group edits, deliveries, shipments, proofs,
+// options, and injectable faults.
+//
+// The world is a list of job records; every status is computed lazily from a
+// job's creation (or fix) time, so persisting the world means persisting the
+// records. With Options.Dir set, the world lives in Dir/world.json, written
+// atomically (temp file, fsync, rename, fsync of the directory) after every
+// mutating request, and Dir/world.lock is held with an exclusive flock for
+// the Sandbox's whole lifetime: a second process opening the same Dir fails
+// instead of corrupting the world. Tokens are not persisted.
+//
+// The sandbox is independent of package nirva on purpose: it implements the
+// contract from its own reading, so the client's contract tests check both.
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Endpoint is the base URL to use with HTTPClient (the host is never
+// resolved: the transport calls the handler directly).
+const Endpoint = "http://sandbox.invalid"
+
+// Options configures a Sandbox.
+type Options struct {
+	Dir       string           // "" = memory only; else Dir/world.json, reloaded on Open
+	Now       func() time.Time // nil = time.Now
+	TimeScale float64          // 0 = 1; 100 = a hundred times faster
+	// TokenIdle is how long an unused token lives (default 30 minutes, on the
+	// unscaled clock).
+	TokenIdle time.Duration
+	Faults    Faults
+}
+
+// Faults are injected into the API routes (not into /_sandbox/).
+type Faults struct {
+	Latency  time.Duration // added to every request
+	FailRate float64       // fraction of requests answered 503, drawn from Seed
+	// Every Burst429Every-th request starts a burst of Burst429Len answers
+	// 429 with Retry-After: RetryAfter seconds (0 = 1; negative = "0").
+	Burst429Every, Burst429Len, RetryAfter int
+	// The next DropAfterCreate POST /jobs create the job, then the
+	// connection is closed without an answer.
+	DropAfterCreate int
+	// HangAfterCreate: POST /jobs creates the job, then never answers (until
+	// the request's context ends).
+	HangAfterCreate bool
+	// NoJobLookup: GET /jobs?jobName= answers 405.
+	NoJobLookup bool
+	Seed        int64
+}
+
+// JobInfo summarises one job (GET /_sandbox/jobs).
+type JobInfo struct {
+	JobID     string    `json:"jobId"`
+	JobName   string    `json:"jobName"`
+	ServiceID string    `json:"serviceId"`
+	Status    string    `json:"status"`
+	Created   time.Time `json:"created"`
+}
+
+// RequestRecord is one request the sandbox received.
+type RequestRecord struct {
+	Time       time.Time `json:"time"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Query      string    `json:"query,omitempty"`
+	Route      string    `json:"route"`
+	HasToken   bool      `json:"hasToken"`
+	Fields     []string  `json:"fields,omitempty"`     // multipart field names, in order
+	Parameters string    `json:"parameters,omitempty"` // the parameters part, verbatim
+	Status     int       `json:"status"`               // 0 when the connection was dropped
+	Dropped    bool      `json:"dropped,omitempty"`
+}
+
+const maxRecords = 10000
+
+// Sandbox is one simulated platform.
+type Sandbox struct {
+	opts  Options
+	now   func() time.Time
+	scale float64
+
+	mu     sync.Mutex // guards world, tokens, closed
+	world  world
+	tokens map[string]*tokenRec
+	closed bool
+	lock   *os.File
+
+	faultMu    sync.Mutex
+	faults     Faults
+	rng        *rand.Rand
+	reqCount   int64
+	burstLeft  int
+	dropsLeft  int
+	recMu      sync.Mutex
+	records    []RequestRecord
+	routeStats map[string]int64
+
+	handler http.Handler
+}
+
+type tokenRec struct {
+	login    string
+	lastUsed time.Time
+}
+
+// world is what world.json holds.
+type world struct {
+	Version int          `json:"version"`
+	NextID  int64        `json:"nextId"`
+	Jobs    []*jobRecord `json:"jobs"`
+}
+
+const worldVersion = 1
+
+// Open creates a sandbox, loading Dir/world.json when Dir is set.
+func Open(opts Options) (*Sandbox, error) {
+	s := &Sandbox{opts: opts, now: opts.Now, scale: opts.TimeScale, tokens: map[string]*tokenRec{}, routeStats: map[string]int64{}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.scale <= 0 {
+		s.scale = 1
+	}
+	if s.opts.TokenIdle <= 0 {
+		s.opts.TokenIdle = 30 * time.Minute
+	}
+	s.world = world{Version: worldVersion, NextID: 88000}
+	s.SetFaults(opts.Faults)
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		lock, err := lockDir(filepath.Join(opts.Dir, "world.lock"))
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+		if err := s.load(); err != nil {
+			unlockDir(lock)
+			return nil, err
+		}
+	}
+	s.handler = s.buildHandler()
+	return s, nil
+}
+
+func (s *Sandbox) worldPath() string { return filepath.Join(s.opts.Dir, "world.json") }
+
+func (s *Sandbox) load() error {
+	b, err := os.ReadFile(s.worldPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	var w world
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("sandbox: reading %s: %w", s.worldPath(), err)
+	}
+	if w.Version != worldVersion {
+		return fmt.Errorf("sandbox: %s has version %d, this postform reads version %d", s.worldPath(), w.Version, worldVersion)
+	}
+	if w.NextID < 88000 {
+		w.NextID = 88000
+	}
+	s.world = w
+	return nil
+}
+
+// saveLocked persists the world (caller holds s.mu); a no-op in memory.
+func (s *Sandbox) saveLocked() error {
+	if s.opts.Dir == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(s.world, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.worldPath(), b)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".world-*.tmp")
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("sandbox: writing %s: %w", path, werr)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Close persists the world and releases the directory lock.
+func (s *Sandbox) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.saveLocked()
+	if s.lock != nil {
+		unlockDir(s.lock)
+		s.lock = nil
+	}
+	return err
+}
+
+// SetFaults replaces the injected faults; safe while serving.
+func (s *Sandbox) SetFaults(f Faults) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.faults = f
+	s.rng = rand.New(rand.NewPCG(uint64(f.Seed), uint64(f.Seed)^0x9e3779b97f4a7c15))
+	s.burstLeft = 0
+	s.reqCount = 0
+	s.dropsLeft = f.DropAfterCreate
+}
+
+// ExpireTokens forgets every token: the next call of any client gets 401.
+func (s *Sandbox) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]*tokenRec{}
+}
+
+// JobCount counts the jobs created with exactly that name.
+func (s *Sandbox) JobCount(jobName string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, j := range s.world.Jobs {
+		if j.Name == jobName {
+			n++
+		}
+	}
+	return n
+}
+
+// Jobs lists every job, oldest first, with its current status.
+func (s *Sandbox) Jobs() []JobInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	out := make([]JobInfo, 0, len(s.world.Jobs))
+	for _, j := range s.world.Jobs {
+		out = append(out, JobInfo{JobID: j.ID, JobName: j.Name, ServiceID: j.ServiceID, Status: s.view(j, now).status, Created: j.Created})
+	}
+	return out
+}
+
+// Requests returns the last requests received (at most 10,000), oldest first.
+func (s *Sandbox) Requests() []RequestRecord {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	return append([]RequestRecord(nil), s.records...)
+}
+
+func (s *Sandbox) record(r RequestRecord) {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	if len(s.records) >= maxRecords {
+		n := copy(s.records, s.records[len(s.records)-maxRecords+1:])
+		s.records = s.records[:n]
+	}
+	s.records = append(s.records, r)
+	s.routeStats[r.Route]++
+}
+
+func (s *Sandbox) stats() map[string]int64 {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	out := make(map[string]int64, len(s.routeStats))
+	for k, v := range s.routeStats {
+		out[k] = v
+	}
+	return out
+}
+
+// Handler serves the API plus GET /_sandbox/jobs and GET /_sandbox/stats.
+func (s *Sandbox) Handler() http.Handler { return s.handler }
+
+func sortedKeys(m map[string]int64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,81 @@
+package nirva
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestDecodeLenient(t *testing.T) {
+	j, err := decodeJob(strings.NewReader(`{"jobId": 88412, "jobName": "a", "serviceId": 311, "status": "SOMETHING_NEW",
+		"creationDate": 1764150000000, "documentCount": "2", "packGroupCountPerStates": {"ELIGIBLE": "1"}, "extra": [1,2]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.ID != "88412" || j.ServiceID != "311" || j.Status != "SOMETHING_NEW" || j.DocumentCount != 2 ||
+		j.PackGroupCountPerStates["ELIGIBLE"] != 1 || j.Created.IsZero() {
+		t.Fatalf("%+v", j)
+	}
+	ds, err := decodeDeliveries(strings.NewReader(`[{"deliveryId": 1, "status": "OUTPUTTED", "shipments": [
+		{"shipmentId": 2, "status": "-614", "metadata": [{"metadataKind":"TRACKING","metadataType":"SHORT_VALUE","name":"TRACKING","value":123}]},
+		{"shipmentId": "3", "status": "LOST_IN_SPACE"},
+		{"shipmentId": "4", "status": 600.0}]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := ds[0].Shipments
+	if sh[0].StatusCode != -614 || sh[0].TrackingNumber() != "123" || sh[1].StatusLabel != "LOST_IN_SPACE" || sh[2].StatusCode != 600 {
+		t.Fatalf("%+v", sh)
+	}
+	code, msg := decodeError(502, []byte("<html>bad gateway</html>"))
+	if code != "" || msg != "<html>bad gateway</html>" {
+		t.Fatal(code, msg)
+	}
+}
+
+var fuzzSeeds = []string{
+	`{"jobId":"1","status":"CREATED","packGroupCountPerStates":{"ELIGIBLE":1}}`,
+	`[{"deliveryId":9,"shipments":[{"shipmentId":1,"status":"600","metadata":[{"name":"ACKN","value":null}]}]}]`,
+	`[{"packGroupId":1,"eligibility":{"eligible":"true","reasons":[1,"x"]},"raw":{"address":[]}}]`,
+	`{"trackingNumber":1,"events":[{"date":"2026-11-26T08:10:00Z","code":"DEPOSITED"},{"date":17}]}`,
+	`{"token":"x","user":{"id":1},"services":[{"serviceId":311,"boxes":[{"boxId":2201,"type":"main"}]}]}`,
+	`null`, `[]`, `{}`, `"x"`, `[null]`, `{"jobId":1e400}`, `{"status":{"a":1}}`,
+}
+
+func fuzzAll(f *testing.F, decode func([]byte)) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { decode(b) })
+}
+
+func FuzzDecodeJob(f *testing.F) {
+	fuzzAll(f, func(b []byte) {
+		decodeJob(bytes.NewReader(b))
+		decodeJobs(bytes.NewReader(b))
+	})
+}
+
+func FuzzDecodeDeliveries(f *testing.F) {
+	fuzzAll(f, func(b []byte) { decodeDeliveries(bytes.NewReader(b)) })
+}
+
+func FuzzDecodePackGroups(f *testing.F) {
+	fuzzAll(f, func(b []byte) {
+		decodePackGroups(bytes.NewReader(b))
+		decodePackGroup(bytes.NewReader(b))
+	})
+}
+
+func FuzzDecodeTrackingDetail(f *testing.F) {
+	fuzzAll(f, func(b []byte) { DecodeTrackingDetail(bytes.NewReader(b)) })
+}
+
+func FuzzDecodeProfile(f *testing.F) {
+	fuzzAll(f, func(b []byte) {
+		decodeProfile(bytes.NewReader(b))
+		decodeOptionTypes(bytes.NewReader(b))
+		decodeOptions(bytes.NewReader(b))
+		decodeError(500, b)
+	})
+}

@@ -1,0 +1,31 @@
+package reconcile
+
+import (
+	"os"
+	"syscall"
+)
+
+// failpointEnv names the step at which the process kills itself with
+// SIGKILL. The crash test suite sets it to prove that a run dying at any
+// step of a create, a refresh or a proof download posts nothing twice and
+// loses nothing. Unset, failpoints cost one string comparison.
+const failpointEnv = "POSTFORM_CRASH_AT"
+
+var crashAt = os.Getenv(failpointEnv)
+
+// Failpoints, in the order a create goes through them.
+const (
+	fpBeforePending = "before-pending" // about to write the pending record
+	fpAfterPending  = "after-pending"  // pending record durable, POST not sent
+	fpAfterResponse = "after-response" // platform answered with a job id, not recorded
+	fpAfterRecord   = "after-record"   // job id recorded
+	fpMidRefresh    = "mid-refresh"    // job status fetched, state not updated
+	fpMidProof      = "mid-proof"      // proof partly written to its temp file
+)
+
+func failpoint(name string) {
+	if crashAt == name {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // SIGKILL is not delivered synchronously everywhere
+	}
+}
