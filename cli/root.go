@@ -153,6 +153,8 @@ and every later run refreshes tracking numbers and downloads proofs into the sta
 		newForceUnlockCommand(g),
 		newSandboxCommand(g),
 		newVersionCommand(g),
+		newWorkspaceCommand(g),
+		newInitCommand(g),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,8 @@ func newStateCommand(g *globals) *cobra.Command {
 		Use:   "state",
 		Short: "Inspect and repair the state",
 	}
-	cmd.AddCommand(newStateListCommand(g), newStateShowCommand(g), newStateRmCommand(g), newStateResolveCommand(g))
+	cmd.AddCommand(newStateListCommand(g), newStateShowCommand(g), newStateRmCommand(g), newStateResolveCommand(g),
+		newStatePullCommand(g), newStatePushCommand(g))
 	return cmd
 }
 
@@ -185,5 +187,64 @@ next apply posts it.`,
 	lf.register(cmd)
 	rf.register(cmd)
 	cmd.Flags().BoolVar(&notPosted, "not-posted", false, "the letter was not posted (no job exists on the platform)")
+	return cmd
+}
+
+func newStatePullCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	cmd := &cobra.Command{
+		Use:   "pull",
+		Short: "Print the state (snapshot and journal folded) as JSON",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sess, err := g.readOnlySession(cmd.Context(), lf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			data, err := state.Encode(sess.engine.State)
+			if err != nil {
+				return err
+			}
+			g.stdout.Write(data)
+			return nil
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func newStatePushCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var rf runFlags
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "push FILE",
+		Short: "Replace the state with FILE (refused for another lineage or an older serial unless --force)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "state push", true, rf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			if err := state.Push(cmd.Context(), sess.backend, data, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "Pushed %s to %s.\n", args[0], sess.backend.Describe())
+			return nil
+		},
+	}
+	lf.register(cmd)
+	rf.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "replace a state of another lineage or a newer serial")
 	return cmd
 }

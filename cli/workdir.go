@@ -78,8 +78,10 @@ type session struct {
 // openState opens the configured backend and, when lock is set, takes the
 // state lock for operation before reading the state.
 func (g *globals) openState(ctx context.Context, cfg *config.Config, operation string, lock bool, rf runFlags) (*session, error) {
-	bc := state.Config{Type: cfg.Backend.Type, Dir: cfg.Dir, Workspace: state.CurrentWorkspace(cfg.Dir),
-		Path: cfg.Backend.Attrs["path"], ConnStr: cfg.Backend.Attrs["conn_str"], SchemaName: cfg.Backend.Attrs["schema_name"]}
+	if err := checkBackend(cfg); err != nil {
+		return nil, err
+	}
+	bc := backendConfig(cfg, state.CurrentWorkspace(cfg.Dir))
 	b, err := state.Open(bc)
 	if err != nil {
 		return nil, fmt.Errorf("opening the %s backend: %w", bc.Type, err)
@@ -136,6 +138,10 @@ func (s *session) connect(ctx context.Context, withProfile bool) error {
 		s.sandbox = sb
 		nc.Endpoint = "http://sandbox.invalid"
 		nc.HTTPClient = sb.HTTPClient()
+	}
+	if p.Endpoint == "sandbox" && nc.Login == "" && nc.Password == "" {
+		// The simulator takes any credentials; a scaffold needs none.
+		nc.Login, nc.Password = "sandbox", "sandbox"
 	}
 	if nc.Login == "" || nc.Password == "" {
 		return errors.New("no credentials for the nirva provider: set login and password in the provider block (from variables), or POSTFORM_LOGIN and POSTFORM_PASSWORD")

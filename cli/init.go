@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/state"
+)
+
+// backendRecordFile remembers which backend the working directory's state
+// lives in, so that a changed backend block is noticed instead of silently
+// starting an empty state elsewhere (Terraform keeps .terraform/terraform.tfstate
+// for the same reason).
+const backendRecordFile = ".postform/backend.json"
+
+type backendRecord struct {
+	Type       string `json:"type"`
+	Path       string `json:"path,omitempty"`
+	SchemaName string `json:"schema_name,omitempty"`
+	// ConnStr is kept without its password.
+	ConnStr string `json:"conn_str,omitempty"`
+	// ConnHash identifies the full conn_str, for comparison only.
+	ConnHash string `json:"conn_hash,omitempty"`
+}
+
+func recordOf(cfg *config.Config) backendRecord {
+	r := backendRecord{Type: cfg.Backend.Type, Path: cfg.Backend.Attrs["path"], SchemaName: cfg.Backend.Attrs["schema_name"]}
+	if r.Type == "" {
+		r.Type = "local"
+	}
+	if cs := cfg.Backend.Attrs["conn_str"]; cs != "" {
+		r.ConnStr = redactConnStr(cs)
+		r.ConnHash = sha256Hex([]byte(cs))[:16]
+	}
+	return r
+}
+
+// redactConnStr hides the password of a PostgreSQL connection string, in
+// URL or key=value form.
+func redactConnStr(cs string) string {
+	if u, err := url.Parse(cs); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	fields := strings.Fields(cs)
+	for i, f := range fields {
+		if strings.HasPrefix(f, "password=") {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func readBackendRecord(dir string) (*backendRecord, error) {
+	b, err := os.ReadFile(filepath.Join(dir, backendRecordFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r backendRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s is corrupt (%v): run postform init", backendRecordFile, err)
+	}
+	return &r, nil
+}
+
+func writeBackendRecord(dir string, r backendRecord) error {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	p := filepath.Join(dir, backendRecordFile)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, append(b, '\n'), 0o644)
+}
+
+// checkBackend refuses to run against a backend other than the recorded
+// one: the letters posted so far are tracked in the old one.
+func checkBackend(cfg *config.Config) error {
+	rec, err := readBackendRecord(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	cur := recordOf(cfg)
+	if rec == nil {
+		return writeBackendRecord(cfg.Dir, cur)
+	}
+	if *rec != cur {
+		return fmt.Errorf("the backend changed (was %s, now %s): the state of the letters posted so far is in the old one. Run `postform init --migrate-state` to move it, or `postform init --reconfigure` to start from the new backend's state", describeRecord(*rec), describeRecord(cur))
+	}
+	return nil
+}
+
+func describeRecord(r backendRecord) string {
+	switch r.Type {
+	case "pg":
+		return fmt.Sprintf("pg %s schema %s", r.ConnStr, r.SchemaName)
+	default:
+		p := r.Path
+		if p == "" {
+			p = "postform.state.json"
+		}
+		return "local " + p
+	}
+}
+
+func newInitCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var migrate, reconfigure, force bool
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Scaffold a working directory, or set up (and migrate) its backend",
+		Long: `In an empty directory, init writes a first main.mail.hcl (one letter on the
+sandbox), its PDF and a .gitignore. In a configured directory it checks the
+backend; when the backend block changed, --migrate-state copies every
+workspace's state from the old backend to the new one, and --reconfigure
+switches without copying.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			existing, _ := filepath.Glob(filepath.Join(dir, "*.mail.hcl"))
+			if len(existing) == 0 {
+				return scaffold(g, dir)
+			}
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			rec, err := readBackendRecord(cfg.Dir)
+			if err != nil {
+				return err
+			}
+			cur := recordOf(cfg)
+			switch {
+			case rec == nil || *rec == cur || reconfigure:
+				if err := writeBackendRecord(cfg.Dir, cur); err != nil {
+					return err
+				}
+				b, err := state.Open(backendConfig(cfg, state.CurrentWorkspace(cfg.Dir)))
+				if err != nil {
+					return err
+				}
+				defer b.Close()
+				if _, err := b.Load(cmd.Context()); err != nil {
+					return fmt.Errorf("the backend %s: %w", b.Describe(), err)
+				}
+				fmt.Fprintf(g.stdout, "postform is initialized: state in %s.\n", b.Describe())
+				return nil
+			case !migrate:
+				return fmt.Errorf("the backend changed (was %s, now %s): run `postform init --migrate-state` to copy the state, or `postform init --reconfigure` to start from the new backend's state", describeRecord(*rec), describeRecord(cur))
+			}
+			from := *cfg
+			from.Backend = config.Backend{Type: rec.Type, Attrs: map[string]string{"path": rec.Path, "schema_name": rec.SchemaName}}
+			if rec.Type == "pg" {
+				return errors.New("migrating away from a pg backend needs its conn_str, which postform does not store: pull the state with the old configuration (`postform state pull > state.json`), then push it into the new backend (`postform state push state.json`)")
+			}
+			n, err := migrateState(cmd.Context(), &from, cfg, force)
+			if err != nil {
+				return err
+			}
+			if err := writeBackendRecord(cfg.Dir, cur); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "Copied %d workspace state(s) from %s to %s. The old state was left in place.\n", n, describeRecord(*rec), describeRecord(cur))
+			return nil
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().BoolVar(&migrate, "migrate-state", false, "copy the state from the previously used backend into the configured one")
+	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "use the configured backend without copying the previous state")
+	cmd.Flags().BoolVar(&force, "force-copy", false, "overwrite a different state in the new backend")
+	return cmd
+}
+
+// migrateState copies every workspace from one backend to another, each
+// under both backends' locks.
+func migrateState(ctx context.Context, from, to *config.Config, force bool) (int, error) {
+	src, err := state.Open(backendConfig(from, state.DefaultWorkspace))
+	if err != nil {
+		return 0, err
+	}
+	ws, ok := src.(state.Workspaces)
+	src.Close()
+	names := []string{state.DefaultWorkspace}
+	if ok {
+		if names, err = ws.List(ctx); err != nil {
+			return 0, err
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := copyWorkspace(ctx, from, to, name, force); err != nil {
+			return 0, fmt.Errorf("workspace %q: %w", name, err)
+		}
+	}
+	return len(names), nil
+}
+
+func copyWorkspace(ctx context.Context, from, to *config.Config, name string, force bool) error {
+	src, err := state.Open(backendConfig(from, name))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := state.Open(backendConfig(to, name))
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	for _, b := range []state.Backend{src, dst} {
+		u, err := b.Lock(ctx, lockInfo("init --migrate-state"))
+		if err != nil {
+			return err
+		}
+		defer u.Unlock()
+	}
+	data, err := state.Pull(ctx, src)
+	if err != nil {
+		return err
+	}
+	return state.Push(ctx, dst, data, force)
+}
+
+// scaffold writes a first working directory: one letter on the sandbox.
+func scaffold(g *globals, dir string) error {
+	files := config.InitFiles()
+	pdf, err := sandbox.MakePDF("Ada Lovelace", "12 rue de la Paix", "75002 PARIS", "Welcome to postform!")
+	if err != nil {
+		return err
+	}
+	files["letter.pdf"] = pdf
+	names := make([]string, 0, len(files))
+	for n := range files {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			return fmt.Errorf("%s already exists: init only scaffolds an empty directory", n)
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "Created %s\n", n)
+	}
+	fmt.Fprintln(g.stdout, "\nNext: `postform plan` shows the letter that `postform apply` would post on the sandbox.")
+	return nil
+}
