@@ -159,4 +159,3 @@ func createWorkspace(ctx context.Context, cfg *config.Config, name string) error
 	}
 	return state.Push(ctx, b, data, false)
 }
-
