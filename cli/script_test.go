@@ -3,12 +3,15 @@ package cli_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/postform/postform/cli"
 	"github.com/postform/postform/nirva/sandbox"
@@ -39,6 +42,9 @@ func TestScripts(t *testing.T) {
 			"mkpdf":       cmdMkPDF,
 			"jobcount":    cmdJobCount,
 			"checkproofs": cmdCheckProofs,
+			"jsonschema":  cmdJSONSchema,
+			"maxsize":     cmdMaxSize,
+			"mkletters":   cmdMkLetters,
 		},
 	})
 }
@@ -54,6 +60,63 @@ func cmdMkPDF(ts *testscript.TestScript, neg bool, args []string) {
 	path := ts.MkAbs(args[0])
 	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
 	ts.Check(os.WriteFile(path, b, 0o644))
+}
+
+// jsonschema FILE checks FILE against docs/plan.schema.json, the
+// documented schema of the plan document.
+func cmdJSONSchema(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: jsonschema FILE")
+	}
+	schemaPath, err := filepath.Abs(filepath.Join("..", "docs", "plan.schema.json"))
+	ts.Check(err)
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile(schemaPath)
+	ts.Check(err)
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	ts.Check(err)
+	if err := sch.Validate(doc); (err == nil) == neg {
+		ts.Fatalf("%s against the plan schema: %v", args[0], err)
+	}
+}
+
+// mkletters N writes N distinct one-page letters into letters/ and a
+// letters.json mapping each key to its file, for for_each.
+func cmdMkLetters(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: mkletters N")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	ts.Check(os.MkdirAll(ts.MkAbs("letters"), 0o755))
+	files := map[string]string{}
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("r%04d", i)
+		b, err := sandbox.MakePDF("Recipient "+key, "1 rue de la Paix", "75002 PARIS")
+		ts.Check(err)
+		files[key] = "letters/" + key + ".pdf"
+		ts.Check(os.WriteFile(ts.MkAbs(files[key]), b, 0o644))
+	}
+	b, err := json.Marshal(files)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs("letters.json"), b, 0o644))
+}
+
+// maxsize FILE N fails when FILE is larger than N bytes.
+func cmdMaxSize(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: maxsize FILE N")
+	}
+	max, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if (fi.Size() <= int64(max)) == neg {
+		ts.Fatalf("%s is %d bytes; limit %d", args[0], fi.Size(), max)
+	}
 }
 
 // jobcount JOBNAME N asserts how many jobs the sandbox world in

@@ -45,20 +45,25 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 			updates = append(updates, c)
 		}
 	}
-	var sections []string
+	// Each section is rendered with what is left of the budget, in order of
+	// importance: what blocks the plan first, then what it posts.
+	var sections []func(budget int) string
 	if len(blocked) > 0 {
 		rows := make([]string, len(blocked))
 		for i, c := range blocked {
 			rows[i] = fmt.Sprintf("| `%s` | %s |", c.Address, mdEscape(c.Reason))
 		}
-		sections = append(sections, mdTable(fmt.Sprintf("### :no_entry: %d blocked", len(blocked)), "| Letter | Why |\n|---|---|", rows))
+		sections = append(sections, func(budget int) string {
+			return mdTable(fmt.Sprintf("### :no_entry: %d blocked", len(blocked)), "| Letter | Why |\n|---|---|", rows, budget)
+		})
 	}
 	for _, d := range doc.Diagnostics {
 		where := ""
 		if d.Range != nil {
 			where = fmt.Sprintf(" (%s:%d)", d.Range.Filename, d.Range.Line)
 		}
-		sections = append(sections, fmt.Sprintf("> **%s%s: %s**%s  \n> %s\n", strings.ToUpper(d.Severity[:1])+d.Severity[1:], codeSuffix(d.Code), mdEscape(d.Summary), where, mdEscape(d.Detail)))
+		text := fmt.Sprintf("> **%s%s: %s**%s  \n> %s\n", strings.ToUpper(d.Severity[:1])+d.Severity[1:], codeSuffix(d.Code), mdEscape(d.Summary), where, mdEscape(d.Detail))
+		sections = append(sections, func(int) string { return text })
 	}
 	if len(posts) > 0 {
 		rows := make([]string, len(posts))
@@ -75,7 +80,9 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 			}
 			rows[i] = fmt.Sprintf("| `%s`%s | %s | %s | %d |", c.Address, again, mdEscape(c.Service), strings.Join(files, ", "), pages)
 		}
-		sections = append(sections, mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages |\n|---|---|---|---:|", rows))
+		sections = append(sections, func(budget int) string {
+			return mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages |\n|---|---|---|---:|", rows, budget)
+		})
 	}
 	if len(updates) > 0 {
 		rows := make([]string, len(updates))
@@ -86,18 +93,24 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 			}
 			rows[i] = fmt.Sprintf("| `%s` | edit pack group %s |", c.Address, strings.Join(ids, ", "))
 		}
-		sections = append(sections, mdTable(fmt.Sprintf("### :pencil2: %d to update", len(updates)), "| Letter | Change |\n|---|---|", rows))
+		sections = append(sections, func(budget int) string {
+			return mdTable(fmt.Sprintf("### :pencil2: %d to update", len(updates)), "| Letter | Change |\n|---|---|", rows, budget)
+		})
 	}
 	if len(forgets) > 0 {
 		rows := make([]string, len(forgets))
 		for i, c := range forgets {
 			rows[i] = fmt.Sprintf("| `%s` | %s | %s |", c.Address, dash(c.PriorJobID), mdEscape(c.Reason))
 		}
-		sections = append(sections, mdTable(fmt.Sprintf("### :warning: %d to forget (no longer tracked; nothing is unsent)", len(forgets)), "| Letter | Job | Why |\n|---|---|---|", rows))
+		sections = append(sections, func(budget int) string {
+			return mdTable(fmt.Sprintf("### :warning: %d to forget (no longer tracked; nothing is unsent)", len(forgets)), "| Letter | Job | Why |\n|---|---|---|", rows, budget)
+		})
 	}
-	for i, sec := range sections {
-		// Keep room for the truncation notice.
-		if b.Len()+len(sec) > markdownLimit-200 {
+	// Keep room for the truncation notice and each later section's title.
+	const reserve = 300
+	for i, render := range sections {
+		sec := render(markdownLimit - b.Len() - reserve*(len(sections)-i))
+		if b.Len()+len(sec) > markdownLimit-reserve {
 			fmt.Fprintf(&b, "\n_… %d more section(s) left out to stay under %d characters: run `postform show` on the saved plan for all of it._\n", len(sections)-i, markdownLimit)
 			break
 		}
@@ -109,7 +122,7 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 
 // mdTable renders a titled table, folding rows past foldAfter into
 // <details>, and truncating with a count when the rows would not fit.
-func mdTable(title, header string, rows []string) string {
+func mdTable(title, header string, rows []string, budget int) string {
 	var b strings.Builder
 	b.WriteString(title + "\n\n")
 	shown := rows
@@ -123,9 +136,8 @@ func mdTable(title, header string, rows []string) string {
 	}
 	if len(folded) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>%d more</summary>\n\n%s\n", len(folded), header)
-		budget := markdownLimit / 2
 		for i, r := range folded {
-			if b.Len()+len(r) > budget {
+			if b.Len()+len(r)+len("\n</details>\n")+80 > budget {
 				fmt.Fprintf(&b, "\n_… and %d more not shown._\n", len(folded)-i)
 				break
 			}

@@ -46,8 +46,8 @@ type Change struct {
 
 // PackGroupEdit is one raw value to write into a NOT_ELIGIBLE pack group.
 type PackGroupEdit struct {
-	PackGroupID string
-	Raw         map[string]any
+	PackGroupID string         `json:"pack_group_id"`
+	Raw         map[string]any `json:"raw"`
 }
 
 // Plan is the set of changes that apply would make, and the state it was
