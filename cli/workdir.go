@@ -102,6 +102,11 @@ func (g *globals) openState(ctx context.Context, cfg *config.Config, operation s
 		s.close()
 		return nil, fmt.Errorf("reading the state from %s: %w", b.Describe(), err)
 	}
+	if w, ok := b.(state.Warner); ok {
+		for _, msg := range w.Warnings() {
+			fmt.Fprintf(g.stderr, "Warning: %s\n", msg)
+		}
+	}
 	proofs := cfg.Provider.ProofsDir
 	if proofs == "" {
 		proofs = "proofs"

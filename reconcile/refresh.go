@@ -323,7 +323,7 @@ func readTrackingDetail(path string, s *state.Shipment) error {
 	if err != nil {
 		return fmt.Errorf("tracking detail %s: %w", path, err)
 	}
-	s.Events = s.Events[:0]
+	s.Events = make([]state.TrackingEvent, 0, len(td.Events))
 	for _, ev := range td.Events {
 		s.Events = append(s.Events, state.TrackingEvent{Date: ev.Date, Code: ev.Code, Label: ev.Label})
 	}

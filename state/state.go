@@ -7,7 +7,9 @@
 package state
 
 import (
+	"maps"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -42,6 +44,11 @@ type State struct {
 	// FileHashes caches document sha256 by path, size and mtime so that a
 	// plan of thousands of letters does not re-hash unchanged PDFs.
 	FileHashes map[string]FileHash `json:"file_hashes,omitempty"`
+
+	// mu guards Mailings and Serial between concurrent Record calls and the
+	// callers that change mailings while other goroutines record: use
+	// SetMailing and RemoveMailing for changes made concurrently with Record.
+	mu sync.Mutex
 }
 
 // FileHash is one cached document hash.
@@ -69,16 +76,16 @@ type Mailing struct {
 	RequestedProofs []string `json:"requested_proofs,omitempty"`
 
 	// AttemptedAt is when the pending record was written (just before POST).
-	AttemptedAt time.Time `json:"attempted_at,omitempty"`
+	AttemptedAt time.Time `json:"attempted_at,omitzero"`
 	JobID       string    `json:"job_id,omitempty"`
-	SubmittedAt time.Time `json:"submitted_at,omitempty"`
+	SubmittedAt time.Time `json:"submitted_at,omitzero"`
 	JobStatus   string    `json:"job_status,omitempty"`
 
 	PackGroups []PackGroup `json:"pack_groups,omitempty"`
 	Deliveries []Delivery  `json:"deliveries,omitempty"`
 	Proofs     []Proof     `json:"proofs,omitempty"`
 
-	LastRefreshed time.Time `json:"last_refreshed,omitempty"`
+	LastRefreshed time.Time `json:"last_refreshed,omitzero"`
 	// Terminal mailings are never refreshed again: every delivery is
 	// OUTPUTTED, every shipment has a final code and every requested proof is
 	// on disk, or the job ended in PROCESSING_ERROR.
@@ -193,9 +200,17 @@ func (m *Mailing) Clone() *Mailing {
 	}
 	c.RequestedProofs = append([]string(nil), m.RequestedProofs...)
 	c.PackGroups = append([]PackGroup(nil), m.PackGroups...)
+	for i, pg := range c.PackGroups {
+		c.PackGroups[i].Reasons = append([]string(nil), pg.Reasons...)
+		c.PackGroups[i].Raw = maps.Clone(pg.Raw)
+	}
 	c.Deliveries = make([]Delivery, len(m.Deliveries))
 	for i, d := range m.Deliveries {
 		d.Shipments = append([]Shipment(nil), d.Shipments...)
+		for j, s := range d.Shipments {
+			d.Shipments[j].Events = append([]TrackingEvent(nil), s.Events...)
+			d.Shipments[j].Files = append([]string(nil), s.Files...)
+		}
 		c.Deliveries[i] = d
 	}
 	if m.Deliveries == nil {
@@ -204,4 +219,35 @@ func (m *Mailing) Clone() *Mailing {
 	c.Proofs = append([]Proof(nil), m.Proofs...)
 	c.Problems = append([]string(nil), m.Problems...)
 	return &c
+}
+
+// SetMailing stores m under addr. It is safe to call while other goroutines
+// call a Backend's Record or Persist with s.
+func (s *State) SetMailing(addr string, m *Mailing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Mailings == nil {
+		s.Mailings = map[string]*Mailing{}
+	}
+	s.Mailings[addr] = m
+}
+
+// RemoveMailing forgets addr. It is safe to call while other goroutines call
+// a Backend's Record or Persist with s.
+func (s *State) RemoveMailing(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.Mailings, addr)
+}
+
+// LookupMailing returns a copy of the mailing at addr, or nil. It is safe to
+// call while other goroutines change s through SetMailing or RemoveMailing.
+func (s *State) LookupMailing(addr string) *Mailing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.Mailings[addr]
+	if m == nil {
+		return nil
+	}
+	return m.Clone()
 }

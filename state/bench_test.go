@@ -1,0 +1,140 @@
+package state
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/postform/postform/internal/pgtest"
+)
+
+func BenchmarkEncode(b *testing.B) {
+	s := bigState(10000)
+	data, _ := Encode(s)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Encode(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data, _ := Encode(bigState(10000))
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRecord is one durable journal append (write + fsync) per op.
+func BenchmarkRecord(b *testing.B) {
+	ctx := context.Background()
+	be, err := Open(Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	s, _ := be.Load(ctx)
+	i := 0
+	for b.Loop() {
+		a := addrOf(i % 1000)
+		s.Mailings[a] = testMailing(a, i)
+		if err := be.Record(ctx, s, a); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkRecordParallel records from many goroutines: group commit shares
+// the fsyncs.
+func BenchmarkRecordParallel(b *testing.B) {
+	ctx := context.Background()
+	be, err := Open(Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	s, _ := be.Load(ctx)
+	for i := range 1000 {
+		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
+	}
+	b.SetParallelism(4) // 4×GOMAXPROCS goroutines
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if err := be.Record(ctx, s, addrOf(i%1000)); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	l := be.(*Local)
+	b.ReportMetric(float64(b.N)/float64(max(l.jw.syncs, 1)), "records/fsync")
+}
+
+func BenchmarkRecordPG(b *testing.B) {
+	ctx := context.Background()
+	be, err := Open(Config{Type: "pg", ConnStr: pgtest.Shared(b), SchemaName: pgtest.Schema(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	s, err := be.Load(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		a := addrOf(i % 1000)
+		s.Mailings[a] = testMailing(a, i)
+		if err := be.Record(ctx, s, a); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// TestWriteAmplification records 10,000 mailings one by one, as an apply
+// posting 10,000 letters does, then persists: the bytes written must stay
+// within a small multiple of the final state, never 10,000 rewrites of it.
+func TestWriteAmplification(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 fsyncs")
+	}
+	const n = 10000
+	ctx := context.Background()
+	be := open(t, Config{Dir: t.TempDir()})
+	l := be.(*Local)
+	s := load(t, be)
+	start := time.Now()
+	for i := range n {
+		a := addrOf(i)
+		m := testMailing(a, i)
+		m.Phase, m.JobID, m.SubmittedAt, m.JobStatus = PhasePending, "", time.Time{}, ""
+		s.Mailings[a] = m
+		if err := be.Record(ctx, s, a); err != nil { // pending, before POST
+			t.Fatal(err)
+		}
+	}
+	recording := time.Since(start)
+	if err := be.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := l.BytesWritten()
+	ratio := float64(written) / float64(fi.Size())
+	t.Logf("%d Records in %v (%v each); wrote %d bytes for a final state of %d bytes: ratio %.2f",
+		n, recording.Round(time.Millisecond), (recording / n).Round(time.Microsecond), written, fi.Size(), ratio)
+	if ratio >= 4 {
+		t.Errorf("write amplification %.2f, want < 4", ratio)
+	}
+}

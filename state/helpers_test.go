@@ -1,0 +1,37 @@
+package state
+
+import (
+	"fmt"
+	"time"
+)
+
+// testMailing returns a realistic posted mailing.
+func testMailing(addr string, i int) *Mailing {
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+	return &Mailing{
+		Address:         addr,
+		Phase:           PhasePosted,
+		ContentHash:     fmt.Sprintf("sha256:%064x", i),
+		JobName:         fmt.Sprintf("reminder-2026-11-%06d", i),
+		Service:         "Lettre recommandée avec AR",
+		ServiceID:       "LRAR",
+		Documents:       []Document{{Box: "main", File: fmt.Sprintf("letters/%06d.pdf", i), SHA256: fmt.Sprintf("%064x", i*7), Size: 48213, Pages: 2}},
+		Options:         map[string]string{"printMode": "1SIDE"},
+		RequestedProofs: []string{"CERTIF", "ACKN"},
+		AttemptedAt:     at,
+		JobID:           fmt.Sprintf("J-%08d", i),
+		SubmittedAt:     at.Add(time.Second),
+		JobStatus:       "IN_PROGRESS",
+	}
+}
+
+func addrOf(i int) string { return fmt.Sprintf("mailing.reminder[\"customer-%06d\"]", i) }
+
+// bigState returns a state of n mailings.
+func bigState(n int) *State {
+	s := New("7f1c2a9e-0b4d-4e5f-8a6b-1c2d3e4f5a6b")
+	for i := range n {
+		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
+	}
+	return s
+}

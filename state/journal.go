@@ -1,0 +1,305 @@
+package state
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// The local journal is a file of JSON lines, one per Record call:
+//
+//	{"lineage":"…","serial":12,"records":[{"address":"…","mailing":{…}}],"crc32":"1a2b3c4d"}
+//
+// A mailing of null records its removal. crc32 (Castagnoli) covers the whole
+// line with its own 8 hex digits written as "00000000", so a line is checked
+// without re-encoding it. One line per call makes a Record all-or-nothing: a
+// crash mid-write leaves a torn last line, which Load ignores with a warning.
+
+type journalLine struct {
+	Lineage string          `json:"lineage"`
+	Serial  uint64          `json:"serial"`
+	Records []journalRecord `json:"records"`
+	CRC     string          `json:"crc32"` // must stay the last field
+}
+
+type journalRecord struct {
+	Address string   `json:"address"`
+	Mailing *Mailing `json:"mailing"`
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+const crcPlaceholder = "00000000"
+
+// crcTail starts the checksum that ends every line; crcSuffixLen is the
+// length of `"crc32":"xxxxxxxx"}`.
+var crcTail = []byte(`"crc32":"`)
+
+const crcSuffixLen = len(`"crc32":"`) + 8 + len(`"}`)
+
+// encodeJournalLine returns the line for one Record call, newline included.
+func encodeJournalLine(lineage string, serial uint64, recs []journalRecord) ([]byte, error) {
+	b, err := json.Marshal(journalLine{Lineage: lineage, Serial: serial, Records: recs, CRC: crcPlaceholder})
+	if err != nil {
+		return nil, fmt.Errorf("encoding journal record: %w", err)
+	}
+	sum := crc32.Checksum(b, crcTable)
+	var digits [4]byte
+	digits[0], digits[1], digits[2], digits[3] = byte(sum>>24), byte(sum>>16), byte(sum>>8), byte(sum)
+	hex.Encode(b[len(b)-10:len(b)-2], digits[:])
+	return append(b, '\n'), nil
+}
+
+// decodeJournalLine checks and parses one line (without its newline).
+func decodeJournalLine(line []byte) (*journalLine, error) {
+	n := len(line)
+	if n < crcSuffixLen || !bytes.Equal(line[n-crcSuffixLen:n-10], crcTail) || line[n-2] != '"' || line[n-1] != '}' {
+		return nil, fmt.Errorf("no checksum at the end of the line")
+	}
+	var want [4]byte
+	if _, err := hex.Decode(want[:], line[n-10:n-2]); err != nil {
+		return nil, fmt.Errorf("bad checksum digits")
+	}
+	c := bytes.Clone(line)
+	copy(c[n-10:n-2], crcPlaceholder)
+	sum := crc32.Checksum(c, crcTable)
+	if byte(sum>>24) != want[0] || byte(sum>>16) != want[1] || byte(sum>>8) != want[2] || byte(sum) != want[3] {
+		return nil, fmt.Errorf("checksum mismatch")
+	}
+	var l journalLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return &l, nil
+}
+
+// journalScan is the result of reading a journal file.
+type journalScan struct {
+	lines []*journalLine
+	// valid is the length of the well-formed prefix; bytes after it are a
+	// torn last line to cut before appending.
+	valid   int64
+	size    int64
+	warning string
+}
+
+// scanJournal reads the journal at path. A missing file is an empty journal.
+// A bad line followed by good ones is corruption and refused; a bad last line
+// is a torn write and reported as a warning.
+func scanJournal(path string) (*journalScan, error) {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return &journalScan{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the state journal: %w", err)
+	}
+	js := &journalScan{size: int64(len(data))}
+	off := 0
+	lineNo := 0
+	for off < len(data) {
+		lineNo++
+		end := bytes.IndexByte(data[off:], '\n')
+		last := end < 0
+		var line []byte
+		if last {
+			line = data[off:]
+		} else {
+			line = data[off : off+end]
+			last = len(bytes.TrimRight(data[off+end+1:], "\x00\n")) == 0
+		}
+		l, lerr := decodeJournalLine(line)
+		if lerr != nil {
+			if last {
+				js.warning = fmt.Sprintf("ignored a torn last record in the state journal %s (line %d, %d bytes: %v); it was being written when a previous run stopped, and that run did not report it as recorded",
+					path, lineNo, len(data)-off, lerr)
+				return js, nil
+			}
+			return nil, fmt.Errorf("the state journal %s is corrupt at line %d (%v) and later records follow it; refusing to guess. Nothing was changed; inspect or restore it by hand", path, lineNo, lerr)
+		}
+		js.lines = append(js.lines, l)
+		off += end + 1
+		js.valid = int64(off)
+	}
+	return js, nil
+}
+
+// journalWriter appends lines to the journal with group commit: callers
+// queue their line; one of them (the leader) writes everything queued in one
+// write and one fsync while the others wait; each returns once its own bytes
+// are on disk.
+type journalWriter struct {
+	path string
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	f        *os.File
+	pending  []byte
+	queued   uint64 // batch number the pending bytes belong to
+	done     uint64 // last batch written (successfully or not)
+	flushing bool
+	// err is sticky: after a failed write or fsync nothing is known about
+	// what reached the disk, so that batch and every later one fail.
+	err      error
+	errBatch uint64
+	// written counts bytes written to the journal and syncs the fsyncs (for
+	// tests and benchmarks).
+	written int64
+	syncs   int64
+	// truncateTo, when >= 0, cuts a torn tail before the first append.
+	truncateTo int64
+}
+
+func newJournalWriter(path string) *journalWriter {
+	w := &journalWriter{path: path, queued: 1, truncateTo: -1}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+// enqueue queues line and returns the batch to wait for. Lines are written in
+// the order they are enqueued.
+func (w *journalWriter) enqueue(line []byte) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = append(w.pending, line...)
+	return w.queued
+}
+
+// wait returns once batch is on disk, writing it if nobody else is.
+func (w *journalWriter) wait(batch uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.done < batch {
+		if w.flushing {
+			w.cond.Wait()
+			continue
+		}
+		// Become the leader for everything queued so far.
+		buf := w.pending
+		b := w.queued
+		w.pending = nil
+		w.queued++
+		w.flushing = true
+		w.mu.Unlock()
+		err := w.write(buf)
+		w.mu.Lock()
+		w.flushing = false
+		w.finish(b, err)
+	}
+	if w.err != nil && batch >= w.errBatch {
+		return w.err
+	}
+	return nil
+}
+
+// finish marks batch b written; the caller holds w.mu.
+func (w *journalWriter) finish(b uint64, err error) {
+	w.done = b
+	if err != nil && w.err == nil {
+		w.err, w.errBatch = err, b
+	}
+	w.cond.Broadcast()
+}
+
+// write appends buf and fsyncs. Only the leader calls it.
+func (w *journalWriter) write(buf []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.f == nil {
+		if err := os.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
+			return fmt.Errorf("creating the state directory: %w", err)
+		}
+		f, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("opening the state journal: %w", err)
+		}
+		if w.truncateTo >= 0 {
+			if err := f.Truncate(w.truncateTo); err != nil {
+				f.Close()
+				return fmt.Errorf("cutting the torn record off the state journal: %w", err)
+			}
+		}
+		if _, err := f.Seek(0, 2); err != nil {
+			f.Close()
+			return fmt.Errorf("opening the state journal: %w", err)
+		}
+		w.truncateTo = -1
+		w.f = f
+		// A new journal file's directory entry must be durable too.
+		if err := syncDir(w.path); err != nil {
+			return err
+		}
+	}
+	n, err := w.f.Write(buf)
+	w.written += int64(n)
+	if err != nil {
+		return fmt.Errorf("appending to the state journal %s: %w", w.path, err)
+	}
+	w.syncs++
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("syncing the state journal %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// idle waits until no batch is being written and nothing is queued, then
+// runs fn with the writer locked (used to fold the journal away). After a
+// failed write it returns that error instead.
+func (w *journalWriter) idle(fn func() error) error {
+	return w.quiesce(fn, false)
+}
+
+// reset forgets the file and any failure, to start again from what Load
+// found on disk: the journal is cut at truncateTo (when >= 0) before the
+// next append.
+func (w *journalWriter) reset(truncateTo int64) error {
+	return w.quiesce(func() error {
+		err := w.closeFile()
+		w.err, w.errBatch = nil, 0
+		w.truncateTo = truncateTo
+		return err
+	}, true)
+}
+
+func (w *journalWriter) quiesce(fn func() error, evenAfterFailure bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.flushing || len(w.pending) > 0 {
+		if !w.flushing {
+			// Queued bytes nobody waits for cannot exist: every enqueue is
+			// followed by wait. Still, write them rather than drop them.
+			buf, b := w.pending, w.queued
+			w.pending = nil
+			w.queued++
+			w.flushing = true
+			w.mu.Unlock()
+			err := w.write(buf)
+			w.mu.Lock()
+			w.flushing = false
+			w.finish(b, err)
+			continue
+		}
+		w.cond.Wait()
+	}
+	if w.err != nil && !evenAfterFailure {
+		return w.err
+	}
+	return fn()
+}
+
+// closeFile closes the journal file; the caller holds w.mu (inside idle) or
+// owns w.
+func (w *journalWriter) closeFile() error {
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}

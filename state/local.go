@@ -1,0 +1,501 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// DefaultPath is the local backend's state file when the configuration
+// names none.
+const DefaultPath = "postform.state.json"
+
+// WorkspaceDir holds the local state of workspaces other than "default":
+// postform.state.d/<workspace>/postform.state.json.
+const WorkspaceDir = "postform.state.d"
+
+// Open returns the backend cfg selects: "local" (the default) or "pg".
+func Open(cfg Config) (Backend, error) {
+	if cfg.Workspace == "" {
+		cfg.Workspace = DefaultWorkspace
+	}
+	if err := ValidateWorkspaceName(cfg.Workspace); err != nil {
+		return nil, err
+	}
+	switch cfg.Type {
+	case "", "local":
+		return openLocal(cfg)
+	case "pg":
+		return openPG(cfg)
+	default:
+		return nil, fmt.Errorf("unknown state backend %q: postform knows \"local\" and \"pg\"", cfg.Type)
+	}
+}
+
+// Warner is implemented by backends that noticed something worth telling the
+// user while loading, such as a torn last journal record they ignored.
+type Warner interface {
+	Warnings() []string
+}
+
+// Local keeps the state in a file: a snapshot written atomically (temporary
+// file, fsync, rename, fsync of the directory; the previous snapshot kept as
+// <path>.backup), a journal <path>.journal of records appended since the
+// snapshot, and a lock file <path>.lock.
+type Local struct {
+	root      string // the working directory
+	base      string // the default workspace's state file, absolute
+	path      string // this workspace's state file, absolute
+	workspace string
+
+	mu           sync.Mutex
+	scanned      bool   // the files were read at least once
+	lineage      string // lineage of what is on disk, "" when nothing is
+	freshLineage string // the new lineage Load handed out when nothing was on disk
+	baseline     []byte // encoding (serial 0) of the last loaded or persisted state
+	journalDirty bool   // the journal may hold records not in the snapshot
+	warnings     []string
+	snapWritten  int64
+
+	jw *journalWriter
+}
+
+func openLocal(cfg Config) (*Local, error) {
+	root := cfg.Dir
+	if root == "" {
+		root = "."
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.Path
+	if base == "" {
+		base = DefaultPath
+	}
+	if !filepath.IsAbs(base) {
+		base = filepath.Join(root, base)
+	}
+	b := &Local{root: root, base: base, workspace: cfg.Workspace}
+	b.path = localStatePath(root, base, cfg.Workspace)
+	b.jw = newJournalWriter(b.journalPath())
+	return b, nil
+}
+
+func localStatePath(root, base, workspace string) string {
+	if workspace == DefaultWorkspace {
+		return base
+	}
+	return filepath.Join(root, WorkspaceDir, workspace, filepath.Base(base))
+}
+
+// Path is the state file of the backend's workspace.
+func (b *Local) Path() string        { return b.path }
+func (b *Local) journalPath() string { return b.path + ".journal" }
+func (b *Local) backupPath() string  { return b.path + ".backup" }
+func (b *Local) lockPath() string    { return b.path + ".lock" }
+
+// Describe names the state file.
+func (b *Local) Describe() string {
+	if rel, err := filepath.Rel(b.root, b.path); err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return b.path
+}
+
+// Warnings returns what the last Load noticed and tolerated.
+func (b *Local) Warnings() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.warnings...)
+}
+
+// BytesWritten is how many bytes this backend wrote to snapshots and the
+// journal, to measure write amplification.
+func (b *Local) BytesWritten() int64 {
+	b.mu.Lock()
+	n := b.snapWritten
+	b.mu.Unlock()
+	b.jw.mu.Lock()
+	defer b.jw.mu.Unlock()
+	return n + b.jw.written
+}
+
+// Close releases the journal file.
+func (b *Local) Close() error {
+	err := b.jw.idle(b.jw.closeFile)
+	b.jw.mu.Lock()
+	defer b.jw.mu.Unlock()
+	if cerr := b.jw.closeFile(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Load reads the snapshot and replays the journal.
+func (b *Local) Load(ctx context.Context) (*State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, _, err := b.loadLocked()
+	return s, err
+}
+
+// loadLocked reads the files and resets what the backend knows of them. It
+// reports whether anything was on disk.
+func (b *Local) loadLocked() (*State, bool, error) {
+	var s *State
+	data, err := os.ReadFile(b.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, false, fmt.Errorf("reading the state %s: %w", b.path, err)
+	default:
+		s, err = Decode(data)
+		if err != nil {
+			hint := ""
+			if _, berr := os.Stat(b.backupPath()); berr == nil {
+				hint = fmt.Sprintf("; the previous snapshot is kept in %s", b.backupPath())
+			}
+			return nil, false, fmt.Errorf("reading the state %s: %w%s; the state was not changed", b.path, err, hint)
+		}
+	}
+	js, err := scanJournal(b.journalPath())
+	if err != nil {
+		return nil, false, err
+	}
+	existed := s != nil || len(js.lines) > 0
+	snapSerial, hasSnap := uint64(0), s != nil
+	if s == nil {
+		if len(js.lines) > 0 {
+			s = New(js.lines[0].Lineage)
+		} else {
+			s = New(uuid.NewString())
+		}
+	} else {
+		snapSerial = s.Serial
+	}
+	for i, l := range js.lines {
+		if l.Lineage != s.Lineage {
+			return nil, false, fmt.Errorf("the state journal %s (line %d) belongs to lineage %s but the state %s has lineage %s: they are records of two different states; refusing to mix them. Nothing was changed; move the journal away only if you know which state it belongs to",
+				b.journalPath(), i+1, l.Lineage, b.path, s.Lineage)
+		}
+		if hasSnap && l.Serial <= snapSerial {
+			continue // already folded into the snapshot
+		}
+		if l.Serial <= s.Serial && (hasSnap || i > 0) {
+			return nil, false, fmt.Errorf("the state journal %s has serial %d at line %d after serial %d: records out of order; refusing to guess. Nothing was changed",
+				b.journalPath(), l.Serial, i+1, s.Serial)
+		}
+		applyRecords(s, l.Records)
+		s.Serial = l.Serial
+	}
+	b.warnings = nil
+	if js.warning != "" {
+		b.warnings = append(b.warnings, js.warning)
+	}
+	b.baseline, err = encodeWithSerial(s, 0)
+	if err != nil {
+		return nil, false, err
+	}
+	b.scanned = true
+	b.lineage = ""
+	if existed {
+		b.lineage = s.Lineage
+	}
+	b.journalDirty = js.size > 0
+	cut := int64(-1)
+	if js.valid < js.size {
+		cut = js.valid
+	}
+	if err := b.jw.reset(cut); err != nil {
+		return nil, false, err
+	}
+	b.freshLineage = ""
+	if !existed {
+		b.freshLineage = s.Lineage
+	}
+	return s, existed, nil
+}
+
+func applyRecords(s *State, recs []journalRecord) {
+	for _, r := range recs {
+		if r.Mailing == nil {
+			delete(s.Mailings, r.Address)
+			continue
+		}
+		if r.Mailing.Address == "" {
+			r.Mailing.Address = r.Address
+		}
+		s.Mailings[r.Address] = r.Mailing
+	}
+}
+
+// ensureScannedLocked reads the files once so that Record and Persist know the
+// lineage on disk and where the journal's well-formed part ends. The caller
+// holds b.mu.
+func (b *Local) ensureScannedLocked() error {
+	if b.scanned {
+		return nil
+	}
+	_, _, err := b.loadLocked()
+	return err
+}
+
+// checkLineageLocked refuses to write s over a state of another lineage.
+// When nothing is on disk yet, s's lineage is adopted.
+func (b *Local) checkLineageLocked(s *State) error {
+	if s.Lineage == "" {
+		return errors.New("the state has no lineage")
+	}
+	if b.lineage == "" {
+		b.lineage = s.Lineage
+		if s.Lineage != b.freshLineage {
+			var err error
+			if b.baseline, err = encodeWithSerial(New(s.Lineage), 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if b.lineage != s.Lineage {
+		return fmt.Errorf("the state in memory has lineage %s but %s holds lineage %s: refusing to write records of one state into another", s.Lineage, b.path, b.lineage)
+	}
+	return nil
+}
+
+// Record appends one journal line holding every address and fsyncs it,
+// sharing the fsync with concurrent callers. Recording no address does
+// nothing.
+func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
+	if err := ctx.Err(); err != nil || len(addrs) == 0 {
+		return err
+	}
+	b.mu.Lock()
+	err := b.ensureScannedLocked()
+	if err == nil {
+		err = b.checkLineageLocked(s)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	recs := make([]journalRecord, len(addrs))
+	for i, a := range addrs {
+		recs[i] = journalRecord{Address: a, Mailing: s.Mailings[a]}
+	}
+	serial := s.Serial + 1
+	line, err := encodeJournalLine(s.Lineage, serial, recs)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.Serial = serial
+	batch := b.jw.enqueue(line)
+	b.mu.Lock()
+	b.journalDirty = true
+	b.mu.Unlock()
+	s.mu.Unlock()
+	return b.jw.wait(batch)
+}
+
+// Persist writes s as the snapshot and removes the journal.
+func (b *Local) Persist(ctx context.Context, s *State) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.ensureScannedLocked(); err != nil {
+		return err
+	}
+	if err := b.checkLineageLocked(s); err != nil {
+		return err
+	}
+	cur, err := encodeWithSerial(s, 0)
+	if err != nil {
+		return err
+	}
+	changed := !bytes.Equal(cur, b.baseline)
+	if !changed && !b.journalDirty {
+		return nil
+	}
+	serial := s.Serial
+	if changed {
+		serial++
+	}
+	data := withSerial(cur, serial)
+	if err := b.writeSnapshotLocked(data); err != nil {
+		return err
+	}
+	s.Serial = serial
+	b.baseline = cur
+	return b.dropJournalLocked()
+}
+
+// push replaces the snapshot with s as it is (its serial included).
+func (b *Local) push(ctx context.Context, s *State, force bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur, existed, err := b.loadLocked()
+	if err != nil && !force {
+		return err
+	}
+	if err == nil && existed && !force {
+		if err := checkPush(cur, s, b.Describe()); err != nil {
+			return err
+		}
+	}
+	data, err := Encode(s)
+	if err != nil {
+		return err
+	}
+	if err := b.writeSnapshotLocked(data); err != nil {
+		return err
+	}
+	b.scanned = true
+	b.lineage = s.Lineage
+	if b.baseline, err = encodeWithSerial(s, 0); err != nil {
+		return err
+	}
+	b.journalDirty = true
+	return b.dropJournalLocked()
+}
+
+// dropJournalLocked removes the journal once its records are in the
+// snapshot. A crash before the removal is harmless: Load skips records whose
+// serial the snapshot already has.
+func (b *Local) dropJournalLocked() error {
+	if !b.journalDirty {
+		return nil
+	}
+	err := b.jw.idle(func() error {
+		if err := b.jw.closeFile(); err != nil {
+			return err
+		}
+		b.jw.truncateTo = -1
+		if err := os.Remove(b.journalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing the folded state journal: %w", err)
+		}
+		return syncDir(b.journalPath())
+	})
+	if err != nil {
+		return err
+	}
+	b.journalDirty = false
+	return nil
+}
+
+// writeSnapshotLocked replaces the state file atomically, keeping the old one
+// as <path>.backup.
+func (b *Local) writeSnapshotLocked(data []byte) error {
+	dir := filepath.Dir(b.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the state directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(b.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing the state: %w", err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing the state: %w", err)
+	}
+	n, err := tmp.Write(data)
+	b.snapWritten += int64(n)
+	if err != nil {
+		return fmt.Errorf("writing the state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing the state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing the state: %w", err)
+	}
+	if _, err := os.Lstat(b.path); err == nil {
+		if err := b.keepBackupLocked(); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmpName, b.path); err != nil {
+		return fmt.Errorf("replacing the state: %w", err)
+	}
+	ok = true
+	return syncDir(b.path)
+}
+
+// keepBackupLocked makes the current snapshot <path>.backup: a hard link
+// (no bytes copied) where the file system allows, a copy otherwise.
+func (b *Local) keepBackupLocked() error {
+	bak := b.backupPath()
+	tmp := bak + ".tmp"
+	os.Remove(tmp)
+	if err := os.Link(b.path, tmp); err != nil {
+		n, cerr := copyFile(b.path, tmp)
+		b.snapWritten += n
+		if cerr != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("keeping the previous state as %s: %w", bak, cerr)
+		}
+	}
+	if err := os.Rename(tmp, bak); err != nil {
+		return fmt.Errorf("keeping the previous state as %s: %w", bak, err)
+	}
+	return nil
+}
+
+func copyFile(from, to string) (int64, error) {
+	in, err := os.Open(from)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// syncDir fsyncs the directory holding path, making a rename, creation or
+// removal in it durable.
+func syncDir(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing directory %s: %w", filepath.Dir(path), err)
+	}
+	return nil
+}

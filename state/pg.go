@@ -1,0 +1,449 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// ConnStrEnv is read when the pg backend's conn_str is empty; when it is
+// empty too, the libpq variables (PGHOST, PGUSER, PGPASSWORD, …) apply.
+const ConnStrEnv = "PG_CONN_STR"
+
+// DefaultSchema is the pg backend's schema when the configuration names none.
+const DefaultSchema = "postform"
+
+// PG keeps the state in PostgreSQL, in its own schema:
+//
+//	states(workspace PK, lineage, serial, data, updated_at)  one snapshot per workspace
+//	journal(id, workspace, lineage, serial, address, mailing) records since the snapshot
+//	locks(workspace PK, lock_id, info, pid, created)         who holds a workspace's lock
+//	schema_version(version)                                  applied migrations
+//
+// The snapshot is stored as text, byte for byte what Encode produced. Record
+// is one small committed INSERT; Persist replaces the snapshot and deletes the
+// folded journal rows in one transaction; Load reads both in one REPEATABLE
+// READ transaction. The lock is a session-level advisory lock held on a
+// dedicated connection: when the holder dies, its session ends and the lock
+// is free.
+type PG struct {
+	connConfig *pgx.ConnConfig
+	schema     string
+	workspace  string
+	desc       string
+
+	sem  chan struct{}  // bounds open pooled connections
+	idle chan *pgx.Conn // pooled connections not in use
+
+	migrateMu sync.Mutex
+	migrated  bool
+
+	mu           sync.Mutex
+	scanned      bool
+	lineage      string
+	freshLineage string
+	baseline     []byte
+	journalDirty bool
+}
+
+const pgPoolSize = 4
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+func openPG(cfg Config) (*PG, error) {
+	connStr := cfg.ConnStr
+	if connStr == "" {
+		connStr = os.Getenv(ConnStrEnv)
+	}
+	cc, err := pgx.ParseConfig(connStr)
+	if err != nil {
+		// The parse error may quote the connection string; pgx redacts
+		// passwords only on a best-effort basis, so it is not repeated.
+		return nil, errors.New(`the pg backend's conn_str is not a valid PostgreSQL connection string (expected "postgres://user:password@host:port/database?sslmode=…" or "host=… user=… dbname=…")`)
+	}
+	schema := cfg.SchemaName
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	if !identifier.MatchString(schema) {
+		return nil, fmt.Errorf("invalid schema_name %q for the pg backend: use letters, digits and underscores", schema)
+	}
+	b := &PG{
+		connConfig: cc,
+		schema:     schema,
+		workspace:  cfg.Workspace,
+		sem:        make(chan struct{}, pgPoolSize),
+		idle:       make(chan *pgx.Conn, pgPoolSize),
+	}
+	b.desc = describePG(cc, schema, cfg.Workspace)
+	return b, nil
+}
+
+// describePG names the database without its password.
+func describePG(cc *pgx.ConnConfig, schema, workspace string) string {
+	host := cc.Host
+	if cc.Port != 0 {
+		host += ":" + strconv.Itoa(int(cc.Port))
+	}
+	return fmt.Sprintf("pg://%s@%s/%s (schema %s, workspace %s)", cc.User, host, cc.Database, schema, workspace)
+}
+
+// Describe names the database, schema and workspace, never the password.
+func (b *PG) Describe() string { return b.desc }
+
+// Warnings is empty: the pg backend tolerates nothing it would report.
+func (b *PG) Warnings() []string { return nil }
+
+// Close closes the pooled connections.
+func (b *PG) Close() error {
+	for {
+		select {
+		case c := <-b.idle:
+			c.Close(context.Background())
+		default:
+			return nil
+		}
+	}
+}
+
+// table quotes a table of the backend's schema.
+func (b *PG) table(name string) string {
+	return pgx.Identifier{b.schema, name}.Sanitize()
+}
+
+func (b *PG) acquire(ctx context.Context) (*pgx.Conn, error) {
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	for {
+		select {
+		case c := <-b.idle:
+			if c.IsClosed() {
+				continue
+			}
+			return c, nil
+		default:
+		}
+		c, err := pgx.ConnectConfig(ctx, b.connConfig.Copy())
+		if err != nil {
+			<-b.sem
+			return nil, fmt.Errorf("connecting to the state database %s: %w", b.desc, err)
+		}
+		return c, nil
+	}
+}
+
+// withConn runs fn on a pooled connection. A connection fn failed on is
+// closed rather than reused: its transaction state is unknown.
+func (b *PG) withConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	if err := b.migrate(ctx); err != nil {
+		return err
+	}
+	return b.withRawConn(ctx, fn)
+}
+
+func (b *PG) withRawConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	c, err := b.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(c)
+	if err != nil || c.IsClosed() {
+		c.Close(context.Background())
+	} else {
+		select {
+		case b.idle <- c:
+		default:
+			c.Close(context.Background())
+		}
+	}
+	<-b.sem
+	return err
+}
+
+// Load reads the snapshot and the journal in one REPEATABLE READ transaction.
+func (b *PG) Load(ctx context.Context) (*State, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, _, err := b.loadLocked(ctx)
+	return s, err
+}
+
+type pgJournalRow struct {
+	lineage string
+	serial  uint64
+	address string
+	mailing *string
+}
+
+func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
+	var data *string
+	var rows []pgJournalRow
+	err := b.withConn(ctx, func(c *pgx.Conn) error {
+		tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		err = tx.QueryRow(ctx, "SELECT data FROM "+b.table("states")+" WHERE workspace = $1", b.workspace).Scan(&data)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		r, err := tx.Query(ctx, "SELECT lineage, serial, address, mailing FROM "+b.table("journal")+" WHERE workspace = $1 ORDER BY serial, id", b.workspace)
+		if err != nil {
+			return err
+		}
+		var row pgJournalRow
+		var serial int64
+		_, err = pgx.ForEachRow(r, []any{&row.lineage, &serial, &row.address, &row.mailing}, func() error {
+			row.serial = uint64(serial)
+			rows = append(rows, row)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, err)
+	}
+	var s *State
+	if data != nil {
+		if s, err = Decode([]byte(*data)); err != nil {
+			return nil, false, fmt.Errorf("reading the state from %s: %w; the state was not changed", b.desc, err)
+		}
+	}
+	existed := s != nil || len(rows) > 0
+	hasSnap, snapSerial := s != nil, uint64(0)
+	switch {
+	case s != nil:
+		snapSerial = s.Serial
+	case len(rows) > 0:
+		s = New(rows[0].lineage)
+	default:
+		s = New(uuid.NewString())
+	}
+	for i, r := range rows {
+		if r.lineage != s.Lineage {
+			return nil, false, fmt.Errorf("the state journal in %s (row %d) belongs to lineage %s but the state has lineage %s: they are records of two different states; refusing to mix them. Nothing was changed",
+				b.desc, i+1, r.lineage, s.Lineage)
+		}
+		if hasSnap && r.serial <= snapSerial {
+			continue
+		}
+		rec := journalRecord{Address: r.address}
+		if r.mailing != nil {
+			if err := json.Unmarshal([]byte(*r.mailing), &rec.Mailing); err != nil {
+				return nil, false, fmt.Errorf("the state journal in %s is corrupt (row %d, %s): %v; nothing was changed", b.desc, i+1, r.address, err)
+			}
+		}
+		applyRecords(s, []journalRecord{rec})
+		s.Serial = r.serial
+	}
+	if b.baseline, err = encodeWithSerial(s, 0); err != nil {
+		return nil, false, err
+	}
+	b.scanned = true
+	b.lineage, b.freshLineage = "", ""
+	if existed {
+		b.lineage = s.Lineage
+	} else {
+		b.freshLineage = s.Lineage
+	}
+	b.journalDirty = len(rows) > 0
+	return s, existed, nil
+}
+
+// checkLineageLocked works as the local backend's.
+func (b *PG) checkLineageLocked(s *State) error {
+	if s.Lineage == "" {
+		return errors.New("the state has no lineage")
+	}
+	if b.lineage == "" {
+		b.lineage = s.Lineage
+		if s.Lineage != b.freshLineage {
+			var err error
+			if b.baseline, err = encodeWithSerial(New(s.Lineage), 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if b.lineage != s.Lineage {
+		return fmt.Errorf("the state in memory has lineage %s but %s holds lineage %s: refusing to write records of one state into another", s.Lineage, b.desc, b.lineage)
+	}
+	return nil
+}
+
+func (b *PG) ensureScannedLocked(ctx context.Context) error {
+	if b.scanned {
+		return nil
+	}
+	_, _, err := b.loadLocked(ctx)
+	return err
+}
+
+// Record inserts one journal row per address in one committed statement.
+// Recording no address does nothing.
+func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
+	if len(addrs) == 0 {
+		return nil
+	}
+	b.mu.Lock()
+	err := b.ensureScannedLocked(ctx)
+	if err == nil {
+		err = b.checkLineageLocked(s)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	mailings := make([]*string, len(addrs))
+	for i, a := range addrs {
+		if m := s.Mailings[a]; m != nil {
+			j, err := json.Marshal(m)
+			if err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("encoding the record of %s: %w", a, err)
+			}
+			js := string(j)
+			mailings[i] = &js
+		}
+	}
+	s.Serial++
+	serial, lineage := s.Serial, s.Lineage
+	b.mu.Lock()
+	b.journalDirty = true
+	b.mu.Unlock()
+	s.mu.Unlock()
+
+	return b.withConn(ctx, func(c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, "INSERT INTO "+b.table("journal")+` (workspace, lineage, serial, address, mailing)
+			SELECT $1, $2, $3, r.a, r.m FROM unnest($4::text[], $5::text[]) AS r(a, m)
+			WHERE NOT EXISTS (SELECT 1 FROM `+b.table("states")+` WHERE workspace = $1 AND lineage <> $2)`,
+			b.workspace, lineage, int64(serial), addrs, mailings)
+		if err != nil {
+			return fmt.Errorf("recording to the state journal in %s: %w", b.desc, err)
+		}
+		if tag.RowsAffected() != int64(len(addrs)) {
+			return fmt.Errorf("refusing to record: the state in %s has another lineage than %s", b.desc, lineage)
+		}
+		return nil
+	})
+}
+
+// Persist replaces the snapshot and deletes the folded journal rows in one
+// transaction.
+func (b *PG) Persist(ctx context.Context, s *State) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.ensureScannedLocked(ctx); err != nil {
+		return err
+	}
+	if err := b.checkLineageLocked(s); err != nil {
+		return err
+	}
+	cur, err := encodeWithSerial(s, 0)
+	if err != nil {
+		return err
+	}
+	changed := !bytes.Equal(cur, b.baseline)
+	if !changed && !b.journalDirty {
+		return nil
+	}
+	serial := s.Serial
+	if changed {
+		serial++
+	}
+	data := withSerial(cur, serial)
+	if err := b.writeSnapshot(ctx, s.Lineage, serial, data, false); err != nil {
+		return err
+	}
+	s.Serial = serial
+	b.baseline = cur
+	b.journalDirty = false
+	return nil
+}
+
+// writeSnapshot upserts the snapshot and deletes the journal rows it folds,
+// refusing another lineage unless force.
+func (b *PG) writeSnapshot(ctx context.Context, lineage string, serial uint64, data []byte, force bool) error {
+	err := b.withConn(ctx, func(c *pgx.Conn) error {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		var have string
+		err = tx.QueryRow(ctx, "SELECT lineage FROM "+b.table("states")+" WHERE workspace = $1 FOR UPDATE", b.workspace).Scan(&have)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case have != lineage && !force:
+			return fmt.Errorf("refusing to write: the state in %s has lineage %s, not %s", b.desc, have, lineage)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO "+b.table("states")+` (workspace, lineage, serial, data, updated_at) VALUES ($1, $2, $3, $4, now())
+			ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, data = EXCLUDED.data, updated_at = now()`,
+			b.workspace, lineage, int64(serial), string(data)); err != nil {
+			return err
+		}
+		del := "DELETE FROM " + b.table("journal") + " WHERE workspace = $1 AND serial <= $2"
+		args := []any{b.workspace, int64(serial)}
+		if force {
+			del = "DELETE FROM " + b.table("journal") + " WHERE workspace = $1"
+			args = args[:1]
+		}
+		if _, err := tx.Exec(ctx, del, args...); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("writing the state to %s: %w", b.desc, err)
+	}
+	return nil
+}
+
+// push replaces the stored state with s as it is.
+func (b *PG) push(ctx context.Context, s *State, force bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur, existed, err := b.loadLocked(ctx)
+	if err != nil && !force {
+		return err
+	}
+	if err == nil && existed && !force {
+		if err := checkPush(cur, s, b.desc); err != nil {
+			return err
+		}
+	}
+	data, err := Encode(s)
+	if err != nil {
+		return err
+	}
+	// The pushed state replaces everything: any journal rows go too.
+	if err := b.writeSnapshot(ctx, s.Lineage, s.Serial, data, true); err != nil {
+		return err
+	}
+	b.scanned = true
+	b.lineage = s.Lineage
+	b.journalDirty = false
+	b.baseline, err = encodeWithSerial(s, 0)
+	return err
+}
