@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -45,6 +46,7 @@ func TestScripts(t *testing.T) {
 			"jsonschema":  cmdJSONSchema,
 			"maxsize":     cmdMaxSize,
 			"mkletters":   cmdMkLetters,
+			"sleep":       cmdSleep,
 		},
 	})
 }
@@ -103,6 +105,16 @@ func cmdMkLetters(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := json.Marshal(files)
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs("letters.json"), b, 0o644))
+}
+
+// sleep DURATION waits, e.g. for a background run to take the lock.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }
 
 // maxsize FILE N fails when FILE is larger than N bytes.

@@ -8,6 +8,7 @@ package config
 import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Config is an evaluated working directory.
@@ -25,6 +26,13 @@ type Config struct {
 	Outputs  []*Output
 	// Variables are the declared variables with their final values.
 	Variables map[string]*Variable
+
+	// What EvalOutputs needs to evaluate outputs after a refresh.
+	varVals   map[string]cty.Value
+	localVals map[string]cty.Value
+	funcs     map[string]function.Function
+	// forEach tells, for each mailing block name, whether it has for_each.
+	forEach map[string]bool
 }
 
 // Backend is the postform.backend block.

@@ -27,12 +27,13 @@ type Config struct {
 	Endpoint             string // base URL, e.g. http://127.0.0.1:8080
 	Login, Password      string
 	HTTPClient           *http.Client // nil = a default with sane timeouts
-	MaxRequestsPerSecond float64      // 0 = unlimited; run-wide limiter
+	MaxRequestsPerSecond float64      // 0 = unlimited; run-wide, every attempt counts
 	MaxRetries           int          // default 5, for GET, edit, authenticate and logout
 	// Capped exponential backoff with jitter; defaults 200ms and 10s.
 	RetryBaseDelay, RetryMaxDelay time.Duration
-	// Debug, when non-nil, receives one line per request: method, path,
-	// status, duration. Tokens and passwords never appear.
+	// Debug, when non-nil, receives one line per request: method, path and
+	// query, status, duration. Headers and bodies are not logged; the token
+	// and password are replaced by REDACTED wherever they would appear.
 	Debug io.Writer
 }
 
@@ -88,11 +89,10 @@ func New(cfg Config) (*Client, error) {
 		c.hc = defaultHTTPClient()
 	}
 	if cfg.MaxRequestsPerSecond > 0 {
-		burst := int(cfg.MaxRequestsPerSecond)
-		if burst < 1 {
-			burst = 1
-		}
-		c.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRequestsPerSecond), burst)
+		// No burst: requests are spaced evenly, so no one-second window
+		// ever sees more than the limit (a bucket of N tokens refilled at
+		// N/s would let 2N through across a window's edge).
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRequestsPerSecond), 1)
 	}
 	return c, nil
 }
@@ -483,11 +483,16 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, uint64, err
 	c.requests.Add(1)
 	start := time.Now()
 	resp, err := c.hc.Do(req)
+	target := cl.path
+	if u.RawQuery != "" {
+		target += "?" + u.RawQuery
+	}
+	target = c.scrub(target)
 	if err != nil {
-		c.debugf("%s %s -> error after %s: %s", cl.method, cl.path, time.Since(start).Round(time.Millisecond), c.scrub(err.Error()))
+		c.debugf("%s %s -> error after %s: %s", cl.method, target, time.Since(start).Round(time.Millisecond), c.scrub(err.Error()))
 		return nil, gen, &sendError{err: fmt.Errorf("nirva: %s %s: %w", cl.method, cl.path, unwrapURLError(err)), notSent: notSent(err)}
 	}
-	c.debugf("%s %s -> %d in %s", cl.method, cl.path, resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	c.debugf("%s %s -> %d in %s", cl.method, target, resp.StatusCode, time.Since(start).Round(time.Millisecond))
 	return resp, gen, nil
 }
 

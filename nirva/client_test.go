@@ -428,6 +428,12 @@ func TestNoSecretsInErrorsOrDebug(t *testing.T) {
 			return true
 		})
 	}
+	if _, err := e.c.JobsByName(ctx, "a b"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(debug.String(), "GET /jobs?jobName=a+b -> 200") {
+		t.Fatalf("debug log: %s", debug.String())
+	}
 	if !strings.Contains(debug.String(), "GET /options/type -> 400") {
 		t.Fatalf("debug log: %s", debug.String())
 	}

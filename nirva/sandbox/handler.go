@@ -42,6 +42,9 @@ func (s *Sandbox) buildHandler() http.Handler {
 	root.HandleFunc("GET /_sandbox/jobs", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Jobs())
 	})
+	root.HandleFunc("GET /_sandbox/requests", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Requests())
+	})
 	root.HandleFunc("GET /_sandbox/stats", func(w http.ResponseWriter, r *http.Request) {
 		st := s.stats()
 		var total int64
@@ -88,8 +91,10 @@ func (s *Sandbox) withFaults(api *http.ServeMux) http.Handler {
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			rec.Status = sw.status
-			s.record(*rec)
+			if !rec.recorded {
+				rec.Status = sw.status
+				s.record(rec)
+			}
 		}()
 		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
 
@@ -364,14 +369,22 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 	job := &jobRecord{
 		Name: p.JobName, ServiceID: svc.ID, OwnerID: rawID(p.TargetOwnerID), Options: opts, Documents: len(mainFiles),
 	}
+	// What the platform's processing does: a file it cannot parse (or
+	// decrypt) fails the job; the first MAIN file's first page is read for
+	// the address.
+	var info pdfInfo
+	mainSeen := false
 	for _, f := range files {
-		if err := checkPDF(f.data); err != nil {
+		fi, err := inspectPDF(f.data)
+		if err != nil {
 			job.Failed, job.FailReason = true, fmt.Sprintf("%s: %v", f.field, err)
 			break
 		}
+		if !mainSeen && f.field == mainFiles[0].field {
+			info, mainSeen = fi, true
+		}
 	}
 	if !job.Failed {
-		info, _ := inspectPDF(mainFiles[0].data)
 		job.NeedsAddress = !info.HasText()
 		for _, l := range strings.Split(info.FirstPageText, "\n") {
 			if l = strings.TrimSpace(l); l != "" && len(job.Address) < 6 {
@@ -426,7 +439,10 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 	hang := s.faults.HangAfterCreate
 	s.faultMu.Unlock()
 	if drop {
+		// Record before closing: the client may ask /_sandbox/ as soon as
+		// it sees the connection go.
 		rec.Dropped = true
+		s.record(rec)
 		dropConnection(w)
 		return
 	}
@@ -469,15 +485,6 @@ func dropConnection(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
-}
-
-// checkPDF is what the platform's processing would refuse.
-func checkPDF(data []byte) error {
-	if !bytes.HasPrefix(data, []byte("%PDF-")) {
-		return errors.New("not a PDF (bad magic)")
-	}
-	_, err := inspectPDF(data)
-	return err
 }
 
 // rawID reads an id given as a JSON string or number.

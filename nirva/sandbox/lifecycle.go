@@ -7,6 +7,12 @@ import (
 
 // The world's fixed catalogue: services, boxes, options.
 
+// Ackn is true for every service, registered or not ("Lettre simple"):
+// the engine counts a mailing terminal once its requested proofs are in,
+// and a configuration may request ACKN of any service. A stricter platform
+// would give ACKN (and TRACKING_DETAIL) for registered mail only; model that
+// here only together with a change in how the engine treats proofs a
+// service never gives.
 type serviceDef struct {
 	ID       string
 	Name     string

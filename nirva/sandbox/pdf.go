@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"fmt"
-	"strings"
 )
 
 // MakePDF returns a valid one-page A4 PDF whose page shows lines as text
@@ -31,6 +30,12 @@ func MakePDF(lines ...string) ([]byte, error) {
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	}
+	return writePDF(objects), nil
+}
+
+// writePDF lays out objects (numbered from 1; object 1 is the catalog) with
+// a classic cross-reference table and trailer.
+func writePDF(objects []string) []byte {
 	var out bytes.Buffer
 	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objects))
@@ -44,7 +49,7 @@ func MakePDF(lines ...string) ([]byte, error) {
 		fmt.Fprintf(&out, "%010d 00000 n \n", off)
 	}
 	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
-	return out.Bytes(), nil
+	return out.Bytes()
 }
 
 // pdfEscape encodes s as the bytes of a PDF literal string (without the
@@ -67,64 +72,4 @@ func pdfEscape(s string) []byte {
 		}
 	}
 	return b.Bytes()
-}
-
-// pdfInfo is what the sandbox reads from an uploaded PDF.
-type pdfInfo struct {
-	Pages int
-	// FirstPageText is the text shown on the first page; TextKnown is false
-	// when the content could not be decoded (an unsupported filter), in which
-	// case the page is assumed to carry text.
-	FirstPageText string
-	TextKnown     bool
-}
-
-// HasText reports whether the first page shows any text.
-func (i pdfInfo) HasText() bool { return !i.TextKnown || strings.TrimSpace(i.FirstPageText) != "" }
-
-// inspectPDF checks the structure of a PDF (header, trailer, startxref,
-// catalog, page tree) and extracts the first page's text. It is a small
-// reader for what a sandbox needs, not a full PDF implementation.
-func inspectPDF(data []byte) (pdfInfo, error) {
-	head := data
-	if len(head) > 1024 {
-		head = head[:1024]
-	}
-	if !bytes.Contains(head, []byte("%PDF-")) {
-		return pdfInfo{}, fmt.Errorf("not a PDF: no %%PDF- header")
-	}
-	tail := data
-	if len(tail) > 2048 {
-		tail = tail[len(tail)-2048:]
-	}
-	if !bytes.Contains(tail, []byte("%%EOF")) {
-		return pdfInfo{}, fmt.Errorf("malformed PDF: no %%%%EOF marker")
-	}
-	sx := bytes.LastIndex(data, []byte("startxref"))
-	if sx < 0 {
-		return pdfInfo{}, fmt.Errorf("malformed PDF: no startxref")
-	}
-	p := &parser{data: data, pos: sx + len("startxref")}
-	off, ok := p.parse(0).(float64)
-	if !ok || off < 0 || int(off) >= len(data) {
-		return pdfInfo{}, fmt.Errorf("malformed PDF: bad startxref offset")
-	}
-	doc := loadObjects(data)
-	root := doc.findRoot()
-	if root == nil {
-		return pdfInfo{}, fmt.Errorf("malformed PDF: no document catalog")
-	}
-	pages, ok := doc.resolve(root["Pages"]).(pdfDict)
-	if !ok {
-		return pdfInfo{}, fmt.Errorf("malformed PDF: no page tree")
-	}
-	var leaves []pdfDict
-	doc.walkPages(pages, 0, &leaves)
-	if len(leaves) == 0 {
-		return pdfInfo{}, fmt.Errorf("malformed PDF: no page")
-	}
-	info := pdfInfo{Pages: len(leaves)}
-	text, known := doc.pageText(leaves[0])
-	info.FirstPageText, info.TextKnown = text, known
-	return info, nil
 }

@@ -83,6 +83,8 @@ type RequestRecord struct {
 	Parameters string    `json:"parameters,omitempty"` // the parameters part, verbatim
 	Status     int       `json:"status"`               // 0 when the connection was dropped
 	Dropped    bool      `json:"dropped,omitempty"`
+
+	recorded bool
 }
 
 const maxRecords = 10000
@@ -288,9 +290,15 @@ func (s *Sandbox) Requests() []RequestRecord {
 	return append([]RequestRecord(nil), s.records...)
 }
 
-func (s *Sandbox) record(r RequestRecord) {
+// record stores r once.
+func (s *Sandbox) record(rp *RequestRecord) {
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
+	if rp.recorded {
+		return
+	}
+	rp.recorded = true
+	r := *rp
 	if len(s.records) >= maxRecords {
 		n := copy(s.records, s.records[len(s.records)-maxRecords+1:])
 		s.records = s.records[:n]
@@ -309,7 +317,10 @@ func (s *Sandbox) stats() map[string]int64 {
 	return out
 }
 
-// Handler serves the API plus GET /_sandbox/jobs and GET /_sandbox/stats.
+// Handler serves the API plus, for tests and tools, GET /_sandbox/jobs
+// (what was posted), GET /_sandbox/requests (the request log: routes,
+// multipart field names, parameters; never a token or a file) and
+// GET /_sandbox/stats. Faults do not apply to /_sandbox/.
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 func sortedKeys(m map[string]int64) []string {

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
 type clock struct {
@@ -137,29 +140,6 @@ type delivery struct {
 		ShipmentID string
 		Status     int
 		Metadata   []struct{ MetadataType, Name, Value string }
-	}
-}
-
-func TestMakePDFParses(t *testing.T) {
-	for _, lines := range [][]string{nil, {"ACME SAS", "12 rue de la Paix (2e)", "75002 PARIS", "Ça coûte 5 €"}} {
-		info, err := inspectPDF(pdf(t, lines...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Pages != 1 {
-			t.Fatalf("pages = %d", info.Pages)
-		}
-		if got := info.HasText(); got != (len(lines) > 0) {
-			t.Fatalf("HasText = %v for %q (text %q)", got, lines, info.FirstPageText)
-		}
-		if len(lines) > 0 && !strings.Contains(info.FirstPageText, "12 rue de la Paix (2e)") {
-			t.Fatalf("text = %q", info.FirstPageText)
-		}
-	}
-	for _, bad := range []string{"", "hello", "%PDF-1.4\ngarbage", "%PDF-1.4\n1 0 obj << >> endobj\nstartxref\n0\n%%EOF"} {
-		if _, err := inspectPDF([]byte(bad)); err == nil {
-			t.Errorf("inspectPDF(%q) accepted", bad)
-		}
 	}
 }
 
@@ -301,11 +281,30 @@ func TestUndeliverableAndMultichannel(t *testing.T) {
 
 func TestProcessingError(t *testing.T) {
 	h := newHarness(t, Options{})
-	_, job := h.post(`{"jobName":"x","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": []byte("hello, not a pdf")})
-	id := job["jobId"].(string)
+	good := pdf(t, "ACME")
+	var encrypted bytes.Buffer
+	if err := api.Encrypt(bytes.NewReader(good), &encrypted, model.NewAESConfiguration("", "owner", 256)); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]map[string][]byte{
+		"not a pdf":      {"file__file_2201_0": []byte("hello, not a pdf")},
+		"truncated":      {"file__file_2201_0": good[:len(good)/2]},
+		"encrypted":      {"file__file_2201_0": encrypted.Bytes()},
+		"bad annex file": {"file__file_2201_0": good, "file__file_2202_0": []byte("%PDF-1.4 junk")},
+	}
+	ids := map[string]string{}
+	for name, f := range files {
+		code, job := h.post(`{"jobName":"x","serviceId":"311"}`, f)
+		if code != 201 {
+			t.Fatalf("%s: %d %v", name, code, job)
+		}
+		ids[name] = job["jobId"].(string)
+	}
 	h.clk.Advance(time.Minute)
-	if got := h.status(id); got != "PROCESSING_ERROR" {
-		t.Fatalf("status %s", got)
+	for name, id := range ids {
+		if got := h.status(id); got != "PROCESSING_ERROR" {
+			t.Errorf("%s: status %s", name, got)
+		}
 	}
 }
 

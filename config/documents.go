@@ -1,0 +1,239 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// docFile is one PDF on disk, however many documents use it: it is hashed
+// and preflighted once per Load.
+type docFile struct {
+	path    string
+	file    string     // as first written, for messages
+	subject *hcl.Range // the first document's file argument
+	uses    int
+	size    int64
+	mtime   time.Time
+	docs    []*Document
+
+	// Results.
+	sha256   string
+	pages    int
+	warnings []string
+	err      error  // why it failed
+	code     string // the diagnostic code for err
+}
+
+func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document {
+	content, diags := b.Body.Content(documentSchema)
+	l.add(classify(diags, CodeMissingArgument)...)
+	if diags.HasErrors() {
+		return nil
+	}
+	d := &Document{DeclRange: b.DefRange}
+	if a, ok := content.Attributes["box"]; ok {
+		v, diags := s.eval(a.Expr, l.funcs, cty.String, "the \"box\" argument of "+address)
+		l.add(diags...)
+		if diags.HasErrors() {
+			return nil
+		}
+		d.Box = stringOf(v)
+	}
+	a := content.Attributes["file"]
+	v, diags := s.eval(a.Expr, l.funcs, cty.String, "the \"file\" argument of "+address)
+	l.add(diags...)
+	if diags.HasErrors() {
+		return nil
+	}
+	rng := a.Expr.Range().Ptr()
+	if v.IsNull() || v.AsString() == "" {
+		l.add(errorf(CodeMissingFile, rng, "Missing document file", fmt.Sprintf("The document of %s has no file.", address)))
+		return nil
+	}
+	d.File = v.AsString()
+	d.Path = resolvePath(l.cfg.Dir, d.File)
+	if f, ok := l.docs[d.Path]; ok {
+		f.uses++
+		f.docs = append(f.docs, d)
+		return d
+	}
+	st, err := os.Stat(d.Path)
+	switch {
+	case err != nil && os.IsNotExist(err):
+		l.add(errorf(CodeMissingFile, rng, "Document file not found",
+			fmt.Sprintf("The document of %s is %q, and there is no such file (looked for %s).", address, d.File, d.Path)))
+		return nil
+	case err != nil:
+		l.add(errorf(CodeMissingFile, rng, "Cannot read document file",
+			fmt.Sprintf("The document %q of %s cannot be read: %v.", d.File, address, unwrapPathError(err))))
+		return nil
+	case !st.Mode().IsRegular():
+		l.add(errorf(CodeMissingFile, rng, "Document is not a file",
+			fmt.Sprintf("The document %q of %s is not a regular file.", d.File, address)))
+		return nil
+	}
+	l.docs[d.Path] = &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime(), docs: []*Document{d}}
+	return d
+}
+
+// processDocuments hashes and preflights every document file, in parallel,
+// consulting and feeding the hash cache from this goroutine only. Problems
+// are reported once per file, at its first use.
+func (l *loader) processDocuments() {
+	files := make([]*docFile, 0, len(l.docs))
+	for _, f := range l.docs {
+		files = append(files, f)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+
+	maxSize := l.cfg.Provider.MaxFileSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	type job struct {
+		f               *docFile
+		hash, preflight bool
+	}
+	var jobs []job
+	for _, f := range files {
+		if f.size > maxSize {
+			f.err, f.code = fmt.Errorf("it is %s, more than the limit of %s (max_file_size)", byteSize(f.size), byteSize(maxSize)), CodePDFTooLarge
+			continue
+		}
+		j := job{f: f, hash: true, preflight: !l.opts.SkipPreflight}
+		if c := l.opts.HashCache; c != nil {
+			if sum, pages, ok := c.Lookup(f.path, f.size, f.mtime); ok && sum != "" {
+				f.sha256, f.pages = sum, pages
+				j.hash = false
+				if pages > 0 {
+					j.preflight = false
+				}
+			}
+		}
+		if j.hash || j.preflight {
+			jobs = append(jobs, j)
+		}
+	}
+
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(jobs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				checkFile(j.f, j.hash, j.preflight)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+
+	for _, j := range jobs {
+		f := j.f
+		if c := l.opts.HashCache; c != nil && f.sha256 != "" && f.err == nil && unchanged(f) {
+			c.Store(f.path, f.size, f.mtime, f.sha256, f.pages)
+		}
+	}
+	for _, f := range files {
+		also := ""
+		if f.uses > 1 {
+			also = fmt.Sprintf(" (%d documents use this file)", f.uses)
+		}
+		for _, w := range f.warnings {
+			l.add(NewDiag(CodePageSize, hcl.DiagWarning, "Page is not A4",
+				fmt.Sprintf("In %q%s, %s. The postal platform prints on A4 and may reject or rescale it.", f.file, also, w), f.subject))
+		}
+		if f.err != nil {
+			l.add(errorf(f.code, f.subject, docSummary(f.code), fmt.Sprintf("The document %q%s cannot be posted: %v.", f.file, also, f.err)))
+			continue
+		}
+		for _, d := range f.docs {
+			d.SHA256, d.Size, d.Pages = f.sha256, f.size, f.pages
+		}
+	}
+}
+
+// unchanged reports whether f still has the size and time it was hashed at,
+// so that a file edited while we read it is not cached under the old stat.
+func unchanged(f *docFile) bool {
+	st, err := os.Stat(f.path)
+	return err == nil && st.Size() == f.size && st.ModTime().Equal(f.mtime)
+}
+
+// checkFile hashes and preflights one file; it runs on a worker goroutine
+// and touches only f.
+func checkFile(f *docFile, hash, preflight bool) {
+	if hash {
+		head := make([]byte, len(pdfMagic))
+		sum, n, err := hashFile(f.path, head)
+		if err != nil {
+			f.err, f.code = fmt.Errorf("reading it failed: %w", unwrapPathError(err)), CodeMissingFile
+			return
+		}
+		f.sha256 = sum
+		// Without preflight the platform alone judges the file (apply
+		// --skip-preflight): it answers PROCESSING_ERROR for what it cannot read.
+		if preflight && (n < len(pdfMagic) || !bytes.Equal(head, pdfMagic)) {
+			f.err, f.code = ErrNotPDF, CodeNotPDF
+			return
+		}
+	}
+	if !preflight {
+		return
+	}
+	pages, warnings, err := PDFInfo(f.path)
+	switch {
+	case errors.Is(err, ErrNotPDF):
+		f.code = CodeNotPDF
+	case errors.Is(err, ErrEncrypted):
+		f.code = CodeEncryptedPDF
+	case errors.Is(err, ErrNoPages):
+		f.code = CodeEmptyPDF
+	case err != nil:
+		f.code = CodeBrokenPDF
+	}
+	if err != nil {
+		f.err = err
+		return
+	}
+	f.pages, f.warnings = pages, warnings
+}
+
+func docSummary(code string) string {
+	switch code {
+	case CodeNotPDF:
+		return "Document is not a PDF"
+	case CodeEncryptedPDF:
+		return "Document PDF is encrypted"
+	case CodeEmptyPDF:
+		return "Document PDF has no pages"
+	case CodePDFTooLarge:
+		return "Document PDF is too large"
+	case CodeBrokenPDF:
+		return "Document PDF cannot be read"
+	}
+	return "Cannot read document file"
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,248 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// scope is what an expression may refer to.
+type scope struct {
+	vars     map[string]cty.Value
+	locals   map[string]cty.Value
+	dir      string
+	each     *eachValues     // nil outside a for_each mailing
+	mailings map[string]bool // non-nil only in outputs: the mailing names
+	mailing  cty.Value       // the mailing object, in EvalOutputs
+	where    string          // "a local value", "a mailing", … for messages
+}
+
+type eachValues struct{ key, value cty.Value }
+
+// evalContext builds the HCL evaluation context for s.
+func (s *scope) evalContext(fns funcsTable) *hcl.EvalContext {
+	vars := map[string]cty.Value{
+		"var":   objectOf(s.vars),
+		"local": objectOf(s.locals),
+		"path":  cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(s.dir), "root": cty.StringVal(s.dir)}),
+	}
+	if s.mailings != nil {
+		vars["mailing"] = s.mailing
+	}
+	if s.each != nil {
+		vars["each"] = cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.value})
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: fns}
+}
+
+func objectOf(m map[string]cty.Value) cty.Value {
+	if len(m) == 0 {
+		return cty.EmptyObjectVal
+	}
+	return cty.ObjectVal(m)
+}
+
+// checkRefs reports every reference in expr to something s does not hold,
+// with a message that says what is available instead. Evaluation of an
+// expression with bad references is skipped, so the user sees one clear
+// error rather than HCL's generic one.
+func (s *scope) checkRefs(expr hcl.Expression) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, t := range expr.Variables() {
+		rng := t.SourceRange()
+		root := t.RootName()
+		attr, hasAttr := traversalAttr(t)
+		switch root {
+		case "var":
+			if hasAttr {
+				if _, ok := s.vars[attr]; !ok {
+					diags = append(diags, errorf(CodeBadReference, &rng, "Reference to undeclared input variable",
+						fmt.Sprintf("An input variable with the name %q has not been declared.%s Declare it with a variable %q {} block.", attr, suggest(attr, keysOf(s.vars)), attr)))
+				}
+			}
+		case "local":
+			if hasAttr {
+				if _, ok := s.locals[attr]; !ok {
+					diags = append(diags, errorf(CodeBadReference, &rng, "Reference to undeclared local value",
+						fmt.Sprintf("A local value with the name %q has not been declared.%s", attr, suggest(attr, keysOf(s.locals)))))
+				}
+			}
+		case "each":
+			if s.each == nil {
+				diags = append(diags, errorf(CodeBadReference, &rng, "Reference to \"each\" in context without for_each",
+					fmt.Sprintf("The \"each\" object can be used only in a mailing block that has for_each set; this is %s.", s.where)))
+			} else if hasAttr && attr != "key" && attr != "value" {
+				diags = append(diags, errorf(CodeBadReference, &rng, "Invalid \"each\" attribute",
+					fmt.Sprintf("The \"each\" object has only the attributes \"key\" and \"value\", not %q.", attr)))
+			}
+		case "path":
+			if hasAttr && attr != "module" && attr != "root" {
+				diags = append(diags, errorf(CodeBadReference, &rng, "Invalid \"path\" attribute",
+					fmt.Sprintf("The \"path\" object has only the attributes \"module\" and \"root\" (both the configuration directory), not %q.", attr)))
+			}
+		case "mailing":
+			if s.mailings == nil {
+				diags = append(diags, errorf(CodeBadReference, &rng, "Reference to a mailing outside an output",
+					fmt.Sprintf("Mailing attributes come from the postal platform after posting, so only output blocks can refer to them; this is %s.", s.where)))
+			} else if hasAttr {
+				if _, ok := s.mailings[attr]; !ok {
+					names := make([]string, 0, len(s.mailings))
+					for n := range s.mailings {
+						names = append(names, n)
+					}
+					diags = append(diags, errorf(CodeBadReference, &rng, "Reference to undeclared mailing",
+						fmt.Sprintf("A mailing with the name %q has not been declared.%s", attr, suggest(attr, names))))
+				}
+			}
+		default:
+			avail := "var.NAME, local.NAME, path.module"
+			if s.each != nil {
+				avail += ", each.key, each.value"
+			}
+			if s.mailings != nil {
+				avail += ", mailing.NAME"
+			}
+			diags = append(diags, errorf(CodeBadReference, &rng, "Reference to unknown name",
+				fmt.Sprintf("There is no %q here. In %s you can refer to %s.", root, s.where, avail)))
+		}
+	}
+	return diags
+}
+
+// traversalAttr returns the name after the root: x in var.x or var["x"].
+func traversalAttr(t hcl.Traversal) (string, bool) {
+	if len(t) < 2 {
+		return "", false
+	}
+	switch step := t[1].(type) {
+	case hcl.TraverseAttr:
+		return step.Name, true
+	case hcl.TraverseIndex:
+		if step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull() {
+			return step.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest returns ` Did you mean "x"?` for the closest name, or "".
+func suggest(name string, names []string) string {
+	best, bestDist := "", 3
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// eval evaluates expr in s after checking its references, and converts the
+// result to ty (cty.DynamicPseudoType: no conversion). what names the value
+// in messages, e.g. `the "service" argument`.
+func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+	if diags := s.checkRefs(expr); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	val, diags := expr.Value(s.evalContext(fns))
+	classify(diags, CodeInvalidExpression)
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	rng := expr.Range()
+	if !val.IsWhollyKnown() {
+		return cty.DynamicVal, append(diags, errorf(CodeInvalidExpression, &rng, "Value not known",
+			fmt.Sprintf("The value of %s is not known while loading the configuration.", what)))
+	}
+	val, _ = val.UnmarkDeep()
+	if ty == cty.DynamicPseudoType {
+		return val, diags
+	}
+	cv, err := convert.Convert(val, ty)
+	if err != nil {
+		return cty.DynamicVal, append(diags, errorf(CodeWrongType, &rng, "Incorrect value type",
+			fmt.Sprintf("Invalid value for %s: %s.", what, convertErrorText(err))))
+	}
+	return cv, diags
+}
+
+// convertErrorText renders a cty conversion error with its path.
+func convertErrorText(err error) string {
+	if pe, ok := err.(cty.PathError); ok && len(pe.Path) > 0 {
+		return fmt.Sprintf("%s: %s", pathString(pe.Path), pe.Error())
+	}
+	return err.Error()
+}
+
+func pathString(p cty.Path) string {
+	var b strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name)
+		case cty.IndexStep:
+			if s.Key.Type() == cty.String {
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			} else if s.Key.Type() == cty.Number {
+				fmt.Fprintf(&b, "[%s]", s.Key.AsBigFloat().Text('f', -1))
+			} else {
+				b.WriteString("[…]")
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return "value"
+	}
+	return b.String()
+}
+
+func convertString(v cty.Value) (cty.Value, error) {
+	return convert.Convert(v, cty.String)
+}
+
+// stringOf returns a known string value as a Go string; null gives "".
+func stringOf(v cty.Value) string {
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
+}

@@ -1,0 +1,271 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// File name patterns of a working directory.
+const (
+	MailFileSuffix     = ".mail.hcl"      // configuration files
+	AutoVarsFileSuffix = ".auto.vars.hcl" // variable values, loaded alphabetically
+)
+
+// Defaults for omitted settings.
+const (
+	DefaultStatePath   = "postform.state.json"
+	DefaultProofsDir   = "proofs"
+	DefaultMaxFileSize = 20 << 20
+)
+
+// DefaultProofs are the proofs a mailing downloads when it does not say.
+var DefaultProofs = []string{"CERTIF", "ACKN", "TRACKING_DETAIL"}
+
+// LoadOptions are the inputs to Load that do not come from the directory.
+type LoadOptions struct {
+	// Vars are "name=value" from --var, in command-line order. The value is
+	// read as an HCL expression unless the variable's type is string (or
+	// not constrained), as Terraform does.
+	Vars []string
+	// VarFiles are --var-file paths (HCL, or JSON when *.json), relative
+	// to the directory.
+	VarFiles []string
+	// Env is the environment, for POSTFORM_VAR_name and the
+	// POSTFORM_LOGIN / POSTFORM_PASSWORD fallbacks of the provider block.
+	Env []string
+	// HashCache avoids rehashing unchanged PDFs. May be nil.
+	HashCache HashCache
+	// SkipPreflight hashes documents but skips the pdfcpu checks (a missing
+	// file, a file that is not a PDF or too large is still an error).
+	SkipPreflight bool
+	// Version is this postform's version, checked against
+	// postform.required_version. Empty skips the check.
+	Version string
+}
+
+// HashCache remembers each file's sha256 and page count by path, size and
+// modification time. Pages > 0 means the file passed preflight.
+// Load calls it from one goroutine only.
+type HashCache interface {
+	Lookup(path string, size int64, mtime time.Time) (sha256 string, pages int, ok bool)
+	Store(path string, size int64, mtime time.Time, sha256 string, pages int)
+}
+
+type funcsTable = map[string]function.Function
+
+var rootSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "postform"},
+		{Type: "provider", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "mailing", LabelNames: []string{"name"}},
+		{Type: "output", LabelNames: []string{"name"}},
+	},
+}
+
+// loader holds one Load's work in progress.
+type loader struct {
+	cfg    *Config
+	opts   LoadOptions
+	parser *hclparse.Parser
+	funcs  funcsTable
+	diags  hcl.Diagnostics
+	blocks map[string][]*hcl.Block // top-level blocks by type, in file order
+	decls  map[string]*varDecl
+	docs   map[string]*docFile // by absolute path
+
+	postform struct {
+		done    bool
+		content *hcl.BodyContent
+	}
+}
+
+// Load reads every *.mail.hcl file in dir (sorted by name) with the variable
+// values from opts, and evaluates them into a Config whose mailings are
+// fully known, hashed and preflighted.
+//
+// Load always returns a non-nil Config, whose Files serve to render the
+// diagnostics; when the diagnostics hold errors, the rest of the Config is
+// incomplete and must not be used.
+func Load(dir string, opts LoadOptions) (cfg *Config, diags hcl.Diagnostics) {
+	l := &loader{
+		cfg:    &Config{Variables: map[string]*Variable{}},
+		opts:   opts,
+		parser: hclparse.NewParser(),
+		blocks: map[string][]*hcl.Block{},
+		decls:  map[string]*varDecl{},
+		docs:   map[string]*docFile{},
+	}
+	l.cfg.Files = l.parser.Files()
+	defer func() {
+		if r := recover(); r != nil {
+			cfg, diags = l.cfg, append(l.diags, errorf(CodeInternal, nil, "Internal error in postform",
+				fmt.Sprintf("postform failed while loading the configuration: %v\n\nThis is a bug; please report it with the configuration that caused it.\n\n%s", r, debug.Stack())))
+		}
+	}()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return l.cfg, hcl.Diagnostics{errorf(CodeInvalidValue, nil, "Invalid working directory", err.Error())}
+	}
+	l.cfg.Dir = abs
+	l.funcs = Functions(abs)
+	l.cfg.funcs = l.funcs
+	l.load()
+	return l.cfg, l.diags
+}
+
+func (l *loader) add(diags ...*hcl.Diagnostic) { l.diags = append(l.diags, diags...) }
+
+func (l *loader) load() {
+	files, autoVars, ok := l.listDir()
+	if !ok {
+		return
+	}
+	for _, name := range files {
+		l.parseConfigFile(name)
+	}
+	if l.diags.HasErrors() {
+		return // a syntax error makes everything after it guesswork
+	}
+	l.checkRequiredVersion()
+	l.decodeVariables()
+	l.assignVariables(autoVars)
+	if l.diags.HasErrors() {
+		return
+	}
+	l.evalLocals()
+	if l.diags.HasErrors() {
+		return
+	}
+	l.decodeBackend()
+	l.decodeProvider()
+	l.decodeOutputs()
+	l.evalMailings()
+}
+
+// listDir returns the configuration files and the auto vars files of the
+// working directory, each sorted by name.
+func (l *loader) listDir() (files, autoVars []string, ok bool) {
+	entries, err := os.ReadDir(l.cfg.Dir)
+	if err != nil {
+		l.add(errorf(CodeInvalidValue, nil, "Cannot read the working directory", err.Error()))
+		return nil, nil, false
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		switch name := e.Name(); {
+		case strings.HasSuffix(name, MailFileSuffix):
+			files = append(files, name)
+		case strings.HasSuffix(name, AutoVarsFileSuffix):
+			autoVars = append(autoVars, name)
+		}
+	}
+	sort.Strings(files)
+	sort.Strings(autoVars)
+	if len(files) == 0 {
+		l.add(errorf(CodeMissingArgument, nil, "No configuration files",
+			fmt.Sprintf("postform reads the *%s files of the working directory, and %s has none. Run \"postform init\" to create one.", MailFileSuffix, l.cfg.Dir)))
+		return nil, nil, false
+	}
+	return files, autoVars, true
+}
+
+// parseFile parses an HCL (or, for *.json, JSON) file named as the user
+// wrote it, relative to the working directory.
+func (l *loader) parseFile(name string) (*hcl.File, bool) {
+	src, err := os.ReadFile(resolvePath(l.cfg.Dir, name))
+	if err != nil {
+		l.add(errorf(CodeSyntax, nil, "Cannot read file", fmt.Sprintf("Cannot read %s: %v.", name, unwrapPathError(err))))
+		return nil, false
+	}
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(name, ".json") {
+		f, diags = l.parser.ParseJSON(src, name)
+	} else {
+		f, diags = l.parser.ParseHCL(src, name)
+	}
+	l.add(classify(diags, CodeSyntax)...)
+	return f, f != nil && !diags.HasErrors()
+}
+
+func (l *loader) parseConfigFile(name string) {
+	f, ok := l.parseFile(name)
+	if !ok {
+		return
+	}
+	content, diags := f.Body.Content(rootSchema)
+	l.add(classify(diags, CodeUnsupported)...)
+	for _, b := range content.Blocks {
+		l.blocks[b.Type] = append(l.blocks[b.Type], b)
+	}
+}
+
+// checkUnique reports a second block of a type that may appear once, or a
+// second block with the same label.
+func (l *loader) uniqueBlocks(typ string, labelled bool) []*hcl.Block {
+	seen := map[string]*hcl.Block{}
+	var out []*hcl.Block
+	for _, b := range l.blocks[typ] {
+		key := ""
+		if labelled {
+			key = b.Labels[0]
+		}
+		if prev, dup := seen[key]; dup {
+			what := fmt.Sprintf("%s block", typ)
+			if labelled {
+				what = fmt.Sprintf("%s %q", typ, key)
+			}
+			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate "+what,
+				fmt.Sprintf("A %s was already declared at %s; each may be declared only once.", what, prev.DefRange)))
+			continue
+		}
+		seen[key] = b
+		out = append(out, b)
+	}
+	return out
+}
+
+// baseScope is what top-level expressions may refer to.
+func (l *loader) baseScope(where string) *scope {
+	return &scope{vars: l.cfg.varVals, locals: l.cfg.localVals, dir: l.cfg.Dir, where: where}
+}
+
+// stringAttr evaluates an optional string attribute: def when absent,
+// null or wrong. set tells whether it held a string.
+func (l *loader) stringAttr(attrs hcl.Attributes, name string, s *scope, def string) (val string, set bool) {
+	a, ok := attrs[name]
+	if !ok {
+		return def, false
+	}
+	v, diags := s.eval(a.Expr, l.funcs, cty.String, fmt.Sprintf("the %q argument", name))
+	l.add(diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return def, false
+	}
+	return v.AsString(), true
+}
+
+// envLookup returns the last value of name in opts.Env.
+func (l *loader) envLookup(name string) (string, bool) {
+	val, found := "", false
+	for _, kv := range l.opts.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			val, found = v, true
+		}
+	}
+	return val, found
+}

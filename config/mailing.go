@@ -1,0 +1,323 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+var mailingSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "for_each"},
+		{Name: "service", Required: true},
+		{Name: "job_name"},
+		{Name: "options"},
+		{Name: "owner"},
+		{Name: "proofs"},
+		{Name: "fix"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "document"}},
+}
+
+var documentSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "box"},
+		{Name: "file", Required: true},
+	},
+}
+
+// maxJobName bounds job names; longer ones are surely a mistake.
+const maxJobName = 255
+
+// evalMailings expands every mailing block into its instances, hashes and
+// preflights their documents, and checks that job names are unique.
+func (l *loader) evalMailings() {
+	l.cfg.forEach = map[string]bool{}
+	var all []*Mailing
+	for _, b := range l.uniqueBlocks("mailing", true) {
+		name := b.Labels[0]
+		if !hclsyntax.ValidIdentifier(name) {
+			l.add(errorf(CodeInvalidValue, b.LabelRanges[0].Ptr(), "Invalid mailing name",
+				"A mailing name must start with a letter or underscore and contain only letters, digits, underscores and dashes."))
+			continue
+		}
+		content, diags := b.Body.Content(mailingSchema)
+		l.add(classify(diags, CodeMissingArgument)...)
+		if diags.HasErrors() {
+			continue
+		}
+		if len(content.Blocks) == 0 {
+			l.add(errorf(CodeNoDocument, b.DefRange.Ptr(), "Mailing without a document",
+				fmt.Sprintf("mailing %q has no document block; a letter needs at least one:\n\n  document {\n    file = \"letter.pdf\"\n  }", name)))
+			continue
+		}
+		forEach, hasForEach := content.Attributes["for_each"]
+		l.cfg.forEach[name] = hasForEach
+		if !hasForEach {
+			s := l.baseScope(fmt.Sprintf("mailing %q, which has no for_each", name))
+			if m := l.evalInstance(b, content, name, "", false, s); m != nil {
+				all = append(all, m)
+			}
+			continue
+		}
+		items, ok := l.evalForEach(forEach)
+		if !ok {
+			continue
+		}
+		for _, it := range items {
+			s := l.baseScope(fmt.Sprintf("mailing %q", name))
+			s.each = &eachValues{key: cty.StringVal(it.key), value: it.value}
+			if m := l.evalInstance(b, content, name, it.key, true, s); m != nil {
+				all = append(all, m)
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Address < all[j].Address })
+	l.processDocuments()
+	for _, m := range all {
+		m.ContentHash = contentHash(m)
+	}
+	l.checkJobNames(all)
+	l.cfg.Mailings = all
+}
+
+type forEachItem struct {
+	key   string
+	value cty.Value
+}
+
+// evalForEach returns the instances of a for_each: a map or object gives
+// key => value, a set of strings gives each string as key and value.
+func (l *loader) evalForEach(a *hcl.Attribute) ([]forEachItem, bool) {
+	s := l.baseScope("the for_each argument")
+	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, "for_each")
+	l.add(diags...)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	rng := a.Expr.Range().Ptr()
+	ty := v.Type()
+	bad := func(detail string) ([]forEachItem, bool) {
+		l.add(errorf(CodeBadForEach, rng, "Invalid for_each argument", detail))
+		return nil, false
+	}
+	switch {
+	case v.IsNull():
+		return bad("for_each is null; it must be a map, or a set of strings.")
+	case ty.IsListType() || ty.IsTupleType():
+		return bad(fmt.Sprintf("for_each is a %s, but it must be a map, or a set of strings: a list has no stable keys to tell its letters apart. Convert it with toset(...) if its elements are unique strings, or build a map with a for expression: { for x in LIST : x.id => x }.", ty.FriendlyName()))
+	case ty.IsSetType():
+		if !ty.ElementType().Equals(cty.String) {
+			return bad(fmt.Sprintf("for_each is a %s, but a set must hold strings.", ty.FriendlyName()))
+		}
+		var items []forEachItem
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				return bad("for_each is a set that contains null; every key must be a string.")
+			}
+			items = append(items, forEachItem{key: e.AsString(), value: e})
+		}
+		return items, true
+	case ty.IsMapType() || ty.IsObjectType():
+		var items []forEachItem
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			items = append(items, forEachItem{key: k.AsString(), value: e})
+		}
+		return items, true
+	}
+	return bad(fmt.Sprintf("for_each is a %s, but it must be a map, or a set of strings.", ty.FriendlyName()))
+}
+
+// evalInstance evaluates one mailing instance; nil when it has errors.
+func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key string, hasKey bool, s *scope) *Mailing {
+	before := len(l.diags)
+	m := &Mailing{
+		Address:   FormatAddress(name, key, hasKey),
+		Name:      name,
+		Key:       key,
+		HasKey:    hasKey,
+		Options:   map[string]string{},
+		Proofs:    append([]string(nil), DefaultProofs...),
+		DeclRange: b.DefRange,
+	}
+	attrs := content.Attributes
+	eval := func(attr string, ty cty.Type) (cty.Value, bool) {
+		a, ok := attrs[attr]
+		if !ok {
+			return cty.NilVal, false
+		}
+		v, diags := s.eval(a.Expr, l.funcs, ty, fmt.Sprintf("the %q argument of %s", attr, m.Address))
+		l.add(diags...)
+		if diags.HasErrors() || v.IsNull() {
+			return cty.NilVal, false
+		}
+		return v, true
+	}
+
+	if v, ok := eval("service", cty.String); ok {
+		m.Service = v.AsString()
+	}
+	if strings.TrimSpace(m.Service) == "" && len(l.diags) == before {
+		l.add(errorf(CodeInvalidValue, attrs["service"].Expr.Range().Ptr(), "Empty service",
+			fmt.Sprintf("The service of %s is empty; give the name or id of a service of your account.", m.Address)))
+	}
+
+	// job_name defaults to the block name, plus "-" and the for_each key:
+	// mailing "reminder" with key "acme" is job "reminder-acme". It is
+	// deterministic, so a re-run finds the same job.
+	m.JobName = defaultJobName(name, key, hasKey)
+	if v, ok := eval("job_name", cty.String); ok {
+		m.JobName = v.AsString()
+	}
+	if problem := jobNameProblem(m.JobName); problem != "" {
+		subject := b.DefRange.Ptr()
+		if a, ok := attrs["job_name"]; ok {
+			subject = a.Expr.Range().Ptr()
+		}
+		l.add(errorf(CodeInvalidJobName, subject, "Invalid job name",
+			fmt.Sprintf("The job name of %s, %q, %s.", m.Address, m.JobName, problem)))
+	}
+
+	if v, ok := eval("options", cty.Map(cty.String)); ok {
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if e.IsNull() {
+				l.add(errorf(CodeInvalidValue, attrs["options"].Expr.Range().Ptr(), "Null option",
+					fmt.Sprintf("The option %q of %s is null; remove it or give it a value.", k.AsString(), m.Address)))
+				continue
+			}
+			m.Options[k.AsString()] = e.AsString()
+		}
+	}
+	if v, ok := eval("owner", cty.String); ok {
+		m.Owner = v.AsString()
+	}
+	if v, ok := eval("proofs", cty.List(cty.String)); ok {
+		m.Proofs = []string{}
+		seen := map[string]bool{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() || e.AsString() == "" || seen[e.AsString()] {
+				l.add(errorf(CodeInvalidValue, attrs["proofs"].Expr.Range().Ptr(), "Invalid proofs",
+					"proofs lists proof names such as \"CERTIF\", \"ACKN\" and \"TRACKING_DETAIL\", each once."))
+				break
+			}
+			seen[e.AsString()] = true
+			m.Proofs = append(m.Proofs, e.AsString())
+		}
+	}
+	if v, ok := eval("fix", cty.DynamicPseudoType); ok {
+		fix, err := goValue(v)
+		if err != nil || fix == nil {
+			l.add(errorf(CodeWrongType, attrs["fix"].Expr.Range().Ptr(), "Invalid fix",
+				"fix must be an object of raw pack group values, e.g. { address = [\"ACME SAS\", \"12 rue de la Paix\", \"75002 PARIS\"] }."))
+		} else {
+			m.Fix = fix
+		}
+	}
+
+	for _, db := range content.Blocks {
+		if d := l.evalDocument(db, s, m.Address); d != nil {
+			m.Documents = append(m.Documents, d)
+		}
+	}
+	if l.diags[before:].HasErrors() {
+		return nil
+	}
+	return m
+}
+
+func defaultJobName(name, key string, hasKey bool) string {
+	if !hasKey {
+		return name
+	}
+	return name + "-" + key
+}
+
+// jobNameProblem says what is wrong with a job name, or "".
+func jobNameProblem(n string) string {
+	switch {
+	case strings.TrimSpace(n) == "":
+		return "is empty"
+	case len(n) > maxJobName:
+		return fmt.Sprintf("is longer than %d bytes", maxJobName)
+	case strings.IndexFunc(n, unicode.IsControl) >= 0:
+		return "contains a control character"
+	}
+	return ""
+}
+
+// goValue converts an object or map value to plain Go values through JSON:
+// strings, float64 numbers, bools, nil, []any and map[string]any.
+func goValue(v cty.Value) (map[string]any, error) {
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		return nil, fmt.Errorf("not an object")
+	}
+	b, err := ctyjson.Marshal(v, ty)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// contentHash is the sha256 of a canonical JSON encoding of what makes a
+// letter the same letter: service, each document's box and sha256 in order,
+// options (sorted by key, as encoding/json does for maps) and owner. The job
+// name is not part of it, so renaming a job does not re-post it.
+func contentHash(m *Mailing) string {
+	type doc struct {
+		Box    string `json:"box"`
+		SHA256 string `json:"sha256"`
+	}
+	canon := struct {
+		V         int               `json:"v"`
+		Service   string            `json:"service"`
+		Documents []doc             `json:"documents"`
+		Options   map[string]string `json:"options"`
+		Owner     string            `json:"owner"`
+	}{V: 1, Service: m.Service, Documents: []doc{}, Options: m.Options, Owner: m.Owner}
+	if canon.Options == nil {
+		canon.Options = map[string]string{}
+	}
+	for _, d := range m.Documents {
+		canon.Documents = append(canon.Documents, doc{Box: d.Box, SHA256: d.SHA256})
+	}
+	b, err := json.Marshal(canon)
+	if err != nil {
+		panic(err) // strings and maps of strings always marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// checkJobNames reports every job name used twice; the error points at the
+// later mailing in address order and names the earlier one.
+func (l *loader) checkJobNames(all []*Mailing) {
+	first := map[string]*Mailing{}
+	for _, m := range all {
+		prev, dup := first[m.JobName]
+		if !dup {
+			first[m.JobName] = m
+			continue
+		}
+		l.add(errorf(CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",
+			fmt.Sprintf("%s and %s both use the job name %q. Job names must be unique: postform finds a letter on the platform by its job name after an interrupted run, so two letters with one name could be confused and one posted twice. Set distinct job_name values, e.g. including each.key.",
+				prev.Address, m.Address, m.JobName)))
+	}
+}

@@ -1,0 +1,192 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var postformSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "required_version"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
+}
+
+// backendSchemas are the arguments of each backend type. The backend may
+// refer to variables and locals (unlike Terraform's), so that a conn_str
+// can come from a sensitive variable.
+var backendSchemas = map[string]*hcl.BodySchema{
+	"local": {Attributes: []hcl.AttributeSchema{{Name: "path"}}},
+	"pg":    {Attributes: []hcl.AttributeSchema{{Name: "conn_str"}, {Name: "schema_name"}}},
+}
+
+var providerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "endpoint", Required: true},
+		{Name: "login"},
+		{Name: "password"},
+		{Name: "max_requests_per_second"},
+		{Name: "proofs_dir"},
+		{Name: "max_file_size"},
+	},
+}
+
+// postformContent decodes the (single) postform block; nil when absent.
+func (l *loader) postformContent() *hcl.BodyContent {
+	if l.postform.done {
+		return l.postform.content
+	}
+	l.postform.done = true
+	blocks := l.uniqueBlocks("postform", false)
+	if len(blocks) == 0 {
+		return nil
+	}
+	content, diags := blocks[0].Body.Content(postformSchema)
+	l.add(classify(diags, CodeUnsupported)...)
+	l.postform.content = content
+	return content
+}
+
+func (l *loader) checkRequiredVersion() {
+	content := l.postformContent()
+	if content == nil {
+		return
+	}
+	a, ok := content.Attributes["required_version"]
+	if !ok {
+		return
+	}
+	v, diags := a.Expr.Value(nil)
+	l.add(classify(diags, CodeInvalidValue)...)
+	if diags.HasErrors() {
+		return
+	}
+	rng := a.Expr.Range()
+	if v.IsNull() || v.Type() != cty.String {
+		l.add(errorf(CodeWrongType, &rng, "Invalid required_version", "required_version must be a literal string such as \">= 0.1\"."))
+		return
+	}
+	l.cfg.RequiredVersion = v.AsString()
+	ok, err := versionAllowed(l.opts.Version, l.cfg.RequiredVersion)
+	if err != nil {
+		l.add(errorf(CodeInvalidValue, &rng, "Invalid required_version", err.Error()+"."))
+		return
+	}
+	if !ok {
+		l.add(errorf(CodeUnsupportedVersion, &rng, "Unsupported postform version",
+			fmt.Sprintf("This configuration requires postform %s, but this is postform %s.", l.cfg.RequiredVersion, l.opts.Version)))
+	}
+}
+
+func (l *loader) decodeBackend() {
+	l.cfg.Backend = Backend{Type: "local", Attrs: map[string]string{"path": DefaultStatePath}}
+	content := l.postformContent()
+	if content == nil {
+		return
+	}
+	for i, b := range content.Blocks {
+		if i > 0 {
+			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate backend block",
+				fmt.Sprintf("A backend was already declared at %s; a configuration has one backend.", content.Blocks[0].DefRange)))
+			continue
+		}
+		typ := b.Labels[0]
+		schema, ok := backendSchemas[typ]
+		if !ok {
+			rng := b.LabelRanges[0]
+			l.add(errorf(CodeUnsupported, &rng, "Unsupported backend type",
+				fmt.Sprintf("There is no backend %q; use \"local\" (a state file) or \"pg\" (PostgreSQL).", typ)))
+			continue
+		}
+		bc, diags := b.Body.Content(schema)
+		l.add(classify(diags, CodeUnsupported)...)
+		s := l.baseScope("a backend block")
+		attrs := map[string]string{}
+		for _, as := range schema.Attributes {
+			def := ""
+			if typ == "local" && as.Name == "path" {
+				def = DefaultStatePath
+			}
+			if v, _ := l.stringAttr(bc.Attributes, as.Name, s, def); v != "" {
+				attrs[as.Name] = v
+			}
+		}
+		l.cfg.Backend = Backend{Type: typ, Attrs: attrs, DeclRange: b.DefRange}
+	}
+}
+
+func (l *loader) decodeProvider() {
+	p := &l.cfg.Provider
+	*p = Provider{ProofsDir: DefaultProofsDir, MaxFileSize: DefaultMaxFileSize}
+	var chosen *hcl.Block
+	for _, b := range l.uniqueBlocks("provider", true) {
+		if b.Labels[0] != "nirva" {
+			rng := b.LabelRanges[0]
+			l.add(errorf(CodeUnsupported, &rng, "Unsupported provider",
+				fmt.Sprintf("postform posts through the Nirva API only: the provider block must be provider \"nirva\", not %q.", b.Labels[0])))
+			continue
+		}
+		chosen = b
+	}
+	if chosen == nil {
+		if len(l.blocks["mailing"]) > 0 && !l.diags.HasErrors() {
+			l.add(errorf(CodeMissingArgument, l.blocks["mailing"][0].DefRange.Ptr(), "Missing provider block",
+				"A configuration with mailings needs a provider \"nirva\" block saying where to post them, e.g.\n\n  provider \"nirva\" {\n    endpoint = \"sandbox\"\n  }"))
+		}
+		return
+	}
+	p.DeclRange = chosen.DefRange
+	content, diags := chosen.Body.Content(providerSchema)
+	l.add(classify(diags, CodeMissingArgument)...)
+	s := l.baseScope("the provider block")
+	attrs := content.Attributes
+
+	ep, set := l.stringAttr(attrs, "endpoint", s, "")
+	p.Endpoint = ep
+	if set && ep != "sandbox" && !strings.HasPrefix(ep, "https://") && !strings.HasPrefix(ep, "http://") {
+		l.add(errorf(CodeInvalidValue, attrs["endpoint"].Expr.Range().Ptr(), "Invalid endpoint",
+			fmt.Sprintf("The endpoint must be an http(s) URL or \"sandbox\" (the built-in simulator), not %q.", ep)))
+	}
+	p.Login, _ = l.stringAttr(attrs, "login", s, "")
+	if _, ok := attrs["login"]; !ok {
+		p.Login, _ = l.envLookup("POSTFORM_LOGIN")
+	}
+	p.Password, _ = l.stringAttr(attrs, "password", s, "")
+	if _, ok := attrs["password"]; !ok {
+		p.Password, _ = l.envLookup("POSTFORM_PASSWORD")
+	}
+	p.ProofsDir, _ = l.stringAttr(attrs, "proofs_dir", s, DefaultProofsDir)
+
+	if a, ok := attrs["max_requests_per_second"]; ok {
+		if f, ok := l.numberAttr(a, s); ok {
+			if f < 0 {
+				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_requests_per_second", "max_requests_per_second must be zero (no limit) or more."))
+			}
+			p.MaxRequestsPerSecond = f
+		}
+	}
+	if a, ok := attrs["max_file_size"]; ok {
+		if f, ok := l.numberAttr(a, s); ok {
+			if f < 1 || f != float64(int64(f)) {
+				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_file_size", "max_file_size is a whole number of bytes, at least 1."))
+			} else {
+				p.MaxFileSize = int64(f)
+			}
+		}
+	}
+}
+
+func (l *loader) numberAttr(a *hcl.Attribute, s *scope) (float64, bool) {
+	v, diags := s.eval(a.Expr, l.funcs, cty.Number, fmt.Sprintf("the %q argument", a.Name))
+	l.add(diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return 0, false
+	}
+	f, _ := v.AsBigFloat().Float64()
+	if v.AsBigFloat().IsInf() {
+		l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid number", fmt.Sprintf("%s must be finite.", a.Name)))
+		return 0, false
+	}
+	return f, true
+}
