@@ -97,7 +97,20 @@ func writeBackendRecord(dir string, r backendRecord) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(p, append(b, '\n'), 0o644)
+	// Atomic: two runs starting together must never read half a file.
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".backend-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
 }
 
 // checkBackend refuses to run against a backend other than the recorded

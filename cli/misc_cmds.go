@@ -1,24 +1,31 @@
 package cli
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
 
 func newValidateCommand(g *globals) *cobra.Command {
 	var lf loadFlags
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration and every PDF, without the network or the state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON {
+				return g.validateJSON(lf)
+			}
 			cfg, err := g.loadConfig(lf, false)
 			if err != nil {
 				return err
@@ -28,6 +35,7 @@ func newValidateCommand(g *globals) *cobra.Command {
 		},
 	}
 	lf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {valid, error_count, warning_count, letters, diagnostics} as JSON")
 	return cmd
 }
 
@@ -152,7 +160,40 @@ func newSandboxCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-var (
-	_ = context.Background
-	_ = os.Getwd
-)
+// validateJSON prints the diagnostics as one JSON document; the exit code
+// is 1 when the configuration is not valid.
+func (g *globals) validateJSON(lf loadFlags) error {
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	cfg, diags := config.Load(dir, config.LoadOptions{Vars: lf.vars, VarFiles: lf.varFiles, Env: os.Environ(), Version: Version})
+	doc := struct {
+		FormatVersion int                        `json:"format_version"`
+		Valid         bool                       `json:"valid"`
+		ErrorCount    int                        `json:"error_count"`
+		WarningCount  int                        `json:"warning_count"`
+		Letters       int                        `json:"letters"`
+		Diagnostics   []reconcile.PlanDiagnostic `json:"diagnostics"`
+	}{FormatVersion: 1, Valid: !diags.HasErrors(), Diagnostics: []reconcile.PlanDiagnostic{}}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			doc.ErrorCount++
+		} else {
+			doc.WarningCount++
+		}
+		doc.Diagnostics = append(doc.Diagnostics, reconcile.DiagnosticDocument(d))
+	}
+	if doc.Valid {
+		doc.Letters = len(cfg.Mailings)
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, string(b))
+	if !doc.Valid {
+		return silent(ExitError)
+	}
+	return nil
+}

@@ -155,6 +155,7 @@ and every later run refreshes tracking numbers and downloads proofs into the sta
 		newVersionCommand(g),
 		newWorkspaceCommand(g),
 		newInitCommand(g),
+		newFmtCommand(g),
 	)
 	return root
 }

@@ -52,7 +52,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	cache := openHashCache(dir)
 	cfg, diags := config.Load(dir, config.LoadOptions{
 		Vars: f.vars, VarFiles: f.varFiles, Env: os.Environ(),
-		HashCache: cache, SkipPreflight: skipPreflight,
+		HashCache: cache, SkipPreflight: skipPreflight, Version: Version,
 	})
 	if len(diags) > 0 {
 		g.writeDiagnostics(cfg, diags)

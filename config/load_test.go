@@ -217,12 +217,6 @@ mailing "a" {
 			code:  CodeNotPDF, line: 10,
 		},
 		{
-			name:  "not a pdf even without preflight",
-			files: map[string]string{"main.mail.hcl": simple(doc), "a.pdf": "Dear customer,\n"},
-			opts:  LoadOptions{SkipPreflight: true},
-			code:  CodeNotPDF,
-		},
-		{
 			name:  "no pages",
 			files: map[string]string{"main.mail.hcl": simple(doc), "a.pdf": string(makePDF(0, 595, 842))},
 			code:  CodeEmptyPDF,
@@ -379,7 +373,7 @@ mailing "b" {
 	var b strings.Builder
 	cfg.WriteDiagnostics(&b, diags, false)
 	out := b.String()
-	for _, want := range []string{"Error: [PF101] Duplicate job name", "on main.mail.hcl line 14", `mailing "b" {`} {
+	for _, want := range []string{"Error: main.mail.hcl:14:1: [PF101] Duplicate job name", "on main.mail.hcl line 14", `mailing "b" {`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -395,5 +389,32 @@ func TestLoadDirectoryWithUnreadableVarFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "missing.vars.hcl")); err == nil {
 		t.Fatal("Load created the var file")
+	}
+}
+
+// Without preflight a file that is not a PDF is left for the platform to
+// judge (apply --skip-preflight): it is hashed, not refused.
+func TestSkipPreflightLeavesNonPDFToThePlatform(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"main.mail.hcl": `
+provider "nirva" {
+  endpoint = "sandbox"
+}
+mailing "a" {
+  service = "s"
+  document {
+    file = "a.pdf"
+  }
+}
+`, "a.pdf": "Dear customer,\n"})
+	cfg, diags := Load(dir, LoadOptions{SkipPreflight: true})
+	if diags.HasErrors() {
+		t.Fatalf("unexpected errors: %v", diags)
+	}
+	if len(cfg.Mailings) != 1 || len(cfg.Mailings[0].Documents[0].SHA256) != 64 {
+		t.Fatalf("the file was not hashed: %+v", cfg.Mailings)
+	}
+	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, CodeNotPDF) == nil {
+		t.Fatal("with preflight, a non-PDF must be refused")
 	}
 }
