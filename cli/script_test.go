@@ -47,6 +47,7 @@ func TestScripts(t *testing.T) {
 			"maxsize":     cmdMaxSize,
 			"mkletters":   cmdMkLetters,
 			"sleep":       cmdSleep,
+			"jobsonce":    cmdJobsOnce,
 		},
 	})
 }
@@ -144,6 +145,28 @@ func cmdJobCount(ts *testscript.TestScript, neg bool, args []string) {
 	defer sb.Close()
 	if got := sb.JobCount(args[0]); (got == want) == neg {
 		ts.Fatalf("jobs named %q: got %d, want %d", args[0], got, want)
+	}
+}
+
+// jobsonce N asserts that the sandbox holds N jobs, no two with one name.
+func cmdJobsOnce(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: jobsonce N")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	sb, err := sandbox.Open(sandbox.Options{Dir: ts.MkAbs(".postform/sandbox")})
+	ts.Check(err)
+	defer sb.Close()
+	names := map[string]int{}
+	for _, j := range sb.Jobs() {
+		names[j.JobName]++
+		if names[j.JobName] > 1 {
+			ts.Fatalf("job name %q was posted %d times", j.JobName, names[j.JobName])
+		}
+	}
+	if len(names) != want {
+		ts.Fatalf("the sandbox holds %d jobs, want %d", len(names), want)
 	}
 }
 

@@ -165,7 +165,8 @@ func (s *session) connect(ctx context.Context, withProfile bool) error {
 
 // openSandbox opens the built-in simulator with its world kept under
 // .postform/sandbox/ so letters progress across runs.
-// POSTFORM_SANDBOX_TIME_SCALE speeds its clock up (tests use it).
+// POSTFORM_SANDBOX_TIME_SCALE speeds its clock up and POSTFORM_SANDBOX_LATENCY
+// slows every request down (tests use them).
 func openSandbox(dir string) (*sandbox.Sandbox, error) {
 	opts := sandbox.Options{Dir: filepath.Join(dir, ".postform", "sandbox")}
 	if v := os.Getenv("POSTFORM_SANDBOX_TIME_SCALE"); v != "" {
@@ -174,6 +175,13 @@ func openSandbox(dir string) (*sandbox.Sandbox, error) {
 			return nil, fmt.Errorf("POSTFORM_SANDBOX_TIME_SCALE=%q: want a positive number", v)
 		}
 		opts.TimeScale = f
+	}
+	if v := os.Getenv("POSTFORM_SANDBOX_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("POSTFORM_SANDBOX_LATENCY=%q: want a duration such as 50ms", v)
+		}
+		opts.Faults.Latency = d
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
