@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -48,6 +50,7 @@ func TestScripts(t *testing.T) {
 			"mkletters":   cmdMkLetters,
 			"sleep":       cmdSleep,
 			"jobsonce":    cmdJobsOnce,
+			"encryptpdf":  cmdEncryptPDF,
 		},
 	})
 }
@@ -146,6 +149,14 @@ func cmdJobCount(ts *testscript.TestScript, neg bool, args []string) {
 	if got := sb.JobCount(args[0]); (got == want) == neg {
 		ts.Fatalf("jobs named %q: got %d, want %d", args[0], got, want)
 	}
+}
+
+// encryptpdf IN OUT writes an AES-encrypted copy of a PDF with pdfcpu.
+func cmdEncryptPDF(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: encryptpdf IN OUT")
+	}
+	ts.Check(api.EncryptFile(ts.MkAbs(args[0]), ts.MkAbs(args[1]), model.NewAESConfiguration("user", "owner", 256)))
 }
 
 // jobsonce N asserts that the sandbox holds N jobs, no two with one name.
