@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/config"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -17,7 +18,7 @@ func newStateCommand(g *globals) *cobra.Command {
 		Short: "Inspect and repair the state",
 	}
 	cmd.AddCommand(newStateListCommand(g), newStateShowCommand(g), newStateRmCommand(g), newStateResolveCommand(g),
-		newStatePullCommand(g), newStatePushCommand(g))
+		newStatePullCommand(g), newStatePushCommand(g), newStateMvCommand(g))
 	return cmd
 }
 
@@ -246,5 +247,38 @@ func newStatePushCommand(g *globals) *cobra.Command {
 	lf.register(cmd)
 	rf.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "replace a state of another lineage or a newer serial")
+	return cmd
+}
+
+func newStateMvCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "mv FROM TO",
+		Short: "Give a tracked letter a new address, after renaming its mailing block or key",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			from, to := args[0], args[1]
+			if _, _, _, err := config.ParseAddress(to); err != nil {
+				return fmt.Errorf("%q is not a mailing address (e.g. mailing.invoice[\"acme\"]): %v", to, err)
+			}
+			cfg, err := g.loadConfig(lf, true)
+			if err != nil {
+				return err
+			}
+			sess, err := g.openState(cmd.Context(), cfg, "state mv", true, rf)
+			if err != nil {
+				return err
+			}
+			defer sess.close()
+			if err := sess.engine.Move(cmd.Context(), from, to); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "Moved %s to %s.\n", from, to)
+			return sess.persist()
+		},
+	}
+	lf.register(cmd)
+	rf.register(cmd)
 	return cmd
 }

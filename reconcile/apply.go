@@ -278,3 +278,24 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// Move gives a letter a new address (a renamed mailing block or key), in one
+// durable record so that a crash cannot leave it at both or neither.
+func (e *Engine) Move(ctx context.Context, from, to string) error {
+	e.startRun()
+	m := e.get(from)
+	if m == nil {
+		return fmt.Errorf("%s is not in the state", from)
+	}
+	if e.get(to) != nil {
+		return fmt.Errorf("%s is already in the state; remove it first with `postform state rm %s` if it is stale", to, to)
+	}
+	m.Address = to
+	e.mu.Lock()
+	delete(e.State.Mailings, from)
+	e.State.Mailings[to] = m
+	e.mu.Unlock()
+	one := &state.State{Version: state.FormatVersion, Lineage: e.State.Lineage,
+		Serial: e.serial.Add(1) - 1, Mailings: map[string]*state.Mailing{to: m.Clone()}}
+	return e.Backend.Record(ctx, one, from, to)
+}
