@@ -69,9 +69,16 @@ func (c *hashCache) save() {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return
 	}
-	tmp := c.path + ".tmp"
-	if os.WriteFile(tmp, b, 0o644) == nil {
-		os.Rename(tmp, c.path)
+	// A unique temp file: two runs may save at once; the last rename wins
+	// and either cache is valid.
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".filehashes-*.json")
+	if err != nil {
+		return
 	}
+	_, werr := tmp.Write(b)
+	if cerr := tmp.Close(); werr == nil && cerr == nil {
+		os.Rename(tmp.Name(), c.path)
+	}
+	os.Remove(tmp.Name())
 	c.dirty = false
 }

@@ -150,15 +150,13 @@ func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
 		// Never post again blindly; try to learn the outcome by name.
 		res.count(&res.Uncertain)
 		e.emit(Event{Kind: EventUncertain, Address: m.Address, Stage: StagePending, Detail: err.Error()})
-		if rerr := e.resolvePending(callCtx, m.Address); rerr != nil {
-			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting (%v), and it could not be resolved: %w", err, rerr))
-		} else if after := e.get(m.Address); after != nil && after.Phase == state.PhasePosted {
+		if rerr := e.resolvePending(callCtx, m.Address, false); rerr != nil {
+			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting (%v): %w", err, rerr))
+		} else {
 			res.mu.Lock()
 			res.Uncertain--
 			res.Posted++
 			res.mu.Unlock()
-		} else {
-			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting and no job named %q exists: nothing was posted: %w", m.JobName, err))
 		}
 	default:
 		rec.Phase = state.PhaseNotPosted

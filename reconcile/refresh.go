@@ -78,7 +78,7 @@ func (e *Engine) Refresh(ctx context.Context) *RefreshResult {
 		res.Errors[addr] = err
 	}
 	e.forEach(ctx, e.Pending(), func(addr string) {
-		if err := e.resolvePending(ctx, addr); err != nil {
+		if err := e.resolvePending(ctx, addr, true); err != nil {
 			fail(addr, err)
 		}
 	})
@@ -95,7 +95,12 @@ func (e *Engine) Refresh(ctx context.Context) *RefreshResult {
 
 // resolvePending decides what became of an attempt whose outcome is
 // unknown, by looking the job up by its exact name. It never posts.
-func (e *Engine) resolvePending(ctx context.Context, addr string) error {
+//
+// concludeNotPosted says whether "no such job" may be taken as "nothing was
+// posted". Right after an unconfirmed POST it is false: a platform that is
+// slow to list a new job must not make postform post it again; the attempt
+// stays pending and the next run, later, decides.
+func (e *Engine) resolvePending(ctx context.Context, addr string, concludeNotPosted bool) error {
 	m := e.get(addr)
 	jobs, err := e.Client.JobsByName(ctx, m.JobName)
 	if errors.Is(err, nirva.ErrLookupUnavailable) {
@@ -107,6 +112,9 @@ func (e *Engine) resolvePending(ctx context.Context, addr string) error {
 	}
 	switch len(jobs) {
 	case 0:
+		if !concludeNotPosted {
+			return fmt.Errorf("no job named %q is listed yet; the letter stays pending and the next run looks again before posting anything", m.JobName)
+		}
 		m.Phase = state.PhaseNotPosted
 		m.Problems = []string{"an interrupted posting attempt created no job"}
 		if err := e.record(context.WithoutCancel(ctx), addr, m); err != nil {
