@@ -50,16 +50,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 			}
 			defer sess.close()
 			doc := plan.Document(Version, f.planOptions())
-			switch {
-			case asJSON:
-				b, err := reconcile.EncodePlanDocument(doc)
-				if err != nil {
-					return err
-				}
-				g.stdout.Write(b)
-			case asMarkdown:
-				fmt.Fprint(g.stdout, renderMarkdown(doc))
-			default:
+			if done, err := g.writeMachinePlan(doc, asJSON, asMarkdown); err != nil {
+				return err
+			} else if !done {
 				g.renderPlan(sess.cfg, plan)
 			}
 			if plan.Diagnostics.HasErrors() {

@@ -14,11 +14,7 @@ func newRefreshCommand(g *globals) *cobra.Command {
 		Short: "Ask the platform about every unfinished letter and download new proofs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			sess, err := g.openState(cmd.Context(), cfg, "refresh", true, rf)
+			sess, err := g.lockedSession(cmd.Context(), lf, rf, "refresh")
 			if err != nil {
 				return err
 			}

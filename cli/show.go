@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/postform/postform/reconcile"
 )
 
 func newShowCommand(g *globals) *cobra.Command {
@@ -39,24 +37,16 @@ func newShowCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			switch {
-			case asJSON:
-				b, err := reconcile.EncodePlanDocument(doc)
-				if err != nil {
-					return err
+			if done, err := g.writeMachinePlan(doc, asJSON, asMarkdown); done {
+				return err
+			}
+			g.writePlan(g.stdout, doc)
+			for _, d := range doc.Diagnostics {
+				where := ""
+				if d.Range != nil {
+					where = fmt.Sprintf(" (%s:%d:%d)", d.Range.Filename, d.Range.Line, d.Range.Column)
 				}
-				g.stdout.Write(b)
-			case asMarkdown:
-				fmt.Fprint(g.stdout, renderMarkdown(doc))
-			default:
-				g.writePlan(g.stdout, doc)
-				for _, d := range doc.Diagnostics {
-					where := ""
-					if d.Range != nil {
-						where = fmt.Sprintf(" (%s:%d:%d)", d.Range.Filename, d.Range.Line, d.Range.Column)
-					}
-					fmt.Fprintf(g.stdout, "\n%s%s: %s%s\n  %s\n", d.Severity, codeSuffix(d.Code), d.Summary, where, d.Detail)
-				}
+				fmt.Fprintf(g.stdout, "\n%s%s: %s%s\n  %s\n", d.Severity, codeSuffix(d.Code), d.Summary, where, d.Detail)
 			}
 			return nil
 		},

@@ -124,11 +124,7 @@ func newStateRmCommand(g *globals) *cobra.Command {
 		Short: "Stop tracking letters (nothing is unsent; proofs stay on disk)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			sess, err := g.openState(cmd.Context(), cfg, "state rm", true, rf)
+			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state rm")
 			if err != nil {
 				return err
 			}
@@ -169,11 +165,7 @@ next apply posts it.`,
 			if !notPosted {
 				return fmt.Errorf("say what you checked: --not-posted (or adopt the job with `postform import %s JOB_ID`)", args[0])
 			}
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			sess, err := g.openState(cmd.Context(), cfg, "state resolve", true, rf)
+			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state resolve")
 			if err != nil {
 				return err
 			}
@@ -228,11 +220,7 @@ func newStatePushCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			sess, err := g.openState(cmd.Context(), cfg, "state push", true, rf)
+			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state push")
 			if err != nil {
 				return err
 			}
@@ -262,11 +250,7 @@ func newStateMvCommand(g *globals) *cobra.Command {
 			if _, _, _, err := config.ParseAddress(to); err != nil {
 				return fmt.Errorf("%q is not a mailing address (e.g. mailing.invoice[\"acme\"]): %v", to, err)
 			}
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			sess, err := g.openState(cmd.Context(), cfg, "state mv", true, rf)
+			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state mv")
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -99,15 +98,6 @@ func writeStatusJSON(g *globals, st *state.State) error {
 	}
 	fmt.Fprintln(g.stdout, string(b))
 	return nil
-}
-
-// readOnlySession opens the state without the lock and without the network.
-func (g *globals) readOnlySession(ctx context.Context, lf loadFlags) (*session, error) {
-	cfg, err := g.loadConfig(lf, true)
-	if err != nil {
-		return nil, err
-	}
-	return g.openState(ctx, cfg, "read", false, runFlags{})
 }
 
 func writeStatusTable(w io.Writer, st *state.State) {

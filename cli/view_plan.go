@@ -185,3 +185,21 @@ func sortedErrKeys(m map[string]error) []string {
 	sort.Strings(out)
 	return out
 }
+
+// writeMachinePlan prints doc as JSON or markdown when asked; it reports
+// whether it did, leaving the human view to the caller.
+func (g *globals) writeMachinePlan(doc *reconcile.PlanDocument, asJSON, asMarkdown bool) (bool, error) {
+	switch {
+	case asJSON:
+		b, err := reconcile.EncodePlanDocument(doc)
+		if err != nil {
+			return true, err
+		}
+		_, err = g.stdout.Write(b)
+		return true, err
+	case asMarkdown:
+		_, err := fmt.Fprint(g.stdout, renderMarkdown(doc))
+		return true, err
+	}
+	return false, nil
+}

@@ -64,6 +64,24 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	return cfg, nil
 }
 
+// // readOnlySession opens the state without the lock and without the network.
+func (g *globals) readOnlySession(ctx context.Context, lf loadFlags) (*session, error) {
+	cfg, err := g.loadConfig(lf, true)
+	if err != nil {
+		return nil, err
+	}
+	return g.openState(ctx, cfg, "read", false, runFlags{})
+}
+
+// lockedSession opens the state under its lock for a state edit.
+func (g *globals) lockedSession(ctx context.Context, lf loadFlags, rf runFlags, operation string) (*session, error) {
+	cfg, err := g.loadConfig(lf, true)
+	if err != nil {
+		return nil, err
+	}
+	return g.openState(ctx, cfg, operation, true, rf)
+}
+
 // session is one command's connection to the state and the platform.
 type session struct {
 	g       *globals

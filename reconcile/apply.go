@@ -40,16 +40,7 @@ func (r *ApplyResult) count(n *int) {
 }
 
 // Err joins the per-address errors, or nil.
-func (r *ApplyResult) Err() error {
-	if len(r.Errors) == 0 {
-		return nil
-	}
-	var errs []error
-	for _, a := range sortedKeys(r.Errors) {
-		errs = append(errs, fmt.Errorf("%s: %w", a, r.Errors[a]))
-	}
-	return errors.Join(errs...)
-}
+func (r *ApplyResult) Err() error { return joinByAddress(r.Errors) }
 
 // Apply carries out a plan. Cancelling ctx stops new posts from starting;
 // posts already in flight run to completion (bounded by CallTimeout) and are

@@ -27,13 +27,13 @@ type RefreshResult struct {
 }
 
 // Err joins the per-address errors, or nil.
-func (r *RefreshResult) Err() error {
-	if len(r.Errors) == 0 {
-		return nil
-	}
+func (r *RefreshResult) Err() error { return joinByAddress(r.Errors) }
+
+// joinByAddress joins per-address errors in address order, or nil.
+func joinByAddress(byAddr map[string]error) error {
 	var errs []error
-	for _, a := range sortedKeys(r.Errors) {
-		errs = append(errs, fmt.Errorf("%s: %w", a, r.Errors[a]))
+	for _, a := range sortedKeys(byAddr) {
+		errs = append(errs, fmt.Errorf("%s: %w", a, byAddr[a]))
 	}
 	return errors.Join(errs...)
 }
