@@ -86,15 +86,11 @@ func (g *globals) savedPlan(ctx context.Context, path string, f planFlags) (*ses
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := g.loadConfig(f.load, true)
+	sess, err := g.openSession(ctx, f.load, true, "apply", true, f.run)
 	if err != nil {
 		return nil, nil, err
 	}
-	sess, err := g.openState(ctx, cfg, "apply", true, f.run)
-	if err != nil {
-		return nil, nil, err
-	}
-	plan, err := reconcile.PlanFromDocument(doc, sess.engine.State, cfg.Dir)
+	plan, err := reconcile.PlanFromDocument(doc, sess.engine.State, sess.cfg.Dir)
 	if err == nil {
 		err = plan.VerifyFiles()
 		if err != nil {

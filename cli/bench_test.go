@@ -9,29 +9,47 @@ import (
 	"testing"
 )
 
-// BenchmarkPlanWorkdir runs `postform plan --refresh=false` in-process on
-// the working directory named by POSTFORM_BENCH_DIR: every letter recorded
-// in the state, nothing to do. bench/run.sh leaves such directories in
-// bench/out/wb1000 and bench/out/wb10000 (scenario b); profile with
+// BenchmarkWorkdir runs one postform command in-process on the working
+// directory named by POSTFORM_BENCH_DIR, so that it can be profiled:
 //
-//	POSTFORM_BENCH_DIR=$PWD/bench/out/wb10000 go test ./cli -run '^$' -bench PlanWorkdir -cpuprofile cpu.prof
-func BenchmarkPlanWorkdir(b *testing.B) {
+//	POSTFORM_BENCH_DIR=$PWD/bench/out/wb10000 go test ./cli -run '^$' -bench Workdir -benchtime 5x -cpuprofile cpu.prof
+//
+// POSTFORM_BENCH_ARGS is the command (default "plan --refresh=false": every
+// letter recorded, nothing to do; bench/run.sh leaves such directories in
+// bench/out/wb1000 and wb10000). POSTFORM_BENCH_FRESH_STATE=1 removes the
+// state before each run (to profile "apply --auto-approve" creating every
+// letter); point the directory at a `sandbox serve` with
+// POSTFORM_VAR_endpoint=http://ADDR.
+func BenchmarkWorkdir(b *testing.B) {
 	dir := os.Getenv("POSTFORM_BENCH_DIR")
 	if dir == "" {
-		b.Skip("POSTFORM_BENCH_DIR is not set (run bench/run.sh b first)")
+		b.Skip("POSTFORM_BENCH_DIR is not set (run bench/run.sh first)")
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
+	args := strings.Fields(os.Getenv("POSTFORM_BENCH_ARGS"))
+	if len(args) == 0 {
+		args = []string{"plan", "--refresh=false"}
+	}
+	fresh := os.Getenv("POSTFORM_BENCH_FRESH_STATE") == "1"
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	b.ReportAllocs()
 	for b.Loop() {
+		if fresh {
+			b.StopTimer()
+			old, _ := filepath.Glob(filepath.Join(dir, "postform.state.json*"))
+			for _, f := range old {
+				os.Remove(f)
+			}
+			b.StartTimer()
+		}
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{"--chdir", dir, "--no-color", "plan", "--refresh=false"}, strings.NewReader(""), &stdout, &stderr)
+		code := run(context.Background(), append([]string{"--chdir", dir, "--no-color"}, args...), strings.NewReader(""), &stdout, &stderr)
 		if code != ExitOK {
-			b.Fatalf("plan exited %d:\n%s%s", code, stdout.String(), stderr.String())
+			b.Fatalf("postform %s exited %d:\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
 		}
 	}
 }

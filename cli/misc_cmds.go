@@ -48,12 +48,13 @@ func newImportCommand(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, jobID := args[0], args[1]
-			cfg, err := g.loadConfig(lf, true)
+			sess, err := g.lockedSession(cmd.Context(), lf, rf, "import")
 			if err != nil {
 				return err
 			}
+			defer sess.close()
 			var desired *config.Mailing
-			for _, m := range cfg.Mailings {
+			for _, m := range sess.cfg.Mailings {
 				if m.Address == addr {
 					desired = m
 				}
@@ -61,11 +62,6 @@ func newImportCommand(g *globals) *cobra.Command {
 			if desired == nil {
 				return fmt.Errorf("%s is not a mailing of this configuration: declare it first, so that postform knows what the job is", addr)
 			}
-			sess, err := g.openState(cmd.Context(), cfg, "import", true, rf)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
 			if err := sess.connect(cmd.Context(), false); err != nil {
 				return err
 			}
@@ -107,11 +103,7 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 			if !force && !isTerminal(g.stdin) {
 				return fmt.Errorf("force-unlock removes another run's lock; if that run is still posting, two runs could post the same letters. Make sure it is gone, then run with --force")
 			}
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			sess, err := g.openState(cmd.Context(), cfg, "force-unlock", false, runFlags{})
+			sess, err := g.openSession(cmd.Context(), lf, true, "force-unlock", false, runFlags{})
 			if err != nil {
 				return err
 			}

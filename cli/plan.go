@@ -118,15 +118,12 @@ func readPlanFile(path string) (*reconcile.PlanDocument, error) {
 // unfinished and makes the plan. The session it returns holds the lock
 // (for apply, and for a plan that refreshes) until closed.
 func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags) (*session, *reconcile.Plan, error) {
-	cfg, err := g.loadConfig(f.load, f.skipPreflight)
-	if err != nil {
-		return nil, nil, err
-	}
 	lock := f.refresh || operation == "apply"
-	sess, err := g.openState(ctx, cfg, operation, lock, f.run)
+	sess, err := g.openSession(ctx, f.load, f.skipPreflight, operation, lock, f.run)
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg := sess.cfg
 	opts := f.planOptions()
 	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
 	posts := pre.Counts().Post > 0

@@ -64,22 +64,14 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	return cfg, nil
 }
 
-// // readOnlySession opens the state without the lock and without the network.
+// readOnlySession opens the state without the lock and without the network.
 func (g *globals) readOnlySession(ctx context.Context, lf loadFlags) (*session, error) {
-	cfg, err := g.loadConfig(lf, true)
-	if err != nil {
-		return nil, err
-	}
-	return g.openState(ctx, cfg, "read", false, runFlags{})
+	return g.openSession(ctx, lf, true, "read", false, runFlags{})
 }
 
 // lockedSession opens the state under its lock for a state edit.
 func (g *globals) lockedSession(ctx context.Context, lf loadFlags, rf runFlags, operation string) (*session, error) {
-	cfg, err := g.loadConfig(lf, true)
-	if err != nil {
-		return nil, err
-	}
-	return g.openState(ctx, cfg, operation, true, rf)
+	return g.openSession(ctx, lf, true, operation, true, rf)
 }
 
 // session is one command's connection to the state and the platform.
@@ -93,34 +85,66 @@ type session struct {
 	sandbox *sandbox.Sandbox
 }
 
-// openState opens the configured backend and, when lock is set, takes the
-// state lock for operation before reading the state.
-func (g *globals) openState(ctx context.Context, cfg *config.Config, operation string, lock bool, rf runFlags) (*session, error) {
-	if err := checkBackend(cfg); err != nil {
+// openedState is a backend opened, possibly locked, and read.
+type openedState struct {
+	backend state.Backend
+	unlock  state.Unlocker
+	state   *state.State
+	err     error
+}
+
+func (o openedState) release() {
+	if o.unlock != nil {
+		o.unlock.Unlock()
+	}
+	if o.backend != nil {
+		o.backend.Close()
+	}
+}
+
+// openSession evaluates the configuration and opens its state, locked for
+// operation when lock is set. A local state named by the working
+// directory's backend record is opened and read while the configuration is
+// evaluated: on two cores a plan of thousands of letters then takes the
+// longer of the two, not their sum. The record is only trusted once the
+// configuration confirms it (checkBackend); otherwise nothing read early
+// is used.
+func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight bool, operation string, lock bool, rf runFlags) (*session, error) {
+	dir, err := os.Getwd()
+	if err != nil {
 		return nil, err
 	}
-	bc := backendConfig(cfg, state.CurrentWorkspace(cfg.Dir))
-	b, err := state.Open(bc)
-	if err != nil {
-		return nil, fmt.Errorf("opening the %s backend: %w", bc.Type, err)
+	var early chan openedState
+	if rec, _ := readBackendRecord(dir); rec != nil && rec.Type == "local" {
+		early = make(chan openedState, 1)
+		bc := state.Config{Type: "local", Dir: dir, Workspace: state.CurrentWorkspace(dir), Path: rec.Path}
+		go func() { early <- openBackend(ctx, bc, operation, lock, rf) }()
 	}
-	s := &session{g: g, cfg: cfg, backend: b}
-	if lock {
-		lctx, cancel := context.WithTimeout(ctx, rf.lockTimeout)
-		defer cancel()
-		u, err := b.Lock(lctx, lockInfo(operation))
-		if err != nil {
-			b.Close()
-			return nil, err
+	discard := func() {
+		if early != nil {
+			(<-early).release()
 		}
-		s.unlock = u
 	}
-	st, err := b.Load(ctx)
+	cfg, err := g.loadConfig(lf, skipPreflight)
 	if err != nil {
-		s.close()
-		return nil, fmt.Errorf("reading the state from %s: %w", b.Describe(), err)
+		discard()
+		return nil, err
 	}
-	if w, ok := b.(state.Warner); ok {
+	if err := checkBackend(cfg); err != nil {
+		discard()
+		return nil, err
+	}
+	var o openedState
+	if early != nil {
+		o = <-early
+	} else {
+		o = openBackend(ctx, backendConfig(cfg, state.CurrentWorkspace(cfg.Dir)), operation, lock, rf)
+	}
+	if o.err != nil {
+		o.release()
+		return nil, o.err
+	}
+	if w, ok := o.backend.(state.Warner); ok {
 		for _, msg := range w.Warnings() {
 			fmt.Fprintf(g.stderr, "Warning: %s\n", msg)
 		}
@@ -132,8 +156,29 @@ func (g *globals) openState(ctx context.Context, cfg *config.Config, operation s
 	if !filepath.IsAbs(proofs) {
 		proofs = filepath.Join(cfg.Dir, proofs)
 	}
-	s.engine = &reconcile.Engine{Backend: b, State: st, ProofsDir: proofs, Parallelism: rf.parallelism}
-	return s, nil
+	return &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
+		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, Parallelism: rf.parallelism}}, nil
+}
+
+// openBackend opens a backend and, when lock is set, takes the state lock
+// for operation before reading the state.
+func openBackend(ctx context.Context, bc state.Config, operation string, lock bool, rf runFlags) openedState {
+	b, err := state.Open(bc)
+	if err != nil {
+		return openedState{err: fmt.Errorf("opening the %s backend: %w", bc.Type, err)}
+	}
+	o := openedState{backend: b}
+	if lock {
+		lctx, cancel := context.WithTimeout(ctx, rf.lockTimeout)
+		defer cancel()
+		if o.unlock, o.err = b.Lock(lctx, lockInfo(operation)); o.err != nil {
+			return o
+		}
+	}
+	if o.state, o.err = b.Load(ctx); o.err != nil {
+		o.err = fmt.Errorf("reading the state from %s: %w", b.Describe(), o.err)
+	}
+	return o
 }
 
 func lockInfo(operation string) state.LockInfo {

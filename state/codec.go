@@ -2,9 +2,12 @@ package state
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"sort"
 )
 
 // stateFile is the on-disk shape of a State: the same fields, without the
@@ -19,8 +22,9 @@ type stateFile struct {
 	FileHashes      map[string]FileHash `json:"file_hashes,omitempty"`
 }
 
-// Encode returns the state file for s: indented JSON, deterministic (mailings
-// and file hashes sorted by key), ending with a newline.
+// Encode returns the state file for s: deterministic JSON ending with a
+// newline, one mailing per line (sorted by address), so that a state of
+// ten thousand letters stays small, quick to write, and readable with grep.
 func Encode(s *State) ([]byte, error) {
 	return encodeWithSerial(s, s.Serial)
 }
@@ -28,29 +32,107 @@ func Encode(s *State) ([]byte, error) {
 // encodeWithSerial encodes s as if its serial were serial. The caller holds
 // s.mu or otherwise owns s.
 func encodeWithSerial(s *State, serial uint64) ([]byte, error) {
-	f := stateFile{
-		Version:         s.Version,
-		Lineage:         s.Lineage,
-		Serial:          serial,
-		PostformVersion: s.PostformVersion,
-		Mailings:        s.Mailings,
-		FileHashes:      s.FileHashes,
-	}
-	if f.Version == 0 {
-		f.Version = FormatVersion
-	}
-	if f.Mailings == nil {
-		f.Mailings = map[string]*Mailing{}
+	version := s.Version
+	if version == 0 {
+		version = FormatVersion
 	}
 	var buf bytes.Buffer
+	buf.Grow(256 + 1024*len(s.Mailings))
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(f); err != nil { // Encode ends with a newline
-		return nil, fmt.Errorf("encoding state: %w", err)
+	value := func(v any) error {
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("encoding state: %w", err)
+		}
+		buf.Truncate(buf.Len() - 1) // Encode ends each value with a newline
+		return nil
 	}
+	fmt.Fprintf(&buf, "{\n  \"version\": %d,\n  \"lineage\": ", version)
+	if err := value(s.Lineage); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&buf, ",\n  \"serial\": %d,\n", serial)
+	if s.PostformVersion != "" {
+		buf.WriteString("  \"postform_version\": ")
+		if err := value(s.PostformVersion); err != nil {
+			return nil, err
+		}
+		buf.WriteString(",\n")
+	}
+	buf.WriteString("  \"mailings\": {")
+	if err := encodeLines(&buf, s.Mailings, value); err != nil {
+		return nil, err
+	}
+	buf.WriteString("}")
+	if len(s.FileHashes) > 0 {
+		buf.WriteString(",\n  \"file_hashes\": {")
+		if err := encodeLines(&buf, s.FileHashes, value); err != nil {
+			return nil, err
+		}
+		buf.WriteString("}")
+	}
+	buf.WriteString("\n}\n")
 	return buf.Bytes(), nil
 }
+
+// encodeLines writes a map's entries one per line, sorted by key.
+func encodeLines[V any](buf *bytes.Buffer, m map[string]V, value func(any) error) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		if err := value(k); err != nil {
+			return err
+		}
+		buf.WriteString(": ")
+		if err := value(m[k]); err != nil {
+			return err
+		}
+	}
+	if len(keys) > 0 {
+		buf.WriteString("\n  ")
+	}
+	return nil
+}
+
+// digest identifies an encoding without keeping it: a backend remembers
+// what it last loaded or wrote to tell whether a Persist changes anything.
+func digest(enc []byte) [sha256.Size]byte { return sha256.Sum256(enc) }
+
+// fileDigest is the digest of a snapshot file's encoding with serial 0,
+// computed from the file's bytes without decoding and encoding it again.
+// A file laid out otherwise (an older postform) gives a digest no encoding
+// matches: the next Persist then rewrites it, which is harmless.
+func fileDigest(data []byte) [sha256.Size]byte {
+	loc := serialLine.FindIndex(data[:min(len(data), 512)])
+	if loc == nil {
+		return digest(data)
+	}
+	h := sha256.New()
+	h.Write(data[:loc[0]])
+	h.Write([]byte("\n  \"serial\": 0,\n"))
+	h.Write(data[loc[1]:])
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// baselineOf is the digest of s encoded with serial 0.
+func baselineOf(s *State) ([sha256.Size]byte, error) {
+	enc, err := encodeWithSerial(s, 0)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	return digest(enc), nil
+}
+
+var serialLine = regexp.MustCompile(`\n  "serial": [0-9]+,\n`)
 
 // withSerial turns an encoding made with serial 0 into the encoding with
 // serial, without encoding the state again. The top-level "serial" is the
@@ -66,6 +148,11 @@ func withSerial(enc []byte, serial uint64) []byte {
 	out = append(out, enc[:i]...)
 	out = fmt.Appendf(out, "\n  \"serial\": %d,\n", serial)
 	return append(out, enc[i+len(zero):]...)
+}
+
+func newerVersion(v int) error {
+	return fmt.Errorf("%w: state was written by postform format version %d; this postform understands up to %d — upgrade postform; the state was not changed",
+		ErrNewerVersion, v, FormatVersion)
 }
 
 // CorruptError reports a state that cannot be read.
@@ -88,31 +175,34 @@ func (e *CorruptError) Error() string {
 // the position), a state of a newer format version (wrapping
 // ErrNewerVersion) and a state without lineage.
 func Decode(b []byte) (*State, error) {
-	var head struct {
-		Version *int   `json:"version"`
-		Lineage string `json:"lineage"`
+	var f struct {
+		stateFile
+		Version *int `json:"version"`
 	}
-	if err := json.Unmarshal(b, &head); err != nil {
+	if err := json.Unmarshal(b, &f); err != nil {
+		// A newer format may not parse as this one: say so rather than
+		// calling it corrupt.
+		var head struct {
+			Version int `json:"version"`
+		}
+		if json.Unmarshal(b, &head) == nil && head.Version > FormatVersion {
+			return nil, newerVersion(head.Version)
+		}
 		return nil, corrupt(b, err)
 	}
-	if head.Version == nil {
+	if f.Version == nil {
 		return nil, &CorruptError{Offset: -1, Reason: `no "version" field; this is not a postform state`}
 	}
-	if v := *head.Version; v > FormatVersion {
-		return nil, fmt.Errorf("%w: state was written by postform format version %d; this postform understands up to %d — upgrade postform; the state was not changed",
-			ErrNewerVersion, v, FormatVersion)
+	if v := *f.Version; v > FormatVersion {
+		return nil, newerVersion(v)
 	} else if v < 1 {
 		return nil, &CorruptError{Offset: -1, Reason: fmt.Sprintf("unknown format version %d", v)}
 	}
-	if head.Lineage == "" {
+	if f.Lineage == "" {
 		return nil, &CorruptError{Offset: -1, Reason: `no "lineage"; a state without lineage cannot be told apart from another one`}
 	}
-	var f stateFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, corrupt(b, err)
-	}
 	s := &State{
-		Version:         f.Version,
+		Version:         *f.Version,
 		Lineage:         f.Lineage,
 		Serial:          f.Serial,
 		PostformVersion: f.PostformVersion,

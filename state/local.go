@@ -1,8 +1,8 @@
 package state
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -56,11 +56,11 @@ type Local struct {
 	workspace string
 
 	mu           sync.Mutex
-	scanned      bool   // the files were read at least once
-	lineage      string // lineage of what is on disk, "" when nothing is
-	freshLineage string // the new lineage Load handed out when nothing was on disk
-	baseline     []byte // encoding (serial 0) of the last loaded or persisted state
-	journalDirty bool   // the journal may hold records not in the snapshot
+	scanned      bool              // the files were read at least once
+	lineage      string            // lineage of what is on disk, "" when nothing is
+	freshLineage string            // the new lineage Load handed out when nothing was on disk
+	baseline     [sha256.Size]byte // encoding (serial 0) of the last loaded or persisted state
+	journalDirty bool              // the journal may hold records not in the snapshot
 	warnings     []string
 	snapWritten  int64
 
@@ -174,6 +174,7 @@ func (b *Local) loadLocked() (*State, bool, error) {
 		return nil, false, err
 	}
 	existed := s != nil || len(js.lines) > 0
+	replayed := false
 	snapSerial, hasSnap := uint64(0), s != nil
 	if s == nil {
 		if len(js.lines) > 0 {
@@ -198,14 +199,20 @@ func (b *Local) loadLocked() (*State, bool, error) {
 		}
 		applyRecords(s, l.Records)
 		s.Serial = l.Serial
+		replayed = true
 	}
 	b.warnings = nil
 	if js.warning != "" {
 		b.warnings = append(b.warnings, js.warning)
 	}
-	b.baseline, err = encodeWithSerial(s, 0)
-	if err != nil {
-		return nil, false, err
+	if replayed || data == nil {
+		b.baseline, err = baselineOf(s)
+		if err != nil {
+			return nil, false, err
+		}
+	} else {
+		// The snapshot as read is the baseline: no need to encode it again.
+		b.baseline = fileDigest(data)
 	}
 	b.scanned = true
 	b.lineage = ""
@@ -261,7 +268,7 @@ func (b *Local) checkLineageLocked(s *State) error {
 		b.lineage = s.Lineage
 		if s.Lineage != b.freshLineage {
 			var err error
-			if b.baseline, err = encodeWithSerial(New(s.Lineage), 0); err != nil {
+			if b.baseline, err = baselineOf(New(s.Lineage)); err != nil {
 				return err
 			}
 		}
@@ -328,7 +335,7 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	changed := !bytes.Equal(cur, b.baseline)
+	changed := digest(cur) != b.baseline
 	if !changed && !b.journalDirty {
 		return nil
 	}
@@ -341,7 +348,7 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Serial = serial
-	b.baseline = cur
+	b.baseline = digest(cur)
 	return b.dropJournalLocked()
 }
 
@@ -370,7 +377,7 @@ func (b *Local) push(ctx context.Context, s *State, force bool) error {
 	}
 	b.scanned = true
 	b.lineage = s.Lineage
-	if b.baseline, err = encodeWithSerial(s, 0); err != nil {
+	if b.baseline, err = baselineOf(s); err != nil {
 		return err
 	}
 	b.journalDirty = true

@@ -1,8 +1,8 @@
 package state
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,7 +51,7 @@ type PG struct {
 	scanned      bool
 	lineage      string
 	freshLineage string
-	baseline     []byte
+	baseline     [sha256.Size]byte
 	journalDirty bool
 }
 
@@ -252,7 +252,7 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 		applyRecords(s, []journalRecord{rec})
 		s.Serial = r.serial
 	}
-	if b.baseline, err = encodeWithSerial(s, 0); err != nil {
+	if b.baseline, err = baselineOf(s); err != nil {
 		return nil, false, err
 	}
 	b.scanned = true
@@ -275,7 +275,7 @@ func (b *PG) checkLineageLocked(s *State) error {
 		b.lineage = s.Lineage
 		if s.Lineage != b.freshLineage {
 			var err error
-			if b.baseline, err = encodeWithSerial(New(s.Lineage), 0); err != nil {
+			if b.baseline, err = baselineOf(New(s.Lineage)); err != nil {
 				return err
 			}
 		}
@@ -362,7 +362,7 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	changed := !bytes.Equal(cur, b.baseline)
+	changed := digest(cur) != b.baseline
 	if !changed && !b.journalDirty {
 		return nil
 	}
@@ -375,7 +375,7 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Serial = serial
-	b.baseline = cur
+	b.baseline = digest(cur)
 	b.journalDirty = false
 	return nil
 }
@@ -444,6 +444,6 @@ func (b *PG) push(ctx context.Context, s *State, force bool) error {
 	b.scanned = true
 	b.lineage = s.Lineage
 	b.journalDirty = false
-	b.baseline, err = encodeWithSerial(s, 0)
+	b.baseline, err = baselineOf(s)
 	return err
 }
