@@ -1,6 +1,7 @@
 package nirva
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,10 +98,47 @@ func checkJobRequest(req JobRequest) error {
 	return nil
 }
 
+// maxBufferedForm is the largest form sent whole, with a Content-Length:
+// typical letters are a few hundred kilobytes, and one write beats a
+// chunked stream. Larger forms are streamed.
+const maxBufferedForm = 8 << 20
+
+// sizedBody is a request body whose length is known.
+type sizedBody struct {
+	*bytes.Reader
+}
+
+func (sizedBody) Close() error { return nil }
+
 // multipartBody opens every file first (a failure there means nothing is
-// sent), then streams the form through a pipe so large PDFs are never held
-// in memory.
+// sent). A small form is built in memory and sent with its length; a large
+// one is streamed through a pipe so big PDFs are never held in memory.
 func multipartBody(params []byte, fields []string, files []FilePart) (io.ReadCloser, string, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	readers := make([]io.ReadCloser, 0, len(files))
+	for _, f := range files {
+		rc, err := f.Open()
+		if err != nil {
+			for _, r := range readers {
+				r.Close()
+			}
+			return nil, "", fmt.Errorf("nirva: opening %s: %w", f.FileName, err)
+		}
+		readers = append(readers, io.NopCloser(io.LimitReader(rc, maxBufferedForm+1)))
+		defer rc.Close()
+	}
+	if err := writeForm(mw, params, fields, files, readers); err != nil {
+		return nil, "", err
+	}
+	if buf.Len() <= maxBufferedForm {
+		return sizedBody{bytes.NewReader(buf.Bytes())}, mw.FormDataContentType(), nil
+	}
+	return streamedBody(params, fields, files)
+}
+
+// streamedBody writes the form through a pipe as the request reads it.
+func streamedBody(params []byte, fields []string, files []FilePart) (io.ReadCloser, string, error) {
 	readers := make([]io.ReadCloser, 0, len(files))
 	for _, f := range files {
 		rc, err := f.Open()

@@ -78,44 +78,131 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) *ApplyResult {
 		}
 	}
 	if len(posts) > 0 {
-		byAddr := map[string]*Change{}
-		addrs := make([]string, len(posts))
-		for i, ch := range posts {
-			byAddr[ch.Address] = ch
-			addrs[i] = ch.Address
-		}
-		e.forEach(ctx, addrs, func(addr string) {
-			e.post(ctx, byAddr[addr], res)
-		})
+		e.postAll(ctx, posts, res)
 	}
 	res.Interrupted = ctx.Err() != nil
 	return res
 }
 
-// post posts one letter exactly once: durable pending record, POST, then
-// the job id recorded. Any answer but a clear refusal leaves it pending.
-func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
+// outgoing is a letter whose pending record is durable, ready to POST.
+type outgoing struct {
+	ch    *Change
+	req   nirva.JobRequest
+	rec   *state.Mailing
+	prior *state.Mailing // the record before the attempt (nil for a new letter)
+}
+
+// postAll posts letters exactly once, at most Parallelism at a time. A
+// producer writes the pending records of the next batch in one durable
+// record (one fsync for the batch) while the workers POST the previous
+// one, so durability costs no time on the letters' path. When ctx is
+// cancelled no new POST starts; letters recorded as pending but never sent
+// get their previous record back, so the next run plans them as before.
+func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult) {
+	par := e.parallelism()
+	ready := make(chan *outgoing, par)
+	go func() {
+		defer close(ready)
+		for start := 0; start < len(posts); start += par {
+			if ctx.Err() != nil {
+				return
+			}
+			var batch []*outgoing
+			for _, ch := range posts[start:min(start+par, len(posts))] {
+				o, err := e.prepare(ctx, ch)
+				if err != nil {
+					res.fail(ch.Address, err)
+					continue
+				}
+				batch = append(batch, o)
+			}
+			failpoint(fpBeforePending)
+			// The pending records must be durable before the POSTs: if this
+			// process dies after the platform accepts a job, the next run
+			// finds the record and looks the job up instead of posting again.
+			recs := make([]*state.Mailing, len(batch))
+			for i, o := range batch {
+				recs[i] = o.rec
+			}
+			if err := e.recordAll(ctx, recs); err != nil {
+				for _, o := range batch {
+					res.fail(o.ch.Address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
+				}
+				continue
+			}
+			failpoint(fpAfterPending)
+			for _, o := range batch {
+				ready <- o
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var abandonedMu sync.Mutex
+	var abandoned []*outgoing
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range ready {
+				if ctx.Err() != nil {
+					abandonedMu.Lock()
+					abandoned = append(abandoned, o)
+					abandonedMu.Unlock()
+					continue
+				}
+				e.send(ctx, o, res)
+			}
+		}()
+	}
+	wg.Wait()
+	e.records.Wait()
+	if len(abandoned) > 0 {
+		e.restore(ctx, abandoned, res)
+	}
+}
+
+// prepare resolves a letter's request and builds its pending record.
+func (e *Engine) prepare(ctx context.Context, ch *Change) (*outgoing, error) {
 	m := ch.Desired
 	req, svcID, err := e.jobRequest(ctx, m)
 	if err != nil {
-		res.fail(m.Address, err)
-		return
+		return nil, err
 	}
 	rec := newRecord(m, svcID)
 	rec.Phase = state.PhasePending
 	rec.AttemptedAt = e.now()
-	if prior := e.get(m.Address); prior != nil && ch.Action == ActionReplace {
+	prior := e.get(m.Address)
+	if prior != nil && ch.Action == ActionReplace {
 		rec.Problems = []string{fmt.Sprintf("replaces job %s", prior.JobID)}
 	}
-	failpoint(fpBeforePending)
-	// The pending record must be durable before the POST: if this process
-	// dies after the platform accepts the job, the next run finds the record
-	// and looks the job up instead of posting again.
-	if err := e.record(ctx, m.Address, rec); err != nil {
-		res.fail(m.Address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
-		return
+	return &outgoing{ch: ch, req: req, rec: rec, prior: prior}, nil
+}
+
+// restore gives letters recorded as pending but never sent their previous
+// record back, in one durable record: nothing of them left the machine.
+func (e *Engine) restore(ctx context.Context, items []*outgoing, res *ApplyResult) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
+	defer cancel()
+	recs := make([]*state.Mailing, 0, len(items))
+	var gone []string
+	for _, o := range items {
+		if o.prior != nil {
+			recs = append(recs, o.prior)
+		} else {
+			gone = append(gone, o.ch.Address)
+		}
 	}
-	failpoint(fpAfterPending)
+	if err := e.recordAll(rctx, recs, gone...); err != nil {
+		for _, o := range items {
+			res.fail(o.ch.Address, fmt.Errorf("not posted (interrupted before sending), but recording that failed; the next run looks it up by name: %w", err))
+		}
+	}
+}
+
+// send posts one letter whose pending record is durable, then records the
+// outcome. Any answer but a clear refusal or a job id leaves it pending.
+func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
+	m, req, rec := o.ch.Desired, o.req, o.rec
 	e.emit(Event{Kind: EventPosting, Address: m.Address, Stage: StagePending})
 	// The POST and its record run to completion even after an interrupt.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
@@ -130,13 +217,23 @@ func (e *Engine) post(ctx context.Context, ch *Change, res *ApplyResult) {
 			rec.SubmittedAt = job.Created
 		}
 		rec.Problems = nil
-		if err := e.record(callCtx, m.Address, rec); err != nil {
-			res.fail(m.Address, fmt.Errorf("job %s was posted but recording its id failed (the next run will find it by name): %w", job.ID, err))
-			return
-		}
-		failpoint(fpAfterRecord)
-		res.count(&res.Posted)
-		e.emit(Event{Kind: EventPosted, Address: m.Address, Stage: StageReceived, Detail: "job " + job.ID})
+		// The job id is recorded while this worker moves on to the next
+		// letter: the pending record is already durable, so a crash before
+		// this one lands is resolved by name; Apply waits for it before
+		// returning.
+		e.records.Add(1)
+		go func() {
+			defer e.records.Done()
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
+			defer cancel()
+			if err := e.record(rctx, m.Address, rec); err != nil {
+				res.fail(m.Address, fmt.Errorf("job %s was posted but recording its id failed (the next run will find it by name): %w", job.ID, err))
+				return
+			}
+			failpoint(fpAfterRecord)
+			res.count(&res.Posted)
+			e.emit(Event{Kind: EventPosted, Address: m.Address, Stage: StageReceived, Detail: "job " + job.ID})
+		}()
 	case errors.Is(err, nirva.ErrUncertain):
 		// Never post again blindly; try to learn the outcome by name.
 		res.count(&res.Uncertain)
@@ -280,11 +377,5 @@ func (e *Engine) Move(ctx context.Context, from, to string) error {
 		return fmt.Errorf("%s is already in the state; remove it first with `postform state rm %s` if it is stale", to, to)
 	}
 	m.Address = to
-	e.mu.Lock()
-	delete(e.State.Mailings, from)
-	e.State.Mailings[to] = m
-	e.mu.Unlock()
-	one := &state.State{Version: state.FormatVersion, Lineage: e.State.Lineage,
-		Serial: e.serial.Add(1) - 1, Mailings: map[string]*state.Mailing{to: m.Clone()}}
-	return e.Backend.Record(ctx, one, from, to)
+	return e.recordAll(ctx, []*state.Mailing{m}, from)
 }

@@ -32,6 +32,8 @@ type Engine struct {
 	eventMu sync.Mutex
 	// serial hands out journal serials to concurrent records.
 	serial atomic.Uint64
+	// records tracks job-id records still being written.
+	records sync.WaitGroup
 }
 
 // EventKind says what happened.
@@ -111,22 +113,36 @@ func (e *Engine) put(m *state.Mailing) {
 // record stores m (or removes addr when m is nil) and makes it durable
 // before returning: the journal line is fsynced or committed.
 func (e *Engine) record(ctx context.Context, addr string, m *state.Mailing) error {
-	e.mu.Lock()
 	if m == nil {
-		delete(e.State.Mailings, addr)
-	} else {
-		e.State.Mailings[addr] = m
+		return e.recordAll(ctx, nil, addr)
+	}
+	return e.recordAll(ctx, []*state.Mailing{m})
+}
+
+// recordAll stores several mailings, and removes the addresses in gone,
+// in one durable record (one journal line, one fsync). Each record carries
+// its own small state holding copies, so the backend encodes them while
+// other workers change the shared map, and concurrent records can share
+// one fsync.
+func (e *Engine) recordAll(ctx context.Context, ms []*state.Mailing, gone ...string) error {
+	if len(ms)+len(gone) == 0 {
+		return nil
+	}
+	one := &state.State{Version: state.FormatVersion, Lineage: e.State.Lineage,
+		Serial: e.serial.Add(1) - 1, Mailings: make(map[string]*state.Mailing, len(ms))}
+	addrs := make([]string, 0, len(ms)+len(gone))
+	e.mu.Lock()
+	for _, m := range ms {
+		e.State.Mailings[m.Address] = m
+		one.Mailings[m.Address] = m.Clone()
+		addrs = append(addrs, m.Address)
+	}
+	for _, a := range gone {
+		delete(e.State.Mailings, a)
+		addrs = append(addrs, a)
 	}
 	e.mu.Unlock()
-	// Each record gets its own small state holding a copy of the one
-	// mailing, so the backend can encode it while other workers change the
-	// shared map, and concurrent records can share one fsync.
-	one := &state.State{Version: state.FormatVersion, Lineage: e.State.Lineage,
-		Serial: e.serial.Add(1) - 1, Mailings: map[string]*state.Mailing{}}
-	if m != nil {
-		one.Mailings[addr] = m.Clone()
-	}
-	return e.Backend.Record(ctx, one, addr)
+	return e.Backend.Record(ctx, one, addrs...)
 }
 
 // syncSerial folds the serials handed out to records back into the state.
