@@ -35,6 +35,9 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		RequireExplicitExec: false,
+		// POSTFORM_UPDATE_GOLDEN=1 rewrites the golden files that cmp
+		// compares against, after a deliberate change of output.
+		UpdateScripts: os.Getenv("POSTFORM_UPDATE_GOLDEN") == "1",
 		Setup: func(env *testscript.Env) error {
 			// A hundred times faster: a letter is done in well under a second.
 			env.Setenv("POSTFORM_SANDBOX_TIME_SCALE", "100")
