@@ -124,7 +124,10 @@ func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult)
 			for i, o := range batch {
 				recs[i] = o.rec
 			}
-			if err := e.recordAll(ctx, recs); err != nil {
+			done := e.takePosted()
+			err := e.recordAll(ctx, append(recs, done.records()...))
+			e.settlePosted(done, err, res)
+			if err != nil {
 				for _, o := range batch {
 					res.fail(o.ch.Address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
 				}
@@ -155,9 +158,59 @@ func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult)
 		}()
 	}
 	wg.Wait()
-	e.records.Wait()
+	done := e.takePosted()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
+	defer cancel()
+	e.settlePosted(done, e.recordAll(rctx, done.records()), res)
 	if len(abandoned) > 0 {
 		e.restore(ctx, abandoned, res)
+	}
+}
+
+// postedJob is a job id known from the platform's answer, waiting to be
+// recorded durably with the next write.
+type postedJob struct {
+	rec   *state.Mailing
+	jobID string
+}
+
+type postedJobs []postedJob
+
+func (ps postedJobs) records() []*state.Mailing {
+	out := make([]*state.Mailing, len(ps))
+	for i, p := range ps {
+		out[i] = p.rec
+	}
+	return out
+}
+
+// queuePosted keeps a posted letter's record in memory at once and queues
+// its durable write.
+func (e *Engine) queuePosted(rec *state.Mailing, jobID string) {
+	e.put(rec)
+	e.postedMu.Lock()
+	defer e.postedMu.Unlock()
+	e.posted = append(e.posted, postedJob{rec: rec, jobID: jobID})
+}
+
+func (e *Engine) takePosted() postedJobs {
+	e.postedMu.Lock()
+	defer e.postedMu.Unlock()
+	out := e.posted
+	e.posted = nil
+	return out
+}
+
+// settlePosted reports queued job ids once their write returned.
+func (e *Engine) settlePosted(ps postedJobs, err error, res *ApplyResult) {
+	for _, p := range ps {
+		if err != nil {
+			res.fail(p.rec.Address, fmt.Errorf("job %s was posted but recording its id failed (the next run will find it by name): %w", p.jobID, err))
+			continue
+		}
+		failpoint(fpAfterRecord)
+		res.count(&res.Posted)
+		e.emit(Event{Kind: EventPosted, Address: p.rec.Address, Stage: StageReceived, Detail: "job " + p.jobID})
 	}
 }
 
@@ -217,23 +270,11 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 			rec.SubmittedAt = job.Created
 		}
 		rec.Problems = nil
-		// The job id is recorded while this worker moves on to the next
-		// letter: the pending record is already durable, so a crash before
-		// this one lands is resolved by name; Apply waits for it before
-		// returning.
-		e.records.Add(1)
-		go func() {
-			defer e.records.Done()
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
-			defer cancel()
-			if err := e.record(rctx, m.Address, rec); err != nil {
-				res.fail(m.Address, fmt.Errorf("job %s was posted but recording its id failed (the next run will find it by name): %w", job.ID, err))
-				return
-			}
-			failpoint(fpAfterRecord)
-			res.count(&res.Posted)
-			e.emit(Event{Kind: EventPosted, Address: m.Address, Stage: StageReceived, Detail: "job " + job.ID})
-		}()
+		// The job id becomes durable with the next batch's pending records
+		// (or at the end of the run): the pending record already makes a
+		// crash in between recoverable by name, and one fsync then serves
+		// both.
+		e.queuePosted(rec, job.ID)
 	case errors.Is(err, nirva.ErrUncertain):
 		// Never post again blindly; try to learn the outcome by name.
 		res.count(&res.Uncertain)

@@ -32,8 +32,9 @@ type Engine struct {
 	eventMu sync.Mutex
 	// serial hands out journal serials to concurrent records.
 	serial atomic.Uint64
-	// records tracks job-id records still being written.
-	records sync.WaitGroup
+	// posted holds job ids waiting to be recorded with the next write.
+	postedMu sync.Mutex
+	posted   postedJobs
 }
 
 // EventKind says what happened.
