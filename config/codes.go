@@ -45,6 +45,8 @@ const (
 	CodeUnknownSvc    = "PF202" // the service is not in the account's profile
 	CodeNotEligible   = "PF203" // a pack group is NOT_ELIGIBLE and there is no fix
 	CodePendingJob    = "PF204" // a pending mailing could not be resolved
+	CodeJobFailed     = "PF205" // the platform could not process the documents
+	CodeMovedLetter   = "PF206" // a new address holds a letter posted under another
 )
 
 // codeExtra carries a diagnostic's code in hcl.Diagnostic.Extra, wrapping

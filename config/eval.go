@@ -19,12 +19,28 @@ type scope struct {
 	mailings map[string]bool // non-nil only in outputs: the mailing names
 	mailing  cty.Value       // the mailing object, in EvalOutputs
 	where    string          // "a local value", "a mailing", … for messages
+	// base, when set, is the shared var/local/path context of the final
+	// top-level scope, built once per Load instead of once per expression.
+	base *hcl.EvalContext
 }
 
 type eachValues struct{ key, value cty.Value }
 
 // evalContext builds the HCL evaluation context for s.
 func (s *scope) evalContext(fns funcsTable) *hcl.EvalContext {
+	if s.base != nil && s.mailings == nil {
+		if s.each == nil {
+			return s.base
+		}
+		child := s.base.NewChild()
+		child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.value})}
+		return child
+	}
+	return s.fullContext(fns)
+}
+
+// fullContext builds the whole context of s from its maps.
+func (s *scope) fullContext(fns funcsTable) *hcl.EvalContext {
 	vars := map[string]cty.Value{
 		"var":   objectOf(s.vars),
 		"local": objectOf(s.locals),

@@ -84,6 +84,8 @@ type loader struct {
 	blocks map[string][]*hcl.Block // top-level blocks by type, in file order
 	decls  map[string]*varDecl
 	docs   map[string]*docFile // by absolute path
+	// baseCtx is the shared evaluation context of top-level scopes.
+	baseCtx *hcl.EvalContext
 
 	postform struct {
 		done    bool
@@ -240,8 +242,15 @@ func (l *loader) uniqueBlocks(typ string, labelled bool) []*hcl.Block {
 }
 
 // baseScope is what top-level expressions may refer to.
+// Variables and locals are final by the time it is first used, so the
+// evaluation context is built once and shared.
 func (l *loader) baseScope(where string) *scope {
-	return &scope{vars: l.cfg.varVals, locals: l.cfg.localVals, dir: l.cfg.Dir, where: where}
+	s := &scope{vars: l.cfg.varVals, locals: l.cfg.localVals, dir: l.cfg.Dir, where: where}
+	if l.baseCtx == nil {
+		l.baseCtx = s.fullContext(l.funcs)
+	}
+	s.base = l.baseCtx
+	return s
 }
 
 // stringAttr evaluates an optional string attribute: def when absent,

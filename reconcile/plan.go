@@ -234,7 +234,7 @@ func changeDiagnostics(ch *Change) hcl.Diagnostics {
 				&m.DeclRange))
 		}
 		if prior.JobStatus == "PROCESSING_ERROR" {
-			diags = append(diags, config.NewDiag(codeJobFailed, hcl.DiagWarning,
+			diags = append(diags, config.NewDiag(config.CodeJobFailed, hcl.DiagWarning,
 				"Letter failed on the platform",
 				fmt.Sprintf("%s (job %s) ended in PROCESSING_ERROR: the platform could not read its files. Nothing was posted. Correct the documents and post again with --replace=%s.",
 					m.Address, prior.JobID, m.Address),
@@ -370,7 +370,7 @@ func movedLetters(changes []*Change, replace map[string]bool) hcl.Diagnostics {
 		}
 		ch.Action = ActionBlocked
 		ch.Reason = fmt.Sprintf("the same letter was posted as %s (job %s): looks like a rename", old.Address, old.Prior.JobID)
-		diags = append(diags, config.NewDiag(codeMovedLetter, hcl.DiagError,
+		diags = append(diags, config.NewDiag(config.CodeMovedLetter, hcl.DiagError,
 			"Same letter as one already posted",
 			fmt.Sprintf("%s has exactly the content of %s, posted on %s (job %s), which the plan would forget. If you renamed the mailing or its key, move its state: `postform state mv '%s' '%s'`. To post it again on purpose, add --replace='%s'.",
 				ch.Address, old.Address, old.Prior.SubmittedAt.Format("2006-01-02"), old.Prior.JobID, old.Address, ch.Address, ch.Address),
@@ -378,10 +378,3 @@ func movedLetters(changes []*Change, replace map[string]bool) hcl.Diagnostics {
 	}
 	return diags
 }
-
-// codeMovedLetter marks a new address whose letter was posted under an old one.
-const codeMovedLetter = "PF206"
-
-// codeJobFailed marks a letter the platform could not process.
-// TODO(lead): move into config/codes.go with the other PF2xx codes.
-const codeJobFailed = "PF205"
