@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# bench/run.sh — postform at scale, measured against the ideal (issue 8).
+#
+#   bench/run.sh                 # every scenario, full size, 5 runs each
+#   RUNS=3 bench/run.sh a        # only scenario a, 3 runs
+#   SCALE=small bench/run.sh     # everything at 1/10 size: a quick check
+#
+# Scenarios:
+#   a  apply creating N_A letters against `sandbox serve --latency 20ms`,
+#      --parallelism=16; fresh state and fresh sandbox world each run.
+#      ideal = requests × 20 ms ÷ 16.
+#   b  plan --refresh=false on N_BIG (and N_SMALL) mailings, all recorded
+#      in state and terminal, no changes. Targets: < 1 s, < 200 MiB RSS.
+#   c  refresh of N_BIG mailings of which BLANK are NOT_ELIGIBLE (text-less
+#      first page) and the others terminal, through a 20 ms latency proxy,
+#      --parallelism=16. Only the BLANK letters (+ auth/logout) may cost calls.
+#   d  state write cost of the N_BIG apply: bytes written to disk
+#      (/usr/bin/time's "File system outputs", i.e. the kernel's write_bytes,
+#      in 512-byte units) and, when strace is installed, the bytes postform
+#      write()s to its state files; both against the final state size.
+#      Target ≤ 4×.
+#
+# Everything generated lands in bench/out/ (gitignored). Each workdir's PDF
+# hash cache is warmed by `postform validate` before it is measured, as it
+# is on a machine where someone ran plan before apply.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+RUNS=${RUNS:-5}
+SCALE=${SCALE:-full}
+LATENCY_MS=20
+PAR=16
+case $SCALE in
+small) N_A=100 N_BIG=1000 N_SMALL=100 BLANK=10 ;;
+full) N_A=1000 N_BIG=10000 N_SMALL=1000 BLANK=100 ;;
+*) echo "SCALE is small or full" >&2; exit 2 ;;
+esac
+SCENARIOS=${*:-a b c d}
+
+mkdir -p "$OUT/logs"
+BIN=$OUT/postform
+echo "building…" >&2
+go build -o "$BIN" .
+go build -o "$OUT/gen" ./bench/gen
+go build -o "$OUT/delay" ./bench/delay
+
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_bg NAME CMD… — starts a server that prints "listening on URL";
+# sets URL and BGPID.
+start_bg() {
+	local name=$1 log="$OUT/logs/$1.log"
+	shift
+	"$@" >"$log" 2>&1 &
+	BGPID=$!
+	PIDS+=("$BGPID")
+	URL=
+	for _ in $(seq 100); do
+		URL=$(sed -n 's/.*listening on //p' "$log" | head -n1)
+		[ -n "$URL" ] && return 0
+		sleep 0.05
+	done
+	echo "$name did not start:" >&2
+	cat "$log" >&2
+	exit 1
+}
+
+stop_bg() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+requests() { curl -fsS "$1/_sandbox/stats" | jq .total; }
+
+# measure LOG DIR CMD… — runs CMD in DIR under /usr/bin/time -v; sets WALL
+# (seconds), RSS (KiB), FSOUT (bytes written to disk) and RC.
+measure() {
+	local log=$1 dir=$2
+	shift 2
+	local t0 t1
+	t0=$(date +%s%N)
+	set +e
+	(cd "$dir" && /usr/bin/time -v -o "$log.time" "$@" >"$log" 2>&1)
+	RC=$?
+	set -e
+	t1=$(date +%s%N)
+	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")
+	FSOUT=$(awk -F': ' '/File system outputs/ { print $2 * 512 }' "$log.time")
+	if [ "$RC" -ne 0 ]; then
+		echo "warning: $* exited $RC (see $log)" >&2
+		tail -n 5 "$log" >&2
+	fi
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
+ideal() { awk -v r="$1" -v p="$2" -v l="$LATENCY_MS" 'BEGIN { printf "%.3f", r * l / 1000 / p }'; }
+ratio() { awk -v w="$1" -v i="$2" 'BEGIN { if (i > 0) printf "%.2f×", w / i; else print "-" }'; }
+
+ROWS=()
+NOTES=()
+row() { ROWS+=("$(printf '%s|%s|%s|%s|%s|%s' "$@")"); }
+
+# workdir NAME N BLANK — generates bench/out/NAME afresh and warms its hash cache.
+workdir() {
+	local dir=$OUT/$1
+	rm -rf "$dir"
+	"$OUT/gen" -n "$2" -blank "$3" -out "$dir" -endpoint http://127.0.0.1:1
+	(cd "$dir" && "$BIN" validate >/dev/null)
+	echo "$dir"
+}
+
+# settle DIR URL LEFT — refreshes until at most LEFT letters are unfinished.
+settle() {
+	local dir=$1 url=$2 left=$3 out n
+	for _ in $(seq 20); do
+		out=$(cd "$dir" && POSTFORM_VAR_endpoint=$url "$BIN" refresh --parallelism=$PAR | tail -n1)
+		n=$(sed -n 's/.*; \([0-9]*\) still in progress.*/\1/p' <<<"$out")
+		case $out in "Nothing to refresh"*) n=0 ;; esac
+		[ -n "$n" ] && [ "$n" -le "$left" ] && return 0
+		sleep 0.5
+	done
+	echo "settle $dir: still $n letters unfinished (want ≤ $left): $out" >&2
+	exit 1
+}
+
+run_a() {
+	local dir walls=() rss=() reqs=0 i
+	dir=$(workdir wa "$N_A" 0)
+	for i in $(seq "$RUNS"); do
+		rm -f "$dir"/postform.state.json*
+		start_bg serve-a "$BIN" sandbox serve --addr 127.0.0.1:0 --latency "${LATENCY_MS}ms"
+		local before
+		before=$(requests "$URL")
+		POSTFORM_VAR_endpoint=$URL measure "$OUT/logs/a.$i" "$dir" "$BIN" apply --auto-approve --parallelism=$PAR
+		reqs=$(($(requests "$URL") - before))
+		stop_bg "$BGPID"
+		walls+=("$WALL")
+		rss+=("$RSS")
+		echo "a run $i: ${WALL}s, $reqs requests, ${RSS} KiB" >&2
+	done
+	local w r id
+	w=$(printf '%s\n' "${walls[@]}" | median)
+	r=$(printf '%s\n' "${rss[@]}" | median)
+	id=$(ideal "$reqs" "$PAR")
+	row "a. apply $N_A new, 20 ms, par $PAR" "${w} s" "${id} s" "$(ratio "$w" "$id")" \
+		"$reqs ($(awk -v r="$reqs" -v n="$N_A" 'BEGIN { printf "%.3f", r / n }')/letter)" "$(mib "$r")"
+}
+
+# The world for b, c and d: one memory-only sandbox on a fast clock, no latency.
+world() {
+	[ -n "${WORLD:-}" ] && return 0
+	start_bg serve-world "$BIN" sandbox serve --addr 127.0.0.1:0 --time-scale 10000
+	WORLD=$URL
+	WORLDPID=$BGPID
+}
+
+# build NAME N BLANK — a workdir with every letter applied and refreshed
+# until only the BLANK ones are unfinished.
+build() {
+	local dir
+	dir=$(workdir "$1" "$2" "$3")
+	(cd "$dir" && POSTFORM_VAR_endpoint=$WORLD "$BIN" apply --auto-approve --parallelism=$PAR >"$OUT/logs/build-$1.log" 2>&1)
+	settle "$dir" "$WORLD" "$3"
+	echo "$dir"
+}
+
+run_b() {
+	world
+	local n dir i walls rss
+	for n in "$N_SMALL" "$N_BIG"; do
+		dir=$(build "wb$n" "$n" 0)
+		walls=()
+		rss=()
+		for i in $(seq "$RUNS"); do
+			measure "$OUT/logs/b$n.$i" "$dir" "$BIN" plan --refresh=false
+			walls+=("$WALL")
+			rss+=("$RSS")
+			echo "b$n run $i: ${WALL}s, ${RSS} KiB" >&2
+		done
+		local w r
+		w=$(printf '%s\n' "${walls[@]}" | median)
+		r=$(printf '%s\n' "${rss[@]}" | median)
+		row "b. plan --refresh=false, $n in state" "${w} s" "target 1 s" "$(ratio "$w" 1)" "0" "$(mib "$r")"
+	done
+}
+
+run_c() {
+	world
+	local dir proxy i walls=() rss=() reqs=0 before
+	dir=$(build wc "$N_BIG" "$BLANK")
+	start_bg delay-c "$OUT/delay" -to "$WORLD" -latency "${LATENCY_MS}ms"
+	proxy=$URL
+	for i in $(seq "$RUNS"); do
+		before=$(requests "$WORLD")
+		POSTFORM_VAR_endpoint=$proxy measure "$OUT/logs/c.$i" "$dir" "$BIN" refresh --parallelism=$PAR
+		reqs=$(($(requests "$WORLD") - before))
+		walls+=("$WALL")
+		rss+=("$RSS")
+		echo "c run $i: ${WALL}s, $reqs requests, ${RSS} KiB" >&2
+	done
+	stop_bg "$BGPID"
+	local w r id
+	w=$(printf '%s\n' "${walls[@]}" | median)
+	r=$(printf '%s\n' "${rss[@]}" | median)
+	id=$(ideal "$reqs" "$PAR")
+	row "c. refresh $N_BIG, $BLANK unfinished, 20 ms" "${w} s" "${id} s" "$(ratio "$w" "$id")" \
+		"$reqs (target $((2 * BLANK + 2)))" "$(mib "$r")"
+}
+
+run_d() {
+	world
+	local dir size before reqs
+	dir=$(workdir wd "$N_BIG" 0)
+	before=$(requests "$WORLD")
+	POSTFORM_VAR_endpoint=$WORLD measure "$OUT/logs/d" "$dir" "$BIN" apply --auto-approve --parallelism=$PAR
+	reqs=$(($(requests "$WORLD") - before))
+	size=$(stat -c %s "$dir/postform.state.json")
+	row "d. apply $N_BIG new, no latency, par $PAR" "${WALL} s" "-" "-" "$reqs" "$(mib "$RSS")"
+	NOTES+=("d. disk bytes written by the $N_BIG apply: $FSOUT (kernel write_bytes, page-granular) for a final state of $size bytes: $(awk -v a="$FSOUT" -v b="$size" 'BEGIN { printf "%.2f×", a / b }') (target ≤ 4×)")
+	if command -v strace >/dev/null; then
+		# Same apply again from a fresh state, under strace, to count what
+		# postform itself write()s to each state file (journal, snapshot,
+		# backup, lock). strace slows it down: its wall time is not reported.
+		rm -rf "$dir"/postform.state.json* "$OUT/strace"
+		mkdir -p "$OUT/strace"
+		(cd "$dir" && POSTFORM_VAR_endpoint=$WORLD strace -f -ff -qq -s 0 -y -e signal=none \
+			-e trace=write,pwrite64,writev,pwritev,copy_file_range,sendfile \
+			-o "$OUT/strace/t" "$BIN" apply --auto-approve --parallelism=$PAR >"$OUT/logs/d-strace.log" 2>&1)
+		size=$(stat -c %s "$dir/postform.state.json")
+		local logical
+		logical=$(cat "$OUT"/strace/t.* | awk '
+			/= [0-9]+$/ {
+				n = $NF
+				if ($0 ~ /^(copy_file_range)\(/) { split($0, a, ", "); p = a[3] } else if ($0 ~ /^sendfile\(/) { p = $0 } else { p = $0; sub(/, .*/, "", p) }
+				if (p ~ /postform\.state\.json/) {
+					f = p; sub(/^[^<]*</, "", f); sub(/>.*/, "", f); sub(/.*\//, "", f)
+					gsub(/\.tmp[0-9A-Za-z-]*$/, ".tmp", f)
+					by[f] += n; total += n
+				}
+			}
+			END { s = ""; for (f in by) s = s sprintf("%s %d; ", f, by[f]); printf "%d (%s)", total, s }')
+		NOTES+=("d. bytes postform write()s to state files during the $N_BIG apply: $logical for a final state of $size bytes: $(awk -v a="${logical%% *}" -v b="$size" 'BEGIN { printf "%.2f×", a / b }') (target ≤ 4×)")
+	fi
+}
+
+for s in $SCENARIOS; do
+	echo "== scenario $s ($SCALE, RUNS=$RUNS)" >&2
+	"run_$s"
+done
+
+{
+	echo
+	echo "postform bench — $(date -u +%Y-%m-%d), SCALE=$SCALE, RUNS=$RUNS (median), $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), $(go version | awk '{ print $3 }')"
+	echo
+	echo "| scenario | wall (median) | ideal | ratio | requests | peak RSS |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
+	echo
+	for n in "${NOTES[@]}"; do echo "- $n"; done
+} | tee "$OUT/results-$SCALE.md"
