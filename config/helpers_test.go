@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +12,12 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
+	"github.com/postform/postform/nirva/sandbox"
 )
 
-// makePDF returns a valid PDF with n empty pages of w x h points (A4 is
-// 595 x 842), written by hand with a correct cross-reference table.
+// makePDF returns a valid PDF with n pages of w x h points (A4 is
+// 595 x 842), each showing its number.
 func makePDF(n int, w, h float64) []byte {
 	var objs []string
 	kids := make([]string, n)
@@ -35,20 +36,7 @@ func makePDF(n int, w, h float64) []byte {
 			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
 		)
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return sandbox.WritePDF(objs)
 }
 
 // a4 is a one-page A4 PDF.

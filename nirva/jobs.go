@@ -114,20 +114,17 @@ func (sizedBody) Close() error { return nil }
 // sent). A small form is built in memory and sent with its length; a large
 // one is streamed through a pipe so big PDFs are never held in memory.
 func multipartBody(params []byte, fields []string, files []FilePart) (io.ReadCloser, string, error) {
+	opened, err := openAll(files)
+	if err != nil {
+		return nil, "", err
+	}
+	readers := make([]io.ReadCloser, len(opened))
+	for i, rc := range opened {
+		defer rc.Close()
+		readers[i] = io.NopCloser(io.LimitReader(rc, maxBufferedForm+1))
+	}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	readers := make([]io.ReadCloser, 0, len(files))
-	for _, f := range files {
-		rc, err := f.Open()
-		if err != nil {
-			for _, r := range readers {
-				r.Close()
-			}
-			return nil, "", fmt.Errorf("nirva: opening %s: %w", f.FileName, err)
-		}
-		readers = append(readers, io.NopCloser(io.LimitReader(rc, maxBufferedForm+1)))
-		defer rc.Close()
-	}
 	if err := writeForm(mw, params, fields, files, readers); err != nil {
 		return nil, "", err
 	}
@@ -137,8 +134,9 @@ func multipartBody(params []byte, fields []string, files []FilePart) (io.ReadClo
 	return streamedBody(params, fields, files)
 }
 
-// streamedBody writes the form through a pipe as the request reads it.
-func streamedBody(params []byte, fields []string, files []FilePart) (io.ReadCloser, string, error) {
+// openAll opens every file, or none: on a failure the ones opened are
+// closed again.
+func openAll(files []FilePart) ([]io.ReadCloser, error) {
 	readers := make([]io.ReadCloser, 0, len(files))
 	for _, f := range files {
 		rc, err := f.Open()
@@ -146,9 +144,18 @@ func streamedBody(params []byte, fields []string, files []FilePart) (io.ReadClos
 			for _, r := range readers {
 				r.Close()
 			}
-			return nil, "", fmt.Errorf("nirva: opening %s: %w", f.FileName, err)
+			return nil, fmt.Errorf("nirva: opening %s: %w", f.FileName, err)
 		}
 		readers = append(readers, rc)
+	}
+	return readers, nil
+}
+
+// streamedBody writes the form through a pipe as the request reads it.
+func streamedBody(params []byte, fields []string, files []FilePart) (io.ReadCloser, string, error) {
+	readers, err := openAll(files)
+	if err != nil {
+		return nil, "", err
 	}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -55,12 +54,10 @@ type Local struct {
 	path      string // this workspace's state file, absolute
 	workspace string
 
-	mu           sync.Mutex
-	scanned      bool              // the files were read at least once
-	lineage      string            // lineage of what is on disk, "" when nothing is
-	freshLineage string            // the new lineage Load handed out when nothing was on disk
-	baseline     [sha256.Size]byte // encoding (serial 0) of the last loaded or persisted state
-	journalDirty bool              // the journal may hold records not in the snapshot
+	mu      sync.Mutex
+	scanned bool // the files were read at least once
+	written
+	journalDirty bool // the journal may hold records not in the snapshot
 	warnings     []string
 	snapWritten  int64
 
@@ -258,28 +255,6 @@ func (b *Local) ensureScannedLocked() error {
 	return err
 }
 
-// checkLineageLocked refuses to write s over a state of another lineage.
-// When nothing is on disk yet, s's lineage is adopted.
-func (b *Local) checkLineageLocked(s *State) error {
-	if s.Lineage == "" {
-		return errors.New("the state has no lineage")
-	}
-	if b.lineage == "" {
-		b.lineage = s.Lineage
-		if s.Lineage != b.freshLineage {
-			var err error
-			if b.baseline, err = baselineOf(New(s.Lineage)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if b.lineage != s.Lineage {
-		return fmt.Errorf("the state in memory has lineage %s but %s holds lineage %s: refusing to write records of one state into another", s.Lineage, b.path, b.lineage)
-	}
-	return nil
-}
-
 // Record appends one journal line holding every address and fsyncs it,
 // sharing the fsync with concurrent callers. Recording no address does
 // nothing.
@@ -290,7 +265,7 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	b.mu.Lock()
 	err := b.ensureScannedLocked()
 	if err == nil {
-		err = b.checkLineageLocked(s)
+		err = b.checkLineage(s, b.path)
 	}
 	b.mu.Unlock()
 	if err != nil {
@@ -328,7 +303,7 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	if err := b.ensureScannedLocked(); err != nil {
 		return err
 	}
-	if err := b.checkLineageLocked(s); err != nil {
+	if err := b.checkLineage(s, b.path); err != nil {
 		return err
 	}
 	cur, err := encodeWithSerial(s, 0)

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,11 +46,9 @@ type PG struct {
 	migrateMu sync.Mutex
 	migrated  bool
 
-	mu           sync.Mutex
-	scanned      bool
-	lineage      string
-	freshLineage string
-	baseline     [sha256.Size]byte
+	mu      sync.Mutex
+	scanned bool
+	written
 	journalDirty bool
 }
 
@@ -266,27 +263,6 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 	return s, existed, nil
 }
 
-// checkLineageLocked works as the local backend's.
-func (b *PG) checkLineageLocked(s *State) error {
-	if s.Lineage == "" {
-		return errors.New("the state has no lineage")
-	}
-	if b.lineage == "" {
-		b.lineage = s.Lineage
-		if s.Lineage != b.freshLineage {
-			var err error
-			if b.baseline, err = baselineOf(New(s.Lineage)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if b.lineage != s.Lineage {
-		return fmt.Errorf("the state in memory has lineage %s but %s holds lineage %s: refusing to write records of one state into another", s.Lineage, b.desc, b.lineage)
-	}
-	return nil
-}
-
 func (b *PG) ensureScannedLocked(ctx context.Context) error {
 	if b.scanned {
 		return nil
@@ -304,7 +280,7 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 	b.mu.Lock()
 	err := b.ensureScannedLocked(ctx)
 	if err == nil {
-		err = b.checkLineageLocked(s)
+		err = b.checkLineage(s, b.desc)
 	}
 	b.mu.Unlock()
 	if err != nil {
@@ -355,7 +331,7 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	if err := b.ensureScannedLocked(ctx); err != nil {
 		return err
 	}
-	if err := b.checkLineageLocked(s); err != nil {
+	if err := b.checkLineage(s, b.desc); err != nil {
 		return err
 	}
 	cur, err := encodeWithSerial(s, 0)

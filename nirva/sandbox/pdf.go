@@ -30,12 +30,12 @@ func MakePDF(lines ...string) ([]byte, error) {
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	}
-	return writePDF(objects), nil
+	return WritePDF(objects), nil
 }
 
 // writePDF lays out objects (numbered from 1; object 1 is the catalog) with
 // a classic cross-reference table and trailer.
-func writePDF(objects []string) []byte {
+func WritePDF(objects []string) []byte {
 	var out bytes.Buffer
 	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objects))

@@ -82,7 +82,7 @@ func TestInspectRejects(t *testing.T) {
 		"no catalog":     []byte("%PDF-1.4\n1 0 obj << >> endobj\nstartxref\n0\n%%EOF"),
 		"truncated":      good[:len(good)/2],
 		"magic too late": append([]byte("junk\n"), good...),
-		"no pages": writePDF([]string{
+		"no pages": WritePDF([]string{
 			"<< /Type /Catalog /Pages 2 0 R >>",
 			"<< /Type /Pages /Kids [] /Count 0 >>",
 		}),
@@ -130,7 +130,7 @@ func TestInspectFormXObjectAndPages(t *testing.T) {
 		return fmt.Sprintf("<< %s /Length %d >>\nstream\n%s\nendstream", dict, len(content)+1, content)
 	}
 	font := "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-	b := writePDF([]string{
+	b := WritePDF([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 /Resources << /Font << /F1 8 0 R >> /XObject << /X1 5 0 R >> >> >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",

@@ -1,0 +1,38 @@
+package state
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+)
+
+// written is what a backend knows of the state it holds, shared by both
+// backends: which lineage is there, and a digest of its last loaded or
+// written content, to tell whether a Persist changes anything.
+type written struct {
+	lineage      string            // lineage of what is stored, "" when nothing is
+	freshLineage string            // the new lineage Load handed out when nothing was stored
+	baseline     [sha256.Size]byte // digest of the encoding (serial 0) last loaded or persisted
+}
+
+// checkLineage refuses to write s over a state of another lineage. When
+// nothing is stored yet, s's lineage is adopted. where names the state.
+func (w *written) checkLineage(s *State, where string) error {
+	if s.Lineage == "" {
+		return errors.New("the state has no lineage")
+	}
+	if w.lineage == "" {
+		w.lineage = s.Lineage
+		if s.Lineage != w.freshLineage {
+			var err error
+			if w.baseline, err = baselineOf(New(s.Lineage)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if w.lineage != s.Lineage {
+		return fmt.Errorf("the state in memory has lineage %s but %s holds lineage %s: refusing to write records of one state into another", s.Lineage, where, w.lineage)
+	}
+	return nil
+}
