@@ -453,9 +453,28 @@ func isTerminal(m *state.Mailing) bool {
 	return true
 }
 
-// problemsOf lists what a sender must know about a letter.
+// problemsOf lists what a sender must know about a letter, including any
+// status the API contract does not list: it is kept verbatim, and said.
 func problemsOf(m *state.Mailing) []string {
 	var out []string
+	if m.JobStatus != "" && !nirva.KnownJobStatus(m.JobStatus) {
+		out = append(out, fmt.Sprintf("unknown job status %q from the platform (kept as is)", m.JobStatus))
+	}
+	for _, pg := range m.PackGroups {
+		if !nirva.KnownPackGroupStatus(pg.Status) {
+			out = append(out, fmt.Sprintf("pack group %s: unknown status %q (kept as is)", pg.ID, pg.Status))
+		}
+	}
+	for _, d := range m.Deliveries {
+		if !nirva.KnownDeliveryStatus(d.Status) {
+			out = append(out, fmt.Sprintf("delivery %s: unknown status %q (kept as is)", d.ID, d.Status))
+		}
+		for _, sh := range d.Shipments {
+			if _, ok := nirva.ShipmentCodeMeaning(sh.StatusCode); !ok {
+				out = append(out, fmt.Sprintf("shipment %s: unknown status code %d %q (kept as is)", sh.ID, sh.StatusCode, sh.StatusLabel))
+			}
+		}
+	}
 	if m.JobStatus == "PROCESSING_ERROR" {
 		out = append(out, "PROCESSING_ERROR: the platform could not read the documents; nothing was posted")
 	}
