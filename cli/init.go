@@ -42,33 +42,34 @@ func recordOf(cfg *config.Config) backendRecord {
 		r.Type = "local"
 	}
 	if cs := cfg.Backend.Attrs["conn_str"]; cs != "" {
-		r.ConnStr = redactConnStr(cs)
+		r.ConnStr = stripPassword(cs)
 		r.ConnHash = sha256Hex([]byte(cs))[:16]
 	}
 	return r
 }
 
-// redactConnStr hides the password of a PostgreSQL connection string, in
-// URL or key=value form.
-func redactConnStr(cs string) string {
+// stripPassword removes the password of a PostgreSQL connection string,
+// in URL or key=value form: what is recorded can reconnect with the
+// password from PGPASSWORD or ~/.pgpass, and reveals nothing.
+func stripPassword(cs string) string {
 	if u, err := url.Parse(cs); err == nil && u.Scheme != "" {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
 		}
 		q := u.Query()
 		if q.Has("password") {
-			q.Set("password", "xxxxx")
+			q.Del("password")
 			u.RawQuery = q.Encode()
 		}
 		return u.String()
 	}
-	fields := strings.Fields(cs)
-	for i, f := range fields {
-		if strings.HasPrefix(f, "password=") {
-			fields[i] = "password=xxxxx"
+	var kept []string
+	for _, f := range strings.Fields(cs) {
+		if !strings.HasPrefix(f, "password=") {
+			kept = append(kept, f)
 		}
 	}
-	return strings.Join(fields, " ")
+	return strings.Join(kept, " ")
 }
 
 func sha256Hex(b []byte) string {
@@ -191,11 +192,10 @@ switches without copying.`,
 			case !migrate:
 				return fmt.Errorf("the backend changed (was %s, now %s): run `postform init --migrate-state` to copy the state, or `postform init --reconfigure` to start from the new backend's state", describeRecord(*rec), describeRecord(cur))
 			}
+			// The previous backend as recorded; a pg password is not recorded
+			// and comes from PGPASSWORD or ~/.pgpass.
 			from := *cfg
-			from.Backend = config.Backend{Type: rec.Type, Attrs: map[string]string{"path": rec.Path, "schema_name": rec.SchemaName}}
-			if rec.Type == "pg" {
-				return errors.New("migrating away from a pg backend needs its conn_str, which postform does not store: pull the state with the old configuration (`postform state pull > state.json`), then push it into the new backend (`postform state push state.json`)")
-			}
+			from.Backend = config.Backend{Type: rec.Type, Attrs: map[string]string{"path": rec.Path, "conn_str": rec.ConnStr, "schema_name": rec.SchemaName}}
 			n, err := migrateState(cmd.Context(), &from, cfg, force)
 			if err != nil {
 				return err
