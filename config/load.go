@@ -19,6 +19,9 @@ import (
 const (
 	MailFileSuffix     = ".mail.hcl"      // configuration files
 	AutoVarsFileSuffix = ".auto.vars.hcl" // variable values, loaded alphabetically
+	// AutoVarsJSONFileSuffix is the JSON form, loaded in the same
+	// alphabetical order as the HCL ones (like *.auto.tfvars.json).
+	AutoVarsJSONFileSuffix = ".auto.vars.json"
 )
 
 // Defaults for omitted settings.
@@ -171,7 +174,7 @@ func (l *loader) listDir() (files, autoVars []string, ok bool) {
 		switch name := e.Name(); {
 		case strings.HasSuffix(name, MailFileSuffix):
 			files = append(files, name)
-		case strings.HasSuffix(name, AutoVarsFileSuffix):
+		case strings.HasSuffix(name, AutoVarsFileSuffix), strings.HasSuffix(name, AutoVarsJSONFileSuffix):
 			autoVars = append(autoVars, name)
 		}
 	}
