@@ -159,7 +159,7 @@ func (g *globals) validateJSON(lf loadFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, diags := config.Load(dir, config.LoadOptions{Vars: lf.vars, VarFiles: lf.varFiles, Env: os.Environ(), Version: Version})
+	cfg, diags := config.Load(dir, config.LoadOptions{VarArgs: lf.args, Env: os.Environ(), Version: Version})
 	doc := struct {
 		FormatVersion int                        `json:"format_version"`
 		Valid         bool                       `json:"valid"`

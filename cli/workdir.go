@@ -22,13 +22,32 @@ import (
 
 // loadFlags are the flags of every command that evaluates the configuration.
 type loadFlags struct {
-	vars     []string
-	varFiles []string
+	// args holds --var and --var-file in command-line order: a later one
+	// wins, whatever its kind.
+	args []config.VarArg
 }
 
 func (f *loadFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: --var 'name=value' (repeatable)")
-	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variable values from an HCL or JSON file (repeatable)")
+	cmd.Flags().Var(varArgs{&f.args, false}, "var", "set a variable: --var 'name=value' (repeatable)")
+	cmd.Flags().Var(varArgs{&f.args, true}, "var-file", "read variable values from an HCL or JSON file (repeatable)")
+}
+
+// varArgs is a repeatable flag appending to one ordered list.
+type varArgs struct {
+	list *[]config.VarArg
+	file bool
+}
+
+func (v varArgs) String() string { return "" }
+func (v varArgs) Type() string {
+	if v.file {
+		return "file"
+	}
+	return "name=value"
+}
+func (v varArgs) Set(s string) error {
+	*v.list = append(*v.list, config.VarArg{File: v.file, Value: s})
+	return nil
 }
 
 // runFlags are the flags of every command that talks to the platform.
@@ -51,7 +70,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	}
 	cache := openHashCache(dir)
 	cfg, diags := config.Load(dir, config.LoadOptions{
-		Vars: f.vars, VarFiles: f.varFiles, Env: os.Environ(),
+		VarArgs: f.args, Env: os.Environ(),
 		HashCache: cache, SkipPreflight: skipPreflight, Version: Version,
 	})
 	if len(diags) > 0 {

@@ -43,6 +43,10 @@ type LoadOptions struct {
 	// VarFiles are --var-file paths (HCL, or JSON when *.json), relative
 	// to the directory.
 	VarFiles []string
+	// VarArgs, when set, replaces Vars and VarFiles: both kinds in their
+	// command-line order, so that a later one wins whatever its kind, as in
+	// Terraform.
+	VarArgs []VarArg
 	// Env is the environment, for POSTFORM_VAR_name and the
 	// POSTFORM_LOGIN / POSTFORM_PASSWORD fallbacks of the provider block.
 	Env []string
@@ -54,6 +58,13 @@ type LoadOptions struct {
 	// Version is this postform's version, checked against
 	// postform.required_version. Empty skips the check.
 	Version string
+}
+
+// VarArg is one --var (Value "name=value") or --var-file (File set, Value
+// the path) option.
+type VarArg struct {
+	File  bool
+	Value string
 }
 
 // HashCache remembers each file's sha256 and page count by path, size and

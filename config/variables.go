@@ -163,10 +163,9 @@ func (d *varDecl) finish(val cty.Value, rng *hcl.Range, from string) (cty.Value,
 
 // assignVariables gives every declared variable its value. Precedence, from
 // lowest to highest, as in Terraform: the default, POSTFORM_VAR_name, the
-// *.auto.vars.hcl files in alphabetical order, then the --var-file files in
-// the order given, then the --var flags in the order given. (Terraform
-// interleaves --var-file and --var by their position on the command line;
-// postform applies all --var-file files first, then all --var flags.)
+// *.auto.vars.hcl and *.auto.vars.json files in alphabetical order, then the
+// --var-file and --var options in their command-line order (VarArgs; with
+// only Vars and VarFiles, all files come before all --var flags).
 func (l *loader) assignVariables(autoVars []string) {
 	given := map[string]assigned{}
 	for _, kv := range l.opts.Env {
@@ -186,25 +185,20 @@ func (l *loader) assignVariables(autoVars []string) {
 	for _, f := range autoVars {
 		l.readVarsFile(f, given)
 	}
-	for _, f := range l.opts.VarFiles {
-		l.readVarsFile(f, given)
+	args := l.opts.VarArgs
+	if len(args) == 0 {
+		for _, f := range l.opts.VarFiles {
+			args = append(args, VarArg{File: true, Value: f})
+		}
+		for _, v := range l.opts.Vars {
+			args = append(args, VarArg{Value: v})
+		}
 	}
-	for _, flag := range l.opts.Vars {
-		name, raw, ok := strings.Cut(flag, "=")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" {
-			l.add(errorf(CodeInvalidVariableFlag, nil, "Invalid --var option",
-				fmt.Sprintf("The option --var %q is not of the form --var name=value.", flag)))
-			continue
-		}
-		d, ok := l.decls[name]
-		if !ok {
-			l.add(errorf(CodeUnknownVariable, nil, "Value for undeclared variable",
-				fmt.Sprintf("The option --var %s=… sets a variable %q that is not declared.%s Declare it with a variable %q {} block.", name, name, suggest(name, keysOf(l.decls)), name)))
-			continue
-		}
-		if v, ok := l.rawValue(d, raw, "--var "+name); ok {
-			given[name] = assigned{val: v, source: "--var " + name}
+	for _, a := range args {
+		if a.File {
+			l.readVarsFile(a.Value, given)
+		} else {
+			l.assignVarFlag(a.Value, given)
 		}
 	}
 
@@ -295,6 +289,26 @@ func diagsText(diags hcl.Diagnostics) string {
 }
 
 // readVarsFile reads name = value pairs from an HCL or JSON file into given.
+// assignVarFlag applies one --var name=value.
+func (l *loader) assignVarFlag(flag string, given map[string]assigned) {
+	name, raw, ok := strings.Cut(flag, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		l.add(errorf(CodeInvalidVariableFlag, nil, "Invalid --var option",
+			fmt.Sprintf("The option --var %q is not of the form --var name=value.", flag)))
+		return
+	}
+	d, ok := l.decls[name]
+	if !ok {
+		l.add(errorf(CodeUnknownVariable, nil, "Value for undeclared variable",
+			fmt.Sprintf("The option --var %s=… sets a variable %q that is not declared.%s Declare it with a variable %q {} block.", name, name, suggest(name, keysOf(l.decls)), name)))
+		return
+	}
+	if v, ok := l.rawValue(d, raw, "--var "+name); ok {
+		given[name] = assigned{val: v, source: "--var " + name}
+	}
+}
+
 func (l *loader) readVarsFile(name string, given map[string]assigned) {
 	f, ok := l.parseFile(name)
 	if !ok {
