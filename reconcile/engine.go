@@ -30,7 +30,7 @@ type Engine struct {
 	// mu guards State.Mailings while workers run.
 	mu      sync.Mutex
 	eventMu sync.Mutex
-	// serial hands out journal serials to concurrent records.
+	// serial is the highest serial given to a record of this engine.
 	serial atomic.Uint64
 	// posted holds job ids waiting to be recorded with the next write.
 	postedMu sync.Mutex
@@ -121,36 +121,53 @@ func (e *Engine) record(ctx context.Context, addr string, m *state.Mailing) erro
 }
 
 // recordAll stores several mailings, and removes the addresses in gone,
-// in one durable record (one journal line, one fsync). Each record carries
-// its own small state holding copies, so the backend encodes them while
-// other workers change the shared map, and concurrent records can share
-// one fsync.
+// in one durable record (one journal line, one fsync). The shared state
+// changes only once the record is durable, so a failed record leaves
+// nothing behind that a later Persist could write. Each record carries its
+// own small state holding copies, so the backend encodes them while other
+// workers change the shared map, and concurrent records share one fsync.
 func (e *Engine) recordAll(ctx context.Context, ms []*state.Mailing, gone ...string) error {
 	if len(ms)+len(gone) == 0 {
 		return nil
 	}
 	one := &state.State{Version: state.FormatVersion, Lineage: e.State.Lineage,
-		Serial: e.serial.Add(1) - 1, Mailings: make(map[string]*state.Mailing, len(ms))}
+		Serial: e.serial.Load(), Mailings: make(map[string]*state.Mailing, len(ms))}
 	addrs := make([]string, 0, len(ms)+len(gone))
-	e.mu.Lock()
 	for _, m := range ms {
-		e.State.Mailings[m.Address] = m
 		one.Mailings[m.Address] = m.Clone()
 		addrs = append(addrs, m.Address)
 	}
+	addrs = append(addrs, gone...)
+	if err := e.Backend.Record(ctx, one, addrs...); err != nil {
+		return err
+	}
+	e.noteSerial(one.Serial)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, m := range ms {
+		e.State.Mailings[m.Address] = m
+	}
 	for _, a := range gone {
 		delete(e.State.Mailings, a)
-		addrs = append(addrs, a)
 	}
-	e.mu.Unlock()
-	return e.Backend.Record(ctx, one, addrs...)
+	return nil
 }
 
-// syncSerial folds the serials handed out to records back into the state.
-func (e *Engine) startRun() {
-	e.serial.Store(e.State.Serial)
+// noteSerial keeps the highest serial the backend gave a record.
+func (e *Engine) noteSerial(s uint64) {
+	for {
+		cur := e.serial.Load()
+		if s <= cur || e.serial.CompareAndSwap(cur, s) {
+			return
+		}
+	}
 }
 
+// startRun makes sure records start from the state's serial; the backend
+// hands out the serials themselves.
+func (e *Engine) startRun() { e.noteSerial(e.State.Serial) }
+
+// endRun folds the serials of this run's records back into the state.
 func (e *Engine) endRun() {
 	if s := e.serial.Load(); s > e.State.Serial {
 		e.State.Serial = s

@@ -293,3 +293,51 @@ func TestRefreshUnderFaultsMakesNoDuplicates(t *testing.T) {
 	}
 	w.assertOneJobEach(200)
 }
+
+// Many records written at once must leave a journal a fresh run can read
+// even if this run dies before its final snapshot: the backend, not the
+// callers, gives the serials, in the journal's order.
+func TestConcurrentRecordsLeaveAReadableJournal(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 40)
+	cfg := w.config()
+	e := w.engine(ctx)
+	var addrs []string
+	for _, m := range cfg.Mailings {
+		e.State.Mailings[m.Address] = &state.Mailing{Address: m.Address, Phase: state.PhasePending, ContentHash: m.ContentHash,
+			JobName: m.JobName, Service: m.Service, AttemptedAt: time.Now()}
+		addrs = append(addrs, m.Address)
+	}
+	if err := w.backend.Record(ctx, e.State, addrs...); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		e = w.engine(ctx)
+		e.Parallelism = 10
+		if err := e.Refresh(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		// No Persist: as if the run died here. A new process must read it.
+		fresh, err := state.Open(state.Config{Type: "local", Dir: w.dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := fresh.Load(ctx)
+		fresh.Close()
+		if err != nil {
+			t.Fatalf("the journal of concurrent records cannot be read back: %v", err)
+		}
+		for _, a := range addrs {
+			if st.Mailings[a].Phase != state.PhaseNotPosted {
+				t.Fatalf("%s: %s after resolution", a, st.Mailings[a].Phase)
+			}
+		}
+		// Back to pending for the next round.
+		for _, a := range addrs {
+			st.Mailings[a].Phase = state.PhasePending
+		}
+		if err := w.backend.Record(ctx, st, addrs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -217,6 +217,7 @@ func (b *Local) loadLocked() (*State, bool, error) {
 		b.lineage = s.Lineage
 	}
 	b.journalDirty = js.size > 0
+	b.lastSerial = s.Serial
 	cut := int64(-1)
 	if js.valid < js.size {
 		cut = js.valid
@@ -276,17 +277,20 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	for i, a := range addrs {
 		recs[i] = journalRecord{Address: a, Mailing: s.Mailings[a]}
 	}
-	serial := s.Serial + 1
+	// Serial and enqueue under one lock: the journal's order is then the
+	// order of its serials, however many goroutines record at once.
+	b.mu.Lock()
+	serial := b.nextSerial(s)
 	line, err := encodeJournalLine(s.Lineage, serial, recs)
 	if err != nil {
+		b.mu.Unlock()
 		s.mu.Unlock()
 		return err
 	}
-	s.Serial = serial
 	batch := b.jw.enqueue(line)
-	b.mu.Lock()
 	b.journalDirty = true
 	b.mu.Unlock()
+	s.Serial = serial
 	s.mu.Unlock()
 	return b.jw.wait(batch)
 }
@@ -314,7 +318,7 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	if !changed && !b.journalDirty {
 		return nil
 	}
-	serial := s.Serial
+	serial := max(s.Serial, b.lastSerial)
 	if changed {
 		serial++
 	}
@@ -322,7 +326,7 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	if err := b.writeSnapshotLocked(data); err != nil {
 		return err
 	}
-	s.Serial = serial
+	s.Serial, b.lastSerial = serial, serial
 	b.baseline = digest(cur)
 	return b.dropJournalLocked()
 }
@@ -352,6 +356,7 @@ func (b *Local) push(ctx context.Context, s *State, force bool) error {
 	}
 	b.scanned = true
 	b.lineage = s.Lineage
+	b.lastSerial = s.Serial
 	if b.baseline, err = baselineOf(s); err != nil {
 		return err
 	}

@@ -260,6 +260,7 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 		b.freshLineage = s.Lineage
 	}
 	b.journalDirty = len(rows) > 0
+	b.lastSerial = s.Serial
 	return s, existed, nil
 }
 
@@ -299,11 +300,11 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 			mailings[i] = &js
 		}
 	}
-	s.Serial++
-	serial, lineage := s.Serial, s.Lineage
 	b.mu.Lock()
+	serial, lineage := b.nextSerial(s), s.Lineage
 	b.journalDirty = true
 	b.mu.Unlock()
+	s.Serial = serial
 	s.mu.Unlock()
 
 	return b.withConn(ctx, func(c *pgx.Conn) error {
@@ -342,7 +343,7 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	if !changed && !b.journalDirty {
 		return nil
 	}
-	serial := s.Serial
+	serial := max(s.Serial, b.lastSerial)
 	if changed {
 		serial++
 	}
@@ -350,7 +351,7 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	if err := b.writeSnapshot(ctx, s.Lineage, serial, data, false); err != nil {
 		return err
 	}
-	s.Serial = serial
+	s.Serial, b.lastSerial = serial, serial
 	b.baseline = digest(cur)
 	b.journalDirty = false
 	return nil
@@ -420,6 +421,7 @@ func (b *PG) push(ctx context.Context, s *State, force bool) error {
 	b.scanned = true
 	b.lineage = s.Lineage
 	b.journalDirty = false
+	b.lastSerial = s.Serial
 	b.baseline, err = baselineOf(s)
 	return err
 }

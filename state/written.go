@@ -13,6 +13,17 @@ type written struct {
 	lineage      string            // lineage of what is stored, "" when nothing is
 	freshLineage string            // the new lineage Load handed out when nothing was stored
 	baseline     [sha256.Size]byte // digest of the encoding (serial 0) last loaded or persisted
+	// lastSerial is the highest serial stored (snapshot or journal): the
+	// backend hands out the serials of records itself, under its lock, so
+	// that the journal's order is its serials' order whoever calls Record.
+	lastSerial uint64
+}
+
+// nextSerial returns the serial for a new record of s. The caller holds
+// the backend's lock.
+func (w *written) nextSerial(s *State) uint64 {
+	w.lastSerial = max(w.lastSerial, s.Serial) + 1
+	return w.lastSerial
 }
 
 // checkLineage refuses to write s over a state of another lineage. When
