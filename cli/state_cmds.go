@@ -111,6 +111,9 @@ func writeMailing(g *globals, m *state.Mailing) {
 	for _, p := range m.Proofs {
 		fmt.Fprintf(w, "proof %-10s = %s (sha256 %s, %d bytes, fetched %s)\n", p.Name, p.Path, p.SHA256, p.Size, p.FetchedAt.Format("2006-01-02T15:04:05Z07:00"))
 	}
+	for _, sj := range m.Superseded {
+		fmt.Fprintf(w, "superseded job   = %s (posted %s, tracking %s, %d proof(s) kept)\n", sj.JobID, sj.SubmittedAt.Format("2006-01-02"), dash(strings.Join(sj.TrackingNumbers, ",")), len(sj.Proofs))
+	}
 	for _, p := range m.Problems {
 		fmt.Fprintf(w, "problem          = %s\n", p)
 	}

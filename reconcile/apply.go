@@ -227,8 +227,14 @@ func (e *Engine) prepare(ctx context.Context, ch *Change) (*outgoing, error) {
 	rec.Phase = state.PhasePending
 	rec.AttemptedAt = e.now()
 	prior := e.get(m.Address)
-	if prior != nil && ch.Action == ActionReplace {
-		rec.Problems = []string{fmt.Sprintf("replaces job %s", prior.JobID)}
+	if prior != nil {
+		rec.Superseded = prior.Superseded
+		if ch.Action == ActionReplace && prior.JobID != "" {
+			// The replaced job stays on record, and a lookup by name after
+			// an interrupted re-post must not mistake it for the new one.
+			rec.Superseded = append(rec.Superseded, state.SupersededJob{JobID: prior.JobID, JobName: prior.JobName,
+				ContentHash: prior.ContentHash, SubmittedAt: prior.SubmittedAt, TrackingNumbers: prior.TrackingNumbers(), Proofs: prior.Proofs})
+		}
 	}
 	return &outgoing{ch: ch, req: req, rec: rec, prior: prior}, nil
 }

@@ -341,3 +341,44 @@ func TestConcurrentRecordsLeaveAReadableJournal(t *testing.T) {
 		}
 	}
 }
+
+// A --replace interrupted before its POST must not adopt the job it
+// replaces (same job name): the old job is kept as superseded, and the
+// letter is posted again once.
+func TestInterruptedReplaceDoesNotAdoptTheOldJob(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 1)
+	e := w.engine(ctx)
+	cfg := w.config()
+	if res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{})); res.Posted != 1 {
+		t.Fatalf("first post: %v", res.Err())
+	}
+	addr := cfg.Mailings[0].Address
+	old := e.State.Mailings[addr]
+
+	// The state a replace leaves when its run dies before the POST.
+	pending := old.Clone()
+	pending.Phase, pending.JobID, pending.AttemptedAt = state.PhasePending, "", time.Now()
+	pending.Superseded = []state.SupersededJob{{JobID: old.JobID, JobName: old.JobName}}
+	e.State.Mailings[addr] = pending
+	if err := w.backend.Record(ctx, e.State, addr); err != nil {
+		t.Fatal(err)
+	}
+	e = w.engine(ctx)
+	if err := e.Refresh(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.State.Mailings[addr]; m.Phase != state.PhaseNotPosted {
+		t.Fatalf("the interrupted replace resolved to %s job %q: it adopted the job it replaces", m.Phase, m.JobID)
+	}
+	res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{}))
+	if res.Posted != 1 {
+		t.Fatalf("re-post: %v", res.Err())
+	}
+	if n := w.sb.JobCount(old.JobName); n != 2 {
+		t.Fatalf("jobs named %s: %d, want the original and its replacement", old.JobName, n)
+	}
+	if m := e.State.Mailings[addr]; len(m.Superseded) != 1 || m.Superseded[0].JobID != old.JobID || m.JobID == old.JobID {
+		t.Fatalf("after the replacement: job %s, superseded %+v", m.JobID, m.Superseded)
+	}
+}

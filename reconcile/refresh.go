@@ -110,6 +110,9 @@ func (e *Engine) resolvePending(ctx context.Context, addr string, concludeNotPos
 	if err != nil {
 		return fmt.Errorf("looking up job %q to resolve an interrupted posting: %w", m.JobName, err)
 	}
+	jobs = slices.DeleteFunc(jobs, func(j nirva.Job) bool {
+		return slices.ContainsFunc(m.Superseded, func(s state.SupersededJob) bool { return s.JobID == j.ID })
+	})
 	switch len(jobs) {
 	case 0:
 		if !concludeNotPosted {

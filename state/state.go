@@ -85,6 +85,10 @@ type Mailing struct {
 	Deliveries []Delivery  `json:"deliveries,omitempty"`
 	Proofs     []Proof     `json:"proofs,omitempty"`
 
+	// Superseded are the jobs posted earlier for this address and replaced
+	// with --replace, oldest first: the state keeps every letter posted.
+	Superseded []SupersededJob `json:"superseded,omitempty"`
+
 	LastRefreshed time.Time `json:"last_refreshed,omitzero"`
 	// Terminal mailings are never refreshed again: every delivery is
 	// OUTPUTTED, every shipment has a final code and every requested proof is
@@ -92,6 +96,16 @@ type Mailing struct {
 	Terminal bool `json:"terminal"`
 	// Problems are human-readable reasons the letter is stuck or failed.
 	Problems []string `json:"problems,omitempty"`
+}
+
+// SupersededJob is a posted job that a later --replace superseded.
+type SupersededJob struct {
+	JobID           string    `json:"job_id"`
+	JobName         string    `json:"job_name"`
+	ContentHash     string    `json:"content_hash"`
+	SubmittedAt     time.Time `json:"submitted_at,omitzero"`
+	TrackingNumbers []string  `json:"tracking_numbers,omitempty"`
+	Proofs          []Proof   `json:"proofs,omitempty"`
 }
 
 // Document is one PDF of a mailing as it was when posted.
@@ -217,6 +231,7 @@ func (m *Mailing) Clone() *Mailing {
 		c.Deliveries = nil
 	}
 	c.Proofs = append([]Proof(nil), m.Proofs...)
+	c.Superseded = append([]SupersededJob(nil), m.Superseded...)
 	c.Problems = append([]string(nil), m.Problems...)
 	return &c
 }
