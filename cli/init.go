@@ -2,14 +2,13 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -30,10 +29,9 @@ type backendRecord struct {
 	Type       string `json:"type"`
 	Path       string `json:"path,omitempty"`
 	SchemaName string `json:"schema_name,omitempty"`
-	// ConnStr is kept without its password.
+	// ConnStr is kept without its password (a changed password is not a
+	// changed backend).
 	ConnStr string `json:"conn_str,omitempty"`
-	// ConnHash identifies the full conn_str, for comparison only.
-	ConnHash string `json:"conn_hash,omitempty"`
 }
 
 func recordOf(cfg *config.Config) backendRecord {
@@ -43,7 +41,6 @@ func recordOf(cfg *config.Config) backendRecord {
 	}
 	if cs := cfg.Backend.Attrs["conn_str"]; cs != "" {
 		r.ConnStr = stripPassword(cs)
-		r.ConnHash = sha256Hex([]byte(cs))[:16]
 	}
 	return r
 }
@@ -63,19 +60,13 @@ func stripPassword(cs string) string {
 		}
 		return u.String()
 	}
-	var kept []string
-	for _, f := range strings.Fields(cs) {
-		if !strings.HasPrefix(f, "password=") {
-			kept = append(kept, f)
-		}
-	}
-	return strings.Join(kept, " ")
+	return strings.TrimSpace(kvPassword.ReplaceAllString(cs, ""))
 }
 
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
+// kvPassword matches password=… in a key=value connection string, quoted
+// ('a b', with \' escapes) or not.
+var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
+
 
 func readBackendRecord(dir string) (*backendRecord, error) {
 	b, err := os.ReadFile(filepath.Join(dir, backendRecordFile))

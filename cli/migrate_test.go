@@ -89,3 +89,18 @@ mailing "a" {
 		t.Fatalf("pg → local is not byte-for-byte equal:\n%s\nwant:\n%s", back, inPG)
 	}
 }
+
+func TestStripPassword(t *testing.T) {
+	tests := map[string]string{
+		"postgres://alice:s3cret@db:5432/mail?sslmode=disable": "postgres://alice@db:5432/mail?sslmode=disable",
+		"postgres://db/mail?password=s3cret&sslmode=require":   "postgres://db/mail?sslmode=require",
+		"host=db user=alice password=s3cret dbname=mail":       "host=db user=alice  dbname=mail",
+		`host=db password='a b\' c' dbname=mail`:               "host=db  dbname=mail",
+	}
+	for in, want := range tests {
+		got := stripPassword(in)
+		if got != want || strings.Contains(got, "s3cret") || strings.Contains(got, "b\\' c") {
+			t.Errorf("stripPassword(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

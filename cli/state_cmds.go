@@ -122,10 +122,15 @@ func writeMailing(g *globals, m *state.Mailing) {
 func newStateRmCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	var rf runFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "rm ADDRESS...",
 		Short: "Stop tracking letters (nothing is unsent; proofs stay on disk)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `rm removes letters from the state. A letter still in the configuration is then
+planned as new, and posted again by the next apply: rm is for letters you
+stop declaring, or before 'postform import'. A letter whose posting attempt is
+unresolved may have been posted: rm refuses it unless --force.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state rm")
 			if err != nil {
@@ -133,8 +138,12 @@ func newStateRmCommand(g *globals) *cobra.Command {
 			}
 			defer sess.close()
 			for _, a := range args {
-				if _, ok := sess.engine.State.Mailings[a]; !ok {
+				m, ok := sess.engine.State.Mailings[a]
+				if !ok {
 					return fmt.Errorf("%s is not in the state (see `postform state list`)", a)
+				}
+				if m.Phase == state.PhasePending && !force {
+					return fmt.Errorf("%s has an unresolved posting attempt (job name %q): it may have been posted, and removing it would let the next apply post it again. Resolve it first (`postform refresh`, `postform import %s JOB_ID` or `postform state resolve %s --not-posted`), or use --force", a, m.JobName, a, a)
 				}
 			}
 			for _, a := range args {
@@ -142,12 +151,18 @@ func newStateRmCommand(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "Removed %s from the state.\n", a)
+				for _, m := range sess.cfg.Mailings {
+					if m.Address == a {
+						fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, a)
+					}
+				}
 			}
 			return sess.persist()
 		},
 	}
 	lf.register(cmd)
 	rf.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "remove letters whose posting attempt is unresolved")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -240,7 +241,7 @@ func (s *session) connect(ctx context.Context, withProfile bool) error {
 	s.client = c
 	s.engine.Client = c
 	if _, err := c.Authenticate(ctx, withProfile); err != nil {
-		return fmt.Errorf("authenticating to %s: %w", p.Endpoint, err)
+		return fmt.Errorf("authenticating to %s: %w", safeEndpoint(p.Endpoint), err)
 	}
 	return nil
 }
@@ -307,4 +308,13 @@ func (s *session) persist() error {
 		return fmt.Errorf("writing the state to %s (its journal still holds every posting): %w", s.backend.Describe(), err)
 	}
 	return nil
+}
+
+// safeEndpoint drops any user:password@ from an endpoint for messages.
+func safeEndpoint(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil && u.User != nil {
+		u.User = nil
+		return u.String()
+	}
+	return endpoint
 }

@@ -231,14 +231,16 @@ func (c *Client) JobsByName(ctx context.Context, name string) ([]Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := jobs[:0]
+	// A platform that ignored the filter answers with other jobs (maybe one
+	// page of them): an empty match would then not mean "no such job", and
+	// concluding "not posted" from it could post a letter twice.
 	for _, j := range jobs {
-		if j.Name == name {
-			out = append(out, j)
+		if j.Name != name {
+			return nil, fmt.Errorf("%w: asked for jobs named %q, the platform answered with job %s named %q (the filter is not supported)", ErrLookupUnavailable, name, j.ID, j.Name)
 		}
 	}
-	sortNewestFirst(out)
-	return out, nil
+	sortNewestFirst(jobs)
+	return jobs, nil
 }
 
 func sortNewestFirst(jobs []Job) {

@@ -52,7 +52,9 @@ func (c *Client) CreateJob(ctx context.Context, req JobRequest) (*Job, error) {
 		var ae *APIError
 		var se *sendError
 		switch {
-		case errors.As(err, &ae) && ae.StatusCode >= 500:
+		case errors.As(err, &ae) && (ae.StatusCode >= 500 || ae.StatusCode < 400):
+			// Only a 4xx is a refusal. A 5xx, or a redirect (never
+			// followed), may come after the job was created.
 			return nil, uncertain(req.JobName, err)
 		case errors.As(err, &ae):
 			return nil, err

@@ -142,7 +142,7 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		p.Changes = append(p.Changes, &Change{Address: addr, Action: ActionForget, Reason: reason, Prior: prior})
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
-	p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, replace)...)
+	p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, orphans(st, desired), replace)...)
 	for _, r := range opts.Replace {
 		if _, ok := desired[r]; !ok {
 			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,
@@ -348,32 +348,47 @@ func targeted(addr string, targets []string) bool {
 	return false
 }
 
-// movedLetters refuses to post a letter identical (same content hash) to
-// one the plan forgets: that is a renamed mailing block or for_each key, and
-// posting it would send the same letter twice. The way out is
-// `postform state mv`, or --replace on the new address to post it again.
-func movedLetters(changes []*Change, replace map[string]bool) hcl.Diagnostics {
-	forgotten := map[string]*Change{}
-	for _, ch := range changes {
-		if ch.Action == ActionForget && ch.Prior != nil && ch.Prior.Phase == state.PhasePosted {
-			forgotten[ch.Prior.ContentHash] = ch
+// orphans are the state's letters whose address the configuration no
+// longer has, whatever --target selects: posted or still pending.
+func orphans(st *state.State, desired map[string]*config.Mailing) map[string]*state.Mailing {
+	out := map[string]*state.Mailing{}
+	for addr, m := range st.Mailings {
+		if _, ok := desired[addr]; ok {
+			continue
+		}
+		if m.Phase == state.PhasePosted || m.Phase == state.PhasePending {
+			out[m.ContentHash] = m
 		}
 	}
+	return out
+}
+
+// movedLetters refuses to post a letter identical (same content hash) to
+// one the state holds at an address the configuration no longer has: that
+// is a renamed mailing block or for_each key, and posting it would send the
+// same letter twice. It looks at every such letter, not only those --target
+// selects. The way out is `postform state mv`, or --replace on the new
+// address to post it again.
+func movedLetters(changes []*Change, orphaned map[string]*state.Mailing, replace map[string]bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, ch := range changes {
 		if ch.Action != ActionCreate || replace[ch.Address] {
 			continue
 		}
-		old, ok := forgotten[ch.Desired.ContentHash]
+		old, ok := orphaned[ch.Desired.ContentHash]
 		if !ok {
 			continue
 		}
 		ch.Action = ActionBlocked
-		ch.Reason = fmt.Sprintf("the same letter was posted as %s (job %s): looks like a rename", old.Address, old.Prior.JobID)
+		when := "posted on " + old.SubmittedAt.Format("2006-01-02") + " (job " + old.JobID + ")"
+		if old.Phase == state.PhasePending {
+			when = "being posted when a run stopped (unresolved)"
+		}
+		ch.Reason = fmt.Sprintf("the same letter is in the state as %s, %s: looks like a rename", old.Address, when)
 		diags = append(diags, config.NewDiag(config.CodeMovedLetter, hcl.DiagError,
 			"Same letter as one already posted",
-			fmt.Sprintf("%s has exactly the content of %s, posted on %s (job %s), which the plan would forget. If you renamed the mailing or its key, move its state: `postform state mv '%s' '%s'`. To post it again on purpose, add --replace='%s'.",
-				ch.Address, old.Address, old.Prior.SubmittedAt.Format("2006-01-02"), old.Prior.JobID, old.Address, ch.Address, ch.Address),
+			fmt.Sprintf("%s has exactly the content of %s, %s, an address the configuration no longer has. If you renamed the mailing or its key, move its state: `postform state mv '%s' '%s'`. To post it again on purpose, add --replace='%s'.",
+				ch.Address, old.Address, when, old.Address, ch.Address, ch.Address),
 			&ch.Desired.DeclRange))
 	}
 	return diags

@@ -69,6 +69,11 @@ func TestMakePlan(t *testing.T) {
 			want: map[string]Action{"mailing.a": ActionNoop}, wantCode: config.CodeJobFailed},
 		{name: "a renamed letter is not posted twice", config: []*config.Mailing{desired("mailing.b", "h1")}, state: []*state.Mailing{posted("mailing.a", "h1")},
 			want: map[string]Action{"mailing.a": ActionForget, "mailing.b": ActionBlocked}, wantCode: config.CodeMovedLetter, errors: true},
+		{name: "a rename is caught even when only the new address is targeted", config: []*config.Mailing{desired(`mailing.r["new"]`, "h1")},
+			state: []*state.Mailing{posted(`mailing.r["old"]`, "h1")}, opts: PlanOptions{Targets: []string{`mailing.r["new"]`}},
+			want: map[string]Action{`mailing.r["new"]`: ActionBlocked}, wantCode: config.CodeMovedLetter, errors: true},
+		{name: "a rename of a letter still pending is caught", config: []*config.Mailing{desired("mailing.b", "h1")}, state: []*state.Mailing{pending},
+			want: map[string]Action{"mailing.a": ActionBlocked, "mailing.b": ActionBlocked}, wantCode: config.CodeMovedLetter, errors: true},
 		{name: "targets select instances", config: []*config.Mailing{desired(`mailing.x["a"]`, "h1"), desired("mailing.y", "h2")},
 			opts: PlanOptions{Targets: []string{"mailing.x"}}, want: map[string]Action{`mailing.x["a"]`: ActionCreate}},
 		{name: "unknown service is caught with the profile", config: []*config.Mailing{func() *config.Mailing {
