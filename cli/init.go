@@ -67,7 +67,6 @@ func stripPassword(cs string) string {
 // ('a b', with \' escapes) or not.
 var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
-
 func readBackendRecord(dir string) (*backendRecord, error) {
 	b, err := os.ReadFile(filepath.Join(dir, backendRecordFile))
 	if errors.Is(err, os.ErrNotExist) {
