@@ -48,6 +48,9 @@ type PG struct {
 
 	mu      sync.Mutex
 	scanned bool
+	// fencePID is the session holding this backend's lock (0: none taken):
+	// writes check that it still holds it.
+	fencePID int32
 	written
 	journalDirty bool
 }
@@ -303,6 +306,7 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 	b.mu.Lock()
 	serial, lineage := b.nextSerial(s), s.Lineage
 	b.journalDirty = true
+	fence := b.fencePID
 	b.mu.Unlock()
 	s.Serial = serial
 	s.mu.Unlock()
@@ -310,12 +314,16 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 	return b.withConn(ctx, func(c *pgx.Conn) error {
 		tag, err := c.Exec(ctx, "INSERT INTO "+b.table("journal")+` (workspace, lineage, serial, address, mailing)
 			SELECT $1, $2, $3, r.a, r.m FROM unnest($4::text[], $5::text[]) AS r(a, m)
-			WHERE NOT EXISTS (SELECT 1 FROM `+b.table("states")+` WHERE workspace = $1 AND lineage <> $2)`,
-			b.workspace, lineage, int64(serial), addrs, mailings)
+			WHERE NOT EXISTS (SELECT 1 FROM `+b.table("states")+` WHERE workspace = $1 AND lineage <> $2)
+			AND ($6 = 0 OR `+fmt.Sprintf(lockHeld, "$6")+`)`,
+			b.workspace, lineage, int64(serial), addrs, mailings, fence)
 		if err != nil {
 			return fmt.Errorf("recording to the state journal in %s: %w", b.desc, err)
 		}
 		if tag.RowsAffected() != int64(len(addrs)) {
+			if fence != 0 && !b.stillLocked(ctx, c, fence) {
+				return errLockLost(b.desc)
+			}
 			return fmt.Errorf("refusing to record: the state in %s has another lineage than %s", b.desc, lineage)
 		}
 		return nil
@@ -357,6 +365,13 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	return nil
 }
 
+// stillLocked reports whether the session pid still holds an advisory lock.
+func (b *PG) stillLocked(ctx context.Context, c *pgx.Conn, pid int32) bool {
+	var held bool
+	err := c.QueryRow(ctx, "SELECT "+fmt.Sprintf(lockHeld, "$1"), pid).Scan(&held)
+	return err == nil && held
+}
+
 // writeSnapshot upserts the snapshot and deletes the journal rows it folds,
 // refusing another lineage unless force.
 func (b *PG) writeSnapshot(ctx context.Context, lineage string, serial uint64, data []byte, force bool) error {
@@ -366,6 +381,9 @@ func (b *PG) writeSnapshot(ctx context.Context, lineage string, serial uint64, d
 			return err
 		}
 		defer tx.Rollback(ctx)
+		if fence := b.fencePID; fence != 0 && !b.stillLocked(ctx, tx.Conn(), fence) {
+			return errLockLost(b.desc)
+		}
 		var have string
 		err = tx.QueryRow(ctx, "SELECT lineage FROM "+b.table("states")+" WHERE workspace = $1 FOR UPDATE", b.workspace).Scan(&have)
 		switch {

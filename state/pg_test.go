@@ -72,3 +72,46 @@ func TestDescribeHidesPassword(t *testing.T) {
 		t.Errorf("with %s: Describe = %q", ConnStrEnv, d)
 	}
 }
+
+// A run whose lock connection ends (reset, timeout, force-unlock) must not
+// go on writing: another run may hold the lock by then.
+func TestPGWritesStopWhenTheLockIsLost(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	b := open(t, cfg)
+	u, err := b.Lock(ctx, LockInfo{ID: "lock-1", Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Unlock()
+	s := load(t, b)
+	s.Mailings["mailing.a"] = &Mailing{Address: "mailing.a", Phase: PhasePending, JobName: "a"}
+	if err := b.Record(ctx, s, "mailing.a"); err != nil {
+		t.Fatalf("record under a held lock: %v", err)
+	}
+	// Another session ends the lock holder, as a reset or force-unlock would.
+	c, err := pgx.Connect(ctx, cfg.ConnStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var pid int32
+	if err := c.QueryRow(ctx, "SELECT pid FROM "+pgx.Identifier{cfg.SchemaName, "locks"}.Sanitize()+" WHERE lock_id = 'lock-1'").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 { // the session ends asynchronously
+		var gone bool
+		c.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)", pid).Scan(&gone)
+		if gone {
+			break
+		}
+	}
+	s.Mailings["mailing.b"] = &Mailing{Address: "mailing.b", Phase: PhasePending, JobName: "b"}
+	err = b.Record(ctx, s, "mailing.b")
+	mustContain(t, err, "state lock", "was lost")
+	err = b.Persist(ctx, s)
+	mustContain(t, err, "state lock", "was lost")
+}

@@ -53,6 +53,11 @@ func (b *PG) Lock(ctx context.Context, info LockInfo) (Unlocker, error) {
 		c.Close(context.Background())
 		return nil, err
 	}
+	var pid int32
+	if err := c.QueryRow(q, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		c.Close(context.Background())
+		return nil, fmt.Errorf("taking the state lock in %s: %w", b.desc, err)
+	}
 	data, _ := json.Marshal(info)
 	// A row left by a holder that died is stale: overwrite it.
 	if _, err := c.Exec(q, "INSERT INTO "+b.table("locks")+` (workspace, lock_id, info, pid, created) VALUES ($1, $2, $3, pg_backend_pid(), now())
@@ -61,7 +66,21 @@ func (b *PG) Lock(ctx context.Context, info LockInfo) (Unlocker, error) {
 		c.Close(context.Background())
 		return nil, fmt.Errorf("recording the state lock in %s: %w", b.desc, err)
 	}
+	b.mu.Lock()
+	b.fencePID = pid
+	b.mu.Unlock()
 	return &pgLock{b: b, c: c, id: info.ID, key: key}, nil
+}
+
+// lockHeld is the SQL condition that the advisory lock taken by Lock is
+// still held by its session (argument: that session's pid). Records and
+// snapshots written under a lock check it in their own statement, so a run
+// whose lock connection dropped (and whose lock another run may now hold)
+// cannot write: it stops instead of posting beside the new holder.
+const lockHeld = `EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %s)`
+
+func errLockLost(desc string) error {
+	return fmt.Errorf("the state lock in %s was lost (its connection ended: reset, timeout, or force-unlock): stopping before writing; nothing more is posted by this run, and the next run resolves what was in flight", desc)
 }
 
 func (b *PG) lockInfo(ctx context.Context, c *pgx.Conn) (LockInfo, error) {
@@ -88,6 +107,9 @@ type pgLock struct {
 // the dedicated connection. Calling it again does nothing.
 func (l *pgLock) Unlock() error {
 	l.once.Do(func() {
+		l.b.mu.Lock()
+		l.b.fencePID = 0
+		l.b.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, err := l.c.Exec(ctx, "DELETE FROM "+l.b.table("locks")+" WHERE workspace = $1 AND lock_id = $2", l.b.workspace, l.id)
