@@ -305,7 +305,7 @@ func (s *session) persist() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.engine.Persist(ctx); err != nil {
-		return fmt.Errorf("writing the state to %s (its journal still holds every posting): %w", s.backend.Describe(), err)
+		return fmt.Errorf("writing the state to %s (the records made during the run are in its journal; a job id not yet recorded is found by name by the next run): %w", s.backend.Describe(), err)
 	}
 	return nil
 }
