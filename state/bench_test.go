@@ -75,7 +75,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 		}
 	})
 	l := be.(*Local)
-	b.ReportMetric(float64(b.N)/float64(max(l.jw.syncs, 1)), "records/fsync")
+	b.ReportMetric(float64(b.N)/float64(max(l.jw.syncs.Load(), 1)), "records/fsync")
 }
 
 func BenchmarkRecordPG(b *testing.B) {

@@ -541,7 +541,7 @@ func testConcurrentRecord(t *testing.T, h harness) {
 	}
 	if l, ok := b.(*Local); ok {
 		l.jw.mu.Lock()
-		syncs := l.jw.syncs
+		syncs := l.jw.syncs.Load()
 		l.jw.mu.Unlock()
 		t.Logf("%d records in %d fsyncs", goroutines*each, syncs)
 		if syncs >= goroutines*each {

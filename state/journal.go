@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // The local journal is a file of JSON lines, one per Record call:
@@ -149,8 +150,9 @@ type journalWriter struct {
 	errBatch uint64
 	// written counts bytes written to the journal and syncs the fsyncs (for
 	// tests and benchmarks).
-	written int64
-	syncs   int64
+	// Atomic: the leader writes them outside mu.
+	written atomic.Int64
+	syncs   atomic.Int64
 	// truncateTo, when >= 0, cuts a torn tail before the first append.
 	truncateTo int64
 }
@@ -237,11 +239,11 @@ func (w *journalWriter) write(buf []byte) error {
 		}
 	}
 	n, err := w.f.Write(buf)
-	w.written += int64(n)
+	w.written.Add(int64(n))
 	if err != nil {
 		return fmt.Errorf("appending to the state journal %s: %w", w.path, err)
 	}
-	w.syncs++
+	w.syncs.Add(1)
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("syncing the state journal %s: %w", w.path, err)
 	}

@@ -120,9 +120,7 @@ func (b *Local) BytesWritten() int64 {
 	b.mu.Lock()
 	n := b.snapWritten
 	b.mu.Unlock()
-	b.jw.mu.Lock()
-	defer b.jw.mu.Unlock()
-	return n + b.jw.written
+	return n + b.jw.written.Load()
 }
 
 // Close releases the journal file.
