@@ -153,5 +153,9 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	if sess.client != nil {
 		opts.Profile = sess.client.Profile()
 	}
-	return sess, reconcile.MakePlan(cfg, sess.engine.State, opts), nil
+	plan := reconcile.MakePlan(cfg, sess.engine.State, opts)
+	if sess.client != nil && plan.Counts().Post > 0 {
+		plan.CheckOptions(ctx, sess.client.ResolveOptions)
+	}
+	return sess, plan, nil
 }

@@ -47,6 +47,7 @@ const (
 	CodePendingJob    = "PF204" // a pending mailing could not be resolved
 	CodeJobFailed     = "PF205" // the platform could not process the documents
 	CodeMovedLetter   = "PF206" // a new address holds a letter posted under another
+	CodeUnknownOption = "PF207" // an option name or value the platform does not offer
 )
 
 // codeExtra carries a diagnostic's code in hcl.Diagnostic.Extra, wrapping

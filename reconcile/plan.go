@@ -7,6 +7,7 @@
 package reconcile
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -333,6 +334,22 @@ func quoteList(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// CheckOptions resolves the options of every letter the plan posts, so that
+// an option name or value the platform does not offer is caught at plan
+// time, at the mailing's block, rather than when posting.
+func (p *Plan) CheckOptions(ctx context.Context, resolve func(context.Context, map[string]string) ([]nirva.OptionRef, error)) {
+	for _, ch := range p.Changes {
+		if (ch.Action != ActionCreate && ch.Action != ActionReplace) || len(ch.Desired.Options) == 0 {
+			continue
+		}
+		if _, err := resolve(ctx, ch.Desired.Options); err != nil {
+			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodeUnknownOption, hcl.DiagError,
+				"Option not offered by the platform",
+				fmt.Sprintf("%s: %v.", ch.Address, err), &ch.Desired.DeclRange))
+		}
+	}
 }
 
 // targeted reports whether addr is selected by --target (none = all).
