@@ -423,7 +423,7 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 		job.Deliveries = append(job.Deliveries, d)
 	}
 	s.world.Jobs = append(s.world.Jobs, job)
-	saveErr := s.saveLocked()
+	saveErr := s.recordLocked(job)
 	body := s.jobJSON(job, s.now())
 	s.mu.Unlock()
 	if saveErr != nil {
@@ -627,7 +627,7 @@ func (s *Sandbox) editPackGroup(w http.ResponseWriter, r *http.Request, _ string
 			} else if j.NeedsAddress {
 				pg.Fixed = false
 			}
-			if err := s.saveLocked(); err != nil {
+			if err := s.recordLocked(j); err != nil {
 				writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
 				return
 			}

@@ -17,6 +17,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -100,6 +102,7 @@ type Sandbox struct {
 	tokens map[string]*tokenRec
 	closed bool
 	lock   *os.File
+	log    *os.File // the append-only world log, open while jobs are recorded
 
 	faultMu    sync.Mutex
 	faults     Faults
@@ -162,10 +165,16 @@ func Open(opts Options) (*Sandbox, error) {
 
 func (s *Sandbox) worldPath() string { return filepath.Join(s.opts.Dir, "world.json") }
 
+// logPath is the world's append-only log: each job created or edited since
+// the last snapshot, one JSON line each, fsynced before the answer, so that
+// "the platform accepted the job" means it is on disk without rewriting the
+// whole world for every job.
+func (s *Sandbox) logPath() string { return filepath.Join(s.opts.Dir, "world.log") }
+
 func (s *Sandbox) load() error {
 	b, err := os.ReadFile(s.worldPath())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return s.replayLog()
 	}
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -181,10 +190,67 @@ func (s *Sandbox) load() error {
 		w.NextID = 88000
 	}
 	s.world = w
+	return s.replayLog()
+}
+
+// replayLog applies the log written since the snapshot. A torn last line
+// (a crash while appending) was never answered, so it is dropped.
+func (s *Sandbox) replayLog() error {
+	data, err := os.ReadFile(s.logPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	byID := map[string]int{}
+	for i, j := range s.world.Jobs {
+		byID[j.ID] = i
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var j jobRecord
+		if len(line) == 0 || json.Unmarshal(line, &j) != nil || j.ID == "" {
+			continue
+		}
+		if i, ok := byID[j.ID]; ok {
+			s.world.Jobs[i] = &j
+		} else {
+			byID[j.ID] = len(s.world.Jobs)
+			s.world.Jobs = append(s.world.Jobs, &j)
+		}
+		if n, err := strconv.ParseInt(j.ID, 10, 64); err == nil && n >= s.world.NextID {
+			s.world.NextID = n + 1
+		}
+	}
 	return nil
 }
 
-// saveLocked persists the world (caller holds s.mu); a no-op in memory.
+// recordLocked makes one created or edited job durable by appending it to
+// the log (caller holds s.mu); a no-op in memory.
+func (s *Sandbox) recordLocked(j *jobRecord) error {
+	if s.opts.Dir == "" {
+		return nil
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	if s.log == nil {
+		if s.log, err = os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	if _, err := s.log.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("sandbox: appending to %s: %w", s.logPath(), err)
+	}
+	if err := s.log.Sync(); err != nil {
+		return fmt.Errorf("sandbox: syncing %s: %w", s.logPath(), err)
+	}
+	return nil
+}
+
+// saveLocked writes the whole world as the snapshot and empties the log
+// (caller holds s.mu); a no-op in memory.
 func (s *Sandbox) saveLocked() error {
 	if s.opts.Dir == "" {
 		return nil
@@ -193,7 +259,17 @@ func (s *Sandbox) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.worldPath(), b)
+	if err := writeFileAtomic(s.worldPath(), b); err != nil {
+		return err
+	}
+	if s.log != nil {
+		s.log.Close()
+		s.log = nil
+	}
+	if err := os.Remove(s.logPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	return nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

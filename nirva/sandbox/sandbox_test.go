@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -454,4 +456,38 @@ func TestInProcessTransport(t *testing.T) {
 		t.Fatalf("%v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// A job the platform answered for is on disk even if the process dies
+// without closing: the world log is replayed, and ids go on after it.
+func TestAcceptedJobsSurviveACrash(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, Options{Dir: dir})
+	_, first := h.post(`{"jobName":"one","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A")})
+	_, second := h.post(`{"jobName":"two","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "B")})
+	h.srv.Close()
+	// Die: release the directory lock without saving the world.
+	h.sb.mu.Lock()
+	unlockDir(h.sb.lock)
+	h.sb.lock = nil
+	h.sb.closed = true
+	h.sb.mu.Unlock()
+	if _, err := os.Stat(filepath.Join(dir, "world.json")); err == nil {
+		t.Fatal("the test means to crash before any snapshot")
+	}
+	sb2, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb2.Close()
+	if sb2.JobCount("one") != 1 || sb2.JobCount("two") != 1 || len(sb2.Jobs()) != 2 {
+		t.Fatalf("after the crash: %+v (created %v and %v)", sb2.Jobs(), first["jobId"], second["jobId"])
+	}
+	h2 := &harness{t: t, sb: sb2, clk: newClock(), srv: httptest.NewServer(sb2.Handler())}
+	defer h2.srv.Close()
+	h2.token = h2.login("alice", "secret")
+	_, third := h2.post(`{"jobName":"three","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "C")})
+	if third["jobId"] == first["jobId"] || third["jobId"] == second["jobId"] {
+		t.Fatalf("job id %v reused after the crash", third["jobId"])
+	}
 }
