@@ -57,9 +57,8 @@ type Local struct {
 	mu      sync.Mutex
 	scanned bool // the files were read at least once
 	written
-	journalDirty bool // the journal may hold records not in the snapshot
-	warnings     []string
-	snapWritten  int64
+	warnings    []string
+	snapWritten int64
 
 	jw *journalWriter
 }
@@ -308,24 +307,15 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	if err := b.checkLineage(s, b.path); err != nil {
 		return err
 	}
-	cur, err := encodeWithSerial(s, 0)
-	if err != nil {
+	data, serial, sum, skip, err := b.prepareSnapshot(s)
+	if err != nil || skip {
 		return err
 	}
-	changed := digest(cur) != b.baseline
-	if !changed && !b.journalDirty {
-		return nil
-	}
-	serial := max(s.Serial, b.lastSerial)
-	if changed {
-		serial++
-	}
-	data := withSerial(cur, serial)
 	if err := b.writeSnapshotLocked(data); err != nil {
 		return err
 	}
-	s.Serial, b.lastSerial = serial, serial
-	b.baseline = digest(cur)
+	b.snapshotWritten(s, serial, sum)
+	b.journalDirty = true // until the journal file is gone
 	return b.dropJournalLocked()
 }
 

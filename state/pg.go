@@ -52,7 +52,6 @@ type PG struct {
 	// writes check that it still holds it.
 	fencePID int32
 	written
-	journalDirty bool
 }
 
 const pgPoolSize = 4
@@ -343,25 +342,14 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	if err := b.checkLineage(s, b.desc); err != nil {
 		return err
 	}
-	cur, err := encodeWithSerial(s, 0)
-	if err != nil {
+	data, serial, sum, skip, err := b.prepareSnapshot(s)
+	if err != nil || skip {
 		return err
 	}
-	changed := digest(cur) != b.baseline
-	if !changed && !b.journalDirty {
-		return nil
-	}
-	serial := max(s.Serial, b.lastSerial)
-	if changed {
-		serial++
-	}
-	data := withSerial(cur, serial)
 	if err := b.writeSnapshot(ctx, s.Lineage, serial, data, false); err != nil {
 		return err
 	}
-	s.Serial, b.lastSerial = serial, serial
-	b.baseline = digest(cur)
-	b.journalDirty = false
+	b.snapshotWritten(s, serial, sum)
 	return nil
 }
 

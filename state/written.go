@@ -17,6 +17,35 @@ type written struct {
 	// backend hands out the serials of records itself, under its lock, so
 	// that the journal's order is its serials' order whoever calls Record.
 	lastSerial uint64
+	// journalDirty: the journal may hold records not in the snapshot.
+	journalDirty bool
+}
+
+// prepareSnapshot encodes s for Persist. skip means nothing changed and no
+// journal needs folding; otherwise data is the snapshot with its serial,
+// bumped only when the content changed since the last load or write.
+func (w *written) prepareSnapshot(s *State) (data []byte, serial uint64, sum [sha256.Size]byte, skip bool, err error) {
+	cur, err := encodeWithSerial(s, 0)
+	if err != nil {
+		return nil, 0, sum, false, err
+	}
+	sum = digest(cur)
+	changed := sum != w.baseline
+	if !changed && !w.journalDirty {
+		return nil, 0, sum, true, nil
+	}
+	serial = max(s.Serial, w.lastSerial)
+	if changed {
+		serial++
+	}
+	return withSerial(cur, serial), serial, sum, false, nil
+}
+
+// snapshotWritten records that the snapshot prepared for s is stored.
+func (w *written) snapshotWritten(s *State, serial uint64, sum [sha256.Size]byte) {
+	s.Serial, w.lastSerial = serial, serial
+	w.baseline = sum
+	w.journalDirty = false
 }
 
 // nextSerial returns the serial for a new record of s. The caller holds
