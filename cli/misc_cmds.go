@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -100,8 +103,16 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 		Short: "Remove a state lock left by a process that is gone",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !force && !isTerminal(g.stdin) {
-				return fmt.Errorf("force-unlock removes another run's lock; if that run is still posting, two runs could post the same letters. Make sure it is gone, then run with --force")
+			if !force {
+				const warning = "force-unlock removes another run's lock; if that run is still posting, two runs could post the same letters. Make sure it is gone"
+				if !isTerminal(g.stdin) {
+					return fmt.Errorf("%s, then run with --force", warning)
+				}
+				fmt.Fprintf(g.stdout, "%s.\n  Only 'yes' will be accepted to remove lock %s.\n\n  Enter a value: ", warning, args[0])
+				line, _ := bufio.NewReader(g.stdin).ReadString('\n')
+				if strings.TrimSpace(line) != "yes" {
+					return errors.New("force-unlock cancelled: the lock is still held")
+				}
 			}
 			sess, err := g.openSession(cmd.Context(), lf, true, "force-unlock", false, runFlags{})
 			if err != nil {
