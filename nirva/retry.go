@@ -82,7 +82,3 @@ func notSent(err error) bool {
 	var dns *net.DNSError
 	return errors.As(err, &dns)
 }
-
-func retryableStatus(code int) bool {
-	return code == http.StatusTooManyRequests || code >= 500
-}

@@ -143,6 +143,8 @@ func planRange(r *hcl.Range) *PlanRange {
 }
 
 // ErrStalePlan refuses a saved plan whose state moved on.
+//
+//lint:ignore ST1005 the wording users search for starts the sentence.
 var ErrStalePlan = errors.New("Saved plan is stale — run plan again")
 
 // PlanFromDocument rebuilds a plan from its saved document, against the

@@ -92,7 +92,8 @@ func (b *Local) Lock(ctx context.Context, info LockInfo) (Unlocker, error) {
 	}
 	data, _ := json.MarshalIndent(info, "", "  ")
 	data = append(data, '\n')
-	if err := held.Truncate(0); err == nil {
+	err = held.Truncate(0)
+	if err == nil {
 		_, err = held.WriteAt(data, 0)
 	}
 	if err != nil {
