@@ -142,7 +142,9 @@ func lastEvent(m *state.Mailing) string {
 	for _, d := range m.Deliveries {
 		for _, s := range d.Shipments {
 			for i := range s.Events {
-				if last == nil || s.Events[i].Date.After(last.Date) {
+				// Carriers date events to the second: on a tie the later
+				// event in the history is the last one.
+				if last == nil || !s.Events[i].Date.Before(last.Date) {
 					last = &s.Events[i]
 				}
 			}

@@ -152,6 +152,12 @@ func TestApplyPostsEachLetterOnceAndTracksIt(t *testing.T) {
 		if reconcile.StageOf(m) != reconcile.StageDone || len(m.TrackingNumbers()) == 0 || len(m.Proofs) != 3 {
 			t.Errorf("%s: stage %s, tracking %v, %d proofs", a, reconcile.StageOf(m), m.TrackingNumbers(), len(m.Proofs))
 		}
+		// The tracking history is the final one, not the one fetched when
+		// the letter was only mailed.
+		events := m.Deliveries[0].Shipments[0].Events
+		if len(events) == 0 || events[len(events)-1].Code != "DELIVERED" {
+			t.Errorf("%s: tracking history %+v does not end with the delivery", a, events)
+		}
 	}
 
 	// A second run plans nothing and posts nothing.

@@ -281,7 +281,9 @@ func mergeDeliveries(old []state.Delivery, ds []nirva.Delivery) []state.Delivery
 }
 
 // fetchProofs downloads each requested proof the platform now offers and
-// that is not on disk yet. TRACKING_DETAIL is also decoded into events.
+// that is not on disk yet. TRACKING_DETAIL grows with the shipment, so it is
+// fetched again until it has been fetched at the shipment's final status,
+// and decoded into events.
 func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 	for di := range m.Deliveries {
 		for si := range m.Deliveries[di].Shipments {
@@ -290,13 +292,14 @@ func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 				if !slices.Contains(m.RequestedProofs, name) {
 					continue
 				}
-				if _, ok := m.Proof(s.ID, name); ok && (name != "TRACKING_DETAIL" || !needsNewDetail(s)) {
+				if have, ok := m.Proof(s.ID, name); ok && (name != "TRACKING_DETAIL" || (have.ShipmentCode == s.StatusCode && isFinal(s.StatusCode))) {
 					continue
 				}
 				p, err := e.download(ctx, m.Address, s.ID, name)
 				if err != nil {
 					return fmt.Errorf("proof %s of shipment %s: %w", name, s.ID, err)
 				}
+				p.ShipmentCode = s.StatusCode
 				m.Proofs = replaceProof(m.Proofs, p)
 				e.emit(Event{Kind: EventProof, Address: m.Address, Detail: fmt.Sprintf("%s saved to %s", name, p.Path)})
 				if name == "TRACKING_DETAIL" {
@@ -309,10 +312,6 @@ func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 	}
 	return nil
 }
-
-// needsNewDetail: the tracking history keeps growing until the shipment's
-// code is final, so it is downloaded again until then.
-func needsNewDetail(s *state.Shipment) bool { return !isFinal(s.StatusCode) }
 
 func replaceProof(ps []state.Proof, p state.Proof) []state.Proof {
 	for i := range ps {

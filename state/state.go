@@ -161,6 +161,9 @@ type Proof struct {
 	SHA256     string    `json:"sha256"`
 	Size       int64     `json:"size"`
 	FetchedAt  time.Time `json:"fetched_at"`
+	// ShipmentCode is the shipment's status when the proof was fetched:
+	// the tracking history is fetched again whenever that status moves.
+	ShipmentCode int `json:"shipment_code,omitempty"`
 }
 
 // New returns an empty state with a fresh lineage.
