@@ -216,18 +216,11 @@ func (b *PG) Delete(ctx context.Context, name string) error {
 		sem: make(chan struct{}, 1), idle: make(chan *pgx.Conn, 1), migrated: true}
 	other.desc = describePG(b.connConfig, b.schema, name)
 	defer other.Close()
-	unlock, err := other.Lock(context.WithoutCancel(ctx), LockInfo{Operation: "workspace delete"})
+	unlock, err := lockEmptyWorkspace(ctx, other, name)
 	if err != nil {
 		return err
 	}
 	defer unlock.Unlock()
-	s, err := other.Load(ctx)
-	if err != nil {
-		return err
-	}
-	if n := len(s.Mailings); n > 0 {
-		return fmt.Errorf("workspace %q still tracks %d mailings; its state is the only record that they were posted — forget them with `postform state rm` first", name, n)
-	}
 	return other.withConn(ctx, func(c *pgx.Conn) error {
 		tx, err := c.Begin(ctx)
 		if err != nil {

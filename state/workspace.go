@@ -110,22 +110,34 @@ func (b *Local) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	defer other.Close()
-	unlock, err := other.Lock(context.WithoutCancel(ctx), LockInfo{Operation: "workspace delete"})
+	unlock, err := lockEmptyWorkspace(ctx, other, name)
 	if err != nil {
 		return err
 	}
 	defer unlock.Unlock()
-	s, err := other.Load(ctx)
-	if err != nil {
-		return err
-	}
-	if n := len(s.Mailings); n > 0 {
-		return fmt.Errorf("workspace %q still tracks %d mailings; its state is the only record that they were posted — forget them with `postform state rm` first", name, n)
-	}
 	return os.RemoveAll(dir)
 }
 
 // emptyState says whether s tracks nothing.
 func emptyState(s *State) bool {
 	return len(s.Mailings) == 0
+}
+
+// lockEmptyWorkspace locks another workspace's backend for its deletion and
+// refuses when its state still tracks letters: that state is the only
+// record that they were posted.
+func lockEmptyWorkspace(ctx context.Context, other Backend, name string) (Unlocker, error) {
+	unlock, err := other.Lock(context.WithoutCancel(ctx), LockInfo{Operation: "workspace delete"})
+	if err != nil {
+		return nil, err
+	}
+	s, err := other.Load(ctx)
+	if err == nil && len(s.Mailings) > 0 {
+		err = fmt.Errorf("workspace %q still tracks %d mailings; its state is the only record that they were posted — forget them with `postform state rm` first", name, len(s.Mailings))
+	}
+	if err != nil {
+		unlock.Unlock()
+		return nil, err
+	}
+	return unlock, nil
 }
