@@ -51,32 +51,29 @@ func newImportCommand(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, jobID := args[0], args[1]
-			sess, err := g.lockedSession(cmd.Context(), lf, rf, "import")
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			var desired *config.Mailing
-			for _, m := range sess.cfg.Mailings {
-				if m.Address == addr {
-					desired = m
+			return g.withLockedSession(cmd.Context(), lf, rf, "import", func(sess *session) error {
+				var desired *config.Mailing
+				for _, m := range sess.cfg.Mailings {
+					if m.Address == addr {
+						desired = m
+					}
 				}
-			}
-			if desired == nil {
-				return fmt.Errorf("%s is not a mailing of this configuration: declare it first, so that postform knows what the job is", addr)
-			}
-			if err := sess.connect(cmd.Context(), false); err != nil {
-				return err
-			}
-			if err := sess.engine.Import(cmd.Context(), addr, jobID, importBase(desired)); err != nil {
-				sess.persist()
-				return err
-			}
-			if err := sess.persist(); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Imported job %s as %s.\n", jobID, addr)
-			return nil
+				if desired == nil {
+					return fmt.Errorf("%s is not a mailing of this configuration: declare it first, so that postform knows what the job is", addr)
+				}
+				if err := sess.connect(cmd.Context(), false); err != nil {
+					return err
+				}
+				if err := sess.engine.Import(cmd.Context(), addr, jobID, importBase(desired)); err != nil {
+					sess.persist()
+					return err
+				}
+				if err := sess.persist(); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Imported job %s as %s.\n", jobID, addr)
+				return nil
+			})
 		},
 	}
 	lf.register(cmd)

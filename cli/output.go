@@ -21,68 +21,65 @@ func newOutputCommand(g *globals) *cobra.Command {
 		Short: "Show the outputs, evaluated against the state",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.readOnlySession(cmd.Context(), lf)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			st := sess.engine.State
-			values, diags := sess.cfg.EvalOutputs(func(addr string) (cty.Value, bool) {
-				m, ok := st.Mailings[addr]
-				if !ok {
-					return cty.NilVal, false
-				}
-				return mailingValue(m), true
-			})
-			if len(diags) > 0 {
-				g.writeDiagnostics(sess.cfg, diags)
-				if diags.HasErrors() {
-					return silent(ExitError)
-				}
-			}
-			sensitive := map[string]bool{}
-			for _, o := range sess.cfg.Outputs {
-				sensitive[o.Name] = o.Sensitive
-			}
-			names := make([]string, 0, len(values))
-			for n := range values {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			if len(args) == 1 {
-				v, ok := values[args[0]]
-				if !ok {
-					return fmt.Errorf("no output named %q (outputs: %v)", args[0], names)
-				}
-				// Asking for one output by name prints it even if sensitive,
-				// as Terraform does: the user asked for that value.
-				if asJSON {
-					return writeCtyJSON(g, v)
-				}
-				fmt.Fprintln(g.stdout, formatValue(v))
-				return nil
-			}
-			if asJSON {
-				doc := map[string]json.RawMessage{}
-				for _, n := range names {
-					b, err := ctyjson.Marshal(values[n], values[n].Type())
-					if err != nil {
-						return err
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				st := sess.engine.State
+				values, diags := sess.cfg.EvalOutputs(func(addr string) (cty.Value, bool) {
+					m, ok := st.Mailings[addr]
+					if !ok {
+						return cty.NilVal, false
 					}
-					doc[n] = json.RawMessage(fmt.Sprintf(`{"sensitive":%t,"value":%s}`, sensitive[n], redactJSON(b, sensitive[n])))
+					return mailingValue(m), true
+				})
+				if len(diags) > 0 {
+					g.writeDiagnostics(sess.cfg, diags)
+					if diags.HasErrors() {
+						return silent(ExitError)
+					}
 				}
-				b, _ := json.MarshalIndent(doc, "", "  ")
-				fmt.Fprintln(g.stdout, string(b))
+				sensitive := map[string]bool{}
+				for _, o := range sess.cfg.Outputs {
+					sensitive[o.Name] = o.Sensitive
+				}
+				names := make([]string, 0, len(values))
+				for n := range values {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				if len(args) == 1 {
+					v, ok := values[args[0]]
+					if !ok {
+						return fmt.Errorf("no output named %q (outputs: %v)", args[0], names)
+					}
+					// Asking for one output by name prints it even if sensitive,
+					// as Terraform does: the user asked for that value.
+					if asJSON {
+						return writeCtyJSON(g, v)
+					}
+					fmt.Fprintln(g.stdout, formatValue(v))
+					return nil
+				}
+				if asJSON {
+					doc := map[string]json.RawMessage{}
+					for _, n := range names {
+						b, err := ctyjson.Marshal(values[n], values[n].Type())
+						if err != nil {
+							return err
+						}
+						doc[n] = json.RawMessage(fmt.Sprintf(`{"sensitive":%t,"value":%s}`, sensitive[n], redactJSON(b, sensitive[n])))
+					}
+					b, _ := json.MarshalIndent(doc, "", "  ")
+					fmt.Fprintln(g.stdout, string(b))
+					return nil
+				}
+				for _, n := range names {
+					if sensitive[n] {
+						fmt.Fprintf(g.stdout, "%s = (sensitive value)\n", n)
+						continue
+					}
+					fmt.Fprintf(g.stdout, "%s = %s\n", n, formatValue(values[n]))
+				}
 				return nil
-			}
-			for _, n := range names {
-				if sensitive[n] {
-					fmt.Fprintf(g.stdout, "%s = (sensitive value)\n", n)
-					continue
-				}
-				fmt.Fprintf(g.stdout, "%s = %s\n", n, formatValue(values[n]))
-			}
-			return nil
+			})
 		},
 	}
 	lf.register(cmd)

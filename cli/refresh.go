@@ -14,35 +14,32 @@ func newRefreshCommand(g *globals) *cobra.Command {
 		Short: "Ask the platform about every unfinished letter and download new proofs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.lockedSession(cmd.Context(), lf, rf, "refresh")
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			todo := len(sess.engine.NeedsRefresh())
-			pending := len(sess.engine.Pending())
-			if todo+pending == 0 {
-				fmt.Fprintln(g.stdout, "Nothing to refresh: every letter in the state is done.")
+			return g.withLockedSession(cmd.Context(), lf, rf, "refresh", func(sess *session) error {
+				todo := len(sess.engine.NeedsRefresh())
+				pending := len(sess.engine.Pending())
+				if todo+pending == 0 {
+					fmt.Fprintln(g.stdout, "Nothing to refresh: every letter in the state is done.")
+					return nil
+				}
+				if err := sess.connect(cmd.Context(), pending > 0); err != nil {
+					return err
+				}
+				p := newProgress(g, sess.engine)
+				p.tty = false // one line per change, even on a terminal
+				sess.engine.OnEvent = p.event
+				res := sess.engine.Refresh(g.interrupt)
+				if err := sess.persist(); err != nil {
+					return &exitError{code: ExitError, err: err}
+				}
+				for _, addr := range sortedErrKeys(res.Errors) {
+					fmt.Fprintf(g.stderr, "Error: refreshing %s: %v\n", addr, res.Errors[addr])
+				}
+				fmt.Fprintf(g.stdout, "Refreshed %d letter(s); %d still in progress.\n", res.Refreshed, len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()))
+				if len(res.Errors) > 0 {
+					return silent(ExitError)
+				}
 				return nil
-			}
-			if err := sess.connect(cmd.Context(), pending > 0); err != nil {
-				return err
-			}
-			p := newProgress(g, sess.engine)
-			p.tty = false // one line per change, even on a terminal
-			sess.engine.OnEvent = p.event
-			res := sess.engine.Refresh(g.interrupt)
-			if err := sess.persist(); err != nil {
-				return &exitError{code: ExitError, err: err}
-			}
-			for _, addr := range sortedErrKeys(res.Errors) {
-				fmt.Fprintf(g.stderr, "Error: refreshing %s: %v\n", addr, res.Errors[addr])
-			}
-			fmt.Fprintf(g.stdout, "Refreshed %d letter(s); %d still in progress.\n", res.Refreshed, len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()))
-			if len(res.Errors) > 0 {
-				return silent(ExitError)
-			}
-			return nil
+			})
 		},
 	}
 	lf.register(cmd)

@@ -29,15 +29,12 @@ func newStateListCommand(g *globals) *cobra.Command {
 		Short: "List the addresses in the state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.readOnlySession(cmd.Context(), lf)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			for _, a := range sess.engine.State.Addresses() {
-				fmt.Fprintln(g.stdout, a)
-			}
-			return nil
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				for _, a := range sess.engine.State.Addresses() {
+					fmt.Fprintln(g.stdout, a)
+				}
+				return nil
+			})
 		},
 	}
 	lf.register(cmd)
@@ -51,17 +48,14 @@ func newStateShowCommand(g *globals) *cobra.Command {
 		Short: "Show everything the state knows of one letter",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.readOnlySession(cmd.Context(), lf)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			m, ok := sess.engine.State.Mailings[args[0]]
-			if !ok {
-				return fmt.Errorf("%s is not in the state (see `postform state list`)", args[0])
-			}
-			writeMailing(g, m)
-			return nil
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				m, ok := sess.engine.State.Mailings[args[0]]
+				if !ok {
+					return fmt.Errorf("%s is not in the state (see `postform state list`)", args[0])
+				}
+				writeMailing(g, m)
+				return nil
+			})
 		},
 	}
 	lf.register(cmd)
@@ -132,32 +126,29 @@ stop declaring, or before 'postform import'. A letter whose posting attempt is
 unresolved may have been posted: rm refuses it unless --force.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state rm")
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			for _, a := range args {
-				m, ok := sess.engine.State.Mailings[a]
-				if !ok {
-					return fmt.Errorf("%s is not in the state (see `postform state list`)", a)
-				}
-				if m.Phase == state.PhasePending && !force {
-					return fmt.Errorf("%s has an unresolved posting attempt (job name %q): it may have been posted, and removing it would let the next apply post it again. Resolve it first (`postform refresh`, `postform import %s JOB_ID` or `postform state resolve %s --not-posted`), or use --force", a, m.JobName, a, a)
-				}
-			}
-			for _, a := range args {
-				if err := sess.engine.Forget(cmd.Context(), a); err != nil {
-					return err
-				}
-				fmt.Fprintf(g.stdout, "Removed %s from the state.\n", a)
-				for _, m := range sess.cfg.Mailings {
-					if m.Address == a {
-						fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, a)
+			return g.withLockedSession(cmd.Context(), lf, rf, "state rm", func(sess *session) error {
+				for _, a := range args {
+					m, ok := sess.engine.State.Mailings[a]
+					if !ok {
+						return fmt.Errorf("%s is not in the state (see `postform state list`)", a)
+					}
+					if m.Phase == state.PhasePending && !force {
+						return fmt.Errorf("%s has an unresolved posting attempt (job name %q): it may have been posted, and removing it would let the next apply post it again. Resolve it first (`postform refresh`, `postform import %s JOB_ID` or `postform state resolve %s --not-posted`), or use --force", a, m.JobName, a, a)
 					}
 				}
-			}
-			return sess.persist()
+				for _, a := range args {
+					if err := sess.engine.Forget(cmd.Context(), a); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.stdout, "Removed %s from the state.\n", a)
+					for _, m := range sess.cfg.Mailings {
+						if m.Address == a {
+							fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, a)
+						}
+					}
+				}
+				return sess.persist()
+			})
 		},
 	}
 	lf.register(cmd)
@@ -183,16 +174,13 @@ next apply posts it.`,
 			if !notPosted {
 				return fmt.Errorf("say what you checked: --not-posted (or adopt the job with `postform import %s JOB_ID`)", args[0])
 			}
-			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state resolve")
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			if err := sess.engine.ResolveNotPosted(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "%s is marked not posted; the next apply will post it.\n", args[0])
-			return sess.persist()
+			return g.withLockedSession(cmd.Context(), lf, rf, "state resolve", func(sess *session) error {
+				if err := sess.engine.ResolveNotPosted(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "%s is marked not posted; the next apply will post it.\n", args[0])
+				return sess.persist()
+			})
 		},
 	}
 	lf.register(cmd)
@@ -208,17 +196,14 @@ func newStatePullCommand(g *globals) *cobra.Command {
 		Short: "Print the state (snapshot and journal folded) as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.readOnlySession(cmd.Context(), lf)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			data, err := state.Encode(sess.engine.State)
-			if err != nil {
-				return err
-			}
-			g.stdout.Write(data)
-			return nil
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				data, err := state.Encode(sess.engine.State)
+				if err != nil {
+					return err
+				}
+				g.stdout.Write(data)
+				return nil
+			})
 		},
 	}
 	lf.register(cmd)
@@ -238,16 +223,13 @@ func newStatePushCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state push")
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			if err := state.Push(cmd.Context(), sess.backend, data, force); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Pushed %s to %s.\n", args[0], sess.backend.Describe())
-			return nil
+			return g.withLockedSession(cmd.Context(), lf, rf, "state push", func(sess *session) error {
+				if err := state.Push(cmd.Context(), sess.backend, data, force); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Pushed %s to %s.\n", args[0], sess.backend.Describe())
+				return nil
+			})
 		},
 	}
 	lf.register(cmd)
@@ -268,16 +250,13 @@ func newStateMvCommand(g *globals) *cobra.Command {
 			if _, _, _, err := config.ParseAddress(to); err != nil {
 				return fmt.Errorf("%q is not a mailing address (e.g. mailing.invoice[\"acme\"]): %v", to, err)
 			}
-			sess, err := g.lockedSession(cmd.Context(), lf, rf, "state mv")
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			if err := sess.engine.Move(cmd.Context(), from, to); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Moved %s to %s.\n", from, to)
-			return sess.persist()
+			return g.withLockedSession(cmd.Context(), lf, rf, "state mv", func(sess *session) error {
+				if err := sess.engine.Move(cmd.Context(), from, to); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Moved %s to %s.\n", from, to)
+				return sess.persist()
+			})
 		},
 	}
 	lf.register(cmd)

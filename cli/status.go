@@ -23,26 +23,23 @@ func newStatusCommand(g *globals) *cobra.Command {
 		Short: "Show every letter's stage, tracking number, proofs and problems (from the state; no API call)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sess, err := g.readOnlySession(cmd.Context(), lf)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			st := sess.engine.State
-			if asJSON {
-				return writeStatusJSON(g, st)
-			}
-			if len(st.Mailings) == 0 {
-				fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				st := sess.engine.State
+				if asJSON {
+					return writeStatusJSON(g, st)
+				}
+				if len(st.Mailings) == 0 {
+					fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
+					return nil
+				}
+				writeStatusTable(g.stdout, st)
+				rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
+				if err != nil {
+					rel = sess.engine.ProofsDir
+				}
+				fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", rel)
 				return nil
-			}
-			writeStatusTable(g.stdout, st)
-			rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
-			if err != nil {
-				rel = sess.engine.ProofsDir
-			}
-			fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", rel)
-			return nil
+			})
 		},
 	}
 	lf.register(cmd)

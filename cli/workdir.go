@@ -94,6 +94,28 @@ func (g *globals) lockedSession(ctx context.Context, lf loadFlags, rf runFlags, 
 	return g.openSession(ctx, lf, true, operation, true, rf)
 }
 
+// withReadOnlySession runs fn on the state opened without the lock and
+// without the network, and closes it after.
+func (g *globals) withReadOnlySession(ctx context.Context, lf loadFlags, fn func(*session) error) error {
+	sess, err := g.readOnlySession(ctx, lf)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	return fn(sess)
+}
+
+// withLockedSession runs fn on the state opened under its lock for
+// operation, and closes (logs out, unlocks) after.
+func (g *globals) withLockedSession(ctx context.Context, lf loadFlags, rf runFlags, operation string, fn func(*session) error) error {
+	sess, err := g.lockedSession(ctx, lf, rf, operation)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	return fn(sess)
+}
+
 // session is one command's connection to the state and the platform.
 type session struct {
 	g       *globals
