@@ -258,39 +258,33 @@ func boolList(v cty.Value) ([]bool, error) {
 	return out, nil
 }
 
-var allTrueFunc = function.New(&function.Spec{
-	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
-	Type:   function.StaticReturnType(cty.Bool),
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		bs, err := boolList(args[0])
-		if err != nil {
-			return cty.NilVal, err
-		}
-		for _, b := range bs {
-			if !b {
-				return cty.False, nil
-			}
-		}
-		return cty.True, nil
-	},
-})
+// alltrue and anytrue: whether every (or any) element is true. An empty
+// list is all-true and not any-true, as in Terraform.
+var (
+	allTrueFunc = boolFold(false)
+	anyTrueFunc = boolFold(true)
+)
 
-var anyTrueFunc = function.New(&function.Spec{
-	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
-	Type:   function.StaticReturnType(cty.Bool),
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		bs, err := boolList(args[0])
-		if err != nil {
-			return cty.NilVal, err
-		}
-		for _, b := range bs {
-			if b {
-				return cty.True, nil
+// boolFold returns a function that answers stopAt as soon as an element
+// equals stopAt, and the opposite when none does.
+func boolFold(stopAt bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			bs, err := boolList(args[0])
+			if err != nil {
+				return cty.NilVal, err
 			}
-		}
-		return cty.False, nil
-	},
-})
+			for _, b := range bs {
+				if b == stopAt {
+					return cty.BoolVal(stopAt), nil
+				}
+			}
+			return cty.BoolVal(!stopAt), nil
+		},
+	})
+}
 
 var sumFunc = function.New(&function.Spec{
 	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Number)}},

@@ -52,6 +52,8 @@ func TestFunctions(t *testing.T) {
 		{`sum([1, 2, 3.5])`, `6.5`},
 		{`alltrue([true, false])`, `false`},
 		{`anytrue([true, false])`, `true`},
+		{`alltrue([])`, `true`},
+		{`anytrue([])`, `false`},
 		{`try(tonumber("x"), 7)`, `7`},
 		{`can(tonumber("x"))`, `false`},
 		{`formatdate("YYYY-MM-DD", "2026-11-05T10:00:00Z")`, `"2026-11-05"`},
