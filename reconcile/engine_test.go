@@ -388,3 +388,54 @@ func TestInterruptedReplaceDoesNotAdoptTheOldJob(t *testing.T) {
 		t.Fatalf("after the replacement: job %s, superseded %+v", m.JobID, m.Superseded)
 	}
 }
+
+// A dead network: nothing reaches the platform, so nothing is posted and
+// nothing is left pending; a refresh fails per letter and changes nothing.
+// When the platform is back, each letter is posted once.
+func TestDeadNetworkPostsNothingAndLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 2)
+	e := w.engine(ctx)
+	plan := reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{})
+	w.srv.Listener.Close() // the platform's address now refuses connections
+	w.srv.CloseClientConnections()
+	res := e.Apply(ctx, plan)
+	if res.Posted != 0 || len(res.Errors) != 2 {
+		t.Fatalf("apply on a dead network: %+v", res)
+	}
+	for _, a := range e.State.Addresses() {
+		if m := e.State.Mailings[a]; m.Phase != state.PhaseNotPosted {
+			t.Errorf("%s: %s after a refused connection, want not_posted", a, m.Phase)
+		}
+	}
+	if n := len(w.sb.Jobs()); n != 0 {
+		t.Fatalf("%d jobs reached the platform", n)
+	}
+
+	// The platform comes back on a new address: post once each.
+	srv := httptest.NewServer(w.sb.Handler())
+	t.Cleanup(srv.Close)
+	w.srv = srv
+	w.writeConfig(2)
+	e = w.engine(ctx)
+	if res := e.Apply(ctx, reconcile.MakePlan(w.config(), e.State, reconcile.PlanOptions{})); res.Posted != 2 {
+		t.Fatalf("apply after the network came back: %v", res.Err())
+	}
+	w.assertOneJobEach(2)
+
+	// Dead again: a refresh reports each letter and leaves the state as it was.
+	before, err := state.Encode(e.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener.Close()
+	srv.CloseClientConnections()
+	rr := e.Refresh(ctx)
+	if len(rr.Errors) != 2 {
+		t.Fatalf("refresh on a dead network: %v", rr.Err())
+	}
+	after, _ := state.Encode(e.State)
+	if string(before) != string(after) {
+		t.Fatal("a failed refresh changed the state")
+	}
+}
