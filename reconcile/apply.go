@@ -285,15 +285,12 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 		e.queuePosted(rec, job.ID)
 	case errors.Is(err, nirva.ErrUncertain):
 		// Never post again blindly; try to learn the outcome by name.
-		res.count(&res.Uncertain)
 		e.emit(Event{Kind: EventUncertain, Address: m.Address, Stage: StagePending, Detail: err.Error()})
 		if rerr := e.resolvePending(callCtx, m.Address, false); rerr != nil {
+			res.count(&res.Uncertain)
 			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting (%v): %w", err, rerr))
 		} else {
-			res.mu.Lock()
-			res.Uncertain--
-			res.Posted++
-			res.mu.Unlock()
+			res.count(&res.Posted)
 		}
 	default:
 		rec.Phase = state.PhaseNotPosted
