@@ -19,7 +19,6 @@ type stateFile struct {
 	Serial          uint64              `json:"serial"`
 	PostformVersion string              `json:"postform_version,omitempty"`
 	Mailings        map[string]*Mailing `json:"mailings"`
-	FileHashes      map[string]FileHash `json:"file_hashes,omitempty"`
 }
 
 // Encode returns the state file for s: deterministic JSON ending with a
@@ -63,15 +62,7 @@ func encodeWithSerial(s *State, serial uint64) ([]byte, error) {
 	if err := encodeLines(&buf, s.Mailings, value); err != nil {
 		return nil, err
 	}
-	buf.WriteString("}")
-	if len(s.FileHashes) > 0 {
-		buf.WriteString(",\n  \"file_hashes\": {")
-		if err := encodeLines(&buf, s.FileHashes, value); err != nil {
-			return nil, err
-		}
-		buf.WriteString("}")
-	}
-	buf.WriteString("\n}\n")
+	buf.WriteString("}\n}\n")
 	return buf.Bytes(), nil
 }
 
@@ -207,7 +198,6 @@ func Decode(b []byte) (*State, error) {
 		Serial:          f.Serial,
 		PostformVersion: f.PostformVersion,
 		Mailings:        f.Mailings,
-		FileHashes:      f.FileHashes,
 	}
 	if err := normalizeMailings(s.Mailings); err != nil {
 		return nil, err

@@ -41,22 +41,11 @@ type State struct {
 	PostformVersion string `json:"postform_version,omitempty"`
 	// Mailings by address, e.g. `mailing.reminder["acme"]`.
 	Mailings map[string]*Mailing `json:"mailings"`
-	// FileHashes caches document sha256 by path, size and mtime so that a
-	// plan of thousands of letters does not re-hash unchanged PDFs.
-	FileHashes map[string]FileHash `json:"file_hashes,omitempty"`
 
 	// mu guards Mailings and Serial between concurrent Record calls and the
 	// callers that change mailings while other goroutines record: use
 	// SetMailing and RemoveMailing for changes made concurrently with Record.
 	mu sync.Mutex
-}
-
-// FileHash is one cached document hash.
-type FileHash struct {
-	Size    int64     `json:"size"`
-	ModTime time.Time `json:"mtime"`
-	SHA256  string    `json:"sha256"`
-	Pages   int       `json:"pages,omitempty"`
 }
 
 // Mailing is one letter (one job) as postform last saw it.

@@ -19,7 +19,6 @@ func TestMigrateLocalPGLocal(t *testing.T) {
 	for i := range 50 {
 		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
 	}
-	s.FileHashes = map[string]FileHash{"letters/a.pdf": {Size: 10, ModTime: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), SHA256: "ab", Pages: 1}}
 	if err := src.Persist(ctx, s); err != nil {
 		t.Fatal(err)
 	}
