@@ -39,7 +39,7 @@ sha256 it was planned with.`,
 				return err
 			}
 			defer sess.close()
-			g.renderPlan(sess.cfg, plan)
+			g.renderPlan(sess.cfg, plan, plan.Document(Version, f.planOptions()))
 			if plan.Diagnostics.HasErrors() {
 				fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
 				return silent(ExitError)

@@ -53,7 +53,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 			if done, err := g.writeMachinePlan(doc, asJSON, asMarkdown); err != nil {
 				return err
 			} else if !done {
-				g.renderPlan(sess.cfg, plan)
+				g.renderPlan(sess.cfg, plan, doc)
 			}
 			if plan.Diagnostics.HasErrors() {
 				return silent(ExitError)

@@ -70,8 +70,8 @@ func marker(a reconcile.Action) (string, string) {
 
 // renderPlan prints the plan for a person: every change with its marker,
 // then the summary line; diagnostics go to stderr.
-func (g *globals) renderPlan(cfg *config.Config, p *reconcile.Plan) {
-	g.writePlan(g.stdout, p.Document(Version, reconcile.PlanOptions{}))
+func (g *globals) renderPlan(cfg *config.Config, p *reconcile.Plan, doc *reconcile.PlanDocument) {
+	g.writePlan(g.stdout, doc)
 	if len(p.Diagnostics) > 0 {
 		g.writeDiagnostics(cfg, p.Diagnostics)
 	}
