@@ -1,6 +1,6 @@
 package nirva
 
-// Status values of the contract (/work/shared/nirva-api.md). The client
+// Status values of the contract (docs/nirva-api.md). The client
 // keeps any other value verbatim; the Known functions let callers report a
 // value the contract does not list instead of guessing what it means.
 

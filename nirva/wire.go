@@ -2,7 +2,7 @@ package nirva
 
 // Every wire name of the Nirva API lives in this file: URL paths, query
 // parameters, headers, multipart field names and JSON field names. Most of
-// them are inferred (see /work/shared/nirva-api.md); correcting one against
+// them are inferred (see docs/nirva-api.md); correcting one against
 // the live service is a one-line change here.
 //
 // Decoding is lenient: ids may be JSON numbers or strings, status codes may

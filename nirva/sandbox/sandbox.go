@@ -1,5 +1,5 @@
 // Package sandbox is a faithful simulator of the Nirva hybrid-mail API
-// (see /work/shared/nirva-api.md): authentication with tokens that expire,
+// (see docs/nirva-api.md): authentication with tokens that expire,
 // job creation with the platform's validations, a lifecycle that advances on
 // an accelerated clock, pack group edits, deliveries, shipments, proofs,
 // options, and injectable faults.
