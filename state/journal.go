@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/postform/postform/internal/safefs"
 )
 
 // The local journal is a file of JSON lines, one per Record call:
@@ -92,9 +95,9 @@ type journalScan struct {
 // scanJournal reads the journal at path. A missing file is an empty journal.
 // A bad line followed by good ones is corruption and refused; a bad last line
 // is a torn write and reported as a warning.
-func scanJournal(path string) (*journalScan, error) {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+func scanJournal(fsys *safefs.Dir, name, path string) (*journalScan, error) {
+	data, err := fsys.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
 		return &journalScan{}, nil
 	}
 	if err != nil {
@@ -135,7 +138,9 @@ func scanJournal(path string) (*journalScan, error) {
 // write and one fsync while the others wait; each returns once its own bytes
 // are on disk.
 type journalWriter struct {
-	path string
+	fs   *safefs.Dir
+	name string // inside fs
+	path string // for messages
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -157,8 +162,8 @@ type journalWriter struct {
 	truncateTo int64
 }
 
-func newJournalWriter(path string) *journalWriter {
-	w := &journalWriter{path: path, queued: 1, truncateTo: -1}
+func newJournalWriter(fsys *safefs.Dir, name, path string) *journalWriter {
+	w := &journalWriter{fs: fsys, name: name, path: path, queued: 1, truncateTo: -1}
 	w.cond = sync.NewCond(&w.mu)
 	return w
 }
@@ -214,10 +219,7 @@ func (w *journalWriter) write(buf []byte) error {
 		return w.err
 	}
 	if w.f == nil {
-		if err := os.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
-			return fmt.Errorf("creating the state directory: %w", err)
-		}
-		f, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := w.fs.OpenFile(w.name, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return fmt.Errorf("opening the state journal: %w", err)
 		}
@@ -234,7 +236,7 @@ func (w *journalWriter) write(buf []byte) error {
 		w.truncateTo = -1
 		w.f = f
 		// A new journal file's directory entry must be durable too.
-		if err := syncDir(w.path); err != nil {
+		if err := w.fs.SyncDir(w.name); err != nil {
 			return err
 		}
 	}

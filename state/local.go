@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/postform/postform/internal/safefs"
 )
 
 // DefaultPath is the local backend's state file when the configuration
@@ -53,6 +55,10 @@ type Local struct {
 	base      string // the default workspace's state file, absolute
 	path      string // this workspace's state file, absolute
 	workspace string
+	// fs is the working directory; every file the backend touches is
+	// opened through it by rel, its path inside, never through a link.
+	fs  *safefs.Dir
+	rel string
 
 	mu      sync.Mutex
 	scanned bool // the files were read at least once
@@ -81,7 +87,15 @@ func openLocal(cfg Config) (*Local, error) {
 	}
 	b := &Local{root: root, base: base, workspace: cfg.Workspace}
 	b.path = localStatePath(root, base, cfg.Workspace)
-	b.jw = newJournalWriter(b.journalPath())
+	rel, err := filepath.Rel(root, b.path)
+	if err != nil || !filepath.IsLocal(rel) {
+		return nil, fmt.Errorf("the local backend's path %q is outside the working directory %s: postform keeps a local state inside its working directory, so that a checkout cannot make it write elsewhere; give a relative path, or use the pg backend", cfg.Path, root)
+	}
+	b.rel = rel
+	if b.fs, err = safefs.OpenCreate(root); err != nil {
+		return nil, fmt.Errorf("opening the working directory %s: %w", root, err)
+	}
+	b.jw = newJournalWriter(b.fs, b.journalRel(), b.journalPath())
 	return b, nil
 }
 
@@ -97,6 +111,9 @@ func (b *Local) Path() string        { return b.path }
 func (b *Local) journalPath() string { return b.path + ".journal" }
 func (b *Local) backupPath() string  { return b.path + ".backup" }
 func (b *Local) lockPath() string    { return b.path + ".lock" }
+func (b *Local) journalRel() string  { return b.rel + ".journal" }
+func (b *Local) backupRel() string   { return b.rel + ".backup" }
+func (b *Local) lockRel() string     { return b.rel + ".lock" }
 
 // Describe names the state file.
 func (b *Local) Describe() string {
@@ -148,7 +165,7 @@ func (b *Local) Load(ctx context.Context) (*State, error) {
 // reports whether anything was on disk.
 func (b *Local) loadLocked() (*State, bool, error) {
 	var s *State
-	data, err := os.ReadFile(b.path)
+	data, err := b.fs.ReadFile(b.rel)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -157,13 +174,13 @@ func (b *Local) loadLocked() (*State, bool, error) {
 		s, err = Decode(data)
 		if err != nil {
 			hint := ""
-			if _, berr := os.Stat(b.backupPath()); berr == nil {
+			if b.fs.Exists(b.backupRel()) {
 				hint = fmt.Sprintf("; the previous snapshot is kept in %s", b.backupPath())
 			}
 			return nil, false, fmt.Errorf("reading the state %s: %w%s; the state was not changed", b.path, err, hint)
 		}
 	}
-	js, err := scanJournal(b.journalPath())
+	js, err := scanJournal(b.fs, b.journalRel(), b.journalPath())
 	if err != nil {
 		return nil, false, err
 	}
@@ -364,10 +381,10 @@ func (b *Local) dropJournalLocked() error {
 			return err
 		}
 		b.jw.truncateTo = -1
-		if err := os.Remove(b.journalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := b.fs.Remove(b.journalRel()); err != nil {
 			return fmt.Errorf("removing the folded state journal: %w", err)
 		}
-		return syncDir(b.journalPath())
+		return b.fs.SyncDir(b.journalRel())
 	})
 	if err != nil {
 		return err
@@ -379,20 +396,15 @@ func (b *Local) dropJournalLocked() error {
 // writeSnapshotLocked replaces the state file atomically, keeping the old one
 // as <path>.backup.
 func (b *Local) writeSnapshotLocked(data []byte) error {
-	dir := filepath.Dir(b.path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the state directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(b.path)+".tmp-*")
+	tmp, tmpName, err := b.fs.CreateTemp(b.rel)
 	if err != nil {
 		return fmt.Errorf("writing the state: %w", err)
 	}
-	tmpName := tmp.Name()
 	ok := false
 	defer func() {
 		if !ok {
 			tmp.Close()
-			os.Remove(tmpName)
+			b.fs.Remove(tmpName)
 		}
 	}()
 	if err := tmp.Chmod(0o644); err != nil {
@@ -409,45 +421,53 @@ func (b *Local) writeSnapshotLocked(data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing the state: %w", err)
 	}
-	if _, err := os.Lstat(b.path); err == nil {
+	if b.fs.Exists(b.rel) {
 		if err := b.keepBackupLocked(); err != nil {
 			return err
 		}
 	}
-	if err := os.Rename(tmpName, b.path); err != nil {
+	if err := b.fs.Rename(tmpName, b.rel); err != nil {
 		return fmt.Errorf("replacing the state: %w", err)
 	}
 	ok = true
-	return syncDir(b.path)
+	return b.fs.SyncDir(b.rel)
 }
 
 // keepBackupLocked makes the current snapshot <path>.backup: a hard link
 // (no bytes copied) where the file system allows, a copy otherwise.
 func (b *Local) keepBackupLocked() error {
-	bak := b.backupPath()
-	tmp := bak + ".tmp"
-	os.Remove(tmp)
-	if err := os.Link(b.path, tmp); err != nil {
-		n, cerr := copyFile(b.path, tmp)
+	bak := b.backupRel()
+	f, tmp, err := b.fs.CreateTemp(bak)
+	if err != nil {
+		return fmt.Errorf("keeping the previous state as %s: %w", b.backupPath(), err)
+	}
+	f.Close()
+	b.fs.Remove(tmp)
+	if err := b.fs.Link(b.rel, tmp); err != nil {
+		if errors.Is(err, safefs.ErrSymlink) {
+			return fmt.Errorf("keeping the previous state as %s: %w", b.backupPath(), err)
+		}
+		n, cerr := b.copyFile(b.rel, tmp)
 		b.snapWritten += n
 		if cerr != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("keeping the previous state as %s: %w", bak, cerr)
+			b.fs.Remove(tmp)
+			return fmt.Errorf("keeping the previous state as %s: %w", b.backupPath(), cerr)
 		}
 	}
-	if err := os.Rename(tmp, bak); err != nil {
-		return fmt.Errorf("keeping the previous state as %s: %w", bak, err)
+	if err := b.fs.Rename(tmp, bak); err != nil {
+		b.fs.Remove(tmp)
+		return fmt.Errorf("keeping the previous state as %s: %w", b.backupPath(), err)
 	}
 	return nil
 }
 
-func copyFile(from, to string) (int64, error) {
-	in, err := os.Open(from)
+func (b *Local) copyFile(from, to string) (int64, error) {
+	in, err := b.fs.Open(from)
 	if err != nil {
 		return 0, err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	out, err := b.fs.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return 0, err
 	}
@@ -459,18 +479,4 @@ func copyFile(from, to string) (int64, error) {
 		err = cerr
 	}
 	return n, err
-}
-
-// syncDir fsyncs the directory holding path, making a rename, creation or
-// removal in it durable.
-func syncDir(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", filepath.Dir(path), err)
-	}
-	return nil
 }

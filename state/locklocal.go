@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/postform/postform/internal/safefs"
 )
 
 // The local lock is flock(LOCK_EX|LOCK_NB) on <path>.lock, held on an open
@@ -74,14 +75,11 @@ func retryLock(ctx context.Context, where string, try func() (bool, LockInfo, er
 // Lock takes the state file's lock, waiting up to ctx's deadline.
 func (b *Local) Lock(ctx context.Context, info LockInfo) (Unlocker, error) {
 	info = fillLockInfo(info, b.path)
-	if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the state directory: %w", err)
-	}
 	var held *os.File
 	err := retryLock(ctx, b.Describe(), func() (bool, LockInfo, error) {
-		f, ok, err := tryFlock(b.lockPath())
+		f, ok, err := tryFlock(b.fs, b.lockRel())
 		if err != nil || !ok {
-			holder, _ := readLockFile(b.lockPath())
+			holder, _ := readLockFile(b.fs, b.lockRel())
 			return false, holder, err
 		}
 		held = f
@@ -97,18 +95,19 @@ func (b *Local) Lock(ctx context.Context, info LockInfo) (Unlocker, error) {
 		_, err = held.WriteAt(data, 0)
 	}
 	if err != nil {
-		unlockFile(held, b.lockPath())
+		unlockFile(b.fs, held, b.lockRel())
 		return nil, fmt.Errorf("writing the lock file %s: %w", b.lockPath(), err)
 	}
-	return &localLock{f: held, path: b.lockPath()}, nil
+	return &localLock{f: held, fs: b.fs, name: b.lockRel()}, nil
 }
 
 // tryFlock opens path and tries to lock it without waiting. It makes sure
 // the locked file is still the one at path: a holder unlocking removes the
 // file, and a lock on a removed file excludes nobody.
-func tryFlock(path string) (*os.File, bool, error) {
+func tryFlock(fsys *safefs.Dir, name string) (*os.File, bool, error) {
+	path := fsys.Join(name)
 	for range 10 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := fsys.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, false, fmt.Errorf("opening the lock file: %w", err)
 		}
@@ -120,7 +119,7 @@ func tryFlock(path string) (*os.File, bool, error) {
 			return nil, false, fmt.Errorf("locking %s: %w", path, err)
 		}
 		fi, err1 := f.Stat()
-		pi, err2 := os.Stat(path)
+		pi, err2 := fsys.Lstat(name)
 		if err1 == nil && err2 == nil && os.SameFile(fi, pi) {
 			return f, true, nil
 		}
@@ -129,9 +128,9 @@ func tryFlock(path string) (*os.File, bool, error) {
 	return nil, false, nil
 }
 
-func readLockFile(path string) (LockInfo, error) {
+func readLockFile(fsys *safefs.Dir, name string) (LockInfo, error) {
 	var info LockInfo
-	data, err := os.ReadFile(path)
+	data, err := fsys.ReadFile(name)
 	if err != nil {
 		return info, err
 	}
@@ -144,11 +143,8 @@ func readLockFile(path string) (LockInfo, error) {
 
 // unlockFile removes the lock file while still holding the lock, then
 // releases it: a waiter that locks the removed file notices and retries.
-func unlockFile(f *os.File, path string) error {
-	err := os.Remove(path)
-	if errors.Is(err, os.ErrNotExist) {
-		err = nil // force-unlocked meanwhile
-	}
+func unlockFile(fsys *safefs.Dir, f *os.File, name string) error {
+	err := fsys.Remove(name) // a missing file was force-unlocked meanwhile
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -159,7 +155,8 @@ func unlockFile(f *os.File, path string) error {
 type localLock struct {
 	once sync.Once
 	f    *os.File
-	path string
+	fs   *safefs.Dir
+	name string
 	err  error
 }
 
@@ -170,9 +167,9 @@ func (l *localLock) Unlock() error {
 		// Remove only our own file: after a force-unlock the path may hold
 		// another holder's lock.
 		fi, err1 := l.f.Stat()
-		pi, err2 := os.Stat(l.path)
+		pi, err2 := l.fs.Lstat(l.name)
 		if err1 == nil && err2 == nil && os.SameFile(fi, pi) {
-			l.err = unlockFile(l.f, l.path)
+			l.err = unlockFile(l.fs, l.f, l.name)
 			return
 		}
 		syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
@@ -186,7 +183,7 @@ func (l *localLock) Unlock() error {
 // is for a lock file whose holder is alive but stuck and must be overridden
 // (the stuck process keeps running — stop it first).
 func (b *Local) ForceUnlock(ctx context.Context, id string) error {
-	info, err := readLockFile(b.lockPath())
+	info, err := readLockFile(b.fs, b.lockRel())
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("the state %s is not locked", b.Describe())
 	}
@@ -196,8 +193,5 @@ func (b *Local) ForceUnlock(ctx context.Context, id string) error {
 	if info.ID != id {
 		return fmt.Errorf("lock ID %q does not match the lock on %s, whose ID is %q", id, b.Describe(), info.ID)
 	}
-	if err := os.Remove(b.lockPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
+	return b.fs.Remove(b.lockRel())
 }

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/postform/postform/internal/safefs"
 )
 
 // DefaultWorkspace is the workspace used when none is selected.
@@ -39,10 +41,8 @@ func ValidateWorkspaceName(name string) error {
 }
 
 // environmentFile stores the selected workspace, like Terraform's
-// .terraform/environment.
-func environmentFile(dir string) string {
-	return filepath.Join(dir, ".postform", "environment")
-}
+// .terraform/environment; it is relative to the working directory.
+var environmentFile = filepath.Join(".postform", "environment")
 
 // CurrentWorkspace returns the workspace selected in dir: $POSTFORM_WORKSPACE
 // when set, else the one saved by SelectWorkspace, else "default".
@@ -50,7 +50,12 @@ func CurrentWorkspace(dir string) string {
 	if ws := os.Getenv(WorkspaceEnv); ws != "" {
 		return ws
 	}
-	data, err := os.ReadFile(environmentFile(dir))
+	fsys, err := safefs.Open(dir)
+	if err != nil {
+		return DefaultWorkspace
+	}
+	defer fsys.Close()
+	data, err := fsys.ReadFile(environmentFile)
 	if err != nil {
 		return DefaultWorkspace
 	}
@@ -65,15 +70,12 @@ func SelectWorkspace(dir, name string) error {
 	if err := ValidateWorkspaceName(name); err != nil {
 		return err
 	}
-	path := environmentFile(dir)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	fsys, err := safefs.OpenCreate(dir)
+	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(name+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	defer fsys.Close()
+	return fsys.WriteFile(environmentFile, []byte(name+"\n"), 0o644)
 }
 
 // List returns "default" and every workspace with a directory under
@@ -101,8 +103,8 @@ func (b *Local) Delete(ctx context.Context, name string) error {
 	if name == DefaultWorkspace {
 		return errors.New(`the "default" workspace cannot be deleted`)
 	}
-	dir := filepath.Join(b.root, WorkspaceDir, name)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	dir := filepath.Join(WorkspaceDir, name)
+	if _, err := b.fs.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("workspace %q does not exist", name)
 	}
 	other, err := openLocal(Config{Dir: b.root, Path: b.base, Workspace: name})
@@ -115,7 +117,7 @@ func (b *Local) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	defer unlock.Unlock()
-	return os.RemoveAll(dir)
+	return b.fs.RemoveAll(dir)
 }
 
 // emptyState says whether s tracks nothing.
