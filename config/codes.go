@@ -41,6 +41,11 @@ const (
 	CodeNoDocument       = "PF111" // a mailing has no document block
 	CodeInvalidJobName   = "PF112" // a job name is empty or too long
 
+	// Names and links that can mislead a reviewer or the platform.
+	CodeConfusableJobName = "PF114" // two job names equal once case and surrounding spaces are folded (warning)
+	CodeJobNameSpaces     = "PF115" // a job name starts or ends with white space (warning)
+	CodeDocumentOutside   = "PF116" // a document is a symbolic link leaving the working directory
+
 	CodeBlockedChange = "PF201" // a posted letter's content changed
 	CodeUnknownSvc    = "PF202" // the service is not in the account's profile
 	CodeNotEligible   = "PF203" // a pack group is NOT_ELIGIBLE and there is no fix

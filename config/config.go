@@ -95,6 +95,9 @@ type Document struct {
 	SHA256 string
 	Size   int64
 	Pages  int
+	// RealPath is where symbolic links on Path lead, when that is another
+	// file: relative to Dir inside it, else absolute. "" when Path is it.
+	RealPath string
 	// DeclRange is the document block, for diagnostics.
 	DeclRange hcl.Range
 }

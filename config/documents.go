@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +64,7 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	d.File = v.AsString()
 	d.Path = resolvePath(l.cfg.Dir, d.File)
 	if f, ok := l.docs[d.Path]; ok {
+		d.RealPath = f.docs[0].RealPath
 		f.uses++
 		f.docs = append(f.docs, d)
 		return d
@@ -81,8 +84,59 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 			fmt.Sprintf("The document %q of %s is not a regular file.", d.File, address)))
 		return nil
 	}
+	if !l.checkRealPath(d, rng, address) {
+		return nil
+	}
 	l.docs[d.Path] = &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime(), docs: []*Document{d}}
 	return d
+}
+
+// checkRealPath resolves the symbolic links on a document's path: the plan
+// names the file really posted when it differs from the one written. A
+// path written inside the working directory that a link takes outside it is
+// an error: a reviewer of the checkout cannot see what would be posted (a
+// pull request can commit a link to /etc/passwd). A path written outside it
+// is the configuration's own, visible choice.
+func (l *loader) checkRealPath(d *Document, rng *hcl.Range, address string) bool {
+	real, err := filepath.EvalSymlinks(d.Path)
+	if err != nil {
+		l.add(errorf(CodeMissingFile, rng, "Cannot read document file",
+			fmt.Sprintf("The document %q of %s cannot be resolved: %v.", d.File, address, unwrapPathError(err))))
+		return false
+	}
+	if real == d.Path {
+		return true
+	}
+	dir := l.cfg.Dir
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	writtenRel, writtenInside := within(l.cfg.Dir, d.Path)
+	realRel, realInside := within(dir, real)
+	switch {
+	case realInside && writtenInside && realRel == writtenRel:
+		// The link is above the working directory, not in it.
+		return true
+	case realInside:
+		d.RealPath = filepath.ToSlash(realRel)
+		return true
+	case !writtenInside:
+		d.RealPath = real
+		return true
+	}
+	l.add(errorf(CodeDocumentOutside, rng, "Document links outside the working directory",
+		fmt.Sprintf("The document %q of %s is a symbolic link to %s, outside the working directory (%s). A reviewer of this directory cannot see that file, so postform will not post it. Copy the file into the working directory, or, if it is meant, write its real path in the configuration.",
+			d.File, address, real, dir)))
+	return false
+}
+
+// within reports whether path is dir or below it, and path relative to dir.
+func within(dir, path string) (string, bool) {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
 }
 
 // processDocuments hashes and preflights every document file, in parallel,
@@ -100,8 +154,8 @@ func (l *loader) processDocuments() {
 		maxSize = DefaultMaxFileSize
 	}
 	type job struct {
-		f               *docFile
-		hash, preflight bool
+		f                      *docFile
+		hash, magic, preflight bool
 	}
 	var jobs []job
 	for _, f := range files {
@@ -116,10 +170,13 @@ func (l *loader) processDocuments() {
 				j.hash = false
 				if pages > 0 {
 					j.preflight = false
+				} else {
+					// Hashed without preflight: the magic was not checked.
+					j.magic = true
 				}
 			}
 		}
-		if j.hash || j.preflight {
+		if j.hash || j.magic || j.preflight {
 			jobs = append(jobs, j)
 		}
 	}
@@ -131,7 +188,7 @@ func (l *loader) processDocuments() {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				checkFile(j.f, j.hash, j.preflight)
+				checkFile(j.f, j.hash, j.magic, j.preflight)
 			}
 		}()
 	}
@@ -174,22 +231,28 @@ func unchanged(f *docFile) bool {
 }
 
 // checkFile hashes and preflights one file; it runs on a worker goroutine
-// and touches only f.
-func checkFile(f *docFile, hash, preflight bool) {
-	if hash {
-		head := make([]byte, len(pdfMagic))
-		sum, n, err := hashFile(f.path, head)
-		if err != nil {
-			f.err, f.code = fmt.Errorf("reading it failed: %w", unwrapPathError(err)), CodeMissingFile
-			return
-		}
+// and touches only f. The PDF magic is checked even without preflight
+// (--skip-preflight leaves the platform to judge a PDF, never to receive
+// a file that is not one); magic asks for that check alone.
+func checkFile(f *docFile, hash, magic, preflight bool) {
+	head := make([]byte, len(pdfMagic))
+	var n int
+	var err error
+	switch {
+	case hash:
+		var sum string
+		sum, n, err = hashFile(f.path, head)
 		f.sha256 = sum
-		// Without preflight the platform alone judges the file (apply
-		// --skip-preflight): it answers PROCESSING_ERROR for what it cannot read.
-		if preflight && (n < len(pdfMagic) || !bytes.Equal(head, pdfMagic)) {
-			f.err, f.code = ErrNotPDF, CodeNotPDF
-			return
-		}
+	case magic || preflight:
+		n, err = readHead(f.path, head)
+	}
+	if err != nil {
+		f.err, f.code = fmt.Errorf("reading it failed: %w", unwrapPathError(err)), CodeMissingFile
+		return
+	}
+	if n < len(pdfMagic) || !bytes.Equal(head, pdfMagic) {
+		f.err, f.code = ErrNotPDF, CodeNotPDF
+		return
 	}
 	if !preflight {
 		return

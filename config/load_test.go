@@ -392,9 +392,10 @@ func TestLoadDirectoryWithUnreadableVarFile(t *testing.T) {
 	}
 }
 
-// Without preflight a file that is not a PDF is left for the platform to
-// judge (apply --skip-preflight): it is hashed, not refused.
-func TestSkipPreflightLeavesNonPDFToThePlatform(t *testing.T) {
+// Without preflight a file that starts like a PDF is left for the platform
+// to judge (apply --skip-preflight): it is hashed, not parsed. A file that
+// is not a PDF at all is refused even then: it is never uploaded.
+func TestSkipPreflightLeavesBrokenPDFToThePlatform(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"main.mail.hcl": `
 provider "nirva" {
@@ -406,7 +407,7 @@ mailing "a" {
     file = "a.pdf"
   }
 }
-`, "a.pdf": "Dear customer,\n"})
+`, "a.pdf": "%PDF-1.7\nnot really a PDF after all\n"})
 	cfg, diags := Load(dir, LoadOptions{SkipPreflight: true})
 	if diags.HasErrors() {
 		t.Fatalf("unexpected errors: %v", diags)
@@ -414,7 +415,11 @@ mailing "a" {
 	if len(cfg.Mailings) != 1 || len(cfg.Mailings[0].Documents[0].SHA256) != 64 {
 		t.Fatalf("the file was not hashed: %+v", cfg.Mailings)
 	}
-	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, CodeNotPDF) == nil {
-		t.Fatal("with preflight, a non-PDF must be refused")
+	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, CodeBrokenPDF) == nil {
+		t.Fatalf("with preflight, a broken PDF must be refused: %v", diags)
+	}
+	writeFiles(t, dir, map[string]string{"a.pdf": "Dear customer,\n"})
+	if _, diags := Load(dir, LoadOptions{SkipPreflight: true}); hasCode(diags, CodeNotPDF) == nil {
+		t.Fatalf("without preflight, a file that is not a PDF must still be refused: %v", diags)
 	}
 }

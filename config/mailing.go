@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+	"golang.org/x/text/cases"
 )
 
 var mailingSchema = &hcl.BodySchema{
@@ -43,6 +44,7 @@ const maxJobName = 255
 func (l *loader) evalMailings() {
 	l.cfg.forEach = map[string]bool{}
 	var all []*Mailing
+	jobNameAt := map[*Mailing]*hcl.Range{}
 	for _, b := range l.uniqueBlocks("mailing", true) {
 		name := b.Labels[0]
 		if !hclsyntax.ValidIdentifier(name) {
@@ -64,8 +66,9 @@ func (l *loader) evalMailings() {
 		l.cfg.forEach[name] = hasForEach
 		if !hasForEach {
 			s := l.baseScope(fmt.Sprintf("mailing %q, which has no for_each", name))
-			if m := l.evalInstance(b, content, name, "", false, s); m != nil {
+			if m, subject := l.evalInstance(b, content, name, "", false, s); m != nil {
 				all = append(all, m)
+				jobNameAt[m] = subject
 			}
 			continue
 		}
@@ -76,8 +79,9 @@ func (l *loader) evalMailings() {
 		for _, it := range items {
 			s := l.baseScope(fmt.Sprintf("mailing %q", name))
 			s.each = &eachValues{key: cty.StringVal(it.key), value: it.value}
-			if m := l.evalInstance(b, content, name, it.key, true, s); m != nil {
+			if m, subject := l.evalInstance(b, content, name, it.key, true, s); m != nil {
 				all = append(all, m)
+				jobNameAt[m] = subject
 			}
 		}
 	}
@@ -86,7 +90,7 @@ func (l *loader) evalMailings() {
 	for _, m := range all {
 		m.ContentHash = contentHash(m)
 	}
-	l.checkJobNames(all)
+	l.checkJobNames(all, jobNameAt)
 	l.cfg.Mailings = all
 }
 
@@ -140,9 +144,10 @@ func (l *loader) evalForEach(a *hcl.Attribute) ([]forEachItem, bool) {
 }
 
 // evalInstance evaluates one mailing instance; nil when it has errors.
-func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key string, hasKey bool, s *scope) *Mailing {
+// subject is where its job name comes from, for diagnostics about it.
+func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key string, hasKey bool, s *scope) (m *Mailing, subject *hcl.Range) {
 	before := len(l.diags)
-	m := &Mailing{
+	m = &Mailing{
 		Address:   FormatAddress(name, key, hasKey),
 		Name:      name,
 		Key:       key,
@@ -180,13 +185,17 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	if v, ok := eval("job_name", cty.String); ok {
 		m.JobName = v.AsString()
 	}
+	subject = b.DefRange.Ptr()
+	if a, ok := attrs["job_name"]; ok {
+		subject = a.Expr.Range().Ptr()
+	}
 	if problem := jobNameProblem(m.JobName); problem != "" {
-		subject := b.DefRange.Ptr()
-		if a, ok := attrs["job_name"]; ok {
-			subject = a.Expr.Range().Ptr()
-		}
 		l.add(errorf(CodeInvalidJobName, subject, "Invalid job name",
 			fmt.Sprintf("The job name of %s, %q, %s.", m.Address, m.JobName, problem)))
+	} else if strings.TrimSpace(m.JobName) != m.JobName {
+		l.add(NewDiag(CodeJobNameSpaces, hcl.DiagWarning, "Job name with surrounding spaces",
+			fmt.Sprintf("The job name of %s, %q, starts or ends with white space. A platform may trim it, and postform finds a letter on the platform by its job name: remove the spaces.", m.Address, m.JobName),
+			subject))
 	}
 
 	if v, ok := eval("options", cty.Map(cty.String)); ok {
@@ -233,9 +242,9 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		}
 	}
 	if l.diags[before:].HasErrors() {
-		return nil
+		return nil, nil
 	}
-	return m
+	return m, subject
 }
 
 func defaultJobName(name, key string, hasKey bool) string {
@@ -243,6 +252,12 @@ func defaultJobName(name, key string, hasKey bool) string {
 		return name
 	}
 	return name + "-" + key
+}
+
+// foldJobName is the form in which a platform might compare job names.
+func foldJobName(n string) string {
+	// cty strings are NFC already: case and spaces are what is left.
+	return cases.Fold().String(strings.TrimSpace(n))
 }
 
 // jobNameProblem says what is wrong with a job name, or "".
@@ -307,13 +322,26 @@ func contentHash(m *Mailing) string {
 }
 
 // checkJobNames reports every job name used twice; the error points at the
-// later mailing in address order and names the earlier one.
-func (l *loader) checkJobNames(all []*Mailing) {
+// later mailing in address order and names the earlier one. Names that are
+// equal only once folded (case and surrounding spaces: "Job-1",
+// "job-1", " job-1") get a warning at the later one's job name: a platform
+// may compare them folded, and then a lookup by name confuses the letters.
+func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[*Mailing]*hcl.Range) {
 	first := map[string]*Mailing{}
+	firstFolded := map[string]*Mailing{}
 	for _, m := range all {
 		prev, dup := first[m.JobName]
 		if !dup {
 			first[m.JobName] = m
+			key := foldJobName(m.JobName)
+			if other, ok := firstFolded[key]; ok {
+				l.add(NewDiag(CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
+					fmt.Sprintf("The job name of %s, %q, differs from the job name of %s, %q, only by case or surrounding spaces. A platform that compares job names that way would confuse the two letters when postform looks one up by name after an interrupted run, and could post one twice. Make the names clearly distinct.",
+						m.Address, m.JobName, other.Address, other.JobName),
+					jobNameAt[m]))
+			} else {
+				firstFolded[key] = m
+			}
 			continue
 		}
 		l.add(errorf(CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",

@@ -1,0 +1,119 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const oneLetter = `
+provider "nirva" {
+  endpoint = "sandbox"
+}
+mailing "a" {
+  service = "s"
+  document {
+    file = "letters/a.pdf"
+  }
+}
+`
+
+// A document that a symbolic link takes outside the working directory is
+// refused (a checkout can commit a link to /etc/passwd); one that stays
+// inside is posted, and its real target is known for the plan.
+func TestDocumentSymlinks(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.pdf"), a4(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := t.TempDir()
+	if err := os.WriteFile(filepath.Join(folder, "a.pdf"), a4(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		link   func(dir string) error
+		real   string // "" when refused
+		detail string
+	}{
+		{name: "file link outside", link: func(dir string) error {
+			return os.Symlink(filepath.Join(outside, "secret.pdf"), filepath.Join(dir, "letters", "a.pdf"))
+		}, detail: "is a symbolic link to " + filepath.Join(outside, "secret.pdf") + ", outside the working directory"},
+		{name: "relative link outside", link: func(dir string) error {
+			rel, _ := filepath.Rel(filepath.Join(dir, "letters"), filepath.Join(outside, "secret.pdf"))
+			return os.Symlink(rel, filepath.Join(dir, "letters", "a.pdf"))
+		}, detail: "outside the working directory"},
+		{name: "folder link outside", link: func(dir string) error {
+			if err := os.Remove(filepath.Join(dir, "letters")); err != nil {
+				return err
+			}
+			return os.Symlink(folder, filepath.Join(dir, "letters"))
+		}, detail: "is a symbolic link to " + filepath.Join(folder, "a.pdf") + ", outside"},
+		{name: "link inside", link: func(dir string) error {
+			if err := os.WriteFile(filepath.Join(dir, "real.pdf"), a4(), 0o644); err != nil {
+				return err
+			}
+			return os.Symlink("../real.pdf", filepath.Join(dir, "letters", "a.pdf"))
+		}, real: "real.pdf"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"main.mail.hcl": oneLetter})
+			if err := os.Mkdir(filepath.Join(dir, "letters"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.link(dir); err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := Load(dir, LoadOptions{SkipPreflight: true})
+			if tc.real == "" {
+				d := hasCode(diags, CodeDocumentOutside)
+				if d == nil || !strings.Contains(d.Detail, tc.detail) || !strings.Contains(d.Detail, `"letters/a.pdf"`) {
+					t.Fatalf("want PF116 saying %q, got %v", tc.detail, diags)
+				}
+				return
+			}
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if got := cfg.Mailings[0].Documents[0].RealPath; got != tc.real {
+				t.Fatalf("RealPath = %q, want %q", got, tc.real)
+			}
+		})
+	}
+}
+
+// A path written outside the working directory is the configuration's own
+// visible choice: loaded, with no real path to add when no link is on it.
+func TestDocumentWrittenOutside(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "a.pdf"), a4(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"main.mail.hcl": strings.Replace(oneLetter, "letters/a.pdf", filepath.ToSlash(filepath.Join(outside, "a.pdf")), 1)})
+	cfg, diags := Load(dir, LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := cfg.Mailings[0].Documents[0].RealPath; got != "" {
+		t.Fatalf("RealPath = %q", got)
+	}
+}
+
+// With the hash cache holding a file hashed without preflight, the PDF
+// magic is still checked: --skip-preflight never lets a non-PDF through.
+func TestSkipPreflightChecksMagicWithCache(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"main.mail.hcl": oneLetter, "letters/a.pdf": "plain text, not a PDF\n"})
+	st, err := os.Stat(filepath.Join(dir, "letters", "a.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := &memCache{entries: map[string]memEntry{filepath.Join(dir, "letters", "a.pdf"): {size: st.Size(), mtime: st.ModTime(), sum: strings.Repeat("ab", 32)}}}
+	_, diags := Load(dir, LoadOptions{SkipPreflight: true, HashCache: cache})
+	if d := hasCode(diags, CodeNotPDF); d == nil || !strings.Contains(d.Detail, "does not start with %PDF-") {
+		t.Fatalf("want PF103, got %v", diags)
+	}
+}
