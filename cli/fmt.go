@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/safefs"
 )
 
 func newFmtCommand(g *globals) *cobra.Command {
@@ -117,9 +118,5 @@ func writeFileKeepMode(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".fmt.tmp"
-	if err := os.WriteFile(tmp, data, fi.Mode().Perm()); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return safefs.WriteFileAt(path, data, fi.Mode().Perm())
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -14,7 +13,8 @@ import (
 // cache: losing it costs time, never correctness (the content hash is
 // recomputed from the file whenever size or mtime differ).
 type hashCache struct {
-	path    string
+	dir     string // the working directory
+	path    string // inside dir
 	mu      sync.Mutex
 	entries map[string]hashEntry
 	dirty   bool
@@ -28,8 +28,8 @@ type hashEntry struct {
 }
 
 func openHashCache(dir string) *hashCache {
-	c := &hashCache{path: filepath.Join(dir, ".postform", "filehashes.json"), entries: map[string]hashEntry{}}
-	if b, err := os.ReadFile(c.path); err == nil {
+	c := &hashCache{dir: dir, path: filepath.Join(".postform", "filehashes.json"), entries: map[string]hashEntry{}}
+	if b, err := readInWorkDir(dir, c.path); err == nil {
 		// A corrupt cache is dropped: it will be rebuilt from the files.
 		if json.Unmarshal(b, &c.entries) != nil {
 			c.entries = map[string]hashEntry{}
@@ -66,19 +66,8 @@ func (c *hashCache) save() {
 	if err != nil {
 		return
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
-		return
-	}
-	// A unique temp file: two runs may save at once; the last rename wins
-	// and either cache is valid.
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".filehashes-*.json")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(b)
-	if cerr := tmp.Close(); werr == nil && cerr == nil {
-		os.Rename(tmp.Name(), c.path)
-	}
-	os.Remove(tmp.Name())
+	// Two runs may save at once: each writes its own temporary file, the
+	// last rename wins and either cache is valid.
+	writeInWorkDir(c.dir, c.path, b)
 	c.dirty = false
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/state"
 )
@@ -68,7 +69,7 @@ func stripPassword(cs string) string {
 var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
 func readBackendRecord(dir string) (*backendRecord, error) {
-	b, err := os.ReadFile(filepath.Join(dir, backendRecordFile))
+	b, err := readInWorkDir(dir, backendRecordFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -84,24 +85,8 @@ func readBackendRecord(dir string) (*backendRecord, error) {
 
 func writeBackendRecord(dir string, r backendRecord) error {
 	b, _ := json.MarshalIndent(r, "", "  ")
-	p := filepath.Join(dir, backendRecordFile)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
 	// Atomic: two runs starting together must never read half a file.
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".backend-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return writeInWorkDir(dir, backendRecordFile, append(b, '\n'))
 }
 
 // checkBackend refuses to run against a backend other than the recorded
@@ -261,16 +246,21 @@ func scaffold(g *globals, dir string) error {
 		return err
 	}
 	files["letter.pdf"] = pdf
+	wd, err := safefs.OpenCreate(dir)
+	if err != nil {
+		return err
+	}
+	defer wd.Close()
 	names := make([]string, 0, len(files))
 	for n := range files {
-		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+		if wd.Exists(n) {
 			return fmt.Errorf("%s already exists: init only scaffolds an empty directory", n)
 		}
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := os.WriteFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
+		if err := wd.WriteFile(n, files[n], 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(g.stdout, "Created %s\n", n)

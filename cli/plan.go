@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/reconcile"
 )
 
@@ -91,11 +91,7 @@ func writePlanFile(path string, doc *reconcile.PlanDocument) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("saving the plan: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := safefs.WriteFileAt(path, b, 0o644); err != nil {
 		return fmt.Errorf("saving the plan: %w", err)
 	}
 	return nil
@@ -103,7 +99,7 @@ func writePlanFile(path string, doc *reconcile.PlanDocument) error {
 
 // readPlanFile loads a saved plan.
 func readPlanFile(path string) (*reconcile.PlanDocument, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefs.ReadFileAt(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the saved plan: %w", err)
 	}

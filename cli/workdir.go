@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/reconcile"
@@ -199,7 +200,7 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 		proofs = filepath.Join(cfg.Dir, proofs)
 	}
 	return &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
-		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, Parallelism: rf.parallelism}}, nil
+		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism}}, nil
 }
 
 // openBackend opens a backend and, when lock is set, takes the state lock
@@ -288,9 +289,18 @@ func openSandbox(dir string) (*sandbox.Sandbox, error) {
 		}
 		opts.Faults.Latency = d
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	// The world folder is made inside the working directory, refusing a
+	// .postform a checkout committed as a link to elsewhere.
+	wd, err := safefs.Open(dir)
+	if err != nil {
 		return nil, err
 	}
+	defer wd.Close()
+	worldDir, err := wd.Sub(filepath.Join(".postform", "sandbox"))
+	if err != nil {
+		return nil, fmt.Errorf("opening the sandbox: %w", err)
+	}
+	worldDir.Close()
 	sb, err := sandbox.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening the sandbox in %s: %w", opts.Dir, err)
@@ -339,4 +349,26 @@ func safeEndpoint(endpoint string) string {
 		return u.String()
 	}
 	return endpoint
+}
+
+// readInWorkDir reads rel inside the working directory dir, never through
+// a link a checkout planted.
+func readInWorkDir(dir, rel string) ([]byte, error) {
+	wd, err := safefs.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer wd.Close()
+	return wd.ReadFile(rel)
+}
+
+// writeInWorkDir replaces rel inside the working directory dir atomically,
+// never through a link a checkout planted.
+func writeInWorkDir(dir, rel string, data []byte) error {
+	wd, err := safefs.OpenCreate(dir)
+	if err != nil {
+		return err
+	}
+	defer wd.Close()
+	return wd.WriteFile(rel, data, 0o644)
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -17,6 +18,9 @@ type Engine struct {
 	State   *state.State
 	// ProofsDir is the absolute folder proofs land in.
 	ProofsDir string
+	// WorkDir, when set, is the working directory ProofsDir must lie in:
+	// proofs are written through it, never outside, never through a link.
+	WorkDir string
 	// Parallelism bounds concurrent calls to the platform (default 10).
 	Parallelism int
 	// OnEvent receives progress; calls are serialised by the engine.
@@ -26,6 +30,10 @@ type Engine struct {
 	// CallTimeout bounds each platform call that runs to completion after
 	// an interrupt (default 2 minutes).
 	CallTimeout time.Duration
+
+	proofsOnce sync.Once
+	proofs     *safefs.Dir
+	proofsErr  error
 
 	// mu guards State.Mailings while workers run.
 	mu      sync.Mutex

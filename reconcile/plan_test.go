@@ -142,7 +142,7 @@ func TestProofDirIsSafeAndUnique(t *testing.T) {
 		"mailing.notice":            "notice",
 		`mailing.invoice["acme"]`:   "invoice/acme",
 		`mailing.invoice["a/../b"]`: "invoice/a_.._b-",
-		`mailing.invoice[".."]`:     "invoice/..-",
+		`mailing.invoice[".."]`:     "invoice/-",
 	}
 	for addr, prefix := range tests {
 		got := ProofDir(addr)

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -303,7 +303,7 @@ func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 				m.Proofs = replaceProof(m.Proofs, p)
 				e.emit(Event{Kind: EventProof, Address: m.Address, Detail: fmt.Sprintf("%s saved to %s", name, p.Path)})
 				if name == "TRACKING_DETAIL" {
-					if err := readTrackingDetail(filepath.Join(e.ProofsDir, p.Path), s); err != nil {
+					if err := e.readTrackingDetail(p.Path, s); err != nil {
 						return err
 					}
 				}
@@ -323,8 +323,12 @@ func replaceProof(ps []state.Proof, p state.Proof) []state.Proof {
 	return append(ps, p)
 }
 
-func readTrackingDetail(path string, s *state.Shipment) error {
-	f, err := os.Open(path)
+func (e *Engine) readTrackingDetail(path string, s *state.Shipment) error {
+	fsys, err := e.proofsFS()
+	if err != nil {
+		return err
+	}
+	f, err := fsys.Open(filepath.FromSlash(path))
 	if err != nil {
 		return err
 	}
@@ -344,37 +348,56 @@ func readTrackingDetail(path string, s *state.Shipment) error {
 }
 
 // download writes one proof under ProofsDir atomically and hashes it.
-// The path kept in state is relative to ProofsDir.
+// The path kept in state is relative to ProofsDir. The shipment id and the
+// proof name come from the platform: each is encoded into one safe file-name
+// element, and the write is confined to the proofs folder (no "..", no
+// planted link). A failed or refused download leaves no partial file.
 func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (state.Proof, error) {
-	rel := filepath.Join(ProofDir(addr), fmt.Sprintf("%s-%s%s", shipmentID, name, proofExt(name)))
-	abs := filepath.Join(e.ProofsDir, rel)
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return state.Proof{}, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(abs), ".download-*")
+	fsys, err := e.proofsFS()
 	if err != nil {
 		return state.Proof{}, err
 	}
-	defer os.Remove(tmp.Name())
+	rel := filepath.Join(ProofDir(addr), safefs.Component(shipmentID)+"-"+safefs.Component(name)+proofExt(name))
 	h := sha256.New()
-	n, err := e.Client.DownloadTrackingFile(ctx, shipmentID, name, io.MultiWriter(tmp, h))
-	if n > 0 {
-		failpoint(fpMidProof)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	var n int64
+	_, err = fsys.WriteWith(rel, 0o644, func(w io.Writer) error {
+		var err error
+		n, err = e.Client.DownloadTrackingFile(ctx, shipmentID, name, io.MultiWriter(w, h))
+		if n > 0 {
+			failpoint(fpMidProof)
+		}
+		return err
+	})
 	if err != nil {
-		return state.Proof{}, err
-	}
-	if err := os.Rename(tmp.Name(), abs); err != nil {
 		return state.Proof{}, err
 	}
 	return state.Proof{Name: name, ShipmentID: shipmentID, Path: filepath.ToSlash(rel),
 		SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, FetchedAt: e.now()}, nil
+}
+
+// proofsFS opens the proofs folder once, confined to the working directory:
+// a proofs_dir that leaves it, or a committed link on the way, is refused.
+func (e *Engine) proofsFS() (*safefs.Dir, error) {
+	e.proofsOnce.Do(func() {
+		if e.WorkDir == "" {
+			e.proofs, e.proofsErr = safefs.OpenCreate(e.ProofsDir)
+			return
+		}
+		rel, err := filepath.Rel(e.WorkDir, e.ProofsDir)
+		if err != nil || !filepath.IsLocal(rel) {
+			e.proofsErr = fmt.Errorf("the proofs folder %s is outside the working directory %s: set proofs_dir to a folder inside it", e.ProofsDir, e.WorkDir)
+			return
+		}
+		wd, err := safefs.Open(e.WorkDir)
+		if err != nil {
+			e.proofsErr = err
+			return
+		}
+		if e.proofs, err = wd.Sub(rel); err != nil {
+			e.proofsErr = fmt.Errorf("the proofs folder: %w", err)
+		}
+	})
+	return e.proofs, e.proofsErr
 }
 
 func proofExt(name string) string {
@@ -394,24 +417,9 @@ func ProofDir(addr string) string {
 		name, key = name[:i], strings.Trim(name[i:], "[]\"")
 	}
 	if key == "" {
-		return safeName(name)
+		return safefs.Component(name)
 	}
-	return filepath.Join(safeName(name), safeName(key))
-}
-
-func safeName(s string) string {
-	clean := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
-	if clean == s && s != "." && s != ".." && s != "" {
-		return s
-	}
-	sum := sha256.Sum256([]byte(s))
-	return clean + "-" + hex.EncodeToString(sum[:4])
+	return filepath.Join(safefs.Component(name), safefs.Component(key))
 }
 
 // isTerminal: nothing more will change and every requested proof is kept.

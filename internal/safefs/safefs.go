@@ -392,3 +392,25 @@ func Component(s string) string {
 
 // IsLocalPath reports whether p, taken relative to a folder, stays inside it.
 func IsLocalPath(p string) bool { return p != "" && filepath.IsLocal(p) }
+
+// WriteFileAt replaces the file at path atomically, in path's own folder,
+// never through a link at path: for files whose place the user named on the
+// command line (plan --out, fmt), where the folder is theirs to choose.
+func WriteFileAt(path string, data []byte, perm fs.FileMode) error {
+	d, err := Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.WriteFile(filepath.Base(path), data, perm)
+}
+
+// ReadFileAt reads the file at path, never through a link at path.
+func ReadFileAt(path string) ([]byte, error) {
+	d, err := Open(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.ReadFile(filepath.Base(path))
+}

@@ -8,12 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/postform/postform/internal/safefs"
 )
 
 // lockDir takes an exclusive, non-blocking flock on path, held until
 // unlockDir (or the process ends).
-func lockDir(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+func lockDir(fsys *safefs.Dir, name string) (*os.File, error) {
+	path := fsys.Join(name)
+	f, err := fsys.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}

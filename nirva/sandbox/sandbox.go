@@ -29,6 +29,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/postform/postform/internal/safefs"
 )
 
 // Endpoint is the base URL to use with HTTPClient (the host is never
@@ -102,7 +104,8 @@ type Sandbox struct {
 	tokens map[string]*tokenRec
 	closed bool
 	lock   *os.File
-	log    *os.File // the append-only world log, open while jobs are recorded
+	fs     *safefs.Dir // opts.Dir: the world's files, never through a link
+	log    *os.File    // the append-only world log, open while jobs are recorded
 
 	faultMu    sync.Mutex
 	faults     Faults
@@ -146,10 +149,12 @@ func Open(opts Options) (*Sandbox, error) {
 	s.world = world{Version: worldVersion, NextID: 88000}
 	s.SetFaults(opts.Faults)
 	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		fsys, err := safefs.OpenCreate(opts.Dir)
+		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
-		lock, err := lockDir(filepath.Join(opts.Dir, "world.lock"))
+		s.fs = fsys
+		lock, err := lockDir(fsys, "world.lock")
 		if err != nil {
 			return nil, err
 		}
@@ -163,16 +168,21 @@ func Open(opts Options) (*Sandbox, error) {
 	return s, nil
 }
 
-func (s *Sandbox) worldPath() string { return filepath.Join(s.opts.Dir, "world.json") }
+const (
+	worldFile = "world.json"
+	logFile   = "world.log"
+)
+
+func (s *Sandbox) worldPath() string { return filepath.Join(s.opts.Dir, worldFile) }
 
 // logPath is the world's append-only log: each job created or edited since
 // the last snapshot, one JSON line each, fsynced before the answer, so that
 // "the platform accepted the job" means it is on disk without rewriting the
 // whole world for every job.
-func (s *Sandbox) logPath() string { return filepath.Join(s.opts.Dir, "world.log") }
+func (s *Sandbox) logPath() string { return filepath.Join(s.opts.Dir, logFile) }
 
 func (s *Sandbox) load() error {
-	b, err := os.ReadFile(s.worldPath())
+	b, err := s.fs.ReadFile(worldFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return s.replayLog()
 	}
@@ -196,7 +206,7 @@ func (s *Sandbox) load() error {
 // replayLog applies the log written since the snapshot. A torn last line
 // (a crash while appending) was never answered, so it is dropped.
 func (s *Sandbox) replayLog() error {
-	data, err := os.ReadFile(s.logPath())
+	data, err := s.fs.ReadFile(logFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -236,7 +246,7 @@ func (s *Sandbox) recordLocked(j *jobRecord) error {
 		return err
 	}
 	if s.log == nil {
-		if s.log, err = os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		if s.log, err = s.fs.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
 	}
@@ -259,43 +269,15 @@ func (s *Sandbox) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.worldPath(), b); err != nil {
-		return err
+	if err := s.fs.WriteFile(worldFile, b, 0o644); err != nil {
+		return fmt.Errorf("sandbox: writing %s: %w", s.worldPath(), err)
 	}
 	if s.log != nil {
 		s.log.Close()
 		s.log = nil
 	}
-	if err := os.Remove(s.logPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := s.fs.Remove(logFile); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".world-*.tmp")
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("sandbox: writing %s: %w", path, werr)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
