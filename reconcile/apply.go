@@ -272,6 +272,15 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 	switch {
 	case err == nil:
 		failpoint(fpAfterResponse)
+		if cerr := e.claimJob(m.Address, job.ID); cerr != nil {
+			// The platform answered with a job id another letter holds: this
+			// letter's job is unknown, so it stays pending for a lookup.
+			res.count(&res.Uncertain)
+			res.fail(m.Address, fmt.Errorf("the platform answered the posting with job %s, but %w: postform does not record one job for two letters. The letter stays pending; the next run looks its job up by name (%q), or check the platform and run `postform import %s JOB_ID` or `postform state resolve %s --not-posted`",
+				job.ID, cerr, m.JobName, m.Address, m.Address))
+			e.emit(Event{Kind: EventUncertain, Address: m.Address, Stage: StagePending, Detail: "job id " + job.ID + " is another letter's"})
+			return
+		}
 		adoptJob(rec, job)
 		rec.SubmittedAt = e.now()
 		if !job.Created.IsZero() {
@@ -286,7 +295,7 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 	case errors.Is(err, nirva.ErrUncertain):
 		// Never post again blindly; try to learn the outcome by name.
 		e.emit(Event{Kind: EventUncertain, Address: m.Address, Stage: StagePending, Detail: err.Error()})
-		if rerr := e.resolvePending(callCtx, m.Address, false); rerr != nil {
+		if rerr := e.resolvePending(callCtx, m.Address); rerr != nil {
 			res.count(&res.Uncertain)
 			res.fail(m.Address, fmt.Errorf("the platform did not confirm the posting (%v): %w", err, rerr))
 		} else {

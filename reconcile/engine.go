@@ -30,13 +30,19 @@ type Engine struct {
 	// CallTimeout bounds each platform call that runs to completion after
 	// an interrupt (default 2 minutes).
 	CallTimeout time.Duration
+	// Lookup says when an empty job-name lookup proves an unconfirmed
+	// attempt posted nothing (DefaultLookupPolicy when nil).
+	Lookup *LookupPolicy
 
 	proofsOnce sync.Once
 	proofs     *safefs.Dir
 	proofsErr  error
 
-	// mu guards State.Mailings while workers run.
-	mu      sync.Mutex
+	// mu guards State.Mailings and jobs while workers run.
+	mu sync.Mutex
+	// jobs indexes the job ids the state holds, built on first use in a
+	// run (claimJob).
+	jobs    map[string]jobClaim
 	eventMu sync.Mutex
 	// serial is the highest serial given to a record of this engine.
 	serial atomic.Uint64
@@ -173,7 +179,12 @@ func (e *Engine) noteSerial(s uint64) {
 
 // startRun makes sure records start from the state's serial; the backend
 // hands out the serials themselves.
-func (e *Engine) startRun() { e.noteSerial(e.State.Serial) }
+func (e *Engine) startRun() {
+	e.noteSerial(e.State.Serial)
+	e.mu.Lock()
+	e.jobs = nil // rebuilt from the state as it is now
+	e.mu.Unlock()
+}
 
 // endRun folds the serials of this run's records back into the state.
 func (e *Engine) endRun() {

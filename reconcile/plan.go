@@ -164,8 +164,11 @@ func planMailing(m *config.Mailing, prior *state.Mailing, replace bool) *Change 
 		ch.Reason = "a posting attempt is unresolved (the run that posted it stopped before the platform answered)"
 	case prior.Phase == state.PhaseNotPosted:
 		ch.Action, ch.Reason = ActionCreate, "not posted yet: the earlier attempt was refused"
+		if len(prior.Problems) > 0 && strings.HasPrefix(prior.Problems[0], ResolvedNotPosted) {
+			ch.Reason = "not posted yet: " + prior.Problems[0]
+		}
 		if prior.ContentHash != m.ContentHash {
-			ch.Reason = "not posted yet: the earlier attempt was refused; content changed since"
+			ch.Reason += "; content changed since"
 		}
 	case replace:
 		ch.Action = ActionReplace

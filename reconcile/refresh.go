@@ -77,11 +77,7 @@ func (e *Engine) Refresh(ctx context.Context) *RefreshResult {
 		defer errMu.Unlock()
 		res.Errors[addr] = err
 	}
-	e.forEach(ctx, e.Pending(), func(addr string) {
-		if err := e.resolvePending(ctx, addr, true); err != nil {
-			fail(addr, err)
-		}
-	})
+	e.resolveAllPending(ctx, e.Pending(), fail)
 	todo := e.NeedsRefresh()
 	res.Refreshed = len(todo)
 	e.forEach(ctx, todo, func(addr string) {
@@ -91,60 +87,6 @@ func (e *Engine) Refresh(ctx context.Context) *RefreshResult {
 		}
 	})
 	return res
-}
-
-// resolvePending decides what became of an attempt whose outcome is
-// unknown, by looking the job up by its exact name. It never posts.
-//
-// concludeNotPosted says whether "no such job" may be taken as "nothing was
-// posted". Right after an unconfirmed POST it is false: a platform that is
-// slow to list a new job must not make postform post it again; the attempt
-// stays pending and the next run, later, decides.
-func (e *Engine) resolvePending(ctx context.Context, addr string, concludeNotPosted bool) error {
-	m := e.get(addr)
-	jobs, err := e.Client.JobsByName(ctx, m.JobName)
-	if errors.Is(err, nirva.ErrLookupUnavailable) {
-		return fmt.Errorf("its last posting attempt (job name %q, %s) is unresolved and the platform cannot look jobs up by name: if it was posted, run `postform import %s JOB_ID`; if it was not, run `postform state resolve %s --not-posted`",
-			m.JobName, m.AttemptedAt.Format("2006-01-02 15:04:05"), addr, addr)
-	}
-	if err != nil {
-		return fmt.Errorf("looking up job %q to resolve an interrupted posting: %w", m.JobName, err)
-	}
-	jobs = slices.DeleteFunc(jobs, func(j nirva.Job) bool {
-		return slices.ContainsFunc(m.Superseded, func(s state.SupersededJob) bool { return s.JobID == j.ID })
-	})
-	switch len(jobs) {
-	case 0:
-		if !concludeNotPosted {
-			return fmt.Errorf("no job named %q is listed yet; the letter stays pending and the next run looks again before posting anything", m.JobName)
-		}
-		m.Phase = state.PhaseNotPosted
-		m.Problems = []string{"an interrupted posting attempt created no job"}
-		if err := e.record(context.WithoutCancel(ctx), addr, m); err != nil {
-			return err
-		}
-		e.emit(Event{Kind: EventResolved, Address: addr, Stage: StageNotPosted, Detail: "no job named " + m.JobName + ": nothing was posted"})
-		return nil
-	case 1:
-		j := jobs[0]
-		if m.ServiceID != "" && j.ServiceID != "" && j.ServiceID != m.ServiceID {
-			return fmt.Errorf("the only job named %q (job %s) uses service %s, not %s: check it on the platform, then `postform import %s %s` or `postform state resolve %s --not-posted`",
-				m.JobName, j.ID, j.ServiceID, m.ServiceID, addr, j.ID, addr)
-		}
-		adoptJob(m, &j)
-		if err := e.record(context.WithoutCancel(ctx), addr, m); err != nil {
-			return err
-		}
-		e.emit(Event{Kind: EventAdopted, Address: addr, Stage: StageOf(m), Detail: "job " + j.ID + " was posted by the interrupted run"})
-		return nil
-	default:
-		ids := make([]string, len(jobs))
-		for i, j := range jobs {
-			ids[i] = j.ID
-		}
-		return fmt.Errorf("%d jobs are named %q (%s): postform cannot tell which is this letter's; adopt one with `postform import %s JOB_ID`",
-			len(jobs), m.JobName, strings.Join(ids, ", "), addr)
-	}
 }
 
 func adoptJob(m *state.Mailing, j *nirva.Job) {
@@ -168,9 +110,19 @@ func (e *Engine) Import(ctx context.Context, addr, jobID string, base *state.Mai
 	if prior := e.get(addr); prior != nil && prior.Phase == state.PhasePosted && prior.JobID != jobID {
 		return fmt.Errorf("%s is already in the state as job %s; remove it first with `postform state rm %s`", addr, prior.JobID, addr)
 	}
+	// One job is one letter: a job tracked elsewhere is refused before the
+	// platform is asked, and again under the answer's id.
+	if err := e.claimJob(addr, jobID); err != nil {
+		return fmt.Errorf("refusing to import job %s as %s: %w. If that is wrong, correct it first (e.g. `postform state rm` the wrong letter), then import again", jobID, addr, err)
+	}
 	j, err := e.Client.Job(ctx, jobID)
 	if err != nil {
+		e.releaseJob(addr, jobID)
 		return fmt.Errorf("fetching job %s: %w", jobID, err)
+	}
+	if j.ID != jobID {
+		e.releaseJob(addr, jobID)
+		return fmt.Errorf("asked for job %s, the platform answered with job %q: nothing was imported; check the job id on the platform", jobID, j.ID)
 	}
 	m := base
 	if m == nil {
@@ -185,6 +137,7 @@ func (e *Engine) Import(ctx context.Context, addr, jobID string, base *state.Mai
 	adoptJob(m, j)
 	m.Terminal = false
 	if err := e.record(ctx, addr, m); err != nil {
+		e.releaseJob(addr, jobID)
 		return err
 	}
 	return e.refreshOne(ctx, addr)
