@@ -199,8 +199,17 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	if !filepath.IsAbs(proofs) {
 		proofs = filepath.Join(cfg.Dir, proofs)
 	}
-	return &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
-		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism}}, nil
+	sess := &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
+		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism}}
+	// A run that may post or refresh must be able to keep the proofs: a
+	// proofs folder it may not write in is found before anything is posted.
+	if lock {
+		if err := sess.engine.CheckProofsDir(); err != nil {
+			sess.close()
+			return nil, err
+		}
+	}
+	return sess, nil
 }
 
 // openBackend opens a backend and, when lock is set, takes the state lock

@@ -328,6 +328,14 @@ func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (s
 		SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, FetchedAt: e.now()}, nil
 }
 
+// CheckProofsDir says whether proofs can be written where they belong; a
+// run that may post calls it first, so that no letter is posted whose proofs
+// could not be kept.
+func (e *Engine) CheckProofsDir() error {
+	_, err := e.proofsFS()
+	return err
+}
+
 // proofsFS opens the proofs folder once, confined to the working directory:
 // a proofs_dir that leaves it, or a committed link on the way, is refused.
 func (e *Engine) proofsFS() (*safefs.Dir, error) {
