@@ -58,6 +58,11 @@ func TestLoadErrors(t *testing.T) {
 			code:  CodeUnsupported, line: 8,
 		},
 		{
+			name:  "proof name that is a path",
+			files: map[string]string{"main.mail.hcl": simple(`proofs = ["CERTIF", "../../../../tmp/p"]` + doc), "a.pdf": pdf},
+			code:  CodeInvalidValue, line: 8, detail: "is not a proof name",
+		},
+		{
 			name:  "missing service",
 			files: map[string]string{"main.mail.hcl": sandboxProvider + "mailing \"m\" {" + doc + "}\n", "a.pdf": pdf},
 			code:  CodeMissingArgument,

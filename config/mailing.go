@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -222,6 +223,13 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 					"proofs lists proof names such as \"CERTIF\", \"ACKN\" and \"TRACKING_DETAIL\", each once."))
 				break
 			}
+			// A proof name becomes part of a file name: only the platform's
+			// name alphabet, never a path.
+			if !proofName.MatchString(e.AsString()) {
+				l.add(errorf(CodeInvalidValue, attrs["proofs"].Expr.Range().Ptr(), "Invalid proof name",
+					fmt.Sprintf("%q is not a proof name: proof names are the platform's tracking file names, capital letters, digits and underscores such as \"CERTIF\", \"ACKN\" and \"TRACKING_DETAIL\".", e.AsString())))
+				break
+			}
 			seen[e.AsString()] = true
 			m.Proofs = append(m.Proofs, e.AsString())
 		}
@@ -349,3 +357,6 @@ func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[*Mailing]*hcl.Range
 				prev.Address, m.Address, m.JobName)))
 	}
 }
+
+// proofName is the alphabet of the platform's tracking file names.
+var proofName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
