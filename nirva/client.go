@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,13 +23,27 @@ import (
 
 // Config configures a Client.
 type Config struct {
-	Endpoint             string // base URL, e.g. http://127.0.0.1:8080
-	Login, Password      string
+	Endpoint        string // base URL, e.g. http://127.0.0.1:8080 (see CheckEndpoint)
+	Login, Password string
+	// Insecure allows plain http to a host that is not loopback.
+	Insecure             bool
 	HTTPClient           *http.Client // nil = a default with sane timeouts
 	MaxRequestsPerSecond float64      // 0 = unlimited; run-wide, every attempt counts
 	MaxRetries           int          // default 5, for GET, edit, authenticate and logout
 	// Capped exponential backoff with jitter; defaults 200ms and 10s.
 	RetryBaseDelay, RetryMaxDelay time.Duration
+	// MaxProofSize bounds one downloaded tracking file; default
+	// DefaultMaxProofSize (50 MiB).
+	MaxProofSize int64
+	// IdleTimeout ends an attempt during which no byte was sent or
+	// received (default 30s); RequestTimeout bounds each attempt of every
+	// call but POST /jobs (default 2m), UploadTimeout each POST /jobs
+	// (default 10m). The caller's context bounds the whole call as well.
+	IdleTimeout, RequestTimeout, UploadTimeout time.Duration
+	// SessionCheckAfter: before a POST /jobs on a session unused for this
+	// long (default 5m), a cheap GET checks the token and re-authenticates
+	// on 401, because a 401 to the POST itself cannot be resent safely.
+	SessionCheckAfter time.Duration
 	// Debug, when non-nil, receives one line per request: method, path and
 	// query, status, duration. Headers and bodies are not logged; the token
 	// and password are replaced by REDACTED wherever they would appear.
@@ -47,7 +60,8 @@ type Client struct {
 
 	mu          sync.Mutex // guards the session fields below
 	token       string
-	gen         uint64 // bumped on every successful authentication
+	gen         uint64    // bumped on every successful authentication
+	used        time.Time // last 2xx answer to a call carrying the token
 	withProfile bool
 	profile     *Profile
 
@@ -64,11 +78,10 @@ type Client struct {
 
 // New checks cfg and returns a client; it does not contact the platform.
 func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("nirva: endpoint %q is not an http(s) URL", cfg.Endpoint)
+	u, _, err := CheckEndpoint(cfg.Endpoint, cfg.Insecure)
+	if err != nil {
+		return nil, fmt.Errorf("nirva: %w", err)
 	}
-	u.User = nil
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 5
 	}
@@ -84,6 +97,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RetryMaxDelay < cfg.RetryBaseDelay {
 		cfg.RetryMaxDelay = cfg.RetryBaseDelay
 	}
+	defaultDuration(&cfg.IdleTimeout, DefaultIdleTimeout)
+	defaultDuration(&cfg.RequestTimeout, DefaultRequestTimeout)
+	defaultDuration(&cfg.UploadTimeout, DefaultUploadTimeout)
+	defaultDuration(&cfg.SessionCheckAfter, 5*time.Minute)
+	if cfg.MaxProofSize <= 0 {
+		cfg.MaxProofSize = DefaultMaxProofSize
+	}
 	c := &Client{cfg: cfg, base: u, hc: cfg.HTTPClient}
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
@@ -95,6 +115,12 @@ func New(cfg Config) (*Client, error) {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRequestsPerSecond), 1)
 	}
 	return c, nil
+}
+
+func defaultDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
 }
 
 // defaultHTTPClient bounds connecting and waiting for answers; the whole
@@ -162,11 +188,15 @@ func (c *Client) authenticateLocked(ctx context.Context, withProfile bool) (*Pro
 	c.mu.Lock()
 	c.token = token
 	c.gen++
+	c.used = time.Now()
 	c.withProfile = withProfile
-	if withProfile {
-		c.profile = p
-	}
 	c.mu.Unlock()
+	c.scrubProfile(p) // with the new token known
+	if withProfile {
+		c.mu.Lock()
+		c.profile = p
+		c.mu.Unlock()
+	}
 	return p, nil
 }
 
@@ -212,7 +242,12 @@ func (c *Client) Job(ctx context.Context, jobID string) (*Job, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return decodeJob(resp.Body)
+	j, err := decodeJob(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	c.scrubJob(j, "")
+	return j, nil
 }
 
 // JobsByName lists the jobs named exactly name, newest first. A platform
@@ -234,10 +269,13 @@ func (c *Client) JobsByName(ctx context.Context, name string) ([]Job, error) {
 	// A platform that ignored the filter answers with other jobs (maybe one
 	// page of them): an empty match would then not mean "no such job", and
 	// concluding "not posted" from it could post a letter twice.
-	for _, j := range jobs {
+	for i := range jobs {
+		j := &jobs[i]
 		if j.Name != name {
+			c.scrubJob(j, "")
 			return nil, fmt.Errorf("%w: asked for jobs named %q, the platform answered with job %s named %q (the filter is not supported)", ErrLookupUnavailable, name, j.ID, j.Name)
 		}
+		c.scrubJob(j, name)
 	}
 	sortNewestFirst(jobs)
 	return jobs, nil
@@ -259,7 +297,11 @@ func (c *Client) PackGroups(ctx context.Context, jobID string) ([]PackGroup, err
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return decodePackGroups(resp.Body)
+	pgs, err := decodePackGroups(resp.Body)
+	for i := range pgs {
+		c.scrubPackGroup(&pgs[i])
+	}
+	return pgs, err
 }
 
 // EditPackGroup replaces a pack group's raw value. Writing the same raw
@@ -274,7 +316,12 @@ func (c *Client) EditPackGroup(ctx context.Context, packGroupID string, raw map[
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return decodePackGroup(resp.Body)
+	pg, err := decodePackGroup(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	c.scrubPackGroup(pg)
+	return pg, nil
 }
 
 // Deliveries lists a job's deliveries with their shipments.
@@ -284,22 +331,37 @@ func (c *Client) Deliveries(ctx context.Context, jobID string) ([]Delivery, erro
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return decodeDeliveries(resp.Body)
+	ds, err := decodeDeliveries(resp.Body)
+	for i := range ds {
+		c.scrubDelivery(&ds[i])
+	}
+	return ds, err
 }
 
 // DownloadTrackingFile copies a shipment's tracking file (ACKN, CERTIF,
 // TRACKING_DETAIL) into w. A 404 (not yet available) is an *APIError that
 // IsNotFound recognises. Failures before the first byte are retried; a
-// failure while copying returns an error and w may hold a partial file.
+// failure while copying (a stall, a file over MaxProofSize) returns an
+// error and w may hold a partial file, which the caller must discard.
 func (c *Client) DownloadTrackingFile(ctx context.Context, shipmentID, name string, w io.Writer) (int64, error) {
-	resp, err := c.do(ctx, call{method: http.MethodGet, path: pathTrackingFile(shipmentID, name), retry: true})
+	resp, err := c.do(ctx, call{method: http.MethodGet, path: pathTrackingFile(shipmentID, name), retry: true, limit: c.cfg.MaxProofSize})
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	tooLarge := func() error {
+		return fmt.Errorf("nirva: %w: proof %s of shipment %s is larger than the %s limit; the download was abandoned (raise max_proof_size_mb in the provider block if the platform's proofs are really this large)",
+			ErrTooLarge, c.scrub(name), c.scrub(shipmentID), sizeText(c.cfg.MaxProofSize))
+	}
+	if resp.ContentLength > c.cfg.MaxProofSize {
+		return 0, tooLarge()
+	}
 	n, err := io.Copy(w, resp.Body)
+	if errors.Is(err, ErrTooLarge) {
+		return n, tooLarge()
+	}
 	if err != nil {
-		return n, fmt.Errorf("nirva: downloading %s of shipment %s: %w", name, shipmentID, err)
+		return n, fmt.Errorf("nirva: downloading %s of shipment %s: %w", c.scrub(name), c.scrub(shipmentID), err)
 	}
 	return n, nil
 }
@@ -311,7 +373,9 @@ func (c *Client) OptionTypes(ctx context.Context) ([]OptionType, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return decodeOptionTypes(resp.Body)
+	types, err := decodeOptionTypes(resp.Body)
+	c.scrubOptions(types, nil)
+	return types, err
 }
 
 // Options lists the platform's option values.
@@ -321,7 +385,9 @@ func (c *Client) Options(ctx context.Context) ([]Option, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return decodeOptions(resp.Body)
+	opts, err := decodeOptions(resp.Body)
+	c.scrubOptions(nil, opts)
+	return opts, err
 }
 
 // --- the one request loop ----------------------------------------------------
@@ -339,6 +405,11 @@ type call struct {
 	noAuth, noReauth bool
 	// okStatus lists non-2xx statuses to hand back as success.
 	okStatus []int
+	// once: not idempotent (POST /jobs). Never sent again once it may have
+	// reached the platform: no resend after a 401 or a 429 either.
+	once bool
+	// limit bounds the answer's body; 0 means MaxJSONBody.
+	limit int64
 }
 
 func jsonBody(b []byte) func() (io.ReadCloser, string, error) {
@@ -369,6 +440,11 @@ func (c *Client) do(ctx context.Context, cl call) (*http.Response, error) {
 			if !errors.As(err, &se) || ctx.Err() != nil {
 				return nil, err
 			}
+			if errors.Is(err, ErrStalled) && !se.notSent {
+				// A stalled platform is not retried: the run ends with
+				// a clear error rather than waiting out every retry.
+				return nil, err
+			}
 			if (cl.retry || se.notSent) && attempt < c.cfg.MaxRetries {
 				if err := sleep(ctx, c.backoff(attempt)); err != nil {
 					return nil, err
@@ -380,10 +456,20 @@ func (c *Client) do(ctx context.Context, cl call) (*http.Response, error) {
 		}
 		code := resp.StatusCode
 		if (code >= 200 && code < 300) || contains(cl.okStatus, code) {
+			if !cl.noAuth && code < 300 {
+				c.mu.Lock()
+				if c.gen == gen {
+					c.used = time.Now()
+				}
+				c.mu.Unlock()
+			}
 			return resp, nil
 		}
 		apiErr := c.apiError(cl, resp)
 		switch {
+		case cl.once:
+			// A 401 or 429 may come after the platform created the job:
+			// the caller decides (CreateJob: uncertain).
 		case code == http.StatusUnauthorized && !cl.noAuth && !cl.noReauth && !reauthed:
 			reauthed = true
 			if err := c.reauthenticate(ctx, gen); err != nil {
@@ -391,7 +477,6 @@ func (c *Client) do(ctx context.Context, cl call) (*http.Response, error) {
 			}
 			continue
 		case code == http.StatusTooManyRequests && attempt < c.cfg.MaxRetries:
-			// Refused before processing: safe to resend, even a POST /jobs.
 			d, ok := retryAfter(resp.Header, time.Now())
 			if !ok {
 				d = c.backoff(attempt)
@@ -429,17 +514,6 @@ func (c *Client) apiError(cl call, resp *http.Response) *APIError {
 	return &APIError{StatusCode: resp.StatusCode, Code: c.scrub(code), Message: c.scrub(msg), Method: cl.method, Path: cl.path}
 }
 
-// scrub removes the token and password from text that came from outside.
-func (c *Client) scrub(s string) string {
-	tok, _ := c.session()
-	for _, secret := range []string{tok, c.cfg.Password} {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "REDACTED")
-		}
-	}
-	return s
-}
-
 // send makes one HTTP attempt.
 func (c *Client) send(ctx context.Context, cl call) (*http.Response, uint64, error) {
 	if c.limiter != nil {
@@ -466,8 +540,18 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, uint64, err
 		}
 		body, contentType = b, ct
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	deadline := c.cfg.RequestTimeout
+	if cl.once {
+		deadline = c.cfg.UploadTimeout
+	}
+	g := newGuard(ctx, c.cfg.IdleTimeout, deadline)
+	var reqBody io.Reader
+	if body != nil {
+		reqBody = progressReader{body, g}
+	}
+	req, err := http.NewRequestWithContext(g.ctx, cl.method, u.String(), reqBody)
 	if err != nil {
+		g.done()
 		if body != nil {
 			body.Close()
 		}
@@ -494,10 +578,19 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, uint64, err
 	}
 	target = c.scrub(target)
 	if err != nil {
+		if cause := g.stalled(); cause != nil {
+			err = cause
+		}
+		g.done()
 		c.debugf("%s %s -> error after %s: %s", cl.method, target, time.Since(start).Round(time.Millisecond), c.scrub(err.Error()))
 		return nil, gen, &sendError{err: fmt.Errorf("nirva: %s %s: %w", cl.method, cl.path, unwrapURLError(err)), notSent: notSent(err)}
 	}
 	c.debugf("%s %s -> %d in %s", cl.method, target, resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	limit := cl.limit
+	if limit == 0 {
+		limit = MaxJSONBody
+	}
+	resp.Body = &guardedBody{rc: resp.Body, g: g, what: cl.method + " " + target, limit: limit}
 	return resp, gen, nil
 }
 

@@ -11,16 +11,22 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"time"
 )
 
-// CreateJob posts a job (POST /jobs, multipart). It is never retried
-// blindly:
-//   - a 4xx answer is a definite refusal: *APIError, nothing was created;
-//   - 401 re-authenticates once and resends, 429 waits Retry-After and
-//     resends (the platform refused before processing);
-//   - a transport failure after the request started, a timeout, a 5xx or an
-//     unreadable success answer returns an error wrapping ErrUncertain (and
-//     the cause): the job may exist and must be resolved, not re-posted.
+// CreateJob posts a job (POST /jobs, multipart). It is never sent twice
+// once it may have reached the platform (docs/nirva-api.md, "Which answers
+// to POST /jobs prove nothing was created"):
+//   - a 4xx answer other than 401, 408, 409 and 429 is a definite refusal:
+//     *APIError, nothing was created;
+//   - a 401, 408, 409 or 429, a 5xx, a redirect, a transport failure after
+//     the request started, a stall or timeout, or an unreadable success
+//     answer returns an error wrapping ErrUncertain (and the cause): the job
+//     may exist and must be resolved by name, not re-posted.
+//
+// Because a 401 cannot be answered by re-authenticating and resending, the
+// session is made sure of first: no token, or one unused for
+// SessionCheckAfter, is checked (and renewed) by a cheap GET beforehand.
 func (c *Client) CreateJob(ctx context.Context, req JobRequest) (*Job, error) {
 	if err := checkJobRequest(req); err != nil {
 		return nil, err
@@ -47,15 +53,21 @@ func (c *Client) CreateJob(ctx context.Context, req JobRequest) (*Job, error) {
 	body := func() (io.ReadCloser, string, error) {
 		return multipartBody(paramsJSON, fields, req.Files)
 	}
-	resp, err := c.do(ctx, call{method: http.MethodPost, path: pathJobs, body: body})
+	if err := c.ensureSession(ctx); err != nil {
+		return nil, fmt.Errorf("nirva: job %q was not posted: %w", req.JobName, err)
+	}
+	resp, err := c.do(ctx, call{method: http.MethodPost, path: pathJobs, body: body, once: true})
 	if err != nil {
 		var ae *APIError
 		var se *sendError
 		switch {
 		case errors.As(err, &ae) && (ae.StatusCode >= 500 || ae.StatusCode < 400):
-			// Only a 4xx is a refusal. A 5xx, or a redirect (never
-			// followed), may come after the job was created.
+			// A 5xx, or a redirect (never followed), may come after the
+			// job was created.
 			return nil, uncertain(req.JobName, err)
+		case errors.As(err, &ae) && !provesNotCreated(ae.StatusCode):
+			return nil, fmt.Errorf("nirva: posting job %q: %w: %w (a %d answer to POST /jobs does not prove that the job was not created, so it is not sent again; the job is looked up by name instead)",
+				req.JobName, ErrUncertain, err, ae.StatusCode)
 		case errors.As(err, &ae):
 			return nil, err
 		case errors.As(err, &se) && !se.notSent:
@@ -68,7 +80,53 @@ func (c *Client) CreateJob(ctx context.Context, req JobRequest) (*Job, error) {
 	if err != nil {
 		return nil, uncertain(req.JobName, err)
 	}
+	c.scrubJob(job, req.JobName)
 	return job, nil
+}
+
+// provesNotCreated reports a 4xx answer to POST /jobs that refuses the
+// request itself, before any job exists. 401 and 429 may be answered after
+// the job was created (by a gateway in front of a platform that already
+// processed the form, or by a platform that counts and checks after
+// creating); 408 may follow a partly read form; 409 may mean "that job
+// exists". The contract documents none of them as coming first.
+func provesNotCreated(status int) bool {
+	switch status {
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+		return false
+	}
+	return status >= 400 && status < 500
+}
+
+// ensureSession authenticates when there is no token, and checks a token
+// unused for SessionCheckAfter with GET /options/type, which re-authenticates
+// on a 401 like any GET. A token that expired since then can still earn the
+// POST a 401: that answer is uncertain, never resent.
+func (c *Client) ensureSession(ctx context.Context) error {
+	c.mu.Lock()
+	token, gen, used, withProfile := c.token, c.gen, c.used, c.withProfile
+	c.mu.Unlock()
+	if token == "" {
+		if gen == 0 {
+			withProfile = true // never authenticated: a job needs the services
+		}
+		c.authMu.Lock()
+		defer c.authMu.Unlock()
+		if tok, _ := c.session(); tok != "" {
+			return nil // another caller got there first
+		}
+		_, err := c.authenticateLocked(ctx, withProfile)
+		return err
+	}
+	if time.Since(used) < c.cfg.SessionCheckAfter {
+		return nil
+	}
+	resp, err := c.do(ctx, call{method: http.MethodGet, path: pathOptionTypes, retry: true})
+	if err != nil {
+		return fmt.Errorf("checking the session before posting: %w", err)
+	}
+	resp.Body.Close()
+	return nil
 }
 
 func uncertain(jobName string, cause error) error {

@@ -289,15 +289,33 @@ func parseTimeLenient(s string) time.Time {
 
 // --- decoders ---------------------------------------------------------------
 
-// maxJSONBody bounds what the client reads from one JSON answer.
-const maxJSONBody = 32 << 20
-
+// decodeJSON decodes one JSON value of at most MaxJSONBody bytes (answers
+// are also bounded by the request loop, files decoded here are not).
 func decodeJSON(r io.Reader, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r, maxJSONBody))
+	dec := json.NewDecoder(&capReader{r: r, left: MaxJSONBody})
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("nirva: decoding answer: %w", err)
 	}
 	return nil
+}
+
+// capReader fails, rather than ends, after left bytes: a truncated JSON
+// document would otherwise read as a confusing syntax error.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n + int(c.left), fmt.Errorf("%w: more than %s of JSON", ErrTooLarge, sizeText(MaxJSONBody))
+	}
+	return n, err
 }
 
 func first(vals ...flexString) string {
