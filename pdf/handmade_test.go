@@ -9,7 +9,8 @@ import (
 // handPDF writes a small, valid PDF by hand (with a correct xref table) for
 // what the LibreOffice fixtures do not show: a page with /Rotate, text drawn
 // inside a form XObject, TJ arrays whose offsets make the word spaces. Fonts
-// are the standard Helvetica in WinAnsiEncoding (é is \351); contents are
+// are the standard Helvetica in WinAnsiEncoding (é is \351) as /F1, and an
+// unmappable Type3 font as /T3; contents are
 // Flate-compressed like a real producer's.
 type handPage struct {
 	mediaBox [4]float64
@@ -32,9 +33,13 @@ func handPDF(pages ...handPage) []byte {
 	catalog := add("") // filled below
 	pagesObj := add("")
 	font := add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	// /T3: a Type3 font whose glyph names no glyph list knows, without a
+	// ToUnicode map: PDFium cannot tell what its characters are.
+	glyph := add(stream("", "1000 0 0 0 750 750 d1 0 0 750 750 re f"))
+	t3 := add(fmt.Sprintf("<< /Type /Font /Subtype /Type3 /FontBBox [0 0 750 750] /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << /zq1 %d 0 R /zq2 %d 0 R >> /Encoding << /Type /Encoding /Differences [65 /zq1 /zq2] >> /FirstChar 65 /LastChar 66 /Widths [1000 1000] /Resources << >> >>", glyph, glyph))
 	var kids []string
 	for _, p := range pages {
-		res := fmt.Sprintf("/Font << /F1 %d 0 R >>", font)
+		res := fmt.Sprintf("/Font << /F1 %d 0 R /T3 %d 0 R >>", font, t3)
 		if p.form != "" {
 			x := add(stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 600 300] /Matrix [%s] /Resources << /Font << /F1 %d 0 R >> >>", p.formMtx, font), p.form))
 			res += fmt.Sprintf(" /XObject << /X1 %d 0 R >>", x)

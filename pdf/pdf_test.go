@@ -344,3 +344,26 @@ func TestLocality(t *testing.T) {
 		}
 	}
 }
+
+// Glyphs without Unicode: PDFium makes characters up from the codes ("AB");
+// the reading must not pass them off as an address.
+func TestRecipientUnreadable(t *testing.T) {
+	all := textAt(111, 60, "(ABBA)", "(BAAB)")
+	all = strings.ReplaceAll(all, "/F1", "/T3")
+	r, err := engine.Recipient(handPDF(handPage{mediaBox: a4, content: all}), DefaultWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Lines) != 0 || !slices.Equal(kinds(r.Problems), []ProblemKind{Unreadable, Unreadable}) {
+		t.Errorf("lines %q, problems %v", r.Lines, kinds(r.Problems))
+	}
+	// A readable locality under an unreadable name: the name is flagged, the locality read.
+	mixed := strings.ReplaceAll(textAt(111, 60, "(ABBA)"), "/F1", "/T3") + textAt(111, 64.5, "(3 rue Vieille)", "(13001 MARSEILLE)")
+	r, err = engine.Recipient(handPDF(handPage{mediaBox: a4, content: mixed}), DefaultWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Lines, []string{"3 rue Vieille", "13001 MARSEILLE"}) || r.Postcode != "13001" || !slices.Equal(kinds(r.Problems), []ProblemKind{Unreadable}) {
+		t.Errorf("lines %q %q, problems %v", r.Lines, r.Postcode, r.Problems)
+	}
+}

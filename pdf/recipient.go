@@ -92,10 +92,12 @@ func (e *Engine) Recipient(file []byte, w Window) (*Recipient, error) {
 func RecipientOf(p *Page, w Window) *Recipient {
 	r := &Recipient{Page: p.Index + 1}
 	frame, outer := w.Rect(), w.grown(ToleranceMM)
+	seen := false // any glyph in the window, readable or not
 	for _, l := range p.Lines {
 		if !l.Box.Overlaps(frame) {
 			continue
 		}
+		seen = true
 		if l.Text != "" {
 			r.Lines = append(r.Lines, l.Text)
 		}
@@ -115,13 +117,16 @@ func RecipientOf(p *Page, w Window) *Recipient {
 			})
 		}
 	}
-	if len(r.Lines) == 0 {
+	if !seen {
 		r.Problems = append(r.Problems, Problem{
 			Kind: EmptyWindow,
 			Message: fmt.Sprintf("page %d: the address window (%v) holds no text: put the recipient's address there, or set address_window to where it is (an address drawn as an image cannot be read)",
 				r.Page, w),
 		})
 		return r
+	}
+	if len(r.Lines) == 0 {
+		return r // Unreadable says it all
 	}
 	if !r.parseLocality() {
 		r.Problems = append(r.Problems, Problem{

@@ -8,7 +8,6 @@ import (
 	"unicode"
 
 	"github.com/klippa-app/go-pdfium/requests"
-	"github.com/klippa-app/go-pdfium/responses"
 )
 
 // MMPerPoint converts PDF points (1/72 inch) to millimetres.
@@ -140,7 +139,7 @@ func (d *doc) readPage(index int) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := d.inst.GetPageTextStructured(&requests.GetPageTextStructured{Page: pg, Mode: requests.GetPageTextStructuredModeChars})
+	chars, err := d.chars(pg)
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +148,59 @@ func (d *doc) readPage(index int) (*Page, error) {
 		WidthMM:  float64(w.PageWidth) * MMPerPoint,
 		HeightMM: float64(h.PageHeight) * MMPerPoint,
 		Rotation: int(rot.PageRotation) * 90,
-		Lines:    groupLines(st.Chars, m),
+		Lines:    groupLines(chars, m),
 	}, nil
 }
 
+// char is one character of PDFium's text page: its box is in user space.
+type char struct {
+	r                        rune
+	left, top, right, bottom float64
+	// unmapped: PDFium found no Unicode for it and made r up from the
+	// character code (FPDFText_HasUnicodeMapError).
+	unmapped bool
+}
+
+// chars reads the text page's characters. (go-pdfium's GetPageTextStructured
+// reads the same boxes but not the Unicode map errors.)
+func (d *doc) chars(pg requests.Page) ([]char, error) {
+	tp, err := d.inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: pg})
+	if err != nil {
+		return nil, err
+	}
+	defer d.inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage})
+	n, err := d.inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]char, 0, n.Count)
+	for i := range n.Count {
+		u, err := d.inst.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp.TextPage, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		c := char{r: rune(u.Unicode)}
+		if c.r == '\r' || c.r == '\n' || unicode.IsSpace(c.r) {
+			cs = append(cs, c) // no box needed
+			continue
+		}
+		b, err := d.inst.FPDFText_GetCharBox(&requests.FPDFText_GetCharBox{TextPage: tp.TextPage, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		c.left, c.top, c.right, c.bottom = b.Left, b.Top, b.Right, b.Bottom
+		e, err := d.inst.FPDFText_HasUnicodeMapError(&requests.FPDFText_HasUnicodeMapError{TextPage: tp.TextPage, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		c.unmapped = e.HasUnicodeMapError || c.r == 0 || c.r == unicode.ReplacementChar
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
 // groupLines turns PDFium's character stream into runs (see Line).
-func groupLines(chars []*responses.GetPageTextStructuredChar, m affine) []Line {
+func groupLines(chars []char, m affine) []Line {
 	var (
 		lines []Line
 		cur   strings.Builder
@@ -172,22 +218,22 @@ func groupLines(chars []*responses.GetPageTextStructuredChar, m affine) []Line {
 		inked, charH, unmap = false, 0, 0
 	}
 	for _, c := range chars {
-		r := []rune(c.Text)
-		if c.Text == "\r" || c.Text == "\n" || c.Text == "\r\n" {
+		if c.r == '\r' || c.r == '\n' {
 			flush()
 			continue
 		}
-		if len(r) == 1 && unicode.IsSpace(r[0]) {
+		if unicode.IsSpace(c.r) {
 			cur.WriteByte(' ')
 			continue
 		}
-		p := c.PointPosition
-		x0, y0 := m.apply(p.Left, p.Top)
-		x1, y1 := m.apply(p.Right, p.Bottom)
+		x0, y0 := m.apply(c.left, c.top)
+		x1, y1 := m.apply(c.right, c.bottom)
 		g := Rect{math.Min(x0, x1), math.Min(y0, y1), math.Max(x0, x1), math.Max(y0, y1)}
 		if g.Right-g.Left <= 0 && g.Bottom-g.Top <= 0 {
 			// No geometry (a character PDFium generated): text only.
-			cur.WriteString(c.Text)
+			if c.r != 0 {
+				cur.WriteRune(c.r)
+			}
 			continue
 		}
 		if inked {
@@ -204,11 +250,12 @@ func groupLines(chars []*responses.GetPageTextStructuredChar, m affine) []Line {
 			box = box.union(g)
 		}
 		charH = math.Max(charH, g.Bottom-g.Top)
-		if c.Text == "" || c.Text == "\uFFFD" {
+		if c.unmapped {
+			// Whatever PDFium made up from the character code is not text.
 			unmap++
 			continue
 		}
-		cur.WriteString(c.Text)
+		cur.WriteRune(c.r)
 	}
 	flush()
 	sort.SliceStable(lines, func(i, j int) bool {
