@@ -146,6 +146,31 @@ func resolvePath(dir, p string) string {
 	return filepath.Join(dir, filepath.FromSlash(p))
 }
 
+// insidePath resolves p for the file functions, which read only the working
+// directory's files: a checkout must not read the runner's files (a key, a
+// token) into a job name or a letter that the plan then shows, so a path
+// that leaves dir, or a symlink that leads out of it, is refused.
+func insidePath(dir, p string) (string, error) {
+	abs := resolvePath(dir, p)
+	outside := fmt.Errorf("%q is outside the working directory: file functions read only files inside it", p)
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", outside
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return abs, nil // missing: the caller says so
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return abs, nil
+	}
+	if rel, err := filepath.Rel(realDir, real); err != nil || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("%q is a link to %s, outside the working directory: file functions read only files inside it", p, real)
+	}
+	return abs, nil
+}
+
 func stringFunc(params []string, impl func(args []string) (cty.Value, error), ret cty.Type) function.Function {
 	ps := make([]function.Parameter, len(params))
 	for i, n := range params {
@@ -364,7 +389,11 @@ func readLimited(path string) ([]byte, error) {
 }
 
 func readText(dir, p string) (string, error) {
-	b, err := readLimited(resolvePath(dir, p))
+	path, err := insidePath(dir, p)
+	if err != nil {
+		return "", err
+	}
+	b, err := readLimited(path)
 	if err != nil {
 		return "", fmt.Errorf("cannot read %q: %w", p, unwrapPathError(err))
 	}
@@ -394,7 +423,11 @@ func fileFunc(dir string) function.Function {
 
 func fileExistsFunc(dir string) function.Function {
 	return stringFunc([]string{"path"}, func(a []string) (cty.Value, error) {
-		st, err := os.Stat(resolvePath(dir, a[0]))
+		path, err := insidePath(dir, a[0])
+		if err != nil {
+			return cty.NilVal, err
+		}
+		st, err := os.Stat(path)
 		if err != nil {
 			if os.IsNotExist(err) {
 				return cty.False, nil
@@ -410,7 +443,11 @@ func fileExistsFunc(dir string) function.Function {
 
 func fileSHA256Func(dir string) function.Function {
 	return stringFunc([]string{"path"}, func(a []string) (cty.Value, error) {
-		sum, _, err := hashFile(resolvePath(dir, a[0]), nil)
+		path, err := insidePath(dir, a[0])
+		if err != nil {
+			return cty.NilVal, err
+		}
+		sum, _, err := hashFile(path, nil)
 		if err != nil {
 			return cty.NilVal, fmt.Errorf("cannot hash %q: %w", a[0], unwrapPathError(err))
 		}
@@ -420,7 +457,11 @@ func fileSHA256Func(dir string) function.Function {
 
 func pdfPagesFunc(dir string) function.Function {
 	return stringFunc([]string{"path"}, func(a []string) (cty.Value, error) {
-		n, _, err := PDFInfo(resolvePath(dir, a[0]))
+		path, err := insidePath(dir, a[0])
+		if err != nil {
+			return cty.NilVal, err
+		}
+		n, _, err := PDFInfo(path)
 		if err != nil {
 			return cty.NilVal, fmt.Errorf("%q: %w", a[0], unwrapPathError(err))
 		}
@@ -430,7 +471,11 @@ func pdfPagesFunc(dir string) function.Function {
 
 func fileSetFunc(dir string) function.Function {
 	return stringFunc([]string{"path", "pattern"}, func(a []string) (cty.Value, error) {
-		matches, err := fileSet(resolvePath(dir, a[0]), a[1])
+		root, err := insidePath(dir, a[0])
+		if err != nil {
+			return cty.NilVal, err
+		}
+		matches, err := fileSet(root, a[1])
 		if err != nil {
 			return cty.NilVal, err
 		}

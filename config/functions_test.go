@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -127,5 +129,39 @@ func TestMatchSegments(t *testing.T) {
 		if got := matchSegments(strings.Split(tt.pattern, "/"), strings.Split(tt.name, "/")); got != tt.want {
 			t.Errorf("match(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
 		}
+	}
+}
+
+// The file functions read only the working directory: a checkout must not
+// read the runner's files into what the plan shows or the platform gets.
+func TestFileFunctionsStayInside(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "work")
+	writeFiles(t, base, map[string]string{"secret.txt": "runner secret", "work/in.txt": "ok"})
+	if err := os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(dir, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	fns := Functions(dir)
+	for _, expr := range []string{
+		`file("../secret.txt")`, `file("` + filepath.ToSlash(filepath.Join(base, "secret.txt")) + `")`,
+		`file("link.txt")`, `templatefile("link.txt", {})`, `filesha256("../secret.txt")`,
+		`fileexists("../secret.txt")`, `pdfpages("../secret.txt")`, `fileset("..", "*.txt")`,
+	} {
+		e, diags := hclsyntax.ParseExpression([]byte(expr), "t.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		v, diags := e.Value(&hcl.EvalContext{Functions: fns})
+		if !diags.HasErrors() {
+			t.Errorf("%s read outside the working directory: %#v", expr, v)
+			continue
+		}
+		if !strings.Contains(diags.Error(), "outside the working directory") {
+			t.Errorf("%s: the error does not say why: %s", expr, diags.Error())
+		}
+	}
+	e, _ := hclsyntax.ParseExpression([]byte(`file("in.txt")`), "t.hcl", hcl.InitialPos)
+	if v, diags := e.Value(&hcl.EvalContext{Functions: fns}); diags.HasErrors() || v.AsString() != "ok" {
+		t.Errorf("a file inside is refused: %v", diags)
 	}
 }
