@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
 
@@ -128,7 +129,7 @@ func (g *globals) confirm(p *reconcile.Plan) error {
 
 func (g *globals) reportApply(res *reconcile.ApplyResult) {
 	for _, addr := range sortedErrKeys(res.Errors) {
-		fmt.Fprintf(g.stderr, "Error: %s: %v\n", addr, res.Errors[addr])
+		fmt.Fprintf(g.stderr, "Error: %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 	}
 	parts := []string{fmt.Sprintf("%d posted", res.Posted)}
 	if res.Refused > 0 {
@@ -191,7 +192,7 @@ func (g *globals) wait(sess *session, d, interval time.Duration) error {
 			return &exitError{code: ExitError, err: err}
 		}
 		for _, addr := range sortedErrKeys(res.Errors) {
-			p.warn(fmt.Sprintf("Warning: refreshing %s: %v", addr, res.Errors[addr]))
+			p.warn(fmt.Sprintf("Warning: refreshing %s: %s", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error())))
 		}
 	}
 }
@@ -213,6 +214,8 @@ func (p *progress) event(ev reconcile.Event) {
 	if p.tty {
 		return
 	}
+	// Details quote the platform (statuses, proof names, problems).
+	ev.Address, ev.Stage, ev.Detail = termtext.Escape(ev.Address), reconcile.Stage(termtext.Escape(string(ev.Stage))), termtext.Escape(ev.Detail)
 	switch ev.Kind {
 	case reconcile.EventStage:
 		line := fmt.Sprintf("%s: %s", ev.Address, ev.Stage)

@@ -9,6 +9,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -116,13 +117,15 @@ func formatValue(v cty.Value) string {
 	if err != nil {
 		return v.GoString()
 	}
+	// JSON leaves DEL and the C1 controls raw; the values hold what the
+	// platform said (job_status, tracking_numbers).
 	var pretty any
 	if json.Unmarshal(b, &pretty) == nil {
 		if out, err := json.MarshalIndent(pretty, "", "  "); err == nil {
-			return string(out)
+			return escapeLines(string(out))
 		}
 	}
-	return string(b)
+	return termtext.Escape(string(b))
 }
 
 // mailingValue is a mailing's state-backed attributes as outputs see them.

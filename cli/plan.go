@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/internal/safefs"
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
 
@@ -135,7 +136,7 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	if f.refresh && sess.client != nil {
 		res := sess.engine.Refresh(g.interrupt)
 		for _, addr := range sortedErrKeys(res.Errors) {
-			fmt.Fprintf(g.stderr, "Warning: refreshing %s: %v\n", addr, res.Errors[addr])
+			fmt.Fprintf(g.stderr, "Warning: refreshing %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 		}
 		if err := sess.persist(); err != nil {
 			sess.close()

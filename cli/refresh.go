@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/internal/termtext"
 )
 
 func newRefreshCommand(g *globals) *cobra.Command {
@@ -32,7 +34,7 @@ func newRefreshCommand(g *globals) *cobra.Command {
 					return &exitError{code: ExitError, err: err}
 				}
 				for _, addr := range sortedErrKeys(res.Errors) {
-					fmt.Fprintf(g.stderr, "Error: refreshing %s: %v\n", addr, res.Errors[addr])
+					fmt.Fprintf(g.stderr, "Error: refreshing %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 				}
 				fmt.Fprintf(g.stdout, "Refreshed %d letter(s); %d still in progress.\n", res.Refreshed, len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()))
 				if len(res.Errors) > 0 {

@@ -112,11 +112,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "Error: %v\n", ee.err)
+			writeMessage(stderr, "Error: ", ee.err.Error())
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "Error: %v\n", err)
+	writeMessage(stderr, "Error: ", err.Error())
 	if ctx.Err() != nil {
 		return ExitInterrupted
 	}

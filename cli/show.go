@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/internal/termtext"
 )
 
 func newShowCommand(g *globals) *cobra.Command {
@@ -41,12 +43,13 @@ func newShowCommand(g *globals) *cobra.Command {
 				return err
 			}
 			g.writePlan(g.stdout, doc)
+			// A saved plan is a file from the checkout: its text is escaped.
 			for _, d := range doc.Diagnostics {
 				where := ""
 				if d.Range != nil {
 					where = fmt.Sprintf(" (%s:%d:%d)", d.Range.Filename, d.Range.Line, d.Range.Column)
 				}
-				fmt.Fprintf(g.stdout, "\n%s%s: %s%s\n  %s\n", d.Severity, codeSuffix(d.Code), d.Summary, where, d.Detail)
+				fmt.Fprintf(g.stdout, "\n%s\n  %s\n", termtext.Escape(d.Severity+codeSuffix(d.Code)+": "+d.Summary+where), termtext.Escape(d.Detail))
 			}
 			return nil
 		},

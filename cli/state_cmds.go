@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -31,7 +32,7 @@ func newStateListCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
 				for _, a := range sess.engine.State.Addresses() {
-					fmt.Fprintln(g.stdout, a)
+					fmt.Fprintln(g.stdout, termtext.Escape(a))
 				}
 				return nil
 			})
@@ -62,12 +63,15 @@ func newStateShowCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
+// writeMailing prints one letter for state show and show. Every value is
+// escaped: the state holds what the platform answered.
 func writeMailing(g *globals, m *state.Mailing) {
 	w := g.stdout
-	fmt.Fprintf(w, "# %s\n", m.Address)
+	e := termtext.Escape
+	fmt.Fprintf(w, "# %s\n", e(m.Address))
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%-16s = %s\n", k, v)
+			fmt.Fprintf(w, "%-16s = %s\n", k, e(v))
 		}
 	}
 	row("stage", string(reconcile.StageOf(m)))
@@ -88,28 +92,28 @@ func writeMailing(g *globals, m *state.Mailing) {
 	}
 	row("terminal", fmt.Sprint(m.Terminal))
 	for _, d := range m.Documents {
-		fmt.Fprintf(w, "document         = %s (box %s, sha256 %s, %d bytes)\n", d.File, dash(d.Box), d.SHA256, d.Size)
+		fmt.Fprintf(w, "document         = %s (box %s, sha256 %s, %d bytes)\n", e(d.File), e(dash(d.Box)), e(d.SHA256), d.Size)
 	}
 	for _, pg := range m.PackGroups {
-		fmt.Fprintf(w, "pack_group %s   = %s %s %s\n", pg.ID, pg.Channel, pg.Status, strings.Join(pg.Reasons, "; "))
+		fmt.Fprintf(w, "pack_group %s   = %s %s %s\n", e(pg.ID), e(pg.Channel), e(pg.Status), e(strings.Join(pg.Reasons, "; ")))
 	}
 	for _, d := range m.Deliveries {
-		fmt.Fprintf(w, "delivery %s     = %s %s\n", d.ID, d.Channel, d.Status)
+		fmt.Fprintf(w, "delivery %s     = %s %s\n", e(d.ID), e(d.Channel), e(d.Status))
 		for _, s := range d.Shipments {
-			fmt.Fprintf(w, "  shipment %s = %d %s tracking %s\n", s.ID, s.StatusCode, s.StatusLabel, dash(s.TrackingNumber))
+			fmt.Fprintf(w, "  shipment %s = %d %s tracking %s\n", e(s.ID), s.StatusCode, e(s.StatusLabel), e(dash(s.TrackingNumber)))
 			for _, ev := range s.Events {
-				fmt.Fprintf(w, "    %s %s %s\n", ev.Date.Format("2006-01-02 15:04"), ev.Code, ev.Label)
+				fmt.Fprintf(w, "    %s %s %s\n", ev.Date.Format("2006-01-02 15:04"), e(ev.Code), e(ev.Label))
 			}
 		}
 	}
 	for _, p := range m.Proofs {
-		fmt.Fprintf(w, "proof %-10s = %s (sha256 %s, %d bytes, fetched %s)\n", p.Name, p.Path, p.SHA256, p.Size, p.FetchedAt.Format("2006-01-02T15:04:05Z07:00"))
+		fmt.Fprintf(w, "proof %-10s = %s (sha256 %s, %d bytes, fetched %s)\n", e(p.Name), e(p.Path), e(p.SHA256), p.Size, p.FetchedAt.Format("2006-01-02T15:04:05Z07:00"))
 	}
 	for _, sj := range m.Superseded {
-		fmt.Fprintf(w, "superseded job   = %s (posted %s, tracking %s, %d proof(s) kept)\n", sj.JobID, sj.SubmittedAt.Format("2006-01-02"), dash(strings.Join(sj.TrackingNumbers, ",")), len(sj.Proofs))
+		fmt.Fprintf(w, "superseded job   = %s (posted %s, tracking %s, %d proof(s) kept)\n", e(sj.JobID), sj.SubmittedAt.Format("2006-01-02"), e(dash(strings.Join(sj.TrackingNumbers, ","))), len(sj.Proofs))
 	}
 	for _, p := range m.Problems {
-		fmt.Fprintf(w, "problem          = %s\n", p)
+		fmt.Fprintf(w, "problem          = %s\n", e(p))
 	}
 }
 

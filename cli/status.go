@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -102,8 +103,15 @@ func writeStatusTable(w io.Writer, st *state.State) {
 	fmt.Fprintln(tw, "ADDRESS\tSTAGE\tJOB\tTRACKING\tLAST EVENT\tPROOFS\tPROBLEMS")
 	for _, a := range st.Addresses() {
 		m := st.Mailings[a]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a, reconcile.StageOf(m), dash(m.JobID),
-			dash(strings.Join(m.TrackingNumbers(), ",")), dash(lastEvent(m)), dash(proofSummary(m)), dash(strings.Join(m.Problems, "; ")))
+		// Everything but the stage is outside text (the state holds what the
+		// platform said): escaped, so a label cannot drive the terminal or
+		// break the table with a tab or a newline.
+		cells := []string{a, string(reconcile.StageOf(m)), m.JobID, strings.Join(m.TrackingNumbers(), ","),
+			lastEvent(m), proofSummary(m), strings.Join(m.Problems, "; ")}
+		for i, c := range cells {
+			cells[i] = dash(termtext.Escape(c))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
 
@@ -51,7 +52,7 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 	if len(blocked) > 0 {
 		rows := make([]string, len(blocked))
 		for i, c := range blocked {
-			rows[i] = fmt.Sprintf("| `%s` | %s |", c.Address, mdEscape(c.Reason))
+			rows[i] = fmt.Sprintf("| %s | %s |", mdCode(c.Address), mdEscape(c.Reason))
 		}
 		sections = append(sections, func(budget int) string {
 			return mdTable(fmt.Sprintf("### :no_entry: %d blocked", len(blocked)), "| Letter | Why |\n|---|---|", rows, budget)
@@ -60,9 +61,9 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 	for _, d := range doc.Diagnostics {
 		where := ""
 		if d.Range != nil {
-			where = fmt.Sprintf(" (%s:%d)", d.Range.Filename, d.Range.Line)
+			where = fmt.Sprintf(" (%s:%d)", mdEscape(d.Range.Filename), d.Range.Line)
 		}
-		text := fmt.Sprintf("> **%s%s: %s**%s  \n> %s\n", strings.ToUpper(d.Severity[:1])+d.Severity[1:], codeSuffix(d.Code), mdEscape(d.Summary), where, mdEscape(d.Detail))
+		text := fmt.Sprintf("> **%s%s: %s**%s  \n> %s\n", mdEscape(severityTitle(d.Severity)), mdEscape(codeSuffix(d.Code)), mdEscape(d.Summary), where, mdEscape(d.Detail))
 		sections = append(sections, func(int) string { return text })
 	}
 	if len(posts) > 0 {
@@ -71,14 +72,18 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 			var files []string
 			pages := 0
 			for _, f := range c.Files {
-				files = append(files, "`"+f.File+"`")
+				name := mdCode(f.File)
+				if f.RealPath != "" {
+					name += " → " + mdCode(f.RealPath)
+				}
+				files = append(files, name)
 				pages += f.Pages
 			}
 			again := ""
 			if c.Action == reconcile.ActionReplace {
 				again = " **will post AGAIN**"
 			}
-			rows[i] = fmt.Sprintf("| `%s`%s | %s | %s | %d |", c.Address, again, mdEscape(c.Service), strings.Join(files, ", "), pages)
+			rows[i] = fmt.Sprintf("| %s%s | %s | %s | %d |", mdCode(c.Address), again, mdEscape(c.Service), strings.Join(files, ", "), pages)
 		}
 		sections = append(sections, func(budget int) string {
 			return mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages |\n|---|---|---|---:|", rows, budget)
@@ -89,9 +94,9 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 		for i, c := range updates {
 			var ids []string
 			for _, e := range c.Edits {
-				ids = append(ids, e.PackGroupID)
+				ids = append(ids, mdEscape(e.PackGroupID))
 			}
-			rows[i] = fmt.Sprintf("| `%s` | edit pack group %s |", c.Address, strings.Join(ids, ", "))
+			rows[i] = fmt.Sprintf("| %s | edit pack group %s |", mdCode(c.Address), strings.Join(ids, ", "))
 		}
 		sections = append(sections, func(budget int) string {
 			return mdTable(fmt.Sprintf("### :pencil2: %d to update", len(updates)), "| Letter | Change |\n|---|---|", rows, budget)
@@ -100,7 +105,7 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 	if len(forgets) > 0 {
 		rows := make([]string, len(forgets))
 		for i, c := range forgets {
-			rows[i] = fmt.Sprintf("| `%s` | %s | %s |", c.Address, dash(c.PriorJobID), mdEscape(c.Reason))
+			rows[i] = fmt.Sprintf("| %s | %s | %s |", mdCode(c.Address), mdEscape(dash(c.PriorJobID)), mdEscape(c.Reason))
 		}
 		sections = append(sections, func(budget int) string {
 			return mdTable(fmt.Sprintf("### :warning: %d to forget (no longer tracked; nothing is unsent)", len(forgets)), "| Letter | Job | Why |\n|---|---|---|", rows, budget)
@@ -155,7 +160,42 @@ func codeSuffix(code string) string {
 	return " [" + code + "]"
 }
 
+// mdMarkup escapes what markdown or HTML would read as markup; the pipe
+// also ends a table cell.
+var mdMarkup = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"|", `\|`, "~", `\~`, "#", `\#`, "<", "&lt;", ">", "&gt;", "&", "&amp;")
+
+// mdEscape makes outside text (the platform's reasons, a saved plan's
+// diagnostics) plain text in a pull-request comment: no markup, no line
+// break, no control character.
 func mdEscape(s string) string {
-	r := strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return mdMarkup.Replace(termtext.Escape(strings.ReplaceAll(s, "\n", " ")))
+}
+
+// mdCode shows s as inline code inside a table cell: a fence longer than
+// any run of backticks in s, so none can close it early, and pipes escaped
+// (GitHub splits table cells on them even inside code).
+func mdCode(s string) string {
+	s = strings.ReplaceAll(termtext.Escape(s), "|", `\|`)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+func severityTitle(sev string) string {
+	if sev == "" {
+		return ""
+	}
+	return strings.ToUpper(sev[:1]) + sev[1:]
 }

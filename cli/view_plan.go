@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
 
@@ -42,6 +44,7 @@ const (
 )
 
 func (g *globals) writeDiagnostics(cfg *config.Config, diags hcl.Diagnostics) {
+	diags = escapeDiagnostics(diags)
 	if cfg != nil {
 		cfg.WriteDiagnostics(g.stderr, diags, !g.noColor && isTerminal(g.stderr))
 		return
@@ -49,6 +52,33 @@ func (g *globals) writeDiagnostics(cfg *config.Config, diags hcl.Diagnostics) {
 	for _, d := range diags {
 		fmt.Fprintf(g.stderr, "%s\n", d.Error())
 	}
+}
+
+// escapeDiagnostics copies diags with their text made safe for a terminal.
+// The engine's diagnostics (PF2xx) quote the platform and are kept on one
+// line; the configuration's keep their paragraph breaks, every line escaped.
+func escapeDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		cp := *d
+		cp.Summary = termtext.Escape(d.Summary)
+		if strings.HasPrefix(config.DiagCode(d), "PF2") {
+			cp.Detail = termtext.Escape(d.Detail)
+		} else {
+			cp.Detail = escapeLines(d.Detail)
+		}
+		out[i] = &cp
+	}
+	return out
+}
+
+// escapeLines escapes each line of s, keeping the line breaks.
+func escapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = termtext.Escape(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // marker is the one-character sign of an action in the plan.
@@ -93,7 +123,7 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 	fmt.Fprintln(w)
 	for _, ch := range changes {
 		sign, col := marker(ch.Action)
-		fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, ch.Address))
+		fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, termtext.Escape(ch.Address)))
 		for _, line := range describe(ch) {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
@@ -117,8 +147,17 @@ func upToDate(n int) string {
 	return fmt.Sprintf("All %d letters are posted and up to date.", n)
 }
 
-// describe gives the indented lines under a change's address.
+// describe gives the indented lines under a change's address, escaped: a
+// plan quotes the platform, the state and the checkout's file names.
 func describe(ch reconcile.PlanChange) []string {
+	lines := describeRaw(ch)
+	for i, l := range lines {
+		lines[i] = termtext.Escape(l)
+	}
+	return lines
+}
+
+func describeRaw(ch reconcile.PlanChange) []string {
 	switch ch.Action {
 	case reconcile.ActionCreate, reconcile.ActionReplace:
 		var lines []string
@@ -131,7 +170,7 @@ func describe(ch reconcile.PlanChange) []string {
 			if box == "" {
 				box = "main"
 			}
-			lines = append(lines, fmt.Sprintf("document %s (%s, sha256 %s) in box %s", d.File, pages(d.Pages), d.SHA256[:min(12, len(d.SHA256))], box))
+			lines = append(lines, fmt.Sprintf("document %s (%s, sha256 %s) in box %s", fileName(d), pages(d.Pages), d.SHA256[:min(12, len(d.SHA256))], box))
 		}
 		if len(ch.Options) > 0 {
 			keys := make([]string, 0, len(ch.Options))
@@ -168,6 +207,19 @@ func describe(ch reconcile.PlanChange) []string {
 		return lines
 	}
 	return nil
+}
+
+// fileName is a document as the plan names it: the path written, and
+// where symbolic links lead it when elsewhere, so a reviewer sees the file
+// really posted.
+func fileName(d reconcile.PlanFile) string {
+	if d.RealPath == "" {
+		return d.File
+	}
+	if filepath.IsAbs(d.RealPath) {
+		return d.File + " → " + d.RealPath + " (outside the working directory)"
+	}
+	return d.File + " → " + d.RealPath
 }
 
 func pages(n int) string {

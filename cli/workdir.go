@@ -189,7 +189,7 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	}
 	if w, ok := o.backend.(state.Warner); ok {
 		for _, msg := range w.Warnings() {
-			fmt.Fprintf(g.stderr, "Warning: %s\n", msg)
+			writeMessage(g.stderr, "Warning: ", msg)
 		}
 	}
 	proofs := cfg.Provider.ProofsDir
@@ -323,7 +323,7 @@ func (s *session) close() {
 	if s.client != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := s.client.Logout(ctx); err != nil {
-			fmt.Fprintf(s.g.stderr, "Warning: logging out of the platform failed: %v\n", err)
+			writeMessage(s.g.stderr, "Warning: logging out of the platform failed: ", err.Error())
 		}
 		cancel()
 	}

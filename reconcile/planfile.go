@@ -63,6 +63,8 @@ type PlanFile struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	Pages  int    `json:"pages"`
+	// RealPath is where symbolic links on File lead, when elsewhere.
+	RealPath string `json:"real_path,omitempty"`
 }
 
 // PlanDiagnostic is a diagnostic in machine-readable form.
@@ -105,7 +107,7 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 			pc.ContentHash, pc.JobName, pc.Service, pc.Owner = m.ContentHash, m.JobName, m.Service, m.Owner
 			pc.Options, pc.Proofs, pc.Fix = m.Options, m.Proofs, m.Fix
 			for _, d := range m.Documents {
-				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages})
+				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath})
 			}
 			pc.DeclRange = planRange(&m.DeclRange)
 		} else if ch.Prior != nil {
