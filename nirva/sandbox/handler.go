@@ -206,6 +206,9 @@ func (s *Sandbox) authenticate(w http.ResponseWriter, r *http.Request) {
 	tok := strings.ReplaceAll(uuid.NewString(), "-", "")
 	s.mu.Lock()
 	s.tokens[tok] = &tokenRec{login: req.Login, lastUsed: s.now()}
+	if s.hostile().EchoSecrets {
+		s.tokens[tok].password = req.Password
+	}
 	s.mu.Unlock()
 	resp := map[string]any{
 		"token": tok,
@@ -437,7 +440,21 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 		s.dropsLeft--
 	}
 	hang := s.faults.HangAfterCreate
+	h := s.faults.Hostile
 	s.faultMu.Unlock()
+	if h.SameJobID {
+		s.mu.Lock()
+		body = s.jobJSON(s.world.Jobs[0], s.now())
+		body["jobName"] = job.Name
+		s.mu.Unlock()
+	}
+	if h.AfterCreate != 0 {
+		if h.AfterCreate == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "0")
+		}
+		writeError(w, h.AfterCreate, "HOSTILE", h.label("answered after the job was created"))
+		return
+	}
 	if drop {
 		// Record before closing: the client may ask /_sandbox/ as soon as
 		// it sees the connection go.
@@ -542,6 +559,10 @@ func (s *Sandbox) listJobs(w http.ResponseWriter, r *http.Request, _ string) {
 	noLookup := s.faults.NoJobLookup
 	s.faultMu.Unlock()
 	name, byName := r.URL.Query()["jobName"]
+	if byName && s.hostile().EmptyLookup {
+		writeJSON(w, http.StatusOK, []any{})
+		return
+	}
 	if byName && noLookup {
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "job lookup by name is not available")
 		return
@@ -642,9 +663,14 @@ func (s *Sandbox) editPackGroup(w http.ResponseWriter, r *http.Request, _ string
 	writeError(w, http.StatusNotFound, "PACK_GROUP_NOT_FOUND", "unknown pack group "+id)
 }
 
-func (s *Sandbox) getDeliveries(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Sandbox) getDeliveries(w http.ResponseWriter, r *http.Request, tok string) {
 	jobID := r.URL.Query().Get("jobId")
+	h := s.hostile()
 	s.mu.Lock()
+	var secrets []string
+	if t := s.tokens[tok]; t != nil {
+		secrets = []string{t.password, tok}
+	}
 	j := s.findJob(jobID)
 	out := []map[string]any{}
 	if j != nil {
@@ -654,13 +680,16 @@ func (s *Sandbox) getDeliveries(w http.ResponseWriter, r *http.Request, _ string
 			if sh := dv.shipment; sh != nil {
 				meta := []map[string]string{}
 				if sh.tracking != "" {
-					meta = append(meta, map[string]string{"metadataKind": "TRACKING", "metadataType": "SHORT_VALUE", "name": "TRACKING", "value": sh.tracking})
+					meta = append(meta, map[string]string{"metadataKind": "TRACKING", "metadataType": "SHORT_VALUE", "name": "TRACKING", "value": h.label(sh.tracking)})
 				}
 				for _, f := range sh.files {
 					meta = append(meta, map[string]string{"metadataKind": "TRACKING", "metadataType": "FILE", "name": f.name, "value": f.value})
 				}
+				if h.EscapeIDs && len(sh.files) > 0 {
+					meta = append(meta, map[string]string{"metadataKind": "TRACKING", "metadataType": "FILE", "name": hostileProofName, "value": "p.pdf"})
+				}
 				shipments = append(shipments, map[string]any{
-					"shipmentId": sh.id, "status": sh.code, "statusLabel": statusLabels[sh.code], "metadata": meta,
+					"shipmentId": h.shipmentID(sh.id), "status": sh.code, "statusLabel": h.label(statusLabels[sh.code], secrets...), "metadata": meta,
 				})
 			}
 			d["shipments"] = shipments
@@ -676,7 +705,11 @@ func (s *Sandbox) getDeliveries(w http.ResponseWriter, r *http.Request, _ string
 }
 
 func (s *Sandbox) getTrackingFile(w http.ResponseWriter, r *http.Request, _ string) {
-	id, name := r.PathValue("id"), r.PathValue("name")
+	id, name := realShipmentID(r.PathValue("id")), r.PathValue("name")
+	h := s.hostile()
+	if name == hostileProofName {
+		name = "CERTIF"
+	}
 	s.mu.Lock()
 	var sh *shipmentView
 	var job *jobRecord
@@ -699,16 +732,19 @@ func (s *Sandbox) getTrackingFile(w http.ResponseWriter, r *http.Request, _ stri
 		return
 	}
 	if sh == nil || !sh.hasFile(name) {
-		writeError(w, http.StatusNotFound, "TRACKING_FILE_NOT_FOUND", fmt.Sprintf("no %s file for shipment %s yet", name, id))
+		writeError(w, http.StatusNotFound, "TRACKING_FILE_NOT_FOUND", h.label(fmt.Sprintf("no %s file for shipment %s yet", name, id)))
+		return
+	}
+	if h.serveHostileProof(w, r) {
 		return
 	}
 	switch name {
 	case "TRACKING_DETAIL":
 		events := []map[string]string{}
 		for _, e := range sh.events {
-			events = append(events, map[string]string{"date": e.date.UTC().Format(time.RFC3339), "code": e.code, "label": e.label})
+			events = append(events, map[string]string{"date": e.date.UTC().Format(time.RFC3339), "code": e.code, "label": h.label(e.label)})
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"trackingNumber": sh.tracking, "carrier": "LaPoste_Fr", "events": events})
+		writeJSON(w, http.StatusOK, map[string]any{"trackingNumber": h.label(sh.tracking), "carrier": "LaPoste_Fr", "events": events})
 	default:
 		title := "Preuve de depot"
 		when := sh.events[0].date

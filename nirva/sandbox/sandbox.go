@@ -64,6 +64,8 @@ type Faults struct {
 	// NoJobLookup: GET /jobs?jobName= answers 405.
 	NoJobLookup bool
 	Seed        int64
+	// Hostile makes the platform misbehave on purpose (hostile.go).
+	Hostile Hostile
 }
 
 // JobInfo summarises one job (GET /_sandbox/jobs).
@@ -123,6 +125,7 @@ type Sandbox struct {
 type tokenRec struct {
 	login    string
 	lastUsed time.Time
+	password string // kept only for Hostile.EchoSecrets
 }
 
 // world is what world.json holds.
