@@ -246,7 +246,8 @@ func lockInfo(operation string) state.LockInfo {
 // endpoint is "sandbox") and authenticates once for the run.
 func (s *session) connect(ctx context.Context, withProfile bool) error {
 	p := s.cfg.Provider
-	nc := nirva.Config{Endpoint: p.Endpoint, Login: p.Login, Password: p.Password, MaxRequestsPerSecond: p.MaxRequestsPerSecond}
+	nc := nirva.Config{Endpoint: p.Endpoint, Login: p.Login, Password: p.Password, MaxRequestsPerSecond: p.MaxRequestsPerSecond,
+		MaxProofSize: p.MaxProofSize, Insecure: p.Insecure}
 	if s.g.debug {
 		nc.Debug = s.g.stderr
 	}

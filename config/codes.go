@@ -28,6 +28,8 @@ const (
 	CodeFunctionError       = "PF022" // a function call failed
 	CodeCycle               = "PF023" // local values refer to each other in a cycle
 	CodeInvalidExpression   = "PF024" // any other expression evaluation error
+	CodeInvalidEndpoint     = "PF030" // the provider endpoint is not a usable base URL
+	CodeInsecureEndpoint    = "PF031" // plain http to a host that is not loopback (a warning with insecure = true)
 
 	CodeDuplicateJobName = "PF101" // two mailings share a job name
 	CodeMissingFile      = "PF102" // a document file does not exist

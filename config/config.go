@@ -55,7 +55,11 @@ type Provider struct {
 	ProofsDir string
 	// MaxFileSize is the PDF size limit in bytes (20 MiB by default).
 	MaxFileSize int64
-	DeclRange   hcl.Range
+	// MaxProofSize bounds one downloaded proof, in bytes (50 MiB by default).
+	MaxProofSize int64
+	// Insecure allows plain http to an endpoint that is not loopback.
+	Insecure  bool
+	DeclRange hcl.Range
 }
 
 // Mailing is one letter: one job to post.

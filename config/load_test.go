@@ -282,7 +282,7 @@ mailing "m" {
 		{
 			name:  "bad endpoint",
 			files: map[string]string{"main.mail.hcl": "provider \"nirva\" {\n  endpoint = \"ftp://x\"\n}\n"},
-			code:  CodeInvalidValue, line: 2,
+			code:  CodeInvalidEndpoint, line: 2,
 		},
 		{
 			name:  "unknown backend",

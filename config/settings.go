@@ -1,11 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/postform/postform/nirva"
 )
 
 var postformSchema = &hcl.BodySchema{
@@ -29,8 +32,17 @@ var providerSchema = &hcl.BodySchema{
 		{Name: "max_requests_per_second"},
 		{Name: "proofs_dir"},
 		{Name: "max_file_size"},
+		{Name: "max_proof_size_mb"},
+		{Name: "insecure"},
 	},
 }
+
+// DefaultMaxProofSizeMB is the default bound on one downloaded proof.
+const DefaultMaxProofSizeMB = nirva.DefaultMaxProofSize >> 20
+
+// maxProofSizeMB caps max_proof_size_mb: far above any real proof, and far
+// from overflowing a byte count.
+const maxProofSizeMB = 4096
 
 // postformContent decodes the (single) postform block; nil when absent.
 func (l *loader) postformContent() *hcl.BodyContent {
@@ -118,7 +130,7 @@ func (l *loader) decodeBackend() {
 
 func (l *loader) decodeProvider() {
 	p := &l.cfg.Provider
-	*p = Provider{ProofsDir: DefaultProofsDir, MaxFileSize: DefaultMaxFileSize}
+	*p = Provider{ProofsDir: DefaultProofsDir, MaxFileSize: DefaultMaxFileSize, MaxProofSize: nirva.DefaultMaxProofSize}
 	var chosen *hcl.Block
 	for _, b := range l.uniqueBlocks("provider", true) {
 		if b.Labels[0] != "nirva" {
@@ -142,11 +154,17 @@ func (l *loader) decodeProvider() {
 	s := l.baseScope("the provider block")
 	attrs := content.Attributes
 
+	if a, ok := attrs["insecure"]; ok {
+		v, diags := s.eval(a.Expr, l.funcs, cty.Bool, `the "insecure" argument`)
+		l.add(diags...)
+		if !diags.HasErrors() && !v.IsNull() {
+			p.Insecure = v.True()
+		}
+	}
 	ep, set := l.stringAttr(attrs, "endpoint", s, "")
 	p.Endpoint = ep
-	if set && ep != "sandbox" && !strings.HasPrefix(ep, "https://") && !strings.HasPrefix(ep, "http://") {
-		l.add(errorf(CodeInvalidValue, attrs["endpoint"].Expr.Range().Ptr(), "Invalid endpoint",
-			fmt.Sprintf("The endpoint must be an http(s) URL or \"sandbox\" (the built-in simulator), not %q.", ep)))
+	if set && ep != "sandbox" {
+		l.checkEndpoint(attrs["endpoint"], ep, p.Insecure)
 	}
 	p.Login, _ = l.stringAttr(attrs, "login", s, "")
 	if _, ok := attrs["login"]; !ok {
@@ -166,6 +184,16 @@ func (l *loader) decodeProvider() {
 			p.MaxRequestsPerSecond = f
 		}
 	}
+	if a, ok := attrs["max_proof_size_mb"]; ok {
+		if f, ok := l.numberAttr(a, s); ok {
+			if f < 1 || f > maxProofSizeMB || f != float64(int64(f)) {
+				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_proof_size_mb",
+					fmt.Sprintf("max_proof_size_mb is a whole number of MiB from 1 to %d (default %d).", maxProofSizeMB, DefaultMaxProofSizeMB)))
+			} else {
+				p.MaxProofSize = int64(f) << 20
+			}
+		}
+	}
 	if a, ok := attrs["max_file_size"]; ok {
 		if f, ok := l.numberAttr(a, s); ok {
 			if f < 1 || f != float64(int64(f)) {
@@ -175,6 +203,30 @@ func (l *loader) decodeProvider() {
 			}
 		}
 	}
+}
+
+// checkEndpoint applies the client's endpoint rule (nirva.CheckEndpoint) at
+// load time, so a bad endpoint is reported where it is written, before any
+// plan, and the password is never sent in clear unnoticed.
+func (l *loader) checkEndpoint(a *hcl.Attribute, ep string, insecure bool) {
+	rng := a.Expr.Range().Ptr()
+	_, warning, err := nirva.CheckEndpoint(ep, insecure)
+	switch {
+	case errors.Is(err, nirva.ErrInsecureEndpoint):
+		l.add(errorf(CodeInsecureEndpoint, rng, "Insecure endpoint", upperFirst(err.Error())+"."))
+	case err != nil:
+		l.add(errorf(CodeInvalidEndpoint, rng, "Invalid endpoint",
+			upperFirst(err.Error())+". The endpoint is the API's base URL, such as \"https://api.example.com\", or \"sandbox\" (the built-in simulator)."))
+	case warning != "":
+		l.add(NewDiag(CodeInsecureEndpoint, hcl.DiagWarning, "Insecure endpoint", warning, rng))
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (l *loader) numberAttr(a *hcl.Attribute, s *scope) (float64, bool) {

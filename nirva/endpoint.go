@@ -1,6 +1,7 @@
 package nirva
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -50,12 +51,21 @@ func CheckEndpoint(raw string, insecure bool) (u *url.URL, warning string, err e
 	}
 	if u.Scheme == "http" && !localHost(u.Hostname()) {
 		if !insecure {
-			return nil, "", fmt.Errorf("endpoint %q uses plain http to %s, which would send the password in clear over the network: use https://, or set insecure = true in the provider block to accept that", raw, u.Hostname())
+			return nil, "", insecureError{fmt.Sprintf("endpoint %q uses plain http to %s, which would send the password in clear over the network: use https://, or set insecure = true in the provider block to accept that", raw, u.Hostname())}
 		}
 		warning = fmt.Sprintf("The endpoint %q uses plain http to %s: the password and every letter travel in clear over the network (insecure = true).", raw, u.Hostname())
 	}
 	return u, warning, nil
 }
+
+// ErrInsecureEndpoint is matched (errors.Is) by CheckEndpoint's refusal of
+// plain http to a host that is not loopback.
+var ErrInsecureEndpoint = errors.New("plain http to a host that is not loopback")
+
+type insecureError struct{ msg string }
+
+func (e insecureError) Error() string        { return e.msg }
+func (e insecureError) Is(target error) bool { return target == ErrInsecureEndpoint }
 
 // localHost reports a host that plain http never leaves the machine for.
 func localHost(host string) bool {

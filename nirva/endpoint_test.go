@@ -1,6 +1,7 @@
 package nirva_test
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ func TestCheckEndpoint(t *testing.T) {
 		{in: "http://sandbox.invalid", want: "http://sandbox.invalid"},
 		{in: "http://api.example.com", want: "error: plain http to api.example.com"},
 		{in: "http://10.0.0.1", want: "error: insecure = true"},
+		{in: "http://[::ffff:127.0.0.1]", want: "http://[::ffff:127.0.0.1]"},
 		{in: "http://localhost.example.com", want: "error: plain http"},
 		{in: "http://api.example.com", insecure: true, want: "http://api.example.com", warn: true},
 		{in: "http://[::1", want: "error: is not a URL: missing ']' in host"},
@@ -66,6 +68,12 @@ func TestNewRefusesAnUnsafeEndpoint(t *testing.T) {
 		if _, err := nirva.New(nirva.Config{Endpoint: ep, Login: "a", Password: "b"}); err == nil {
 			t.Errorf("%q accepted", ep)
 		}
+	}
+	if _, _, err := nirva.CheckEndpoint("http://api.example.com", false); !errors.Is(err, nirva.ErrInsecureEndpoint) {
+		t.Errorf("not ErrInsecureEndpoint: %v", err)
+	}
+	if _, _, err := nirva.CheckEndpoint("https://h?q", false); errors.Is(err, nirva.ErrInsecureEndpoint) {
+		t.Errorf("a malformed endpoint is not the insecure case: %v", err)
 	}
 	if _, err := nirva.New(nirva.Config{Endpoint: "http://api.example.com", Insecure: true}); err != nil {
 		t.Errorf("insecure: %v", err)
