@@ -47,10 +47,11 @@ func kinds(ps []Problem) []ProblemKind {
 	return k
 }
 
-// The LibreOffice letters (see testdata/gen.sh): subset TrueType fonts with
-// ToUnicode maps, compressed streams, kerned TJ arrays, accents, a sender
-// block top left, a date line just above the window, two pages.
-func TestRecipientLibreOffice(t *testing.T) {
+// Letters from real producers (see testdata/gen.sh). LibreOffice: subset
+// TrueType fonts with ToUnicode maps, compressed streams, kerned TJ arrays,
+// accents, a sender block top left, a date line just above the window, two
+// pages. pdfcpu (cid.pdf): a Type0/CIDFontType2 subset, Identity-H, object streams.
+func TestRecipientRealProducers(t *testing.T) {
 	tests := []struct {
 		file                    string
 		lines                   []string
@@ -64,6 +65,9 @@ func TestRecipientLibreOffice(t *testing.T) {
 		{file: "abroad.pdf",
 			lines:    []string{"Herrn Jürgen Weiß", "Hauptstraße 5", "10115 Berlin", "ALLEMAGNE"},
 			postcode: "10115", city: "Berlin", country: "ALLEMAGNE"},
+		{file: "cid.pdf",
+			lines:    []string{"Société Générale", "Service Contentieux", "29 boulevard Haussmann", "75009 PARIS"},
+			postcode: "75009", city: "PARIS"},
 		{file: "topleft.pdf", problems: []ProblemKind{EmptyWindow}},
 		{file: "crossing.pdf",
 			lines:    []string{"Société Générale", "Résidence Les Grandes Terrasses du Parc, bâtiment B", "75009 PARIS"},
@@ -149,6 +153,13 @@ func TestPageText(t *testing.T) {
 	}
 	if !slices.Contains(texts, "Objet : « Contestation de la facture n° 2025-117 »") {
 		t.Errorf("no object line with guillemets in %q", texts)
+	}
+	c, err := engine.Page(fixture(t, "cid.pdf"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Lines[0].Text; got != "Jean-François Dupré" {
+		t.Errorf("cid.pdf's first line = %+q", got)
 	}
 	p2, err := engine.Page(b, 1)
 	if err != nil {

@@ -255,6 +255,12 @@ func groupLines(chars []char, m affine) []Line {
 			unmap++
 			continue
 		}
+		if c.r == '\u00ad' {
+			// A drawn soft hyphen is a hyphen: fonts map one glyph to both
+			// U+002D and U+00AD, and some producers' ToUnicode picks U+00AD
+			// (pdfcpu does for "Jean-François").
+			c.r = '-'
+		}
 		cur.WriteRune(c.r)
 	}
 	flush()

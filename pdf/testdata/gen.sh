@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the LibreOffice-made fixture letters in this directory.
 #
-# Needs LibreOffice (Debian: apt-get install libreoffice-writer-nogui fonts-liberation).
+# Needs LibreOffice (Debian: apt-get install libreoffice-writer-nogui fonts-liberation)
+# and Go (for pdfcpu, see cid.pdf below).
 # The tests do not: they read the committed PDFs. Run from anywhere:
 #
 #   bash pdf/testdata/gen.sh
@@ -100,4 +101,27 @@ letter nolocality "$sender $date $(frame 110 56 85 30 "Madame Claire Léger" "B�
 
 cd "$work"
 soffice --headless --convert-to pdf:writer_pdf_Export --outdir "$here" ./*.fodt >/dev/null
+
+# cid.pdf: another producer, pdfcpu (already a postform dependency), which embeds a
+# TrueType font as a Type0/CIDFontType2 subset (Identity-H, ToUnicode) and packs
+# objects into compressed object streams. Its configuration (the installed font)
+# stays in the scratch directory.
+cat >cid.json <<'JSON'
+{
+  "paper": "A4P",
+  "origin": "LowerLeft",
+  "fonts": {"f": {"name": "LiberationSans", "size": 11}},
+  "pages": {
+    "1": {"content": {"text": [
+      {"value": "Jean-François Dupré\n12 rue des Lilas\n69003 Lyon", "pos": [57, 760], "font": {"name": "$f"}},
+      {"value": "Société Générale\nService Contentieux\n29 boulevard Haussmann\n75009 PARIS", "pos": [313, 620], "font": {"name": "$f"}},
+      {"value": "Objet : « Contestation » reçue, déjà, façon", "pos": [57, 520], "font": {"name": "$f"}}
+    ]}},
+    "2": {"content": {"text": [{"value": "Page deux : échéancier.", "pos": [57, 760], "font": {"name": "$f"}}]}}
+  }
+}
+JSON
+(cd "$here/../.." && go build -o "$work/pdfcpu" github.com/pdfcpu/pdfcpu/cmd/pdfcpu)
+XDG_CONFIG_HOME=$work/cfg ./pdfcpu fonts install /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf >/dev/null
+XDG_CONFIG_HOME=$work/cfg ./pdfcpu create cid.json "$here/cid.pdf" >/dev/null
 ls -l "$here"/*.pdf
