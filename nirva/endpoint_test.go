@@ -29,6 +29,9 @@ func TestCheckEndpoint(t *testing.T) {
 		{in: "http://10.0.0.1", want: "error: insecure = true"},
 		{in: "http://[::ffff:127.0.0.1]", want: "http://[::ffff:127.0.0.1]"},
 		{in: "http://localhost.example.com", want: "error: plain http"},
+		{in: "http://127.0.0.1.nip.io", want: "error: plain http"}, // resolves to loopback, or anywhere
+		{in: "http://0x7f000001", want: "error: plain http"},       // not an address to us
+		{in: "http://[::ffff:10.0.0.1]", want: "error: plain http"},
 		{in: "http://api.example.com", insecure: true, want: "http://api.example.com", warn: true},
 		{in: "http://[::1", want: "error: is not a URL: missing ']' in host"},
 		{in: "https://api.example.com?x=1", want: "error: has a query"},
