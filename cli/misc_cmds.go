@@ -131,12 +131,17 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 func newSandboxCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "sandbox", Short: "Run the built-in simulator of the postal platform"}
 	var opts sandbox.Options
-	var addr string
+	var addr, hostile string
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the simulator over HTTP on a loopback address",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := sandbox.ParseHostile(hostile)
+			if err != nil {
+				return fmt.Errorf("--hostile: %w", err)
+			}
+			opts.Faults.Hostile = h
 			return sandbox.Serve(g.interrupt, addr, opts, func(a string) {
 				fmt.Fprintf(g.stdout, "sandbox listening on http://%s\n", a)
 			})
@@ -156,6 +161,7 @@ func newSandboxCommand(g *globals) *cobra.Command {
 	f.BoolVar(&opts.Faults.NoJobLookup, "no-job-lookup", false, "answer 405 to job lookup by name")
 	f.DurationVar(&opts.TokenIdle, "token-idle", 0, "tokens expire after this idle time (default 30m)")
 	f.Int64Var(&opts.Faults.Seed, "seed", 1, "random seed for injected faults")
+	f.StringVar(&hostile, "hostile", "", "misbehave on purpose, to test a client against a hostile platform: a comma-separated list of "+strings.Join(sandbox.HostileModes, ", "))
 	cmd.AddCommand(serve)
 	return cmd
 }

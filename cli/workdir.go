@@ -299,6 +299,13 @@ func openSandbox(dir string) (*sandbox.Sandbox, error) {
 		}
 		opts.Faults.Latency = d
 	}
+	if v := os.Getenv("POSTFORM_SANDBOX_HOSTILE"); v != "" {
+		h, err := sandbox.ParseHostile(v)
+		if err != nil {
+			return nil, fmt.Errorf("POSTFORM_SANDBOX_HOSTILE: %w", err)
+		}
+		opts.Faults.Hostile = h
+	}
 	// The world folder is made inside the working directory, refusing a
 	// .postform a checkout committed as a link to elsewhere.
 	wd, err := safefs.Open(dir)

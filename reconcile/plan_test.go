@@ -141,8 +141,8 @@ func TestProofDirIsSafeAndUnique(t *testing.T) {
 	tests := map[string]string{
 		"mailing.notice":            "notice",
 		`mailing.invoice["acme"]`:   "invoice/acme",
-		`mailing.invoice["a/../b"]`: "invoice/a_.._b-",
-		`mailing.invoice[".."]`:     "invoice/-",
+		`mailing.invoice["a/../b"]`: "invoice/a____b-",
+		`mailing.invoice[".."]`:     "invoice/__-",
 	}
 	for addr, prefix := range tests {
 		got := ProofDir(addr)

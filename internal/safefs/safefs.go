@@ -382,10 +382,11 @@ func Component(s string) string {
 	if clean == s && s != "." && s != ".." && s != "" && !strings.HasPrefix(s, ".") && len(s) <= 128 {
 		return s
 	}
+	// Encoded: dots go too, so no ".." is left even inside a name.
+	clean = strings.ReplaceAll(clean, ".", "_")
 	if len(clean) > 64 {
 		clean = clean[:64]
 	}
-	clean = strings.TrimLeft(clean, ".")
 	sum := sha256.Sum256([]byte(s))
 	return clean + "-" + hex.EncodeToString(sum[:4])
 }
