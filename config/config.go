@@ -7,6 +7,7 @@ package config
 
 import (
 	"github.com/hashicorp/hcl/v2"
+	"github.com/postform/postform/pdf"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 )
@@ -26,6 +27,8 @@ type Config struct {
 	Outputs  []*Output
 	// Variables are the declared variables with their final values.
 	Variables map[string]*Variable
+	// Review is the postform.review block: how plans show letters.
+	Review Review
 
 	// What EvalOutputs needs to evaluate outputs after a refresh.
 	varVals   map[string]cty.Value
@@ -33,6 +36,13 @@ type Config struct {
 	funcs     map[string]function.Function
 	// forEach tells, for each mailing block name, whether it has for_each.
 	forEach map[string]bool
+}
+
+// Review is the postform.review block.
+type Review struct {
+	// Recipients is how views show recipient addresses by default: "full"
+	// (the default), "masked" (initials and the locality line) or "hidden".
+	Recipients string
 }
 
 // Backend is the postform.backend block.
@@ -85,8 +95,28 @@ type Mailing struct {
 	// ContentHash identifies "the same letter" across runs: service, each
 	// document's box and sha256, options and owner.
 	ContentHash string
+	// Window is the effective address window: the mailing's address_window,
+	// else the provider's, else pdf.DefaultWindow.
+	Window pdf.Window
+	// AddressCheck says whether the recipient was read: "read" (the window of
+	// the MAIN-box document was read), "skipped" (preflight = { address =
+	// false }), or "" (no MAIN-box document was read, e.g. no PDF engine).
+	AddressCheck string
+	// AddressProblems are the preflight findings of this mailing's recipient
+	// reading (errors). They are not in Load's diagnostics: reconcile adds
+	// them only for letters a plan would post, and validate reports them all.
+	AddressProblems hcl.Diagnostics
+
 	// DeclRange is the mailing block's header, for diagnostics.
 	DeclRange hcl.Range
+}
+
+// Recipient is who a letter goes to, as read from page 1's address window.
+type Recipient struct {
+	Lines    []string `json:"lines"`
+	Postcode string   `json:"postcode,omitempty"`
+	City     string   `json:"city,omitempty"`
+	Country  string   `json:"country,omitempty"`
 }
 
 // Document is one PDF of a mailing.
@@ -102,6 +132,11 @@ type Document struct {
 	// RealPath is where symbolic links on Path lead, when that is another
 	// file: relative to Dir inside it, else absolute. "" when Path is it.
 	RealPath string
+	// Recipient is who the letter goes to, read from the address window of
+	// page RecipientPage. nil when the document is not in the service's MAIN
+	// box or the reading was skipped.
+	Recipient     *Recipient
+	RecipientPage int
 	// DeclRange is the document block, for diagnostics.
 	DeclRange hcl.Range
 }
