@@ -150,7 +150,9 @@ mailing "letter" {
 
 func postformCmd(bin, dir string, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, append([]string{"--chdir", dir}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// The simulator lists a job as soon as it exists: no indexing delay to
+	// wait out before an empty lookup means "not posted".
+	cmd.Env = append(append(os.Environ(), "POSTFORM_INDEXING_DELAY=0s", "POSTFORM_LOOKUP_WINDOW=20ms"), env...)
 	return cmd
 }
 

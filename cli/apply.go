@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -110,6 +111,32 @@ func (g *globals) savedPlan(ctx context.Context, path string, f planFlags) (*ses
 		}
 	}
 	return sess, plan, nil
+}
+
+// The environment variables that tune when an empty job-name lookup is
+// taken as "not posted" (see reconcile.LookupPolicy; docs in the README).
+const (
+	envLookupWindow  = "POSTFORM_LOOKUP_WINDOW"
+	envIndexingDelay = "POSTFORM_INDEXING_DELAY"
+)
+
+// lookupPolicyFromEnv is the default policy (3 lookups over 90 s, attempts
+// older than 2 min), with the window and the platform's indexing delay
+// taken from the environment when set.
+func lookupPolicyFromEnv() (*reconcile.LookupPolicy, error) {
+	p := reconcile.DefaultLookupPolicy()
+	for name, d := range map[string]*time.Duration{envLookupWindow: &p.Window, envIndexingDelay: &p.IndexingDelay} {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed < 0 {
+			return nil, fmt.Errorf("%s=%q: want a duration such as 90s or 2m (0 to trust the first answer at once)", name, v)
+		}
+		*d = parsed
+	}
+	return &p, nil
 }
 
 // confirm asks for "yes" on a terminal and refuses when stdin is not one:

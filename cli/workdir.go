@@ -201,6 +201,10 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	}
 	sess := &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
 		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism}}
+	if sess.engine.Lookup, err = lookupPolicyFromEnv(); err != nil {
+		sess.close()
+		return nil, err
+	}
 	// A run that may post or refresh must be able to keep the proofs: a
 	// proofs folder it may not write in is found before anything is posted.
 	if lock {
