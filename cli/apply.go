@@ -32,7 +32,7 @@ sha256 it was planned with.`,
 			var plan *reconcile.Plan
 			var err error
 			if len(args) == 1 {
-				sess, plan, err = g.savedPlan(cmd.Context(), args[0], f)
+				sess, plan, err = g.savedPlan(cmd.Context(), args[0], &f)
 				autoApprove = true
 			} else {
 				sess, plan, err = g.preparePlan(cmd.Context(), "apply", f)
@@ -81,23 +81,31 @@ sha256 it was planned with.`,
 	return cmd
 }
 
-// savedPlan loads a plan saved by plan --out and checks it still holds:
-// same state lineage and serial, same bytes in every PDF.
-func (g *globals) savedPlan(ctx context.Context, path string, f planFlags) (*session, *reconcile.Plan, error) {
+// savedPlan loads a plan saved by plan --out and checks it before anything
+// is posted: its digest, the same state lineage and serial, the same
+// configuration, every change made again from the configuration and the
+// state and found equal, and the same bytes in every PDF. What is applied
+// is the plan made again, never the file's paths and names as written. The
+// plan's --target and --replace become f's, for the view.
+func (g *globals) savedPlan(ctx context.Context, path string, f *planFlags) (*session, *reconcile.Plan, error) {
+	if len(f.targets)+len(f.replace) > 0 {
+		return nil, nil, &exitError{code: ExitError, err: errors.New("--target and --replace cannot be used with a saved plan: it is applied exactly as planned; make a new plan with them instead")}
+	}
 	doc, err := readPlanFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &exitError{code: ExitError, err: fmt.Errorf("refusing the saved plan, nothing was posted: %w", err)}
 	}
+	f.targets, f.replace = doc.Targets, doc.Replace
 	sess, err := g.openSession(ctx, f.load, true, "apply", true, f.run)
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, err := reconcile.PlanFromDocument(doc, sess.engine.State, sess.cfg.Dir)
+	plan, err := reconcile.PlanFromDocument(doc, sess.cfg, sess.engine.State)
 	if err == nil {
 		err = plan.VerifyFiles()
-		if err != nil {
-			err = fmt.Errorf("refusing the saved plan, nothing was posted:\n%w\nRun plan again and review the new plan", err)
-		}
+	}
+	if err != nil && !errors.Is(err, reconcile.ErrStalePlan) {
+		err = fmt.Errorf("refusing the saved plan, nothing was posted:\n%w\nRun plan again and review the new plan", err)
 	}
 	if err != nil {
 		sess.close()

@@ -58,6 +58,8 @@ type Plan struct {
 	Diagnostics hcl.Diagnostics
 	Lineage     string
 	Serial      uint64
+	// ConfigHash is ConfigHash of the configuration planned.
+	ConfigHash string
 }
 
 // Counts summarises a plan.
@@ -104,7 +106,7 @@ type PlanOptions struct {
 
 // MakePlan compares the configuration with the state.
 func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
-	p := &Plan{Lineage: st.Lineage, Serial: st.Serial}
+	p := &Plan{Lineage: st.Lineage, Serial: st.Serial, ConfigHash: ConfigHash(cfg)}
 	if st.Serial == 0 && len(st.Mailings) == 0 {
 		// A state never written yet has a lineage that is not kept: a saved
 		// plan pins "no state" instead.

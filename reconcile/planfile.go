@@ -1,10 +1,15 @@
 package reconcile
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -14,8 +19,9 @@ import (
 
 // PlanFormatVersion is the version of the JSON plan document: the saved
 // plan file, `plan --json` and `show --json` all write this one document.
-// Documented in docs/json-format.md.
-const PlanFormatVersion = 1
+// Documented in docs/json-format.md. Version 2 added config_hash and
+// digest, which apply checks before posting a saved plan.
+const PlanFormatVersion = 2
 
 // PlanDocument is the stable, versioned JSON form of a plan. It holds the
 // evaluated mailings and the state they were planned against, never a
@@ -29,6 +35,11 @@ type PlanDocument struct {
 	Changes         []PlanChange     `json:"changes"`
 	Diagnostics     []PlanDiagnostic `json:"diagnostics"`
 	Summary         PlanSummary      `json:"summary"`
+	// ConfigHash is ConfigHash of the configuration the plan was made from.
+	ConfigHash string `json:"config_hash"`
+	// Digest is the sha256 of the document's canonical JSON without the
+	// digest: a saved plan edited after plan wrote it is refused.
+	Digest string `json:"digest,omitempty"`
 }
 
 // PlanStateRef pins the state a plan was made against.
@@ -97,7 +108,7 @@ type PlanSummary struct {
 func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 	doc := &PlanDocument{FormatVersion: PlanFormatVersion, PostformVersion: version,
 		State: PlanStateRef{Lineage: p.Lineage, Serial: p.Serial}, Targets: opts.Targets, Replace: opts.Replace,
-		Changes: []PlanChange{}, Diagnostics: []PlanDiagnostic{}}
+		Changes: []PlanChange{}, Diagnostics: []PlanDiagnostic{}, ConfigHash: p.ConfigHash}
 	for _, ch := range p.Changes {
 		pc := PlanChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason, Edits: ch.Edits}
 		if ch.Prior != nil {
@@ -149,10 +160,15 @@ func planRange(r *hcl.Range) *PlanRange {
 //lint:ignore ST1005 the wording users search for starts the sentence.
 var ErrStalePlan = errors.New("Saved plan is stale — run plan again")
 
-// PlanFromDocument rebuilds a plan from its saved document, against the
-// current state: it refuses a plan made against another lineage or serial,
-// and one with errors. Document paths are resolved against dir.
-func PlanFromDocument(doc *PlanDocument, st *state.State, dir string) (*Plan, error) {
+// PlanFromDocument checks a saved plan before anything of it is posted
+// and returns the plan to apply. The saved document is never executed as
+// written: the plan is made again from the configuration and the current
+// state, with the saved --target and --replace, and the saved changes must
+// equal it exactly (every address once, same action, job name, content,
+// files and sha256). It refuses a plan made against another lineage or
+// serial, one with errors, one whose configuration now evaluates
+// differently, and names every address that differs.
+func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State) (*Plan, error) {
 	if doc.FormatVersion != PlanFormatVersion {
 		return nil, fmt.Errorf("the saved plan has format version %d; this postform reads version %d: run plan again with this postform", doc.FormatVersion, PlanFormatVersion)
 	}
@@ -166,27 +182,179 @@ func PlanFromDocument(doc *PlanDocument, st *state.State, dir string) (*Plan, er
 	if doc.Summary.Errors > 0 {
 		return nil, errors.New("the saved plan has errors: fix them and run plan again")
 	}
-	p := &Plan{Lineage: st.Lineage, Serial: st.Serial}
-	for _, pc := range doc.Changes {
-		ch := &Change{Address: pc.Address, Action: pc.Action, Reason: pc.Reason, Edits: pc.Edits, Prior: st.Mailings[pc.Address]}
-		if pc.Action != ActionForget {
-			m := &config.Mailing{Address: pc.Address, Service: pc.Service, JobName: pc.JobName, Owner: pc.Owner,
-				Options: pc.Options, Proofs: pc.Proofs, Fix: pc.Fix, ContentHash: pc.ContentHash}
-			for _, f := range pc.Files {
-				path := f.File
-				if !filepath.IsAbs(path) {
-					path = filepath.Join(dir, path)
-				}
-				m.Documents = append(m.Documents, &config.Document{Box: f.Box, File: f.File, Path: path, SHA256: f.SHA256, Size: f.Size, Pages: f.Pages})
-			}
-			if pc.DeclRange != nil {
-				m.DeclRange = hcl.Range{Filename: pc.DeclRange.Filename, Start: hcl.Pos{Line: pc.DeclRange.Line, Column: pc.DeclRange.Column}}
-			}
-			ch.Desired = m
+	p := MakePlan(cfg, st, PlanOptions{Targets: doc.Targets, Replace: doc.Replace})
+	var problems []string
+	if p.ConfigHash != doc.ConfigHash {
+		problems = append(problems, fmt.Sprintf("the configuration evaluates differently than when the plan was made (config hash %s then, %s now)", short(doc.ConfigHash), short(p.ConfigHash)))
+	}
+	problems = append(problems, diffChanges(doc, p.Document("", PlanOptions{Targets: doc.Targets, Replace: doc.Replace}))...)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w:\n  %s", ErrPlanMismatch, strings.Join(problems, "\n  "))
+	}
+	// The pages counted at plan time, for the view: apply skips preflight.
+	saved := map[string][]PlanFile{}
+	for _, c := range doc.Changes {
+		saved[c.Address] = c.Files
+	}
+	for _, ch := range p.Changes {
+		if ch.Desired == nil {
+			continue
 		}
-		p.Changes = append(p.Changes, ch)
+		for j, d := range ch.Desired.Documents {
+			if d.Pages == 0 && j < len(saved[ch.Address]) {
+				d.Pages = saved[ch.Address][j].Pages
+			}
+		}
 	}
 	return p, nil
+}
+
+// ErrPlanMismatch refuses a saved plan that is not what the configuration
+// and the state give now.
+var ErrPlanMismatch = errors.New("the saved plan is not what the configuration and the state give now")
+
+// diffChanges names, per address, every way the saved changes differ from
+// the changes made again now; both are sorted by address.
+func diffChanges(saved, now *PlanDocument) []string {
+	var out []string
+	count := map[string]int{}
+	for _, c := range saved.Changes {
+		count[c.Address]++
+	}
+	nowBy := map[string]*PlanChange{}
+	for i := range now.Changes {
+		nowBy[now.Changes[i].Address] = &now.Changes[i]
+	}
+	seen := map[string]bool{}
+	for i := range saved.Changes {
+		s := &saved.Changes[i]
+		if seen[s.Address] {
+			continue
+		}
+		seen[s.Address] = true
+		if count[s.Address] > 1 {
+			out = append(out, fmt.Sprintf("%s: appears %d times in the saved plan", s.Address, count[s.Address]))
+			continue
+		}
+		n, ok := nowBy[s.Address]
+		if !ok {
+			out = append(out, fmt.Sprintf("%s: %s in the saved plan, but it is not a change now (not in the configuration or the state, or not targeted)", s.Address, s.Action))
+			continue
+		}
+		for _, d := range diffChange(s, n) {
+			out = append(out, s.Address+": "+d)
+		}
+	}
+	for _, n := range now.Changes {
+		if !seen[n.Address] {
+			out = append(out, fmt.Sprintf("%s: missing from the saved plan (%s now)", n.Address, n.Action))
+		}
+	}
+	if len(out) == 0 && saved.Summary != now.Summary {
+		out = append(out, fmt.Sprintf("the summary says %s, the changes give %s", summaryText(saved.Summary), summaryText(now.Summary)))
+	}
+	return out
+}
+
+func summaryText(s PlanSummary) string {
+	return fmt.Sprintf("%d to post, %d to forget, %d blocked, %d to update, %d unchanged", s.Post, s.Forget, s.Blocked, s.Update, s.NoOp)
+}
+
+// diffChange compares what a change would do; the reason and the source
+// position are for reading only and are taken from now.
+func diffChange(s, n *PlanChange) []string {
+	var out []string
+	field := func(name, a, b string) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s %q in the saved plan, %q now", name, a, b))
+		}
+	}
+	field("action", string(s.Action), string(n.Action))
+	field("job name", s.JobName, n.JobName)
+	field("service", s.Service, n.Service)
+	field("owner", s.Owner, n.Owner)
+	field("content hash", s.ContentHash, n.ContentHash)
+	field("prior job", s.PriorJobID, n.PriorJobID)
+	field("options", canonJSON(s.Options), canonJSON(n.Options))
+	field("proofs", canonJSON(s.Proofs), canonJSON(n.Proofs))
+	field("fix", canonJSON(s.Fix), canonJSON(n.Fix))
+	field("edits", canonJSON(s.Edits), canonJSON(n.Edits))
+	for i := range max(len(s.Files), len(n.Files)) {
+		switch {
+		case i >= len(n.Files):
+			out = append(out, fmt.Sprintf("document %q is in the saved plan only", s.Files[i].File))
+		case i >= len(s.Files):
+			out = append(out, fmt.Sprintf("document %q is missing from the saved plan", n.Files[i].File))
+		case s.Files[i].File != n.Files[i].File:
+			out = append(out, fmt.Sprintf("document %d is %q in the saved plan, %q now", i+1, s.Files[i].File, n.Files[i].File))
+		case s.Files[i].SHA256 != n.Files[i].SHA256:
+			out = append(out, fmt.Sprintf("%s changed since it was planned (sha256 %s, planned %s)", n.Files[i].File, short(n.Files[i].SHA256), short(s.Files[i].SHA256)))
+		default:
+			field("box of "+n.Files[i].File, s.Files[i].Box, n.Files[i].Box)
+			field("real path of "+n.Files[i].File, s.Files[i].RealPath, n.Files[i].RealPath)
+			if s.Files[i].Size != n.Files[i].Size {
+				out = append(out, fmt.Sprintf("size of %s %d in the saved plan, %d now", n.Files[i].File, s.Files[i].Size, n.Files[i].Size))
+			}
+		}
+	}
+	return out
+}
+
+// canonJSON is a value's JSON for comparing: nil and empty are alike.
+func canonJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("unencodable %T", v)
+	}
+	switch string(b) {
+	case "null", "{}", "[]":
+		return ""
+	}
+	return string(b)
+}
+
+// ConfigHash identifies an evaluated configuration: for every mailing, its
+// address, job name, service, owner, options, proofs, fix, content hash and
+// each document's box, file as written, sha256 and size. Pages are left out
+// (apply does not preflight again), and so are absolute paths, so a plan
+// made in one checkout applies in another.
+func ConfigHash(cfg *config.Config) string {
+	type doc struct {
+		Box    string `json:"box"`
+		File   string `json:"file"`
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+	}
+	type mailing struct {
+		Address     string            `json:"address"`
+		JobName     string            `json:"job_name"`
+		Service     string            `json:"service"`
+		Owner       string            `json:"owner"`
+		Options     map[string]string `json:"options"`
+		Proofs      []string          `json:"proofs"`
+		Fix         map[string]any    `json:"fix"`
+		ContentHash string            `json:"content_hash"`
+		Documents   []doc             `json:"documents"`
+	}
+	canon := struct {
+		V        int       `json:"v"`
+		Mailings []mailing `json:"mailings"`
+	}{V: 1, Mailings: []mailing{}}
+	for _, m := range cfg.Mailings {
+		cm := mailing{Address: m.Address, JobName: m.JobName, Service: m.Service, Owner: m.Owner, Options: m.Options,
+			Proofs: m.Proofs, Fix: m.Fix, ContentHash: m.ContentHash, Documents: []doc{}}
+		for _, d := range m.Documents {
+			cm.Documents = append(cm.Documents, doc{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size})
+		}
+		canon.Mailings = append(canon.Mailings, cm)
+	}
+	b, err := json.Marshal(canon)
+	if err != nil {
+		// fix holds what HCL decoded from JSON; it always encodes.
+		b = []byte(fmt.Sprintf("unencodable configuration: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // VerifyFiles re-hashes every document the plan would post and reports
@@ -210,20 +378,78 @@ func (p *Plan) VerifyFiles() error {
 	return errors.Join(errs...)
 }
 
-// EncodePlanDocument writes the document as indented JSON.
+// EncodePlanDocument writes the document as indented JSON, sealed with
+// its digest.
 func EncodePlanDocument(doc *PlanDocument) ([]byte, error) {
-	b, err := json.MarshalIndent(doc, "", "  ")
+	sealed := *doc
+	d, err := planDigest(&sealed)
+	if err != nil {
+		return nil, err
+	}
+	sealed.Digest = d
+	b, err := json.MarshalIndent(&sealed, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
 }
 
-// DecodePlanDocument reads a saved plan.
+// planDigest is the sha256 of the document's compact JSON without its
+// digest, taken after one decode: what a reader decodes is what is hashed,
+// so a value that does not survive JSON unchanged cannot break the seal.
+func planDigest(doc *PlanDocument) (string, error) {
+	unsealed := *doc
+	unsealed.Digest = ""
+	b, err := json.Marshal(&unsealed)
+	if err != nil {
+		return "", err
+	}
+	var back PlanDocument
+	if err := json.Unmarshal(b, &back); err != nil {
+		return "", err
+	}
+	if b, err = json.Marshal(&back); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// DecodePlanDocument reads a saved plan and checks its seal. The digest
+// catches a plan edited or damaged after plan wrote it; anyone can compute
+// a sha256, so it is not what stops a forged plan: PlanFromDocument is.
 func DecodePlanDocument(b []byte) (*PlanDocument, error) {
-	var doc PlanDocument
-	if err := json.Unmarshal(b, &doc); err != nil {
+	doc, err := decodePlanJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	if doc.FormatVersion != PlanFormatVersion {
+		return nil, fmt.Errorf("the plan has format version %d; this postform reads version %d: run plan again with this postform", doc.FormatVersion, PlanFormatVersion)
+	}
+	if doc.Digest == "" {
+		return nil, errors.New("the plan has no digest: it was not written by postform plan; run plan again")
+	}
+	want, err := planDigest(doc)
+	if err != nil {
 		return nil, fmt.Errorf("not a postform plan file: %w", err)
+	}
+	if doc.Digest != want {
+		return nil, errors.New("the plan's digest does not match its content: it was edited or damaged after postform wrote it. Nothing was posted; run plan again and review the new plan")
+	}
+	return doc, nil
+}
+
+// decodePlanJSON decodes one plan document strictly: a field postform does
+// not write, or anything after the document, means it is not one.
+func decodePlanJSON(b []byte) (*PlanDocument, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var doc PlanDocument
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("not a postform plan file: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("not a postform plan file: more data follows the plan document")
 	}
 	if doc.FormatVersion == 0 {
 		return nil, errors.New("not a postform plan file: no format_version")

@@ -1,0 +1,289 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/postform/postform/config"
+	"github.com/postform/postform/state"
+)
+
+// savedFixture is a configuration and a state whose plan holds a create
+// (a, c), a no-op (b) and a forget (x).
+func savedFixture() (*config.Config, *state.State) {
+	cfg := &config.Config{Mailings: []*config.Mailing{desired("mailing.a", "h1"), desired("mailing.b", "h2"), desired("mailing.c", "h3")}}
+	cfg.Mailings[0].Documents[0].Pages = 1
+	st := state.New("L1")
+	st.Serial = 3
+	st.Mailings["mailing.b"] = posted("mailing.b", "h2")
+	st.Mailings["mailing.x"] = posted("mailing.x", "h9")
+	st.Mailings["mailing.x"].JobID = "88009"
+	return cfg, st
+}
+
+func savedBytes(t testing.TB, cfg *config.Config, st *state.State, opts PlanOptions) []byte {
+	t.Helper()
+	b, err := EncodePlanDocument(MakePlan(cfg, st, opts).Document("test", opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// forge decodes a saved plan, edits it, and seals it again as a forger
+// with a sha256 tool would.
+func forge(t *testing.T, b []byte, edit func(*PlanDocument)) []byte {
+	t.Helper()
+	doc, err := DecodePlanDocument(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	out, err := EncodePlanDocument(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func change(doc *PlanDocument, addr string) *PlanChange {
+	for i := range doc.Changes {
+		if doc.Changes[i].Address == addr {
+			return &doc.Changes[i]
+		}
+	}
+	panic("no change for " + addr)
+}
+
+func TestSavedPlanRoundTrip(t *testing.T) {
+	cfg, st := savedFixture()
+	doc, err := DecodePlanDocument(savedBytes(t, cfg, st, PlanOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.FormatVersion != 2 || len(doc.Digest) != 64 || doc.ConfigHash != ConfigHash(cfg) {
+		t.Fatalf("version %d digest %q config hash %q", doc.FormatVersion, doc.Digest, doc.ConfigHash)
+	}
+	p, err := PlanFromDocument(doc, cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := p.Counts(); c.Post != 2 || c.Forget != 1 || c.NoOp != 1 {
+		t.Fatalf("re-derived plan: %+v", c)
+	}
+}
+
+// A saved plan edited after review and sealed again is refused, naming
+// every address that differs, before anything is posted.
+func TestForgedSavedPlanIsRefused(t *testing.T) {
+	cfg, st := savedFixture()
+	good := savedBytes(t, cfg, st, PlanOptions{})
+	tests := []struct {
+		name string
+		edit func(*PlanDocument)
+		cfg  func(*config.Config)
+		want []string
+	}{
+		{name: "an address twice", edit: func(d *PlanDocument) {
+			d.Changes = append(d.Changes, *change(d, "mailing.a"))
+			d.Summary.Post++
+		}, want: []string{"mailing.a: appears 2 times in the saved plan"}},
+		{name: "an address not in the configuration", edit: func(d *PlanDocument) {
+			evil := *change(d, "mailing.a")
+			evil.Address, evil.JobName = "mailing.evil", "evil"
+			d.Changes = append(d.Changes, evil)
+		}, want: []string{"mailing.evil: create in the saved plan, but it is not a change now"}},
+		{name: "a forged forget", edit: func(d *PlanDocument) {
+			change(d, "mailing.b").Action = ActionForget
+		}, want: []string{`mailing.b: action "forget" in the saved plan, "no-op" now`}},
+		{name: "a forged replace", edit: func(d *PlanDocument) {
+			change(d, "mailing.b").Action = ActionReplace
+		}, want: []string{`mailing.b: action "replace" in the saved plan, "no-op" now`}},
+		{name: "a forged --replace", edit: func(d *PlanDocument) {
+			d.Replace = []string{"mailing.b"}
+		}, want: []string{`mailing.b: action "no-op" in the saved plan, "replace" now`}},
+		{name: "a file path changed to /etc/passwd", edit: func(d *PlanDocument) {
+			change(d, "mailing.a").Files[0].File = "/etc/passwd"
+		}, want: []string{`mailing.a: document 1 is "/etc/passwd" in the saved plan, "a.pdf" now`}},
+		{name: "a sha256 changed", edit: func(d *PlanDocument) {
+			change(d, "mailing.a").Files[0].SHA256 = strings.Repeat("0", 64)
+		}, want: []string{"mailing.a: a.pdf changed since it was planned"}},
+		{name: "a change dropped", edit: func(d *PlanDocument) {
+			d.Changes = slices.DeleteFunc(d.Changes, func(c PlanChange) bool { return c.Address == "mailing.c" })
+		}, want: []string{"mailing.c: missing from the saved plan (create now)"}},
+		{name: "a job name changed", edit: func(d *PlanDocument) {
+			change(d, "mailing.c").JobName = "other"
+		}, want: []string{`mailing.c: job name "other" in the saved plan, "c" now`}},
+		{name: "a forged summary", edit: func(d *PlanDocument) {
+			d.Summary.Post = 0
+		}, want: []string{"the summary says 0 to post"}},
+		{name: "all at once, each named", edit: func(d *PlanDocument) {
+			d.Changes = append(d.Changes, *change(d, "mailing.c"))
+			change(d, "mailing.a").Files[0].File = "/etc/passwd"
+			change(d, "mailing.b").Action = ActionForget
+		}, want: []string{"mailing.a: document 1", "mailing.b: action", "mailing.c: appears 2 times"}},
+		{name: "the configuration changed since", cfg: func(c *config.Config) {
+			c.Mailings[2].JobName = "renamed"
+		}, want: []string{"the configuration evaluates differently than when the plan was made", `mailing.c: job name "c" in the saved plan, "renamed" now`}},
+		{name: "a mailing not planned changed since", cfg: func(c *config.Config) {
+			c.Mailings[1].Owner = "1077"
+		}, want: []string{"the configuration evaluates differently"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := good
+			if tt.edit != nil {
+				b = forge(t, good, tt.edit)
+			}
+			cfg, st := savedFixture()
+			if tt.cfg != nil {
+				tt.cfg(cfg)
+			}
+			doc, err := DecodePlanDocument(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = PlanFromDocument(doc, cfg, st)
+			if err == nil {
+				t.Fatal("the forged plan was accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the refusal does not say %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// The digest: an edit that is not sealed again, a missing digest, a field
+// postform does not write, anything after the document, an older format.
+func TestSavedPlanSealIsChecked(t *testing.T) {
+	cfg, st := savedFixture()
+	good := savedBytes(t, cfg, st, PlanOptions{})
+	edited := strings.Replace(string(good), `"action": "no-op"`, `"action": "forget"`, 1)
+	var m map[string]any
+	if err := json.Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	reencode := func(edit func(map[string]any)) string {
+		c := map[string]any{}
+		for k, v := range m {
+			c[k] = v
+		}
+		edit(c)
+		b, _ := json.Marshal(c)
+		return string(b)
+	}
+	tests := map[string]struct{ in, want string }{
+		"edited":        {edited, "digest does not match its content"},
+		"no digest":     {reencode(func(c map[string]any) { delete(c, "digest") }), "has no digest"},
+		"unknown field": {reencode(func(c map[string]any) { c["post_anyway"] = true }), `unknown field "post_anyway"`},
+		"trailing data": {string(good) + "{}", "more data follows"},
+		"version 1":     {reencode(func(c map[string]any) { c["format_version"] = 1 }), "format version 1; this postform reads version 2"},
+		"not json":      {"PK\x03\x04", "not a postform plan file"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if edited == string(good) {
+				t.Fatal("the fixture has no no-op to edit")
+			}
+			_, err := DecodePlanDocument([]byte(tt.in))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// meaning is what applying a document would do, written out
+// independently of diffChange: its changes, sorted, duplicates kept.
+func meaning(doc *PlanDocument) string {
+	type file struct {
+		Box, File, SHA256, RealPath string
+		Size                        int64
+	}
+	type chg struct {
+		Address, Action, ContentHash, JobName, Service, Owner, PriorJobID string
+		Options, Proofs, Fix, Edits                                       string
+		Files                                                             []file
+	}
+	var out []chg
+	for _, c := range doc.Changes {
+		x := chg{Address: c.Address, Action: string(c.Action), ContentHash: c.ContentHash, JobName: c.JobName, Service: c.Service,
+			Owner: c.Owner, PriorJobID: c.PriorJobID, Options: canonJSON(c.Options), Proofs: canonJSON(c.Proofs),
+			Fix: canonJSON(c.Fix), Edits: canonJSON(c.Edits)}
+		for _, f := range c.Files {
+			x.Files = append(x.Files, file{Box: f.Box, File: f.File, SHA256: f.SHA256, RealPath: f.RealPath, Size: f.Size})
+		}
+		out = append(out, x)
+	}
+	slices.SortStableFunc(out, func(a, b chg) int { return strings.Compare(a.Address, b.Address) })
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// FuzzSavedPlan: decoding never panics, and a plan edited and sealed
+// again passes only if applying it does exactly what it says, which for the
+// same --target and --replace is what the reviewed plan said.
+func FuzzSavedPlan(f *testing.F) {
+	cfg, st := savedFixture()
+	good := savedBytes(f, cfg, st, PlanOptions{})
+	f.Add(good)
+	f.Add(savedBytes(f, cfg, st, PlanOptions{Targets: []string{"mailing.a"}}))
+	f.Add(savedBytes(f, cfg, st, PlanOptions{Replace: []string{"mailing.b"}}))
+	f.Add([]byte(strings.Replace(string(good), `"a.pdf"`, `"/etc/passwd"`, 1)))
+	f.Add([]byte(strings.Replace(string(good), `"action": "no-op"`, `"action": "forget"`, 1)))
+	f.Add([]byte(`{"format_version": 2, "changes": [{"address": "mailing.a", "action": "create"}, {"address": "mailing.a", "action": "create"}]}`))
+	f.Add([]byte(`{"format_version": 2, "changes": null, "summary": {"errors": -1}, "fix": {"a": 1e400}}`))
+	f.Add([]byte("null"))
+	orig, err := DecodePlanDocument(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	want := meaning(orig)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, st := savedFixture()
+		if doc, err := DecodePlanDocument(b); err == nil {
+			if p, err := PlanFromDocument(doc, cfg, st); err == nil {
+				checkApplied(t, doc, p)
+			}
+		}
+		// As a forger would: seal whatever the bytes say.
+		raw, err := decodePlanJSON(b)
+		if err != nil || raw.FormatVersion != PlanFormatVersion {
+			return
+		}
+		sealed, err := EncodePlanDocument(raw)
+		if err != nil {
+			return
+		}
+		doc, err := DecodePlanDocument(sealed)
+		if err != nil {
+			t.Fatalf("a plan sealed by EncodePlanDocument does not decode: %v", err)
+		}
+		cfg, st = savedFixture()
+		p, err := PlanFromDocument(doc, cfg, st)
+		if err != nil {
+			return
+		}
+		checkApplied(t, doc, p)
+		if canonJSON(doc.Targets) == canonJSON(orig.Targets) && canonJSON(doc.Replace) == canonJSON(orig.Replace) {
+			if got := meaning(doc); got != want {
+				t.Fatalf("an edited plan passed with another meaning:\n got %s\nwant %s", got, want)
+			}
+		}
+	})
+}
+
+// checkApplied: the plan that would be applied is the one the document
+// shows.
+func checkApplied(t *testing.T, doc *PlanDocument, p *Plan) {
+	t.Helper()
+	applied := p.Document("test", PlanOptions{Targets: doc.Targets, Replace: doc.Replace})
+	if got, want := meaning(applied), meaning(doc); got != want {
+		t.Fatalf("the plan applied is not the plan shown:\napplied %s\n  shown %s", got, want)
+	}
+}
