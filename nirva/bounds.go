@@ -49,8 +49,12 @@ type guard struct {
 	stop   context.CancelFunc
 	idle   time.Duration
 	last   atomic.Int64 // unix nanoseconds of the last byte moved
-	timer  *time.Timer
-	once   sync.Once
+	// waiting: the attempt waits on the platform (sending, waiting for the
+	// headers, or inside a body read); time the caller spends between
+	// reads (decoding, writing a proof) is not the platform's stall.
+	waiting atomic.Bool
+	timer   *time.Timer
+	once    sync.Once
 }
 
 func newGuard(parent context.Context, idle, deadline time.Duration) *guard {
@@ -60,7 +64,9 @@ func newGuard(parent context.Context, idle, deadline time.Duration) *guard {
 	g.ctx, g.stop = context.WithTimeoutCause(ctx, deadline,
 		fmt.Errorf("%w: the call did not finish within %s; try again later, or ask the platform's operator", ErrStalled, deadline))
 	g.kick()
-	g.timer = time.AfterFunc(idle, g.check)
+	g.waiting.Store(true)
+	g.timer = time.AfterFunc(time.Hour, g.check)
+	g.timer.Reset(idle) // after the assignment: check reads g.timer
 	return g
 }
 
@@ -70,6 +76,9 @@ func (g *guard) kick() { g.last.Store(time.Now().UnixNano()) }
 
 func (g *guard) check() {
 	quiet := time.Since(time.Unix(0, g.last.Load()))
+	if !g.waiting.Load() {
+		quiet = 0
+	}
 	if quiet < g.idle {
 		g.timer.Reset(g.idle - quiet)
 		return
@@ -125,11 +134,12 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 	if b.limit >= 0 && int64(len(p)) > b.limit-b.read+1 {
 		p = p[:b.limit-b.read+1] // one byte more than allowed tells "over"
 	}
+	b.g.kick()
+	b.g.waiting.Store(true)
 	n, err := b.rc.Read(p)
+	b.g.waiting.Store(false)
+	b.g.kick()
 	b.read += int64(n)
-	if n > 0 {
-		b.g.kick()
-	}
 	if b.limit >= 0 && b.read > b.limit {
 		return n - int(b.read-b.limit), fmt.Errorf("%s: %w: more than %s", b.what, ErrTooLarge, sizeText(b.limit))
 	}

@@ -56,15 +56,24 @@ func tight(c *nirva.Config) {
 	c.MaxProofSize = 4 << 10
 }
 
-func hostileEnv(t *testing.T, path string, h func(w http.ResponseWriter, r *http.Request)) (*env, *hostile) {
+func hostileEnv(t *testing.T, path string, h func(w http.ResponseWriter, r *http.Request), mods ...func(*nirva.Config)) (*env, *hostile) {
 	t.Helper()
 	ho := &hostile{path: path, h: h, cancelled: make(chan struct{}, 1)}
-	e := newEnv(t, ho.wrap, tight)
+	e := newEnv(t, ho.wrap, func(c *nirva.Config) {
+		tight(c)
+		for _, m := range mods {
+			m(c)
+		}
+	})
 	if _, err := e.c.Authenticate(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
 	return e, ho
 }
+
+// slowDecode leaves time to decode 8 MiB, even under the race detector:
+// those tests are about the size limit, not the deadline.
+func slowDecode(c *nirva.Config) { c.RequestTimeout = 20 * time.Second }
 
 // endless writes until the client goes away.
 func endless(w http.ResponseWriter, r *http.Request) {
@@ -158,7 +167,7 @@ func TestJSONAnswerOverTheLimit(t *testing.T) {
 		// A valid document, one byte too long: a truncated decode would
 		// give a syntax error, not a clear one.
 		io.WriteString(w, `["`+strings.Repeat("x", nirva.MaxJSONBody-3)+`"]`)
-	})
+	}, slowDecode)
 	_, err := e.c.Options(context.Background())
 	if !errors.Is(err, nirva.ErrTooLarge) || !strings.Contains(err.Error(), "GET /options") || !strings.Contains(err.Error(), "8 MiB") {
 		t.Fatalf("err %v", err)
@@ -174,8 +183,8 @@ func TestEndlessJSONAnswer(t *testing.T) {
 				return
 			}
 		}
-	})
-	err := within(t, 2*time.Second, func() error { _, err := e.c.Options(context.Background()); return err })
+	}, slowDecode)
+	err := within(t, 10*time.Second, func() error { _, err := e.c.Options(context.Background()); return err })
 	if !errors.Is(err, nirva.ErrTooLarge) {
 		t.Fatalf("err %v", err)
 	}
@@ -276,5 +285,30 @@ func TestSlowButSteadyAnswerPasses(t *testing.T) {
 	types, err := e.c.OptionTypes(context.Background())
 	if err != nil || len(types) != 1 || types[0].Name != "printMode" {
 		t.Fatalf("%+v %v", types, err)
+	}
+}
+
+// slowWriter takes longer than the idle timeout for every write.
+type slowWriter struct{ n int }
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(120 * time.Millisecond)
+	w.n += len(p)
+	return len(p), nil
+}
+
+// TestSlowCallerIsNotAStall: time the caller spends between reads (a slow
+// disk under a proof) is not the platform's silence.
+func TestSlowCallerIsNotAStall(t *testing.T) {
+	e, _ := hostileEnv(t, "/shipments/1/trackingFile/ACKN", func(w http.ResponseWriter, r *http.Request) {
+		for range 3 {
+			w.Write(bytes.Repeat([]byte("x"), 1<<10))
+			w.(http.Flusher).Flush()
+			time.Sleep(10 * time.Millisecond) // separate reads
+		}
+	})
+	var w slowWriter
+	if n, err := e.c.DownloadTrackingFile(context.Background(), "1", "ACKN", &w); err != nil || n != 3<<10 || w.n != 3<<10 {
+		t.Fatalf("n %d, written %d, err %v", n, w.n, err)
 	}
 }

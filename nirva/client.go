@@ -586,6 +586,7 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, uint64, err
 		return nil, gen, &sendError{err: fmt.Errorf("nirva: %s %s: %w", cl.method, cl.path, unwrapURLError(err)), notSent: notSent(err)}
 	}
 	c.debugf("%s %s -> %d in %s", cl.method, target, resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	g.waiting.Store(false) // until the caller reads the body
 	limit := cl.limit
 	if limit == 0 {
 		limit = MaxJSONBody
