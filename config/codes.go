@@ -48,6 +48,16 @@ const (
 	CodeJobNameSpaces     = "PF115" // a job name starts or ends with white space (warning)
 	CodeDocumentOutside   = "PF116" // a document is a symbolic link leaving the working directory
 
+	// The recipient read from page 1's address window (preflight: errors
+	// for a letter a plan would post; preflight = { address = false } opts out).
+	CodeEmptyWindow       = "PF117" // the address window holds no text
+	CodeNoLocality        = "PF118" // the address ends with no postcode and city, nor a country
+	CodeCrossingWindow    = "PF119" // an address line runs past the window's edge
+	CodeUnreadableAddress = "PF120" // the window's text cannot be read (unmapped glyphs, unreadable PDF)
+	// Mail-merge mistakes among the letters of one plan (warnings).
+	CodeSharedPDF     = "PF121" // several letters post one PDF, byte for byte
+	CodeSameRecipient = "PF122" // one recipient receives several letters
+
 	CodeBlockedChange = "PF201" // a posted letter's content changed
 	CodeUnknownSvc    = "PF202" // the service is not in the account's profile
 	CodeNotEligible   = "PF203" // a pack group is NOT_ELIGIBLE and there is no fix

@@ -6,6 +6,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/postform/postform/pdf"
 	"github.com/zclconf/go-cty/cty"
@@ -68,8 +70,14 @@ type Provider struct {
 	// MaxProofSize bounds one downloaded proof, in bytes (50 MiB by default).
 	MaxProofSize int64
 	// Insecure allows plain http to an endpoint that is not loopback.
-	Insecure  bool
-	DeclRange hcl.Range
+	Insecure bool
+	// Window is the address window of every mailing that sets none
+	// (address_window; pdf.DefaultWindow when unset).
+	Window pdf.Window
+	// IdleTimeout and RequestTimeout bound each call to the platform
+	// (idle_timeout, request_timeout; 0 = the client's defaults).
+	IdleTimeout, RequestTimeout time.Duration
+	DeclRange                   hcl.Range
 }
 
 // Mailing is one letter: one job to post.

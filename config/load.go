@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/postform/postform/pdf"
 )
 
 // File name patterns of a working directory.
@@ -52,8 +54,15 @@ type LoadOptions struct {
 	Env []string
 	// HashCache avoids rehashing unchanged PDFs. May be nil.
 	HashCache HashCache
-	// SkipPreflight hashes documents but skips the pdfcpu checks (a missing
-	// file, a file that is not a PDF or too large is still an error).
+	// PDF reads each letter's recipient from its address window. nil: no
+	// recipient is read (Mailing.AddressCheck stays ""). The engine starts
+	// only if some letter is missing from Recipients.
+	PDF *pdf.Engine
+	// Recipients caches the readings by sha256 and window. May be nil.
+	Recipients RecipientCache
+	// SkipPreflight hashes documents but skips the pdfcpu checks and the
+	// reading of the recipient (a missing file, a file that is not a PDF or
+	// too large is still an error).
 	SkipPreflight bool
 	// Version is this postform's version, checked against
 	// postform.required_version. Empty skips the check.
@@ -165,6 +174,7 @@ func (l *loader) load() {
 		return
 	}
 	l.decodeBackend()
+	l.decodeReview()
 	l.decodeProvider()
 	l.decodeOutputs()
 	l.evalMailings()

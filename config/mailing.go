@@ -26,6 +26,8 @@ var mailingSchema = &hcl.BodySchema{
 		{Name: "owner"},
 		{Name: "proofs"},
 		{Name: "fix"},
+		{Name: "address_window"},
+		{Name: "preflight"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "document"}},
 }
@@ -88,6 +90,7 @@ func (l *loader) evalMailings() {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Address < all[j].Address })
 	l.processDocuments()
+	l.readRecipients(all)
 	for _, m := range all {
 		m.ContentHash = contentHash(m)
 	}
@@ -155,6 +158,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		HasKey:    hasKey,
 		Options:   map[string]string{},
 		Proofs:    append([]string(nil), DefaultProofs...),
+		Window:    l.cfg.Provider.Window,
 		DeclRange: b.DefRange,
 	}
 	attrs := content.Attributes
@@ -242,6 +246,15 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		} else {
 			m.Fix = fix
 		}
+	}
+
+	if a, ok := attrs["address_window"]; ok {
+		if w, ok := l.windowAttr(a, s, m.Address); ok {
+			m.Window = w
+		}
+	}
+	if a, ok := attrs["preflight"]; ok && !l.preflightAttr(a, s, m.Address) {
+		m.AddressCheck = AddressSkipped
 	}
 
 	for _, db := range content.Blocks {

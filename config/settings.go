@@ -4,16 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/postform/postform/nirva"
+	"github.com/postform/postform/pdf"
 )
 
 var postformSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "required_version"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "backend", LabelNames: []string{"type"}},
+		{Type: "review"},
+	},
 }
 
 // backendSchemas are the arguments of each backend type. The backend may
@@ -33,7 +38,10 @@ var providerSchema = &hcl.BodySchema{
 		{Name: "proofs_dir"},
 		{Name: "max_file_size"},
 		{Name: "max_proof_size_mb"},
+		{Name: "idle_timeout"},
+		{Name: "request_timeout"},
 		{Name: "insecure"},
+		{Name: "address_window"},
 	},
 }
 
@@ -97,12 +105,17 @@ func (l *loader) decodeBackend() {
 	if content == nil {
 		return
 	}
-	for i, b := range content.Blocks {
-		if i > 0 {
-			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate backend block",
-				fmt.Sprintf("A backend was already declared at %s; a configuration has one backend.", content.Blocks[0].DefRange)))
+	var first *hcl.Block
+	for _, b := range content.Blocks {
+		if b.Type != "backend" {
 			continue
 		}
+		if first != nil {
+			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate backend block",
+				fmt.Sprintf("A backend was already declared at %s; a configuration has one backend.", first.DefRange)))
+			continue
+		}
+		first = b
 		typ := b.Labels[0]
 		schema, ok := backendSchemas[typ]
 		if !ok {
@@ -130,7 +143,7 @@ func (l *loader) decodeBackend() {
 
 func (l *loader) decodeProvider() {
 	p := &l.cfg.Provider
-	*p = Provider{ProofsDir: DefaultProofsDir, MaxFileSize: DefaultMaxFileSize, MaxProofSize: nirva.DefaultMaxProofSize}
+	*p = Provider{ProofsDir: DefaultProofsDir, MaxFileSize: DefaultMaxFileSize, MaxProofSize: nirva.DefaultMaxProofSize, Window: pdf.DefaultWindow}
 	var chosen *hcl.Block
 	for _, b := range l.uniqueBlocks("provider", true) {
 		if b.Labels[0] != "nirva" {
@@ -192,6 +205,27 @@ func (l *loader) decodeProvider() {
 			} else {
 				p.MaxProofSize = int64(f) << 20
 			}
+		}
+	}
+	// A stalled platform ends the run: these bound each call (the client's
+	// defaults apply when unset).
+	for _, t := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"idle_timeout", &p.IdleTimeout}, {"request_timeout", &p.RequestTimeout}} {
+		if v, set := l.stringAttr(attrs, t.name, s, ""); set {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 || d > 24*time.Hour {
+				l.add(errorf(CodeInvalidValue, attrs[t.name].Expr.Range().Ptr(), "Invalid "+t.name,
+					fmt.Sprintf("%s is a duration such as \"30s\" or \"2m\", more than zero and at most 24h; got %q.", t.name, v)))
+				continue
+			}
+			*t.dst = d
+		}
+	}
+	if a, ok := attrs["address_window"]; ok {
+		if w, ok := l.windowAttr(a, s, "the provider block"); ok {
+			p.Window = w
 		}
 	}
 	if a, ok := attrs["max_file_size"]; ok {

@@ -1,0 +1,392 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/text/cases"
+
+	"github.com/postform/postform/pdf"
+)
+
+// Address checks of a mailing (Mailing.AddressCheck).
+const (
+	AddressRead    = "read"    // page 1's address window was read
+	AddressSkipped = "skipped" // preflight = { address = false }
+)
+
+// Review recipients modes (postform { review { recipients = … } }).
+const (
+	RecipientsFull   = "full"
+	RecipientsMasked = "masked"
+	RecipientsHidden = "hidden"
+)
+
+// RecipientCache remembers what the address window of a PDF holds, by the
+// PDF's sha256 and the window, so that an unchanged letter is never read
+// again (and the PDF engine never started when every letter is known).
+// Load calls it from one goroutine only.
+type RecipientCache interface {
+	LookupRecipient(sha256 string, w pdf.Window) (*pdf.Recipient, bool)
+	StoreRecipient(sha256 string, w pdf.Window, r *pdf.Recipient)
+}
+
+var reviewSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "recipients"}}}
+
+// decodeReview reads postform { review { recipients = "masked" } }.
+func (l *loader) decodeReview() {
+	l.cfg.Review = Review{Recipients: RecipientsFull}
+	content := l.postformContent()
+	if content == nil {
+		return
+	}
+	var first *hcl.Block
+	for _, b := range content.Blocks {
+		if b.Type != "review" {
+			continue
+		}
+		if first != nil {
+			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate review block",
+				fmt.Sprintf("A review block was already declared at %s.", first.DefRange)))
+			continue
+		}
+		first = b
+		rc, diags := b.Body.Content(reviewSchema)
+		l.add(classify(diags, CodeUnsupported)...)
+		v, set := l.stringAttr(rc.Attributes, "recipients", l.baseScope("the review block"), RecipientsFull)
+		if !set {
+			continue
+		}
+		switch v {
+		case RecipientsFull, RecipientsMasked, RecipientsHidden:
+			l.cfg.Review.Recipients = v
+		default:
+			l.add(errorf(CodeInvalidValue, rc.Attributes["recipients"].Expr.Range().Ptr(), "Invalid review recipients",
+				fmt.Sprintf("recipients is %q; it says how plans show recipient addresses: \"full\", \"masked\" (initials and the locality line) or \"hidden\".", v)))
+		}
+	}
+}
+
+var windowKeys = []string{"left_mm", "top_mm", "width_mm", "height_mm"}
+
+// windowAttr evaluates address_window = { left_mm, top_mm, width_mm,
+// height_mm }: all four, in millimetres from the page's top-left corner.
+func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Window, bool) {
+	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, "the \"address_window\" argument of "+where)
+	l.add(diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return pdf.Window{}, false
+	}
+	rng := a.Expr.Range().Ptr()
+	bad := func(detail string) (pdf.Window, bool) {
+		l.add(errorf(CodeInvalidValue, rng, "Invalid address_window", detail+
+			fmt.Sprintf(" For example (the default, a French DL window envelope): address_window = { left_mm = %g, top_mm = %g, width_mm = %g, height_mm = %g }.",
+				pdf.DefaultWindow.LeftMM, pdf.DefaultWindow.TopMM, pdf.DefaultWindow.WidthMM, pdf.DefaultWindow.HeightMM)))
+		return pdf.Window{}, false
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		return bad(fmt.Sprintf("address_window of %s is a %s; it must be an object with left_mm, top_mm, width_mm and height_mm, in millimetres from the top-left corner of page 1.", where, ty.FriendlyName()))
+	}
+	got := map[string]float64{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		key := k.AsString()
+		if !contains(windowKeys, key) {
+			return bad(fmt.Sprintf("address_window of %s has %q; its attributes are left_mm, top_mm, width_mm and height_mm.", where, key))
+		}
+		n, err := convertNumber(e)
+		if err != nil {
+			return bad(fmt.Sprintf("%s of address_window of %s must be a number of millimetres.", key, where))
+		}
+		got[key] = n
+	}
+	for _, k := range windowKeys {
+		if _, ok := got[k]; !ok {
+			return bad(fmt.Sprintf("address_window of %s has no %s; give all of left_mm, top_mm, width_mm and height_mm.", where, k))
+		}
+	}
+	w := pdf.Window{LeftMM: got["left_mm"], TopMM: got["top_mm"], WidthMM: got["width_mm"], HeightMM: got["height_mm"]}
+	if err := w.Valid(); err != nil {
+		return bad(fmt.Sprintf("address_window of %s: %v.", where, err))
+	}
+	return w, true
+}
+
+// preflightAttr evaluates preflight = { address = false }; it returns
+// whether the address check stays on.
+func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
+	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, "the \"preflight\" argument of "+where)
+	l.add(diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return true
+	}
+	rng := a.Expr.Range().Ptr()
+	bad := func(detail string) bool {
+		l.add(errorf(CodeInvalidValue, rng, "Invalid preflight", detail+" preflight = { address = false } turns off the reading of the recipient from the address window for this mailing."))
+		return true
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		return bad(fmt.Sprintf("preflight of %s is a %s; it must be an object.", where, ty.FriendlyName()))
+	}
+	check := true
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if k.AsString() != "address" {
+			return bad(fmt.Sprintf("preflight of %s has %q; the only check that can be turned off is address.", where, k.AsString()))
+		}
+		if e.IsNull() || !e.Type().Equals(cty.Bool) {
+			return bad(fmt.Sprintf("preflight.address of %s must be true or false.", where))
+		}
+		check = e.True()
+	}
+	return check
+}
+
+func convertNumber(v cty.Value) (float64, error) {
+	if v.IsNull() || !v.Type().Equals(cty.Number) {
+		return 0, fmt.Errorf("not a number")
+	}
+	f, _ := v.AsBigFloat().Float64()
+	if v.AsBigFloat().IsInf() {
+		return 0, fmt.Errorf("not finite")
+	}
+	return f, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// IsMainBox reports whether a document's box, as written, is the service's
+// MAIN box, where the letter itself goes. The configuration does not know
+// the service's boxes (the account's profile does), so it takes an unset
+// box or one named "main" (any case) for it, as the platform's default
+// box is the first MAIN box and boxes are also found by type.
+func IsMainBox(box string) bool { return box == "" || strings.EqualFold(box, "main") }
+
+// recipientDoc is the document whose page 1 carries the recipient: the
+// first one in the MAIN box (later ones go in the same envelope, as the
+// platform reads the address from the first MAIN file only).
+func recipientDoc(m *Mailing) *Document {
+	for _, d := range m.Documents {
+		if IsMainBox(d.Box) {
+			return d
+		}
+	}
+	return nil
+}
+
+type recipientKey struct {
+	sha string
+	w   pdf.Window
+}
+
+type recipientJob struct {
+	key  recipientKey
+	path string
+	r    *pdf.Recipient
+	err  error
+	// cacheable: the file read still had the sha256 it was hashed with.
+	cacheable bool
+}
+
+// readRecipients reads the recipient of every mailing from the address
+// window of its letter, through the cache, with the PDF engine only for
+// letters the cache does not know, in parallel.
+func (l *loader) readRecipients(all []*Mailing) {
+	type use struct {
+		m *Mailing
+		d *Document
+	}
+	var uses []use
+	jobs := map[recipientKey]*recipientJob{}
+	var order []*recipientJob
+	for _, m := range all {
+		if m.AddressCheck == AddressSkipped {
+			continue
+		}
+		d := recipientDoc(m)
+		if d == nil || d.SHA256 == "" || l.opts.PDF == nil || l.opts.SkipPreflight {
+			continue
+		}
+		m.AddressCheck = AddressRead
+		uses = append(uses, use{m, d})
+		k := recipientKey{d.SHA256, m.Window}
+		if _, ok := jobs[k]; ok {
+			continue
+		}
+		j := &recipientJob{key: k, path: d.Path}
+		jobs[k] = j
+		if c := l.opts.Recipients; c != nil {
+			if r, ok := c.LookupRecipient(k.sha, k.w); ok {
+				j.r = r
+				continue
+			}
+		}
+		order = append(order, j)
+	}
+
+	work := make(chan *recipientJob)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				j.read(l.opts.PDF)
+			}
+		}()
+	}
+	for _, j := range order {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	if c := l.opts.Recipients; c != nil {
+		for _, j := range order {
+			if j.err == nil && j.cacheable {
+				c.StoreRecipient(j.key.sha, j.key.w, j.r)
+			}
+		}
+	}
+
+	for _, u := range uses {
+		j := jobs[recipientKey{u.d.SHA256, u.m.Window}]
+		if j.err != nil {
+			u.m.AddressProblems = append(u.m.AddressProblems, addressDiag(u.m, u.d, pdf.Unreadable,
+				fmt.Sprintf("page 1 cannot be read: %v", j.err)))
+			continue
+		}
+		u.d.Recipient = &Recipient{Lines: append([]string{}, j.r.Lines...), Postcode: j.r.Postcode, City: j.r.City, Country: j.r.Country}
+		u.d.RecipientPage = j.r.Page
+		for _, p := range j.r.Problems {
+			u.m.AddressProblems = append(u.m.AddressProblems, addressDiag(u.m, u.d, p.Kind, p.Message))
+		}
+	}
+}
+
+func (j *recipientJob) read(e *pdf.Engine) {
+	b, err := os.ReadFile(j.path)
+	if err != nil {
+		j.err = unwrapPathError(err)
+		return
+	}
+	sum := sha256.Sum256(b)
+	j.cacheable = hex.EncodeToString(sum[:]) == j.key.sha
+	j.r, j.err = e.Recipient(b, j.key.w)
+}
+
+// addressCodes gives each preflight finding of the address window its code.
+var addressCodes = map[pdf.ProblemKind]struct{ code, summary string }{
+	pdf.EmptyWindow:  {CodeEmptyWindow, "Nothing in the address window"},
+	pdf.NoLocality:   {CodeNoLocality, "No locality in the address"},
+	pdf.CrossingEdge: {CodeCrossingWindow, "Address crosses the window's edge"},
+	pdf.Unreadable:   {CodeUnreadableAddress, "Address cannot be read"},
+}
+
+// addressDiag is one preflight finding, at the document block.
+func addressDiag(m *Mailing, d *Document, kind pdf.ProblemKind, msg string) *hcl.Diagnostic {
+	c, ok := addressCodes[kind]
+	if !ok {
+		c = addressCodes[pdf.Unreadable]
+	}
+	return errorf(c.code, d.DeclRange.Ptr(), c.summary,
+		fmt.Sprintf("The letter %q of %s is not posted: %s.\n\nThe envelope shows only its window (%v), so the platform would refuse the letter or the post could not deliver it. Move the address into the window, or set address_window on the mailing (or the provider block) to where the address is, or, if this letter is addressed otherwise, turn the check off with preflight = { address = false }.",
+			d.File, m.Address, msg, m.Window))
+}
+
+// MergeWarnings finds the mistakes of a mail merge among the letters a plan
+// would post: one PDF posted under several addresses, and one recipient
+// receiving several letters. Each group gets one warning, at the document
+// block of its second letter.
+func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
+	type letter struct {
+		m *Mailing
+		d *Document
+	}
+	bySHA := map[string][]letter{}
+	byRecipient := map[string][]letter{}
+	var shas, recipients []string
+	for _, m := range posting {
+		d := recipientDoc(m)
+		if d == nil || d.SHA256 == "" {
+			continue
+		}
+		if _, ok := bySHA[d.SHA256]; !ok {
+			shas = append(shas, d.SHA256)
+		}
+		bySHA[d.SHA256] = append(bySHA[d.SHA256], letter{m, d})
+		if d.Recipient == nil || len(d.Recipient.Lines) == 0 {
+			continue
+		}
+		k := normalRecipient(d.Recipient.Lines)
+		if _, ok := byRecipient[k]; !ok {
+			recipients = append(recipients, k)
+		}
+		byRecipient[k] = append(byRecipient[k], letter{m, d})
+	}
+	names := func(ls []letter) string {
+		out := make([]string, len(ls))
+		for i, l := range ls {
+			out[i] = l.m.Address
+		}
+		sort.Strings(out)
+		return strings.Join(out, ", ")
+	}
+	var diags hcl.Diagnostics
+	for _, sha := range shas {
+		ls := bySHA[sha]
+		if len(ls) < 2 {
+			continue
+		}
+		diags = append(diags, NewDiag(CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
+			fmt.Sprintf("%d letters of this plan post the same PDF, byte for byte (sha256 %s, %q): %s. A mail merge that reused a file sends the same letter, to the same address, several times. Give each letter its own PDF, or remove the extra letters.",
+				len(ls), sha[:12], ls[0].d.File, names(ls)),
+			ls[1].d.DeclRange.Ptr()))
+	}
+	for _, k := range recipients {
+		ls := byRecipient[k]
+		if len(ls) < 2 {
+			continue
+		}
+		oneFile := true
+		for _, l := range ls[1:] {
+			oneFile = oneFile && l.d.SHA256 == ls[0].d.SHA256
+		}
+		if oneFile {
+			continue // said above
+		}
+		diags = append(diags, NewDiag(CodeSameRecipient, hcl.DiagWarning, "One recipient receives several letters",
+			fmt.Sprintf("%d letters of this plan go to one recipient (the same address in their windows): %s. If a mail merge duplicated a row, remove the extra letters; if they are meant, ignore this warning.",
+				len(ls), names(ls)),
+			ls[1].d.DeclRange.Ptr()))
+	}
+	return diags
+}
+
+// normalRecipient is the form in which two address readings are the same
+// recipient: case folded, runs of spaces made one, empty lines dropped.
+func normalRecipient(lines []string) string {
+	var out []string
+	for _, l := range lines {
+		if f := strings.Join(strings.Fields(l), " "); f != "" {
+			out = append(out, cases.Fold().String(f))
+		}
+	}
+	return strings.Join(out, "\n")
+}
