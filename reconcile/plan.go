@@ -117,6 +117,7 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		replace[r] = true
 	}
 	desired := map[string]*config.Mailing{}
+	var posting []*config.Mailing
 	for _, m := range cfg.Mailings {
 		desired[m.Address] = m
 		if !targeted(m.Address, opts.Targets) {
@@ -126,8 +127,14 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		ch := planMailing(m, prior, replace[m.Address])
 		p.Diagnostics = append(p.Diagnostics, checkService(m, ch, opts.Profile)...)
 		p.Diagnostics = append(p.Diagnostics, changeDiagnostics(ch)...)
+		if ch.Action == ActionCreate || ch.Action == ActionReplace {
+			// The address preflight blocks only the letters this plan posts.
+			p.Diagnostics = append(p.Diagnostics, m.AddressProblems...)
+			posting = append(posting, m)
+		}
 		p.Changes = append(p.Changes, ch)
 	}
+	p.Diagnostics = append(p.Diagnostics, config.MergeWarnings(posting)...)
 	for _, addr := range st.Addresses() {
 		if _, ok := desired[addr]; ok || !targeted(addr, opts.Targets) {
 			continue
