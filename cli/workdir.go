@@ -251,7 +251,8 @@ func lockInfo(operation string) state.LockInfo {
 func (s *session) connect(ctx context.Context, withProfile bool) error {
 	p := s.cfg.Provider
 	nc := nirva.Config{Endpoint: p.Endpoint, Login: p.Login, Password: p.Password, MaxRequestsPerSecond: p.MaxRequestsPerSecond,
-		MaxProofSize: p.MaxProofSize, Insecure: p.Insecure}
+		MaxProofSize: p.MaxProofSize, Insecure: p.Insecure,
+		IdleTimeout: p.IdleTimeout, RequestTimeout: p.RequestTimeout}
 	if s.g.debug {
 		nc.Debug = s.g.stderr
 	}

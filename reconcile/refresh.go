@@ -286,7 +286,7 @@ func (e *Engine) readTrackingDetail(path string, s *state.Shipment) error {
 		return err
 	}
 	defer f.Close()
-	td, err := nirva.DecodeTrackingDetail(f)
+	td, err := e.Client.DecodeTrackingDetail(f)
 	if err != nil {
 		return fmt.Errorf("tracking detail %s: %w", path, err)
 	}
