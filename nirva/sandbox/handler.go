@@ -373,28 +373,26 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 		Name: p.JobName, ServiceID: svc.ID, OwnerID: rawID(p.TargetOwnerID), Options: opts, Documents: len(mainFiles),
 	}
 	// What the platform's processing does: a file it cannot parse (or
-	// decrypt) fails the job; the first MAIN file's first page is read for
-	// the address.
-	var info pdfInfo
-	mainSeen := false
+	// decrypt) fails the job; the first MAIN file's address window is read
+	// for the address.
 	for _, f := range files {
-		fi, err := inspectPDF(f.data)
-		if err != nil {
+		if _, err := inspectPDF(f.data); err != nil {
 			job.Failed, job.FailReason = true, fmt.Sprintf("%s: %v", f.field, err)
 			break
 		}
-		if !mainSeen && f.field == mainFiles[0].field {
-			info, mainSeen = fi, true
-		}
 	}
 	if !job.Failed {
-		job.NeedsAddress = !info.HasText()
-		for _, l := range strings.Split(info.FirstPageText, "\n") {
+		lines, reasons, err := readAddress(s.opts.PDF, mainFiles[0].data)
+		if err != nil {
+			job.Failed, job.FailReason = true, fmt.Sprintf("%s: %v", mainFiles[0].field, err)
+		}
+		job.NeedsAddress, job.AddressReasons = len(reasons) > 0, reasons
+		for _, l := range lines {
 			if l = strings.TrimSpace(l); l != "" && len(job.Address) < 6 {
 				job.Address = append(job.Address, l)
 			}
+			job.Undeliverable = job.Undeliverable || strings.Contains(strings.ToUpper(l), "UNDELIVERABLE")
 		}
-		job.Undeliverable = strings.Contains(strings.ToUpper(info.FirstPageText), "UNDELIVERABLE")
 	}
 	printMode := "1SIDE"
 	for _, o := range opts {

@@ -68,11 +68,13 @@ type jobRecord struct {
 	FailReason string `json:"failReason,omitempty"`
 	// Address is the first page's text lines of the first MAIN file.
 	Address []string `json:"address,omitempty"`
-	// NeedsAddress: that page carried no text (NOT_ELIGIBLE until edited).
-	NeedsAddress  bool              `json:"needsAddress,omitempty"`
-	Undeliverable bool              `json:"undeliverable,omitempty"`
-	PackGroups    []*packGroupRec   `json:"packGroups"`
-	Deliveries    []*deliveryRecord `json:"deliveries"`
+	// NeedsAddress: that page's address window held no usable address
+	// (NOT_ELIGIBLE until edited); AddressReasons say why.
+	NeedsAddress   bool              `json:"needsAddress,omitempty"`
+	AddressReasons []string          `json:"addressReasons,omitempty"`
+	Undeliverable  bool              `json:"undeliverable,omitempty"`
+	PackGroups     []*packGroupRec   `json:"packGroups"`
+	Deliveries     []*deliveryRecord `json:"deliveries"`
 }
 
 type optionChoice struct {
@@ -212,6 +214,9 @@ func (s *Sandbox) view(j *jobRecord, now time.Time) jobView {
 		switch {
 		case j.NeedsAddress && !pg.Fixed:
 			pv.status, pv.eligible, pv.reasons = "NOT_ELIGIBLE", false, []string{reasonAddress}
+			for _, r := range j.AddressReasons {
+				pv.reasons = append(pv.reasons, "ADDRESS_UNREADABLE: "+r)
+			}
 		case created:
 			pv.status = "SENT"
 		}

@@ -5,14 +5,35 @@ import (
 	"fmt"
 )
 
-// MakePDF returns a valid one-page A4 PDF whose page shows lines as text
-// (Helvetica 12, WinAnsi; characters outside Latin-1 become '?'). With no
-// lines the page carries no text at all, which the sandbox reads as "no
+// MakePDF returns a valid one-page A4 PDF whose address window shows lines
+// as text (Helvetica 12, WinAnsi; characters outside Latin-1 become '?'):
+// the recipient of a letter, as postform's plan and the sandbox read it.
+// With no lines the page carries no text at all, which both read as "no
 // postal address in the address window".
-func MakePDF(lines ...string) ([]byte, error) {
+func MakePDF(lines ...string) ([]byte, error) { return MakeLetter(lines) }
+
+// Where MakeLetter writes, in PDF points from the bottom-left corner of an
+// A4 page (841.89 pt high): the address starts 3 mm inside the top-left
+// corner of pdf.DefaultWindow (110 mm from the left, 55 mm from the top),
+// its first baseline 9 pt lower, so that six lines of 14 pt fit the 33 mm
+// window; the body starts 20 mm below the window.
+const (
+	addressX    = (110 + 3) * 72 / 25.4
+	addressY    = 841.89 - (55+3)*72/25.4 - 9
+	bodyX       = 25 * 72 / 25.4
+	bodyY       = 841.89 - (55+33+20)*72/25.4
+	lineSpacing = 14
+)
+
+// MakeLetter is MakePDF with body lines below the address window, at the
+// left margin, as a letter's text would be.
+func MakeLetter(address []string, body ...string) ([]byte, error) {
 	var content bytes.Buffer
-	if len(lines) > 0 {
-		content.WriteString("BT\n/F1 12 Tf\n14 TL\n72 770 Td\n")
+	block := func(x, y float64, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintf(&content, "BT\n/F1 12 Tf\n%d TL\n%.2f %.2f Td\n", lineSpacing, x, y)
 		for i, l := range lines {
 			if i > 0 {
 				content.WriteString("T*\n")
@@ -23,6 +44,8 @@ func MakePDF(lines ...string) ([]byte, error) {
 		}
 		content.WriteString("ET\n")
 	}
+	block(addressX, addressY, address)
+	block(bodyX, bodyY, body)
 	objects := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -39,21 +43,23 @@ func TestMakePDFValidatesWithPdfcpu(t *testing.T) {
 			}
 		}
 		info, err := inspectPDF(b)
+		if err != nil || info.Pages != 1 {
+			t.Fatalf("info %+v, %v", info, err)
+		}
+		got, reasons, err := readAddress(testPDF, b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Pages != 1 || !info.TextKnown {
-			t.Fatalf("info %+v", info)
-		}
-		if got := info.HasText(); got != (len(lines) > 0) {
-			t.Fatalf("HasText = %v for %q (text %q)", got, lines, info.FirstPageText)
-		}
-		want := ""
+		var want []string
 		for _, l := range lines {
-			want += strings.ReplaceAll(l, "€", "?") + "\n"
+			want = append(want, strings.ReplaceAll(l, "€", "?"))
 		}
-		if info.FirstPageText != want {
-			t.Fatalf("text %q, want %q", info.FirstPageText, want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("address %q, want %q", got, want)
+		}
+		// No text: an empty window; the letter's last line is no locality.
+		if len(reasons) != 1 || !strings.HasPrefix(reasons[0], map[bool]string{true: "empty-window", false: "no-locality"}[lines == nil]) {
+			t.Fatalf("reasons %q", reasons)
 		}
 	}
 }
@@ -118,13 +124,14 @@ func TestInspectPdfcpuRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Pages != 1 || info.FirstPageText != "ACME SAS\nUNDELIVERABLE\n" {
-		t.Fatalf("%+v", info)
+	lines, _, err := readAddress(testPDF, out.Bytes())
+	if info.Pages != 1 || err != nil || !slices.Equal(lines, []string{"ACME SAS", "UNDELIVERABLE"}) {
+		t.Fatalf("%+v %q %v", info, lines, err)
 	}
 }
 
 // TestInspectFormXObjectAndPages: text drawn through a form XObject counts;
-// only the first page is read.
+// only the first page is read for the address.
 func TestInspectFormXObjectAndPages(t *testing.T) {
 	stream := func(dict, content string) string {
 		return fmt.Sprintf("<< %s /Length %d >>\nstream\n%s\nendstream", dict, len(content)+1, content)
@@ -135,39 +142,18 @@ func TestInspectFormXObjectAndPages(t *testing.T) {
 		"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 /Resources << /Font << /F1 8 0 R >> /XObject << /X1 5 0 R >> >> >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
 		stream("", "q 1 0 0 1 0 0 cm /X1 Do Q"),
-		stream("/Type /XObject /Subtype /Form /BBox [0 0 595 842]", "BT /F1 12 Tf 72 770 Td [(AC) -20 (ME)] TJ <4f4b> Tj ET"),
+		stream("/Type /XObject /Subtype /Form /BBox [0 0 595 842]", "BT /F1 12 Tf 14 TL 320 660 Td [(AC) -20 (ME)] TJ T* (75002 PARIS) Tj ET"),
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 7 0 R >>",
-		stream("", "BT /F1 12 Tf 72 770 Td (PAGE TWO) Tj ET"),
+		stream("", "BT /F1 12 Tf 14 TL 320 660 Td (PAGE TWO) Tj ET"),
 		font,
 	})
 	info, err := inspectPDF(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Pages != 2 || info.FirstPageText != "ACME\nOK\n" {
-		t.Fatalf("%+v", info)
-	}
-}
-
-// TestContentText covers the operators and the garbage a content stream
-// may hold.
-func TestContentText(t *testing.T) {
-	content := `% a comment (not text) Tj
-/Span << /MCID 0 >> BDC BT /F1 12 Tf
-(one \(1\)) Tj
-[(t) 120 (w) -50 <6f>] TJ
-1 0 0 1 72 700 Tm (three) '
-2 0 (four) "
-BI /W 2 /H 1 /BPC 8 /CS /G ID ) Tj (x) Tj
-EI
-) garbage ( unbalanced
-ET EMC`
-	var b strings.Builder
-	if known := contentText(nil, []byte(content), nil, 0, &b); !known {
-		t.Fatal("unknown")
-	}
-	if got := b.String(); got != "one (1)\ntwo\nthree\nfour\n" {
-		t.Fatalf("%q", got)
+	lines, reasons, err := readAddress(testPDF, b)
+	if info.Pages != 2 || err != nil || !slices.Equal(lines, []string{"ACME", "75002 PARIS"}) || len(reasons) != 0 {
+		t.Fatalf("%+v %q %q %v", info, lines, reasons, err)
 	}
 }
 
@@ -182,4 +168,41 @@ func FuzzInspectPDF(f *testing.F) {
 			t.Fatalf("accepted without pages: %+v", info)
 		}
 	})
+}
+
+// TestNotEligibleLikePlan: the real letters of pdf/testdata are refused
+// exactly when postform's plan blocks them (same engine, same window): the
+// recipient at the top left (empty window) and the line crossing the edge
+// are NOT_ELIGIBLE with the reading's reason; the good letter is eligible
+// and its pack group's address is the window's lines.
+func TestNotEligibleLikePlan(t *testing.T) {
+	h := newHarness(t, Options{})
+	for file, want := range map[string]string{"letter.pdf": "", "topleft.pdf": "empty-window", "crossing.pdf": "crossing-edge", "nolocality.pdf": "no-locality"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "pdf", "testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, job := h.post(`{"jobName":"`+file+`","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": b})
+		id := job["jobId"].(string)
+		h.clk.Advance(5 * time.Second)
+		var pgs []struct {
+			Status      string
+			Raw         map[string]any
+			Eligibility struct{ Reasons []string }
+		}
+		h.get("/jobs/"+id+"/packGroups", &pgs)
+		if len(pgs) != 1 {
+			t.Fatalf("%s: pack groups %+v", file, pgs)
+		}
+		pg := pgs[0]
+		if want == "" {
+			if pg.Status == "NOT_ELIGIBLE" || fmt.Sprint(pg.Raw["address"]) != "[Société Générale Service Contentieux 29 boulevard Haussmann 75009 PARIS]" {
+				t.Fatalf("%s: %+v", file, pg)
+			}
+			continue
+		}
+		if pg.Status != "NOT_ELIGIBLE" || len(pg.Eligibility.Reasons) != 2 || !strings.HasPrefix(pg.Eligibility.Reasons[1], "ADDRESS_UNREADABLE: "+want+": page 1: ") {
+			t.Fatalf("%s: %+v", file, pg)
+		}
+	}
 }

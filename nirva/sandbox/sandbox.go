@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/postform/postform/internal/safefs"
+	postpdf "github.com/postform/postform/pdf"
 )
 
 // Endpoint is the base URL to use with HTTPClient (the host is never
@@ -46,6 +47,12 @@ type Options struct {
 	// unscaled clock).
 	TokenIdle time.Duration
 	Faults    Faults
+	// PDF reads the recipient from each letter's address window, as postform's
+	// plan does (pdf.DefaultWindow, the platform's envelope): a letter plan
+	// would block is NOT_ELIGIBLE. nil: one engine shared by the process's
+	// sandboxes, its compilation cached under $POSTFORM_CACHE_DIR/pdfium or
+	// the user cache dir's postform/pdfium, never closed.
+	PDF *postpdf.Engine
 }
 
 // Faults are injected into the API routes (not into /_sandbox/).
@@ -150,6 +157,9 @@ func Open(opts Options) (*Sandbox, error) {
 		s.opts.TokenIdle = 30 * time.Minute
 	}
 	s.world = world{Version: worldVersion, NextID: 88000}
+	if s.opts.PDF == nil {
+		s.opts.PDF = sharedPDF()
+	}
 	s.SetFaults(opts.Faults)
 	if opts.Dir != "" {
 		fsys, err := safefs.OpenCreate(opts.Dir)
@@ -392,3 +402,18 @@ func sortedKeys(m map[string]int64) []string {
 	sort.Strings(out)
 	return out
 }
+
+// sharedPDF is the engine of sandboxes opened without one.
+var sharedPDF = sync.OnceValue(func() *postpdf.Engine {
+	root := os.Getenv("POSTFORM_CACHE_DIR")
+	if root == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			root = filepath.Join(d, "postform")
+		}
+	}
+	dir := ""
+	if root != "" {
+		dir = filepath.Join(root, "pdfium")
+	}
+	return postpdf.Open(postpdf.Options{CacheDir: dir})
+})

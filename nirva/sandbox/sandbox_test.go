@@ -203,7 +203,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestProofsNotBeforeTheirTime(t *testing.T) {
 	h := newHarness(t, Options{})
-	_, job := h.post(`{"jobName":"a","serviceId":301}`, map[string][]byte{"file_main2101_0": pdf(t, "X")})
+	_, job := h.post(`{"jobName":"a","serviceId":301}`, map[string][]byte{"file_main2101_0": pdf(t, "X", "75002 PARIS")})
 	id := job["jobId"].(string)
 	h.clk.Advance(30 * time.Second) // mailed, not delivered
 	var ds []delivery
@@ -261,7 +261,7 @@ func TestNotEligibleThenEdit(t *testing.T) {
 
 func TestUndeliverableAndMultichannel(t *testing.T) {
 	h := newHarness(t, Options{})
-	_, job := h.post(`{"jobName":"u","serviceId":"321"}`, map[string][]byte{"file__file_2301_0": pdf(t, "UNDELIVERABLE", "nowhere")})
+	_, job := h.post(`{"jobName":"u","serviceId":"321"}`, map[string][]byte{"file__file_2301_0": pdf(t, "UNDELIVERABLE", "nowhere", "75002 PARIS")})
 	id := job["jobId"].(string)
 	h.clk.Advance(2 * time.Minute)
 	var ds []delivery
@@ -283,7 +283,7 @@ func TestUndeliverableAndMultichannel(t *testing.T) {
 
 func TestProcessingError(t *testing.T) {
 	h := newHarness(t, Options{})
-	good := pdf(t, "ACME")
+	good := pdf(t, "ACME", "75002 PARIS")
 	var encrypted bytes.Buffer
 	if err := api.Encrypt(bytes.NewReader(good), &encrypted, model.NewAESConfiguration("", "owner", 256)); err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func TestProcessingError(t *testing.T) {
 
 func TestCreateValidation(t *testing.T) {
 	h := newHarness(t, Options{})
-	good := pdf(t, "A")
+	good := pdf(t, "A", "75002 PARIS")
 	cases := []struct {
 		name   string
 		params string
@@ -368,7 +368,7 @@ func TestAuthTokens(t *testing.T) {
 func TestJobLookupAndFaults(t *testing.T) {
 	h := newHarness(t, Options{})
 	for i := 0; i < 2; i++ {
-		h.post(`{"jobName":"dup","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A")})
+		h.post(`{"jobName":"dup","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A", "75002 PARIS")})
 		h.clk.Advance(time.Second)
 	}
 	var jobs []struct{ JobID, JobName string }
@@ -402,7 +402,7 @@ func TestJobLookupAndFaults(t *testing.T) {
 	mw := multipart.NewWriter(&buf)
 	mw.WriteField("parameters", `{"jobName":"dropped","serviceId":"311"}`)
 	w, _ := mw.CreateFormFile("file__file_2201_0", "a.pdf")
-	w.Write(pdf(t, "A"))
+	w.Write(pdf(t, "A", "75002 PARIS"))
 	mw.Close()
 	req.Body = io.NopCloser(&buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -425,7 +425,7 @@ func TestPersistence(t *testing.T) {
 	clk := newClock()
 	h := newHarness(t, Options{Dir: dir, Now: clk.Now})
 	h.clk = clk
-	_, job := h.post(`{"jobName":"kept","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A")})
+	_, job := h.post(`{"jobName":"kept","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A", "75002 PARIS")})
 	if _, err := Open(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second Open of a locked dir: %v", err)
 	}
@@ -463,8 +463,8 @@ func TestInProcessTransport(t *testing.T) {
 func TestAcceptedJobsSurviveACrash(t *testing.T) {
 	dir := t.TempDir()
 	h := newHarness(t, Options{Dir: dir})
-	_, first := h.post(`{"jobName":"one","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A")})
-	_, second := h.post(`{"jobName":"two","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "B")})
+	_, first := h.post(`{"jobName":"one","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "A", "75002 PARIS")})
+	_, second := h.post(`{"jobName":"two","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "B", "75002 PARIS")})
 	h.srv.Close()
 	// Die: release the directory lock without saving the world.
 	h.sb.mu.Lock()
@@ -486,7 +486,7 @@ func TestAcceptedJobsSurviveACrash(t *testing.T) {
 	h2 := &harness{t: t, sb: sb2, clk: newClock(), srv: httptest.NewServer(sb2.Handler())}
 	defer h2.srv.Close()
 	h2.token = h2.login("alice", "secret")
-	_, third := h2.post(`{"jobName":"three","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "C")})
+	_, third := h2.post(`{"jobName":"three","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t, "C", "75002 PARIS")})
 	if third["jobId"] == first["jobId"] || third["jobId"] == second["jobId"] {
 		t.Fatalf("job id %v reused after the crash", third["jobId"])
 	}
