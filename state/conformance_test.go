@@ -32,6 +32,9 @@ type harness struct {
 	journalLen func(t *testing.T, cfg Config) int
 	// appendForeign adds a journal record of another lineage.
 	appendForeign func(t *testing.T, cfg Config, lineage string)
+	// appendRecord adds a journal record of m at serial, as a second writer
+	// or a journal put back by hand would.
+	appendRecord func(t *testing.T, cfg Config, lineage string, serial uint64, m *Mailing)
 	// tearJournal appends half a record, as a crash mid-write leaves it;
 	// nil where writes are transactional.
 	tearJournal func(t *testing.T, cfg Config)
@@ -69,6 +72,13 @@ func localHarness() harness {
 		},
 		appendForeign: func(t *testing.T, cfg Config, lineage string) {
 			line, err := encodeJournalLine(lineage, 1000, []journalRecord{{Address: "mailing.intruder", Mailing: testMailing("mailing.intruder", 1)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendFile(t, path(cfg)+".journal", line)
+		},
+		appendRecord: func(t *testing.T, cfg Config, lineage string, serial uint64, m *Mailing) {
+			line, err := encodeJournalLine(lineage, serial, []journalRecord{{Address: m.Address, Mailing: m}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,6 +165,13 @@ func pgHarness() harness {
 				t.Fatal(err)
 			}
 		},
+		appendRecord: func(t *testing.T, cfg Config, lineage string, serial uint64, m *Mailing) {
+			j, _ := json.Marshal(m)
+			_, err := conn(t, cfg).Exec(ctx, "INSERT INTO "+table(cfg, "journal")+` (workspace, lineage, serial, address, mailing) VALUES ('default', $1, $2, $3, $4)`, lineage, int64(serial), m.Address, string(j))
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 }
 
@@ -172,6 +189,7 @@ func TestConformance(t *testing.T) {
 		{"CorruptSnapshotRefused", testCorruptSnapshot},
 		{"TornJournalTolerated", testTornJournal},
 		{"ForeignJournalRefused", testForeignJournal},
+		{"OutOfOrderRecordRefused", testOutOfOrderRecord},
 		{"LockExcludes", testLockExcludes},
 		{"LockWaits", testLockWaits},
 		{"KilledHolderReleasesLock", testKilledHolder},
@@ -505,6 +523,38 @@ func testForeignJournal(t *testing.T, h harness) {
 	}
 	if !bytes.Equal(snap, h.snapshot(t, cfg)) {
 		t.Error("the snapshot was changed")
+	}
+}
+
+// A record whose serial an earlier record already has is refused by both
+// backends' replay: two writers claimed the serial, and which of them is
+// right cannot be guessed.
+func testOutOfOrderRecord(t *testing.T, h harness) {
+	ctx := context.Background()
+	cfg := h.config(t)
+	b := open(t, cfg)
+	s := load(t, b)
+	for i, addr := range []string{"mailing.a", "mailing.b"} {
+		s.Mailings[addr] = testMailing(addr, i+1)
+		if err := b.Record(ctx, s, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Serial != 2 {
+		t.Fatalf("serial after two records = %d, want 2", s.Serial)
+	}
+	// In order, a further record is replayed.
+	h.appendRecord(t, cfg, s.Lineage, 3, testMailing("mailing.c", 3))
+	if got := load(t, open(t, cfg)); got.Serial != 3 || len(got.Mailings) != 3 {
+		t.Fatalf("an in-order record: serial %d, %v", got.Serial, got.Addresses())
+	}
+	// Serial 1 again, for the letter serial 1 recorded, with another job.
+	other := testMailing("mailing.a", 99)
+	h.appendRecord(t, cfg, s.Lineage, 1, other)
+	_, err := open(t, cfg).Load(ctx)
+	mustContain(t, err, "out of order", "serial 1", "journal")
+	if cfg.Type == "local" {
+		mustContain(t, err, DefaultPath+".journal", "line 4")
 	}
 }
 

@@ -185,32 +185,9 @@ func (b *Local) loadLocked() (*State, bool, error) {
 		return nil, false, err
 	}
 	existed := s != nil || len(js.lines) > 0
-	replayed := false
-	snapSerial, hasSnap := uint64(0), s != nil
-	if s == nil {
-		if len(js.lines) > 0 {
-			s = New(js.lines[0].Lineage)
-		} else {
-			s = New(uuid.NewString())
-		}
-	} else {
-		snapSerial = s.Serial
-	}
-	for i, l := range js.lines {
-		if l.Lineage != s.Lineage {
-			return nil, false, fmt.Errorf("the state journal %s (line %d) belongs to lineage %s but the state %s has lineage %s: they are records of two different states; refusing to mix them. Nothing was changed; move the journal away only if you know which state it belongs to",
-				b.journalPath(), i+1, l.Lineage, b.path, s.Lineage)
-		}
-		if hasSnap && l.Serial <= snapSerial {
-			continue // already folded into the snapshot
-		}
-		if l.Serial <= s.Serial && (hasSnap || i > 0) {
-			return nil, false, fmt.Errorf("the state journal %s has serial %d at line %d after serial %d: records out of order; refusing to guess. Nothing was changed",
-				b.journalPath(), l.Serial, i+1, s.Serial)
-		}
-		applyRecords(s, l.Records)
-		s.Serial = l.Serial
-		replayed = true
+	s, replayed, err := replay(s, js.lines, journalSource{name: "the state journal " + b.journalPath(), unit: "line"}, uuid.NewString)
+	if err != nil {
+		return nil, false, err
 	}
 	b.warnings = nil
 	if js.warning != "" {
@@ -246,19 +223,6 @@ func (b *Local) loadLocked() (*State, bool, error) {
 	return s, existed, nil
 }
 
-func applyRecords(s *State, recs []journalRecord) {
-	for _, r := range recs {
-		if r.Mailing == nil {
-			delete(s.Mailings, r.Address)
-			continue
-		}
-		if r.Mailing.Address == "" {
-			r.Mailing.Address = r.Address
-		}
-		s.Mailings[r.Address] = r.Mailing
-	}
-}
-
 // ensureScannedLocked reads the files once so that Record and Persist know the
 // lineage on disk and where the journal's well-formed part ends. The caller
 // holds b.mu.
@@ -277,6 +241,7 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	if err := ctx.Err(); err != nil || len(addrs) == 0 {
 		return err
 	}
+	addrs = distinct(addrs)
 	b.mu.Lock()
 	err := b.ensureScannedLocked()
 	if err == nil {

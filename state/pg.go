@@ -225,31 +225,12 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 		}
 	}
 	existed := s != nil || len(rows) > 0
-	hasSnap, snapSerial := s != nil, uint64(0)
-	switch {
-	case s != nil:
-		snapSerial = s.Serial
-	case len(rows) > 0:
-		s = New(rows[0].lineage)
-	default:
-		s = New(uuid.NewString())
+	lines, src, err := b.journalLines(rows)
+	if err != nil {
+		return nil, false, err
 	}
-	for i, r := range rows {
-		if r.lineage != s.Lineage {
-			return nil, false, fmt.Errorf("the state journal in %s (row %d) belongs to lineage %s but the state has lineage %s: they are records of two different states; refusing to mix them. Nothing was changed",
-				b.desc, i+1, r.lineage, s.Lineage)
-		}
-		if hasSnap && r.serial <= snapSerial {
-			continue
-		}
-		rec := journalRecord{Address: r.address}
-		if r.mailing != nil {
-			if err := json.Unmarshal([]byte(*r.mailing), &rec.Mailing); err != nil {
-				return nil, false, fmt.Errorf("the state journal in %s is corrupt (row %d, %s): %v; nothing was changed", b.desc, i+1, r.address, err)
-			}
-		}
-		applyRecords(s, []journalRecord{rec})
-		s.Serial = r.serial
+	if s, _, err = replay(s, lines, src, uuid.NewString); err != nil {
+		return nil, false, err
 	}
 	if b.baseline, err = baselineOf(s); err != nil {
 		return nil, false, err
@@ -266,6 +247,35 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 	return s, existed, nil
 }
 
+// journalLines groups journal rows, read in serial order, into the records
+// Record wrote: one per serial, each address once. A serial holding an
+// address twice was claimed by two records (two writers, or a row put back
+// by hand): the rows are split where the address repeats, and replay
+// refuses the second record as out of order, as it does in a local journal.
+func (b *PG) journalLines(rows []pgJournalRow) ([]*journalLine, journalSource, error) {
+	src := journalSource{name: "the state journal in " + b.desc, unit: "row"}
+	var lines []*journalLine
+	var seen map[string]bool
+	for i, r := range rows {
+		rec := journalRecord{Address: r.address}
+		if r.mailing != nil {
+			if err := json.Unmarshal([]byte(*r.mailing), &rec.Mailing); err != nil {
+				return nil, src, fmt.Errorf("the state journal in %s is corrupt (row %d, %s): %v; nothing was changed", b.desc, i+1, r.address, err)
+			}
+		}
+		last := len(lines) - 1
+		if last < 0 || lines[last].Serial != r.serial || lines[last].Lineage != r.lineage || seen[r.address] {
+			lines = append(lines, &journalLine{Lineage: r.lineage, Serial: r.serial})
+			src.positions = append(src.positions, i+1)
+			seen = map[string]bool{}
+			last++
+		}
+		seen[r.address] = true
+		lines[last].Records = append(lines[last].Records, rec)
+	}
+	return lines, src, nil
+}
+
 func (b *PG) ensureScannedLocked(ctx context.Context) error {
 	if b.scanned {
 		return nil
@@ -280,6 +290,7 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 	if len(addrs) == 0 {
 		return nil
 	}
+	addrs = distinct(addrs)
 	b.mu.Lock()
 	err := b.ensureScannedLocked(ctx)
 	if err == nil {
