@@ -63,6 +63,10 @@ type Mailing struct {
 	Owner     string            `json:"owner,omitempty"`
 	// RequestedProofs are the proof names the configuration asked for.
 	RequestedProofs []string `json:"requested_proofs,omitempty"`
+	// Recipient is who the letter was addressed to, as read from page 1's
+	// address window when its pending record was made; nil when it was not
+	// read (preflight off, or a state written before postform read it).
+	Recipient *Recipient `json:"recipient,omitempty"`
 
 	// AttemptedAt is when the pending record was written (just before POST).
 	AttemptedAt time.Time `json:"attempted_at,omitzero"`
@@ -104,6 +108,16 @@ type Document struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size,omitempty"`
 	Pages  int    `json:"pages,omitempty"`
+}
+
+// Recipient is the address a letter was posted to: the lines of its
+// envelope window, and the locality where it was recognised. It is
+// personal data: views may mask it.
+type Recipient struct {
+	Lines    []string `json:"lines"`
+	Postcode string   `json:"postcode,omitempty"`
+	City     string   `json:"city,omitempty"`
+	Country  string   `json:"country,omitempty"`
 }
 
 // PackGroup is one item of a job going to one channel.
@@ -205,6 +219,11 @@ func (m *Mailing) Clone() *Mailing {
 		}
 	}
 	c.RequestedProofs = append([]string(nil), m.RequestedProofs...)
+	if m.Recipient != nil {
+		r := *m.Recipient
+		r.Lines = append([]string(nil), m.Recipient.Lines...)
+		c.Recipient = &r
+	}
 	c.PackGroups = append([]PackGroup(nil), m.PackGroups...)
 	for i, pg := range c.PackGroups {
 		c.PackGroups[i].Reasons = append([]string(nil), pg.Reasons...)
