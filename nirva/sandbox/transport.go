@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -23,27 +23,45 @@ func (s *Sandbox) HTTPClient() *http.Client {
 
 type inProcess struct{ h http.Handler }
 
-// memWriter buffers one response.
-type memWriter struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
+// streamWriter hands a response to the client as the handler writes it,
+// through a pipe, as a socket would: a body that stalls or never ends
+// reaches the client's bounds instead of filling memory first.
+type streamWriter struct {
+	header  http.Header
+	sent    http.Header // the header as it was when the answer started
+	code    int
+	pw      *io.PipeWriter
+	started chan struct{}
+	once    sync.Once
 }
 
-func (w *memWriter) Header() http.Header { return w.header }
-func (w *memWriter) WriteHeader(code int) {
+func (w *streamWriter) Header() http.Header { return w.header }
+
+func (w *streamWriter) start() {
+	w.once.Do(func() {
+		w.sent = w.header.Clone()
+		close(w.started)
+	})
+}
+
+func (w *streamWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
 	}
-}
-func (w *memWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.body.Write(b)
+	w.start()
 }
 
-func (t inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+func (w *streamWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.pw.Write(b)
+}
+
+// Flush is a no-op: every write already goes straight to the reader.
+func (w *streamWriter) Flush() {}
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -55,8 +73,11 @@ func (t inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error)
 	r.RequestURI = req.URL.RequestURI()
 	r.RemoteAddr = "127.0.0.1:1"
 	r.Host = req.URL.Host
-	w := &memWriter{header: http.Header{}}
-	func() {
+	pr, pw := io.Pipe()
+	w := &streamWriter{header: http.Header{}, pw: pw, started: make(chan struct{})}
+	handlerErr := make(chan error, 1)
+	go func() {
+		var err error
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -65,20 +86,46 @@ func (t inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error)
 					err = fmt.Errorf("sandbox: handler panic: %v", p)
 				}
 			}
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			handlerErr <- err
+			switch cause := context.Cause(ctx); {
+			case err != nil:
+				pw.CloseWithError(&net.OpError{Op: "read", Net: "tcp", Err: err})
+			case cause != nil:
+				// The client gave up: its read fails as on a socket, never
+				// with a clean end of a truncated body.
+				pw.CloseWithError(cause)
+			default:
+				pw.Close()
+			}
+			w.start()
 		}()
 		t.h.ServeHTTP(w, r)
 	}()
-	if req.Body != nil {
-		req.Body.Close()
-	}
-	if err != nil {
-		return nil, &net.OpError{Op: "read", Net: "tcp", Err: err}
-	}
-	if ctx.Err() != nil {
+	select {
+	case <-w.started:
+	case <-ctx.Done():
+		pr.Close()
 		return nil, ctx.Err()
 	}
+	// A handler that ended before answering dropped the connection or saw
+	// the request end.
 	if w.code == 0 {
+		if err := <-handlerErr; err != nil {
+			return nil, &net.OpError{Op: "read", Net: "tcp", Err: err}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		w.code = http.StatusOK
+	}
+	length := int64(-1)
+	if v := w.sent.Get("Content-Length"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			length = n
+		}
 	}
 	return &http.Response{
 		Status:        strconv.Itoa(w.code) + " " + http.StatusText(w.code),
@@ -86,9 +133,9 @@ func (t inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error)
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        w.header,
-		Body:          io.NopCloser(bytes.NewReader(w.body.Bytes())),
-		ContentLength: int64(w.body.Len()),
+		Header:        w.sent,
+		Body:          pr,
+		ContentLength: length,
 		Request:       req,
 	}, nil
 }
