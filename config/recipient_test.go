@@ -16,7 +16,7 @@ import (
 
 // engine is shared by every test of the package: one PDFium per process, as
 // in postform, compiled once into the cache the pdf tests also use.
-var engine = pdf.Open(pdf.Options{CacheDir: filepath.Join(os.TempDir(), "postform-test-pdfium-cache")})
+var engine = pdf.Open(pdf.Options{CacheDir: filepath.Join(os.TempDir(), "postform-test-cache", "pdfium")})
 
 func TestMain(m *testing.M) {
 	code := m.Run()

@@ -64,6 +64,9 @@ func newEnv(t *testing.T, wrap func(http.Handler) http.Handler, mod func(*nirva.
 
 func pdfPart(t *testing.T, box string, lines ...string) nirva.FilePart {
 	t.Helper()
+	if len(lines) > 0 {
+		lines = append(lines, "75002 PARIS") // a locality: the sandbox reads the address as plan does
+	}
 	b, err := sandbox.MakePDF(lines...)
 	if err != nil {
 		t.Fatal(err)

@@ -214,8 +214,13 @@ func (s *Sandbox) view(j *jobRecord, now time.Time) jobView {
 		switch {
 		case j.NeedsAddress && !pg.Fixed:
 			pv.status, pv.eligible, pv.reasons = "NOT_ELIGIBLE", false, []string{reasonAddress}
-			for _, r := range j.AddressReasons {
-				pv.reasons = append(pv.reasons, "ADDRESS_UNREADABLE: "+r)
+			if len(j.AddressReasons) > 0 {
+				// What the reading found, one reason each (a world saved
+				// before the reasons were kept has none: the generic one).
+				pv.reasons = nil
+				for _, r := range j.AddressReasons {
+					pv.reasons = append(pv.reasons, "ADDRESS_UNREADABLE: "+r)
+				}
 			}
 		case created:
 			pv.status = "SENT"

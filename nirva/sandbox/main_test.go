@@ -11,7 +11,7 @@ import (
 
 // testPDF is the one engine of the package's tests (and of every sandbox
 // they open without one), compiled once into the cache the pdf tests use.
-var testPDF = postpdf.Open(postpdf.Options{CacheDir: filepath.Join(os.TempDir(), "postform-test-pdfium-cache")})
+var testPDF = postpdf.Open(postpdf.Options{CacheDir: filepath.Join(os.TempDir(), "postform-test-cache", "pdfium")})
 
 func TestMain(m *testing.M) {
 	sharedPDF = func() *postpdf.Engine { return testPDF }

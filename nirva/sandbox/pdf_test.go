@@ -201,7 +201,7 @@ func TestNotEligibleLikePlan(t *testing.T) {
 			}
 			continue
 		}
-		if pg.Status != "NOT_ELIGIBLE" || len(pg.Eligibility.Reasons) != 2 || !strings.HasPrefix(pg.Eligibility.Reasons[1], "ADDRESS_UNREADABLE: "+want+": page 1: ") {
+		if pg.Status != "NOT_ELIGIBLE" || len(pg.Eligibility.Reasons) != 1 || !strings.HasPrefix(pg.Eligibility.Reasons[0], "ADDRESS_UNREADABLE: "+want+": page 1: ") {
 			t.Fatalf("%s: %+v", file, pg)
 		}
 	}

@@ -417,3 +417,7 @@ var sharedPDF = sync.OnceValue(func() *postpdf.Engine {
 	}
 	return postpdf.Open(postpdf.Options{CacheDir: dir})
 })
+
+// WarmPDF starts the engine of sandboxes opened without one now, so that the
+// first letter posted does not wait for it (tests with tight deadlines).
+func WarmPDF() error { return sharedPDF().Start() }
