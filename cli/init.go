@@ -241,7 +241,7 @@ func copyWorkspace(ctx context.Context, from, to *config.Config, name string, fo
 // scaffold writes a first working directory: one letter on the sandbox.
 func scaffold(g *globals, dir string) error {
 	files := config.InitFiles()
-	pdf, err := sandbox.MakePDF("Ada Lovelace", "12 rue de la Paix", "75002 PARIS", "Welcome to postform!")
+	pdf, err := sandbox.MakeLetter([]string{"Ada Lovelace", "12 rue de la Paix", "75002 PARIS"}, "Welcome to postform!")
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,11 @@ func newValidateCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if diags := addressProblems(cfg); len(diags) > 0 {
+				// Every letter's, posted or not: plan reports only those it posts.
+				g.writeDiagnostics(cfg, diags)
+				return silent(ExitError)
+			}
 			fmt.Fprintf(g.stdout, "The configuration is valid: %d letter(s).\n", len(cfg.Mailings))
 			return nil
 		},
@@ -142,6 +147,7 @@ func newSandboxCommand(g *globals) *cobra.Command {
 				return fmt.Errorf("--hostile: %w", err)
 			}
 			opts.Faults.Hostile = h
+			opts.PDF = processPDF()
 			return sandbox.Serve(g.interrupt, addr, opts, func(a string) {
 				fmt.Fprintf(g.stdout, "sandbox listening on http://%s\n", a)
 			})
@@ -173,7 +179,13 @@ func (g *globals) validateJSON(lf loadFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, diags := config.Load(dir, config.LoadOptions{VarArgs: lf.args, Env: os.Environ(), Version: Version})
+	recipients := openRecipientCache(dir)
+	cfg, diags := config.Load(dir, config.LoadOptions{VarArgs: lf.args, Env: os.Environ(), Version: Version,
+		PDF: processPDF(), Recipients: recipients})
+	if !diags.HasErrors() {
+		recipients.save()
+		diags = append(diags, addressProblems(cfg)...)
+	}
 	doc := struct {
 		FormatVersion int                        `json:"format_version"`
 		Valid         bool                       `json:"valid"`

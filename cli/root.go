@@ -70,6 +70,7 @@ func Execute() int {
 	}
 	ctx, stop := interruptContext()
 	defer stop()
+	defer closePDF()
 	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 

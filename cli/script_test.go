@@ -23,7 +23,15 @@ import (
 
 // TestMain lets testscript run the real postform command line as a
 // subprocess of the test binary, signals and exit codes included.
+// testCacheDir is POSTFORM_CACHE_DIR for every story (and every process
+// of this test binary): PDFium's compilation is paid once, not per command.
+// It is kept between runs, as a user's cache dir is.
+var testCacheDir = filepath.Join(os.TempDir(), "postform-test-cache")
+
 func TestMain(m *testing.M) {
+	if os.Getenv("POSTFORM_CACHE_DIR") == "" {
+		os.Setenv("POSTFORM_CACHE_DIR", testCacheDir)
+	}
 	testscript.Main(m, map[string]func(){
 		"postform": func() { os.Exit(cli.Execute()) },
 	})
@@ -42,6 +50,7 @@ func TestScripts(t *testing.T) {
 			// A hundred times faster: a letter is done in well under a second.
 			env.Setenv("POSTFORM_SANDBOX_TIME_SCALE", "100")
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("POSTFORM_CACHE_DIR", testCacheDir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -54,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"sleep":       cmdSleep,
 			"jobsonce":    cmdJobsOnce,
 			"encryptpdf":  cmdEncryptPDF,
+			"cpfixture":   cmdCpFixture,
 		},
 	})
 }
@@ -152,6 +162,17 @@ func cmdJobCount(ts *testscript.TestScript, neg bool, args []string) {
 	if got := sb.JobCount(args[0]); (got == want) == neg {
 		ts.Fatalf("jobs named %q: got %d, want %d", args[0], got, want)
 	}
+}
+
+// cpfixture NAME DST copies pdf/testdata/NAME (a real producer's letter)
+// to DST.
+func cmdCpFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: cpfixture NAME DST")
+	}
+	b, err := os.ReadFile(filepath.Join("..", "pdf", "testdata", args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
 }
 
 // encryptpdf IN OUT writes an AES-encrypted copy of a PDF with pdfcpu.

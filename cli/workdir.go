@@ -70,10 +70,11 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	if err != nil {
 		return nil, err
 	}
-	cache := openHashCache(dir)
+	cache, recipients := openHashCache(dir), openRecipientCache(dir)
 	cfg, diags := config.Load(dir, config.LoadOptions{
 		VarArgs: f.args, Env: os.Environ(),
 		HashCache: cache, SkipPreflight: skipPreflight, Version: Version,
+		PDF: processPDF(), Recipients: recipients,
 	})
 	if len(diags) > 0 {
 		g.writeDiagnostics(cfg, diags)
@@ -82,6 +83,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 		return nil, silent(ExitError)
 	}
 	cache.save()
+	recipients.save()
 	return cfg, nil
 }
 
@@ -289,7 +291,7 @@ func (s *session) connect(ctx context.Context, withProfile bool) error {
 // POSTFORM_SANDBOX_TIME_SCALE speeds its clock up and POSTFORM_SANDBOX_LATENCY
 // slows every request down (tests use them).
 func openSandbox(dir string) (*sandbox.Sandbox, error) {
-	opts := sandbox.Options{Dir: filepath.Join(dir, ".postform", "sandbox")}
+	opts := sandbox.Options{Dir: filepath.Join(dir, ".postform", "sandbox"), PDF: processPDF()}
 	if v := os.Getenv("POSTFORM_SANDBOX_TIME_SCALE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
