@@ -1,7 +1,8 @@
 package main
 
 // The same exactly-once guarantees on the PostgreSQL backend: two
-// processes on one pg state, and a lock holder killed mid-run.
+// processes on one pg state. A lock holder killed at every failpoint is in
+// crash_test.go, on both backends.
 
 import (
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/postform/postform/internal/pgtest"
@@ -77,35 +77,5 @@ func TestPGConcurrentAppliesPostEachLetterOnce(t *testing.T) {
 	assertExactlyOnce(t, srv, dir, letters)
 	if strings.Contains(string(outs[0])+string(outs[1]), connStr) && strings.Contains(connStr, "password") {
 		t.Error("the connection string with its password was printed")
-	}
-}
-
-// The process holding the pg lock dies after its pending record and after
-// the platform created the job: its session ends, the lock is free, and the
-// rerun adopts the job instead of posting again.
-func TestPGKilledLockHolderRecovers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the real binary and starts PostgreSQL")
-	}
-	connStr := pgtest.Shared(t)
-	bin := postformBinary(t)
-	for _, point := range []string{"after-pending", "after-response"} {
-		t.Run(point, func(t *testing.T) {
-			srv := startServer(t, bin, t.TempDir())
-			dir := workdir(t, srv.addr, 3)
-			usePG(t, dir, connStr, pgtest.Schema(t))
-			crash := postformCmd(bin, dir, []string{"POSTFORM_CRASH_AT=" + point}, "apply", "--auto-approve")
-			out, _ := crash.CombinedOutput()
-			if ws, ok := crash.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-				t.Fatalf("not killed at %s:\n%s", point, out)
-			}
-			// No --lock-timeout: the dead holder's lock must already be free.
-			rerun := postformCmd(bin, dir, nil, "apply", "--auto-approve", "--wait=30s", "--poll-interval=50ms")
-			if out, err := rerun.CombinedOutput(); err != nil {
-				t.Fatalf("rerun: %v\n%s", err, out)
-			}
-			pullState(t, bin, dir)
-			assertExactlyOnce(t, srv, dir, 3)
-		})
 	}
 }

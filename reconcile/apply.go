@@ -127,6 +127,9 @@ func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult)
 				recs[i] = o.rec
 			}
 			done := e.takePosted()
+			if len(done) > 0 {
+				failpoint(fpMidBatch)
+			}
 			err := e.recordAll(ctx, append(recs, done.records()...))
 			e.settlePosted(done, err, res)
 			if err != nil {

@@ -19,6 +19,7 @@ const (
 	fpAfterPending  = "after-pending"  // pending record durable, POST not sent
 	fpAfterResponse = "after-response" // platform answered with a job id, not recorded
 	fpAfterRecord   = "after-record"   // job id recorded
+	fpMidBatch      = "mid-batch"      // earlier batches' job ids in memory only, about to ride on the next pending record
 	fpMidRefresh    = "mid-refresh"    // job status fetched, state not updated
 	fpMidProof      = "mid-proof"      // proof partly written to its temp file
 )
