@@ -331,6 +331,11 @@ func newRecord(m *config.Mailing, serviceID string) *state.Mailing {
 	}
 	for _, d := range m.Documents {
 		rec.Documents = append(rec.Documents, state.Document{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages})
+		if d.Recipient != nil && rec.Recipient == nil {
+			// The state keeps who the letter went to, as the plan showed it.
+			rec.Recipient = &state.Recipient{Lines: append([]string(nil), d.Recipient.Lines...),
+				Postcode: d.Recipient.Postcode, City: d.Recipient.City, Country: d.Recipient.Country}
+		}
 	}
 	return rec
 }

@@ -20,8 +20,10 @@ import (
 // PlanFormatVersion is the version of the JSON plan document: the saved
 // plan file, `plan --json` and `show --json` all write this one document.
 // Documented in docs/json-format.md. Version 2 added config_hash and
-// digest, which apply checks before posting a saved plan.
-const PlanFormatVersion = 2
+// digest, which apply checks before posting a saved plan; version 3 the
+// recipient of each letter, read from its address window, which apply
+// checks too.
+const PlanFormatVersion = 3
 
 // PlanDocument is the stable, versioned JSON form of a plan. It holds the
 // evaluated mailings and the state they were planned against, never a
@@ -37,9 +39,19 @@ type PlanDocument struct {
 	Summary         PlanSummary      `json:"summary"`
 	// ConfigHash is ConfigHash of the configuration the plan was made from.
 	ConfigHash string `json:"config_hash"`
+	// ReviewRecipients is the configuration's postform.review.recipients
+	// when it is not "full": how show renders this plan by default.
+	ReviewRecipients string `json:"review_recipients,omitempty"`
+	// RecipientsShown is set ("masked" or "hidden") on a document printed
+	// with its recipients masked (plan --json --recipients=masked): such a
+	// document is for reading only and cannot be applied.
+	RecipientsShown string `json:"recipients_shown,omitempty"`
 	// Digest is the sha256 of the document's canonical JSON without the
 	// digest: a saved plan edited after plan wrote it is refused.
 	Digest string `json:"digest,omitempty"`
+
+	// redact masks recipient lines in other text of a view (View).
+	redact *strings.Replacer
 }
 
 // PlanStateRef pins the state a plan was made against.
@@ -61,10 +73,18 @@ type PlanChange struct {
 	Proofs      []string          `json:"proofs,omitempty"`
 	Fix         map[string]any    `json:"fix,omitempty"`
 	Files       []PlanFile        `json:"files,omitempty"`
+	// AddressCheck is "read" when the recipient was read from the address
+	// window of the letter's MAIN-box document, "skipped" when the mailing
+	// turned the check off (preflight = { address = false }), absent when
+	// unknown (plan --skip-preflight).
+	AddressCheck string `json:"address_check,omitempty"`
 	// PriorJobID is the job already posted for this address, if any.
-	PriorJobID string          `json:"prior_job_id,omitempty"`
-	Edits      []PackGroupEdit `json:"edits,omitempty"`
-	DeclRange  *PlanRange      `json:"declared_at,omitempty"`
+	PriorJobID string `json:"prior_job_id,omitempty"`
+	// PriorRecipient is the recipient the state records for the letter
+	// already posted (blocked, replace and forget changes), when known.
+	PriorRecipient *PlanRecipient  `json:"prior_recipient,omitempty"`
+	Edits          []PackGroupEdit `json:"edits,omitempty"`
+	DeclRange      *PlanRange      `json:"declared_at,omitempty"`
 }
 
 // PlanFile is one document of a letter.
@@ -76,6 +96,9 @@ type PlanFile struct {
 	Pages  int    `json:"pages"`
 	// RealPath is where symbolic links on File lead, when elsewhere.
 	RealPath string `json:"real_path,omitempty"`
+	// Recipient is who the letter goes to, read from page 1 of this
+	// document's address window (the letter's first MAIN-box document).
+	Recipient *PlanRecipient `json:"recipient,omitempty"`
 }
 
 // PlanDiagnostic is a diagnostic in machine-readable form.
@@ -113,12 +136,18 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 		pc := PlanChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason, Edits: ch.Edits}
 		if ch.Prior != nil {
 			pc.PriorJobID = ch.Prior.JobID
+			switch ch.Action {
+			case ActionBlocked, ActionReplace, ActionForget:
+				pc.PriorRecipient = stateRecipient(ch.Prior.Recipient)
+			}
 		}
 		if m := ch.Desired; m != nil {
 			pc.ContentHash, pc.JobName, pc.Service, pc.Owner = m.ContentHash, m.JobName, m.Service, m.Owner
 			pc.Options, pc.Proofs, pc.Fix = m.Options, m.Proofs, m.Fix
+			pc.AddressCheck = m.AddressCheck
 			for _, d := range m.Documents {
-				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath})
+				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath,
+					Recipient: planRecipient(d.Recipient)})
 			}
 			pc.DeclRange = planRange(&m.DeclRange)
 		} else if ch.Prior != nil {
@@ -181,6 +210,9 @@ func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State) (*
 	}
 	if doc.Summary.Errors > 0 {
 		return nil, errors.New("the saved plan has errors: fix them and run plan again")
+	}
+	if doc.RecipientsShown != "" {
+		return nil, errMaskedPlan(doc.RecipientsShown)
 	}
 	p := MakePlan(cfg, st, PlanOptions{Targets: doc.Targets, Replace: doc.Replace})
 	var problems []string
@@ -279,6 +311,10 @@ func diffChange(s, n *PlanChange) []string {
 	field("proofs", canonJSON(s.Proofs), canonJSON(n.Proofs))
 	field("fix", canonJSON(s.Fix), canonJSON(n.Fix))
 	field("edits", canonJSON(s.Edits), canonJSON(n.Edits))
+	field("address check", s.AddressCheck, n.AddressCheck)
+	if canonJSON(s.PriorRecipient) != canonJSON(n.PriorRecipient) {
+		out = append(out, fmt.Sprintf("the recipient the state records for the posted letter is %s in the saved plan, %s now", recipientText(s.PriorRecipient), recipientText(n.PriorRecipient)))
+	}
 	for i := range max(len(s.Files), len(n.Files)) {
 		switch {
 		case i >= len(n.Files):
@@ -292,12 +328,34 @@ func diffChange(s, n *PlanChange) []string {
 		default:
 			field("box of "+n.Files[i].File, s.Files[i].Box, n.Files[i].Box)
 			field("real path of "+n.Files[i].File, s.Files[i].RealPath, n.Files[i].RealPath)
+			if canonJSON(s.Files[i].Recipient) != canonJSON(n.Files[i].Recipient) {
+				a, b := recipientText(s.Files[i].Recipient), recipientText(n.Files[i].Recipient)
+				if a == b {
+					b += " (they differ in lines left out of this masked form)"
+				}
+				out = append(out, fmt.Sprintf("the recipient read from %s is not the saved plan's: %s in the saved plan, %s now", n.Files[i].File, a, b))
+			}
 			if s.Files[i].Size != n.Files[i].Size {
 				out = append(out, fmt.Sprintf("size of %s %d in the saved plan, %d now", n.Files[i].File, s.Files[i].Size, n.Files[i].Size))
 			}
 		}
 	}
 	return out
+}
+
+// recipientText names a recipient in an error, masked: the error reaches
+// CI logs, where a configuration may have asked for recipients to be
+// masked; initials and the locality are enough to tell two apart.
+func recipientText(r *PlanRecipient) string {
+	if r == nil {
+		return "none (not read)"
+	}
+	return fmt.Sprintf("%q", r.Masked().String())
+}
+
+// errMaskedPlan refuses a document printed with its recipients masked.
+func errMaskedPlan(shown string) error {
+	return fmt.Errorf("the plan was printed with --recipients=%s: its recipients cannot be checked against the letters, so it cannot be applied. Save the plan with `postform plan --out=FILE` (the saved plan keeps the recipients read) and apply that file", shown)
 }
 
 // canonJSON is a value's JSON for comparing: nil and empty are alike.
@@ -428,6 +486,9 @@ func DecodePlanDocument(b []byte) (*PlanDocument, error) {
 	}
 	if doc.Digest == "" {
 		return nil, errors.New("the plan has no digest: it was not written by postform plan; run plan again")
+	}
+	if doc.RecipientsShown != "" {
+		return nil, errMaskedPlan(doc.RecipientsShown)
 	}
 	want, err := planDigest(doc)
 	if err != nil {

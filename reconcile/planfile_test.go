@@ -15,6 +15,8 @@ import (
 func savedFixture() (*config.Config, *state.State) {
 	cfg := &config.Config{Mailings: []*config.Mailing{desired("mailing.a", "h1"), desired("mailing.b", "h2"), desired("mailing.c", "h3")}}
 	cfg.Mailings[0].Documents[0].Pages = 1
+	cfg.Mailings[0].AddressCheck = config.AddressRead
+	cfg.Mailings[0].Documents[0].Recipient = &config.Recipient{Lines: []string{"Société Générale", "29 boulevard Haussmann", "75009 PARIS"}, Postcode: "75009", City: "PARIS"}
 	st := state.New("L1")
 	st.Serial = 3
 	st.Mailings["mailing.b"] = posted("mailing.b", "h2")
@@ -63,7 +65,10 @@ func TestSavedPlanRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != 2 || len(doc.Digest) != 64 || doc.ConfigHash != ConfigHash(cfg) {
+	if r := doc.Changes[0].Files[0].Recipient; doc.Changes[0].AddressCheck != "read" || r == nil || r.String() != "Société Générale · 29 boulevard Haussmann · 75009 PARIS" || r.Postcode != "75009" {
+		t.Fatalf("the saved plan's recipient of mailing.a: %q %+v", doc.Changes[0].AddressCheck, r)
+	}
+	if doc.FormatVersion != 3 || len(doc.Digest) != 64 || doc.ConfigHash != ConfigHash(cfg) {
 		t.Fatalf("version %d digest %q config hash %q", doc.FormatVersion, doc.Digest, doc.ConfigHash)
 	}
 	p, err := PlanFromDocument(doc, cfg, st)
@@ -127,6 +132,22 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 		{name: "the configuration changed since", cfg: func(c *config.Config) {
 			c.Mailings[2].JobName = "renamed"
 		}, want: []string{"the configuration evaluates differently than when the plan was made", `mailing.c: job name "c" in the saved plan, "renamed" now`}},
+		{name: "a recipient forged", edit: func(d *PlanDocument) {
+			change(d, "mailing.a").Files[0].Recipient.Lines[0] = "Banque Populaire"
+		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's: "B… P… · 75009 PARIS" in the saved plan, "S… G… · 75009 PARIS" now`}},
+		{name: "a recipient's street forged", edit: func(d *PlanDocument) {
+			change(d, "mailing.a").Files[0].Recipient.Lines[1] = "1 rue de Rivoli"
+		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's`, "they differ in lines left out"}},
+		{name: "a recipient dropped", edit: func(d *PlanDocument) {
+			change(d, "mailing.a").Files[0].Recipient = nil
+		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's: none (not read) in the saved plan`}},
+		{name: "the letter reads another recipient now", cfg: func(c *config.Config) {
+			c.Mailings[0].Documents[0].Recipient.Lines = []string{"Crédit Lyonnais", "75002 PARIS"}
+		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's: "S… G… · 75009 PARIS" in the saved plan, "C… L… · 75002 PARIS" now`}},
+		{name: "the address check turned off since", cfg: func(c *config.Config) {
+			c.Mailings[0].AddressCheck = config.AddressSkipped
+			c.Mailings[0].Documents[0].Recipient = nil
+		}, want: []string{`mailing.a: address check "read" in the saved plan, "skipped" now`}},
 		{name: "a mailing not planned changed since", cfg: func(c *config.Config) {
 			c.Mailings[1].Owner = "1077"
 		}, want: []string{"the configuration evaluates differently"}},
@@ -177,13 +198,19 @@ func TestSavedPlanSealIsChecked(t *testing.T) {
 		b, _ := json.Marshal(c)
 		return string(b)
 	}
+	view, err := EncodePlanDocument(MakePlan(cfg, st, PlanOptions{}).Document("test", PlanOptions{}).View(config.RecipientsMasked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := string(view)
 	tests := map[string]struct{ in, want string }{
 		"edited":        {edited, "digest does not match its content"},
 		"no digest":     {reencode(func(c map[string]any) { delete(c, "digest") }), "has no digest"},
 		"unknown field": {reencode(func(c map[string]any) { c["post_anyway"] = true }), `unknown field "post_anyway"`},
 		"trailing data": {string(good) + "{}", "more data follows"},
-		"version 1":     {reencode(func(c map[string]any) { c["format_version"] = 1 }), "format version 1; this postform reads version 2"},
+		"version 1":     {reencode(func(c map[string]any) { c["format_version"] = 1 }), "format version 1; this postform reads version 3"},
 		"not json":      {"PK\x03\x04", "not a postform plan file"},
+		"masked view":   {masked, "printed with --recipients=masked: its recipients cannot be checked"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -202,21 +229,21 @@ func TestSavedPlanSealIsChecked(t *testing.T) {
 // independently of diffChange: its changes, sorted, duplicates kept.
 func meaning(doc *PlanDocument) string {
 	type file struct {
-		Box, File, SHA256, RealPath string
-		Size                        int64
+		Box, File, SHA256, RealPath, Recipient string
+		Size                                   int64
 	}
 	type chg struct {
 		Address, Action, ContentHash, JobName, Service, Owner, PriorJobID string
-		Options, Proofs, Fix, Edits                                       string
+		Options, Proofs, Fix, Edits, AddressCheck, PriorRecipient         string
 		Files                                                             []file
 	}
 	var out []chg
 	for _, c := range doc.Changes {
 		x := chg{Address: c.Address, Action: string(c.Action), ContentHash: c.ContentHash, JobName: c.JobName, Service: c.Service,
 			Owner: c.Owner, PriorJobID: c.PriorJobID, Options: canonJSON(c.Options), Proofs: canonJSON(c.Proofs),
-			Fix: canonJSON(c.Fix), Edits: canonJSON(c.Edits)}
+			Fix: canonJSON(c.Fix), Edits: canonJSON(c.Edits), AddressCheck: c.AddressCheck, PriorRecipient: canonJSON(c.PriorRecipient)}
 		for _, f := range c.Files {
-			x.Files = append(x.Files, file{Box: f.Box, File: f.File, SHA256: f.SHA256, RealPath: f.RealPath, Size: f.Size})
+			x.Files = append(x.Files, file{Box: f.Box, File: f.File, SHA256: f.SHA256, RealPath: f.RealPath, Size: f.Size, Recipient: canonJSON(f.Recipient)})
 		}
 		out = append(out, x)
 	}
@@ -236,8 +263,8 @@ func FuzzSavedPlan(f *testing.F) {
 	f.Add(savedBytes(f, cfg, st, PlanOptions{Replace: []string{"mailing.b"}}))
 	f.Add([]byte(strings.Replace(string(good), `"a.pdf"`, `"/etc/passwd"`, 1)))
 	f.Add([]byte(strings.Replace(string(good), `"action": "no-op"`, `"action": "forget"`, 1)))
-	f.Add([]byte(`{"format_version": 2, "changes": [{"address": "mailing.a", "action": "create"}, {"address": "mailing.a", "action": "create"}]}`))
-	f.Add([]byte(`{"format_version": 2, "changes": null, "summary": {"errors": -1}, "fix": {"a": 1e400}}`))
+	f.Add([]byte(`{"format_version": 3, "changes": [{"address": "mailing.a", "action": "create"}, {"address": "mailing.a", "action": "create"}]}`))
+	f.Add([]byte(`{"format_version": 3, "changes": null, "summary": {"errors": -1}, "fix": {"a": 1e400}}`))
 	f.Add([]byte("null"))
 	orig, err := DecodePlanDocument(good)
 	if err != nil {
