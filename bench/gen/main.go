@@ -44,17 +44,17 @@ func generate(dir string, n, blank int, endpoint string) error {
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("c%06d", i)
 		file := "letters/" + key + ".pdf"
-		var lines []string
+		var address, body []string
 		if !isBlank(i, n, blank) {
-			lines = []string{
+			address = []string{
 				fmt.Sprintf("Customer %06d", i),
 				fmt.Sprintf("%d rue de la Paix", 1+i%200),
 				fmt.Sprintf("%05d PARIS", 75001+i%20),
-				"",
-				fmt.Sprintf("Invoice B-%06d: amount due %d.%02d EUR.", i, 10+i%990, i%100),
 			}
+			body = []string{fmt.Sprintf("Invoice B-%06d: amount due %d.%02d EUR.", i, 10+i%990, i%100)}
 		}
-		pdf, err := sandbox.MakePDF(lines...)
+		// The address in the envelope's window, the text below it.
+		pdf, err := sandbox.MakeLetter(address, body...)
 		if err != nil {
 			return err
 		}
