@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
@@ -22,6 +23,7 @@ type planFlags struct {
 	// skipPreflight posts files postform's own PDF checks would refuse,
 	// leaving the platform to judge them.
 	skipPreflight bool
+	recipients    recipientsFlag
 }
 
 func (f *planFlags) register(cmd *cobra.Command) {
@@ -31,12 +33,20 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this address (repeatable; mailing.NAME selects all its instances)")
 	cmd.Flags().StringArrayVar(&f.replace, "replace", nil, "post this already-posted letter AGAIN (repeatable)")
 	cmd.Flags().BoolVar(&f.skipPreflight, "skip-preflight", false, "do not check the PDFs before posting (the platform alone judges them)")
+	f.recipients.register(cmd)
+}
+
+// view is doc as a view shows it: recipients masked as --recipients or
+// the configuration says. doc itself (the saved plan) is left whole.
+func (f *planFlags) view(cfg *config.Config, doc *reconcile.PlanDocument, asJSON bool) *reconcile.PlanDocument {
+	doc.ReviewRecipients = reviewDefault(cfg)
+	return doc.View(f.recipients.forView(cfg.Review.Recipients, asJSON))
 }
 
 func newPlanCommand(g *globals) *cobra.Command {
 	var f planFlags
 	var detailed, asJSON, asMarkdown bool
-	var out string
+	var out, preview string
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show which letters apply would post, forget or refuse",
@@ -45,16 +55,25 @@ func newPlanCommand(g *globals) *cobra.Command {
 			if asJSON && asMarkdown {
 				return errors.New("choose one of --json and --markdown")
 			}
+			if err := f.recipients.check(); err != nil {
+				return err
+			}
 			sess, plan, err := g.preparePlan(cmd.Context(), "plan", f)
 			if err != nil {
 				return err
 			}
 			defer sess.close()
 			doc := plan.Document(Version, f.planOptions())
-			if done, err := g.writeMachinePlan(doc, asJSON, asMarkdown); err != nil {
+			view := f.view(sess.cfg, doc, asJSON)
+			if done, err := g.writeMachinePlan(view, asJSON, asMarkdown); err != nil {
 				return err
 			} else if !done {
-				g.renderPlan(sess.cfg, plan, doc)
+				g.renderPlan(sess.cfg, plan, view)
+			}
+			if preview != "" {
+				if err := g.preview(preview, doc, sess.cfg, f.recipients.forView(sess.cfg.Review.Recipients, false), asJSON || asMarkdown); err != nil {
+					return err
+				}
 			}
 			if plan.Diagnostics.HasErrors() {
 				return silent(ExitError)
@@ -76,6 +95,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 	f.register(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on error, 2 when there are changes")
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for `postform apply FILE`")
+	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter (recipient, page 1) into this folder")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON document (see docs/json-format.md)")
 	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the plan as a pull-request comment")
 	return cmd
