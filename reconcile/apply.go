@@ -1,12 +1,12 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -372,18 +372,103 @@ func (e *Engine) jobRequest(ctx context.Context, m *config.Mailing) (nirva.JobRe
 	return req, svc.ID, nil
 }
 
-// openVerified opens a document and fails if its content no longer has
-// the sha256 the plan was made with.
+// openVerified opens a document for the upload, never reading it whole
+// into memory, and makes sure only the planned bytes can be posted:
+//   - a first streaming pass hashes the file: a document edited since it
+//     was planned is refused before anything is sent (ErrFileChanged; the
+//     letter is not posted);
+//   - the upload then reads the same open file through verifyingReader,
+//     which hashes what it hands out and holds back the file's last byte
+//     until the whole content has matched. Should the file change between
+//     the two passes, the read fails before that last byte: the platform
+//     never receives the complete document nor the form's closing boundary,
+//     so no job is created from it, and the letter stays pending until a
+//     lookup by name proves that.
+//
+// Hashing on the fly alone would turn every edited document into an
+// interrupted upload (uncertain, resolved only after the lookup window);
+// the first pass keeps that for a race, at the cost of reading the file
+// twice from the page cache.
 func openVerified(d *config.Document) (io.ReadCloser, error) {
-	b, err := os.ReadFile(d.Path)
+	f, err := os.Open(d.Path)
 	if err != nil {
 		return nil, err
 	}
-	if got := sha256Hex(b); got != d.SHA256 {
-		return nil, fmt.Errorf("%w: %s changed since it was planned (sha256 %s, planned %s)", ErrFileChanged, d.File, short(got), short(d.SHA256))
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("reading %s: %w", d.File, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != d.SHA256 || n != d.Size {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s changed since it was planned (sha256 %s, %d bytes; planned %s, %d bytes)", ErrFileChanged, d.File, short(got), n, short(d.SHA256), d.Size)
+	}
+	return &verifyingReader{f: f, h: sha256.New(), left: d.Size, doc: d}, nil
 }
+
+// verifyingReader reads a document for the upload and fails, before
+// handing out its last byte, unless the content is the planned one.
+type verifyingReader struct {
+	f    *os.File
+	h    hash.Hash
+	left int64 // planned bytes not yet handed out
+	done bool  // the content matched and was handed out whole
+	err  error
+	doc  *config.Document
+}
+
+func (r *verifyingReader) Read(p []byte) (int, error) {
+	switch {
+	case r.err != nil:
+		return 0, r.err
+	case r.done:
+		return 0, io.EOF
+	case len(p) == 0:
+		return 0, nil
+	case r.left > 1:
+		n, err := r.f.Read(p[:min(int64(len(p)), r.left-1)])
+		r.h.Write(p[:n])
+		r.left -= int64(n)
+		if err == io.EOF {
+			err = r.changed()
+		}
+		return n, err
+	}
+	// At most the last byte is left: read it, make sure nothing follows,
+	// and hand it out only if the whole content has the planned sha256.
+	var tail [2]byte
+	n, err := io.ReadFull(r.f, tail[:r.left+1])
+	switch {
+	case err == io.ErrUnexpectedEOF && int64(n) == r.left, err == io.EOF && r.left == 0:
+	case err == nil || err == io.EOF || err == io.ErrUnexpectedEOF:
+		return 0, r.changed()
+	default:
+		r.err = fmt.Errorf("reading %s: %w", r.doc.File, err)
+		return 0, r.err
+	}
+	r.h.Write(tail[:n])
+	if hex.EncodeToString(r.h.Sum(nil)) != r.doc.SHA256 {
+		return 0, r.changed()
+	}
+	r.done = true
+	if n == 0 {
+		return 0, io.EOF
+	}
+	p[0] = tail[0]
+	r.left = 0
+	return 1, nil
+}
+
+func (r *verifyingReader) changed() error {
+	r.err = fmt.Errorf("%w: %s changed while it was being uploaded; the upload was cut short before its end, so the platform cannot have the letter whole", ErrFileChanged, r.doc.File)
+	return r.err
+}
+
+func (r *verifyingReader) Close() error { return r.f.Close() }
 
 // ErrFileChanged marks a document edited between plan and apply.
 var ErrFileChanged = errors.New("document changed after planning")
@@ -423,10 +508,6 @@ func (e *Engine) ResolveNotPosted(ctx context.Context, addr string) error {
 	return e.record(ctx, addr, m)
 }
 
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
 
 // Move gives a letter a new address (a renamed mailing block or key), in one
 // durable record so that a crash cannot leave it at both or neither.
