@@ -157,14 +157,8 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 
 	// One render per distinct document and window: a mail merge that reused
 	// a file shows the same page, rendered once.
-	type job struct {
-		file, sha string
-		w         pdf.Window
-		name      string
-		letters   []*previewLetter
-	}
-	jobs := map[string]*job{}
-	var order []*job
+	jobs := map[string]*previewJob{}
+	var order []*previewJob
 	for i, ch := range src.doc.Changes {
 		l := &previewLetter{Anchor: fmt.Sprintf("letter-%d", i+1), Address: ch.Address, Action: string(ch.Action),
 			Reason: ch.Reason, JobName: ch.JobName, Service: ch.Service, Owner: ch.Owner,
@@ -200,7 +194,7 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 		j := jobs[key]
 		if j == nil {
 			sum := sha256.Sum256([]byte(key))
-			j = &job{file: f.File, sha: f.SHA256, w: w, name: previewPages + "/page1-" + shortSHA(f.SHA256) + "-" + hex.EncodeToString(sum[:4]) + ".png"}
+			j = &previewJob{file: f.File, sha: f.SHA256, w: w, name: previewPages + "/page1-" + shortSHA(f.SHA256) + "-" + hex.EncodeToString(sum[:4]) + ".png"}
 			jobs[key] = j
 			order = append(order, j)
 		}
@@ -230,6 +224,7 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			j.written = problem == ""
 			for _, l := range j.letters {
 				if problem == "" {
 					l.Image = j.name
@@ -245,6 +240,9 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 	if writeErr != nil {
 		return st, fmt.Errorf("writing the preview: %w", writeErr)
 	}
+	if err := removeStalePages(pages, order); err != nil {
+		return st, fmt.Errorf("writing the preview: %w", err)
+	}
 	var buf bytes.Buffer
 	if err := previewTemplate.Execute(&buf, page); err != nil {
 		return st, fmt.Errorf("writing the preview: %w", err)
@@ -254,6 +252,47 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 	}
 	st.Index = out.Join("index.html")
 	return st, nil
+}
+
+// previewJob is one page to render, shown by one or more letters.
+type previewJob struct {
+	file, sha string
+	w         pdf.Window
+	name      string // inside the preview folder
+	letters   []*previewLetter
+	written   bool
+}
+
+// removeStalePages removes the pages an earlier preview in the same folder
+// wrote and this one did not: a letter no longer in the plan must not
+// linger in what a reviewer is sent. Only names of postform's own pattern
+// are touched.
+func removeStalePages(pages *safefs.Dir, kept []*previewJob) error {
+	keep := map[string]bool{}
+	for _, j := range kept {
+		if !j.written {
+			continue
+		}
+		keep[strings.TrimPrefix(j.name, previewPages+"/")] = true
+	}
+	d, err := pages.Open(".")
+	if err != nil {
+		return err
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, "page1-") && strings.HasSuffix(n, ".png") && !keep[n] {
+			if err := pages.Remove(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // previewFile is the document whose page 1 a letter shows: the one its

@@ -263,6 +263,77 @@ func TestPreviewInChromium(t *testing.T) {
 	if l := letterByKey(t, letters, "initech"); !l.Complete || l.Width == 0 {
 		t.Errorf("the unchanged letters lost their page: %+v", l)
 	}
+
+	// Masked, as a pull-request artifact would be: no name anywhere on the
+	// page, the pictures still shown (their window painted over).
+	postform(t, dir, "plan", "--recipients=masked", "--preview=masked")
+	letters = openInBrowser(t, browser, filepath.Join(dir, "masked", "index.html"))
+	dupont := letterByKey(t, letters, "dupont")
+	// Initials of words, markup included: "<b>Dupont</b> & Fils".
+	if dupont.Recipient != "b… F…\n75002 PARIS" {
+		t.Errorf("masked recipient shown as %q", dupont.Recipient)
+	}
+	for _, l := range letters {
+		if strings.Contains(l.Recipient, "Dupont") || strings.Contains(l.Recipient, "rue") || !l.Complete || l.Width == 0 {
+			t.Errorf("masked preview: %+v", l)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "masked", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lines := range previewLetters {
+		if strings.Contains(string(page), lines[0]) || strings.Contains(string(page), lines[1]) {
+			t.Errorf("the masked page holds %q", lines[:2])
+		}
+	}
+}
+
+// A preview written again into the same folder keeps no page of a letter
+// that left the plan, and leaves the user's own files alone.
+func TestPreviewRemovesStalePages(t *testing.T) {
+	work := t.TempDir()
+	var changes []reconcile.PlanChange
+	for _, key := range []string{"a", "b"} {
+		b, err := sandbox.MakePDF("Letter "+key, "1 rue de la Paix", "75002 PARIS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, key+".pdf"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		changes = append(changes, reconcile.PlanChange{Address: "mailing." + key, Action: reconcile.ActionCreate,
+			Files: []reconcile.PlanFile{{File: key + ".pdf", SHA256: sha256Hex(b), Pages: 1}}})
+	}
+	out := t.TempDir()
+	eng := processPDF()
+	if _, err := writePreview(out, work, eng, previewSource{doc: &reconcile.PlanDocument{Changes: changes}}); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(out, previewPages, "notes.png")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writePreview(out, work, eng, previewSource{doc: &reconcile.PlanDocument{Changes: changes[1:]}}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(out, previewPages))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 || !strings.Contains(strings.Join(names, " "), "notes.png") {
+		t.Errorf("pages after the second preview: %v, want b's page and notes.png", names)
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	for _, n := range names {
+		if n != "notes.png" && !strings.Contains(string(page), n) {
+			t.Errorf("%s is not the page of the letter left", n)
+		}
+	}
 }
 
 // A preview folder where a checkout planted a link at index.html or
