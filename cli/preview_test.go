@@ -345,6 +345,19 @@ func TestPreviewRefusesPlantedLinks(t *testing.T) {
 	if err := os.WriteFile(victim, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The folder itself, as a checkout would commit it for --preview=preview.
+	t.Run("folder", func(t *testing.T) {
+		if err := os.Symlink(filepath.Dir(victim), filepath.Join(dir, "preview")); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runCLI(t, "--chdir", dir, "plan", "--preview=preview")
+		if code == 0 || !strings.Contains(stderr, "symbolic link") {
+			t.Fatalf("plan --preview wrote through a planted folder link (exit %d): %s", code, stderr)
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(victim)); len(entries) != 1 {
+			t.Errorf("files were written through the link: %v", entries)
+		}
+	})
 	for _, planted := range []string{"index.html", "pages"} {
 		t.Run(planted, func(t *testing.T) {
 			prev := filepath.Join(dir, "prev-"+strings.ReplaceAll(planted, ".", "-"))
