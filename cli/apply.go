@@ -41,7 +41,7 @@ sha256 it was planned with.`,
 				return err
 			}
 			defer sess.close()
-			g.renderPlan(sess.cfg, plan, plan.Document(Version, f.planOptions()))
+			g.renderPlan(sess.cfg, plan, f.view(sess.cfg, plan.Document(Version, f.planOptions()), false))
 			if plan.Diagnostics.HasErrors() {
 				fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
 				return silent(ExitError)
@@ -96,7 +96,9 @@ func (g *globals) savedPlan(ctx context.Context, path string, f *planFlags) (*se
 		return nil, nil, &exitError{code: ExitError, err: fmt.Errorf("refusing the saved plan, nothing was posted: %w", err)}
 	}
 	f.targets, f.replace = doc.Targets, doc.Replace
-	sess, err := g.openSession(ctx, f.load, true, "apply", true, f.run)
+	// The recipients the plan shows are read again (from the cache when
+	// known) to be checked; a plan that read none skips preflight as before.
+	sess, err := g.openSession(ctx, f.load, !readsRecipients(doc), "apply", true, f.run)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -135,6 +135,9 @@ func readPlanFile(path string) (*reconcile.PlanDocument, error) {
 // unfinished and makes the plan. The session it returns holds the lock
 // (for apply, and for a plan that refreshes) until closed.
 func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags) (*session, *reconcile.Plan, error) {
+	if err := f.recipients.check(); err != nil {
+		return nil, nil, err
+	}
 	lock := f.refresh || operation == "apply"
 	sess, err := g.openSession(ctx, f.load, f.skipPreflight, operation, lock, f.run)
 	if err != nil {

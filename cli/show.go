@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/termtext"
 )
 

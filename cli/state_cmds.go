@@ -44,28 +44,33 @@ func newStateListCommand(g *globals) *cobra.Command {
 
 func newStateShowCommand(g *globals) *cobra.Command {
 	var lf loadFlags
+	var rf recipientsFlag
 	cmd := &cobra.Command{
 		Use:   "show ADDRESS",
 		Short: "Show everything the state knows of one letter",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := rf.check(); err != nil {
+				return err
+			}
 			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
 				m, ok := sess.engine.State.Mailings[args[0]]
 				if !ok {
 					return fmt.Errorf("%s is not in the state (see `postform state list`)", args[0])
 				}
-				writeMailing(g, m)
+				writeMailing(g, m, rf.forView(sess.cfg.Review.Recipients, false))
 				return nil
 			})
 		},
 	}
 	lf.register(cmd)
+	rf.register(cmd)
 	return cmd
 }
 
 // writeMailing prints one letter for state show and show. Every value is
 // escaped: the state holds what the platform answered.
-func writeMailing(g *globals, m *state.Mailing) {
+func writeMailing(g *globals, m *state.Mailing, recipients string) {
 	w := g.stdout
 	e := termtext.Escape
 	fmt.Fprintf(w, "# %s\n", e(m.Address))
@@ -81,6 +86,7 @@ func writeMailing(g *globals, m *state.Mailing) {
 	row("job_status", m.JobStatus)
 	row("service", fmt.Sprintf("%s (id %s)", m.Service, m.ServiceID))
 	row("content_hash", m.ContentHash)
+	row("recipient", recipientLine(stateRecipient(m.Recipient), recipients))
 	if !m.AttemptedAt.IsZero() {
 		row("attempted_at", m.AttemptedAt.Format("2006-01-02T15:04:05Z07:00"))
 	}

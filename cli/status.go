@@ -19,21 +19,26 @@ import (
 func newStatusCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	var asJSON bool
+	var rf recipientsFlag
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every letter's stage, tracking number, proofs and problems (from the state; no API call)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := rf.check(); err != nil {
+				return err
+			}
 			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
 				st := sess.engine.State
+				mode := rf.forView(sess.cfg.Review.Recipients, asJSON)
 				if asJSON {
-					return writeStatusJSON(g, st)
+					return writeStatusJSON(g, st, mode)
 				}
 				if len(st.Mailings) == 0 {
 					fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
 					return nil
 				}
-				writeStatusTable(g.stdout, st)
+				writeStatusTable(g.stdout, st, mode)
 				rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
 				if err != nil {
 					rel = sess.engine.ProofsDir
@@ -45,6 +50,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 	}
 	lf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as one JSON document")
+	rf.register(cmd)
 	return cmd
 }
 
@@ -58,27 +64,31 @@ type statusDocument struct {
 }
 
 type statusMailing struct {
-	Address         string        `json:"address"`
-	Stage           string        `json:"stage"`
-	Phase           string        `json:"phase"`
-	JobName         string        `json:"job_name"`
-	JobID           string        `json:"job_id,omitempty"`
-	JobStatus       string        `json:"job_status,omitempty"`
-	TrackingNumbers []string      `json:"tracking_numbers"`
-	LastEvent       string        `json:"last_event,omitempty"`
-	Proofs          []state.Proof `json:"proofs"`
-	MissingProofs   []string      `json:"missing_proofs"`
-	Problems        []string      `json:"problems"`
-	Terminal        bool          `json:"terminal"`
+	Address   string `json:"address"`
+	Stage     string `json:"stage"`
+	Phase     string `json:"phase"`
+	JobName   string `json:"job_name"`
+	JobID     string `json:"job_id,omitempty"`
+	JobStatus string `json:"job_status,omitempty"`
+	// Recipient is who the letter was addressed to, shown as the view's
+	// --recipients says.
+	Recipient       *reconcile.PlanRecipient `json:"recipient,omitempty"`
+	TrackingNumbers []string                 `json:"tracking_numbers"`
+	LastEvent       string                   `json:"last_event,omitempty"`
+	Proofs          []state.Proof            `json:"proofs"`
+	MissingProofs   []string                 `json:"missing_proofs"`
+	Problems        []string                 `json:"problems"`
+	Terminal        bool                     `json:"terminal"`
 }
 
-func writeStatusJSON(g *globals, st *state.State) error {
+func writeStatusJSON(g *globals, st *state.State, mode string) error {
 	doc := statusDocument{FormatVersion: 1, Lineage: st.Lineage, Serial: st.Serial, Mailings: []statusMailing{}}
 	for _, a := range st.Addresses() {
 		m := st.Mailings[a]
 		sm := statusMailing{Address: a, Stage: string(reconcile.StageOf(m)), Phase: string(m.Phase), JobName: m.JobName,
 			JobID: m.JobID, JobStatus: m.JobStatus, TrackingNumbers: m.TrackingNumbers(), LastEvent: lastEvent(m),
-			Proofs: m.Proofs, MissingProofs: missingProofs(m), Problems: m.Problems, Terminal: m.Terminal}
+			Proofs: m.Proofs, MissingProofs: missingProofs(m), Problems: m.Problems, Terminal: m.Terminal,
+			Recipient: stateRecipient(m.Recipient).Shown(mode)}
 		if sm.TrackingNumbers == nil {
 			sm.TrackingNumbers = []string{}
 		}
@@ -98,16 +108,17 @@ func writeStatusJSON(g *globals, st *state.State) error {
 	return nil
 }
 
-func writeStatusTable(w io.Writer, st *state.State) {
+// The recipient comes last: the widest column, it would push the others.
+func writeStatusTable(w io.Writer, st *state.State, mode string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tSTAGE\tJOB\tTRACKING\tLAST EVENT\tPROOFS\tPROBLEMS")
+	fmt.Fprintln(tw, "ADDRESS\tSTAGE\tJOB\tTRACKING\tLAST EVENT\tPROOFS\tPROBLEMS\tTO")
 	for _, a := range st.Addresses() {
 		m := st.Mailings[a]
 		// Everything but the stage is outside text (the state holds what the
 		// platform said): escaped, so a label cannot drive the terminal or
 		// break the table with a tab or a newline.
 		cells := []string{a, string(reconcile.StageOf(m)), m.JobID, strings.Join(m.TrackingNumbers(), ","),
-			lastEvent(m), proofSummary(m), strings.Join(m.Problems, "; ")}
+			lastEvent(m), proofSummary(m), strings.Join(m.Problems, "; "), recipientLine(stateRecipient(m.Recipient), mode)}
 		for i, c := range cells {
 			cells[i] = dash(termtext.Escape(c))
 		}

@@ -52,10 +52,10 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 	if len(blocked) > 0 {
 		rows := make([]string, len(blocked))
 		for i, c := range blocked {
-			rows[i] = fmt.Sprintf("| %s | %s |", mdCode(c.Address), mdEscape(c.Reason))
+			rows[i] = fmt.Sprintf("| %s | %s | %s |", mdCode(c.Address), mdEscape(c.Reason), mdRecipient(c, doc.RecipientsShown))
 		}
 		sections = append(sections, func(budget int) string {
-			return mdTable(fmt.Sprintf("### :no_entry: %d blocked", len(blocked)), "| Letter | Why |\n|---|---|", rows, budget)
+			return mdTable(fmt.Sprintf("### :no_entry: %d blocked", len(blocked)), "| Letter | Why | To |\n|---|---|---|", rows, budget)
 		})
 	}
 	for _, d := range doc.Diagnostics {
@@ -83,10 +83,10 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 			if c.Action == reconcile.ActionReplace {
 				again = " **will post AGAIN**"
 			}
-			rows[i] = fmt.Sprintf("| %s%s | %s | %s | %d |", mdCode(c.Address), again, mdEscape(c.Service), strings.Join(files, ", "), pages)
+			rows[i] = fmt.Sprintf("| %s%s | %s | %s | %d | %s |", mdCode(c.Address), again, mdEscape(c.Service), strings.Join(files, ", "), pages, mdRecipient(c, doc.RecipientsShown))
 		}
 		sections = append(sections, func(budget int) string {
-			return mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages |\n|---|---|---|---:|", rows, budget)
+			return mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages | To |\n|---|---|---|---:|---|", rows, budget)
 		})
 	}
 	if len(updates) > 0 {
@@ -105,10 +105,14 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 	if len(forgets) > 0 {
 		rows := make([]string, len(forgets))
 		for i, c := range forgets {
-			rows[i] = fmt.Sprintf("| %s | %s | %s |", mdCode(c.Address), mdEscape(dash(c.PriorJobID)), mdEscape(c.Reason))
+			sent := "-"
+			if c.PriorRecipient != nil {
+				sent = mdEscape(shownRecipient(c.PriorRecipient, doc.RecipientsShown))
+			}
+			rows[i] = fmt.Sprintf("| %s | %s | %s | %s |", mdCode(c.Address), mdEscape(dash(c.PriorJobID)), mdEscape(c.Reason), sent)
 		}
 		sections = append(sections, func(budget int) string {
-			return mdTable(fmt.Sprintf("### :warning: %d to forget (no longer tracked; nothing is unsent)", len(forgets)), "| Letter | Job | Why |\n|---|---|---|", rows, budget)
+			return mdTable(fmt.Sprintf("### :warning: %d to forget (no longer tracked; nothing is unsent)", len(forgets)), "| Letter | Job | Why | Sent to |\n|---|---|---|---|", rows, budget)
 		})
 	}
 	// Keep room for the truncation notice and each later section's title.
@@ -123,6 +127,17 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// mdRecipient is a letter's recipient in its row, escaped as all outside
+// text: the one-line "to" of the human plan, "-" when nothing was read.
+func mdRecipient(c reconcile.PlanChange, shown string) string {
+	for _, f := range c.Files {
+		if lines := toLine(c, f, shown); len(lines) > 0 {
+			return mdEscape(strings.TrimPrefix(lines[0], "to "))
+		}
+	}
+	return "-"
 }
 
 // mdTable renders a titled table, folding rows past foldAfter into

@@ -100,10 +100,21 @@ func marker(a reconcile.Action) (string, string) {
 
 // renderPlan prints the plan for a person: every change with its marker,
 // then the summary line; diagnostics go to stderr.
+// doc may be a masked view (PlanDocument.View): the diagnostics are masked
+// as its recipients are.
 func (g *globals) renderPlan(cfg *config.Config, p *reconcile.Plan, doc *reconcile.PlanDocument) {
 	g.writePlan(g.stdout, doc)
 	if len(p.Diagnostics) > 0 {
-		g.writeDiagnostics(cfg, p.Diagnostics)
+		diags := p.Diagnostics
+		if doc.RecipientsShown != "" {
+			diags = make(hcl.Diagnostics, len(p.Diagnostics))
+			for i, d := range p.Diagnostics {
+				cp := *d
+				cp.Summary, cp.Detail = doc.Redact(d.Summary), doc.Redact(d.Detail)
+				diags[i] = &cp
+			}
+		}
+		g.writeDiagnostics(cfg, diags)
 	}
 }
 
@@ -124,7 +135,7 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 	for _, ch := range changes {
 		sign, col := marker(ch.Action)
 		fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, termtext.Escape(ch.Address)))
-		for _, line := range describe(ch) {
+		for _, line := range describe(ch, doc.RecipientsShown) {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
 	}
@@ -149,15 +160,15 @@ func upToDate(n int) string {
 
 // describe gives the indented lines under a change's address, escaped: a
 // plan quotes the platform, the state and the checkout's file names.
-func describe(ch reconcile.PlanChange) []string {
-	lines := describeRaw(ch)
+func describe(ch reconcile.PlanChange, shown string) []string {
+	lines := describeRaw(ch, shown)
 	for i, l := range lines {
 		lines[i] = termtext.Escape(l)
 	}
 	return lines
 }
 
-func describeRaw(ch reconcile.PlanChange) []string {
+func describeRaw(ch reconcile.PlanChange, shown string) []string {
 	switch ch.Action {
 	case reconcile.ActionCreate, reconcile.ActionReplace:
 		var lines []string
@@ -171,6 +182,7 @@ func describeRaw(ch reconcile.PlanChange) []string {
 				box = "main"
 			}
 			lines = append(lines, fmt.Sprintf("document %s (%s, sha256 %s) in box %s", fileName(d), pages(d.Pages), d.SHA256[:min(12, len(d.SHA256))], box))
+			lines = append(lines, toLine(ch, d, shown)...)
 		}
 		if len(ch.Options) > 0 {
 			keys := make([]string, 0, len(ch.Options))
@@ -196,9 +208,17 @@ func describeRaw(ch reconcile.PlanChange) []string {
 		if ch.PriorJobID != "" {
 			job = fmt.Sprintf(" (job %s)", ch.PriorJobID)
 		}
-		return []string{"forget" + job + ": " + ch.Reason}
+		lines := []string{"forget" + job + ": " + ch.Reason}
+		if ch.PriorRecipient != nil {
+			lines = append(lines, "sent to "+shownRecipient(ch.PriorRecipient, shown))
+		}
+		return lines
 	case reconcile.ActionBlocked:
-		return []string{"blocked: " + ch.Reason}
+		lines := []string{"blocked: " + ch.Reason}
+		for _, d := range ch.Files {
+			lines = append(lines, toLine(ch, d, shown)...)
+		}
+		return lines
 	case reconcile.ActionUpdate:
 		var lines []string
 		for _, e := range ch.Edits {
@@ -207,6 +227,45 @@ func describeRaw(ch reconcile.PlanChange) []string {
 		return lines
 	}
 	return nil
+}
+
+// toLine is the "to" line under the document a letter's recipient is
+// read from: who it goes to, and who the posted letter went to when that
+// differs (a blocked or replaced letter). The document that was not read
+// says why, under the first MAIN-box document.
+func toLine(ch reconcile.PlanChange, d reconcile.PlanFile, shown string) []string {
+	if d.Recipient == nil {
+		if ch.AddressCheck == config.AddressSkipped && config.IsMainBox(d.Box) && firstMain(ch.Files) == d.File {
+			return []string{"to (not read: preflight = { address = false })"}
+		}
+		return nil
+	}
+	line := "to " + shownRecipient(d.Recipient, shown)
+	if p := ch.PriorRecipient; p != nil && p.String() != d.Recipient.String() {
+		line += " (was " + shownRecipient(p, shown) + ")"
+	}
+	return []string{line}
+}
+
+func firstMain(files []reconcile.PlanFile) string {
+	for _, f := range files {
+		if config.IsMainBox(f.Box) {
+			return f.File
+		}
+	}
+	return ""
+}
+
+// shownRecipient is a recipient of a document shown as shown says (a
+// view's recipients are already masked): its lines on one line.
+func shownRecipient(r *reconcile.PlanRecipient, shown string) string {
+	switch {
+	case shown == config.RecipientsHidden:
+		return "(hidden)"
+	case len(r.Lines) == 0:
+		return "(nothing in the address window)"
+	}
+	return r.String()
 }
 
 // fileName is a document as the plan names it: the path written, and
