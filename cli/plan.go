@@ -30,8 +30,8 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	f.load.register(cmd)
 	f.run.register(cmd)
 	cmd.Flags().BoolVar(&f.refresh, "refresh", true, "ask the platform about unfinished letters before planning")
-	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this address (repeatable; mailing.NAME selects all its instances)")
-	cmd.Flags().StringArrayVar(&f.replace, "replace", nil, "post this already-posted letter AGAIN (repeatable)")
+	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this `ADDRESS` (repeatable; mailing.NAME selects all its instances)")
+	cmd.Flags().StringArrayVar(&f.replace, "replace", nil, "post the already-posted letter at this `ADDRESS` AGAIN (repeatable)")
 	cmd.Flags().BoolVar(&f.skipPreflight, "skip-preflight", false, "do not check the PDFs before posting (the platform alone judges them)")
 	f.recipients.register(cmd)
 }
@@ -94,8 +94,8 @@ func newPlanCommand(g *globals) *cobra.Command {
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on error, 2 when there are changes")
-	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for `postform apply FILE`")
-	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter (recipient, page 1) into this folder")
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to `FILE`, for: postform apply FILE")
+	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter (recipient, page 1) into the folder `DIR`")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON document (see docs/json-format.md)")
 	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the plan as a pull-request comment")
 	return cmd

@@ -15,7 +15,7 @@ import (
 type recipientsFlag struct{ mode string }
 
 func (r *recipientsFlag) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&r.mode, "recipients", "", "how recipients' addresses are shown: full, masked (initials and the locality line) or hidden (default: postform { review { recipients } }, else full; JSON is full unless this flag is given)")
+	cmd.Flags().StringVar(&r.mode, "recipients", "", "show recipients' addresses as `MODE`: full, masked (initials and the locality line) or hidden (default: postform { review { recipients } }, else full; JSON is full unless this flag is given)")
 }
 
 // check refuses a value that is not a mode, before anything is done.

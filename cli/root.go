@@ -99,7 +99,7 @@ func interruptContext() (context.Context, func()) {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, interrupt: ctx}
 	root := newRootCommand(g)
-	root.SetArgs(args)
+	root.SetArgs(longFlags(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -131,6 +131,7 @@ func newRootCommand(g *globals) *cobra.Command {
 		Long: `postform posts letters declared in *.mail.hcl files through the Nirva
 hybrid-mail API: plan shows what would be posted, apply posts it exactly once,
 and every later run refreshes tracking numbers and downloads proofs into the state.`,
+		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -145,7 +146,7 @@ and every later run refreshes tracking numbers and downloads proofs into the sta
 			return nil
 		},
 	}
-	root.PersistentFlags().StringVar(&g.chdir, "chdir", "", "switch to this working directory before doing anything")
+	root.PersistentFlags().StringVar(&g.chdir, "chdir", "", "switch to the working directory `DIR` before doing anything")
 	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "never colour the output")
 	root.PersistentFlags().BoolVar(&g.debug, "debug", false, "log every API request to stderr (credentials redacted); also POSTFORM_LOG=debug")
 	root.AddCommand(
@@ -165,14 +166,18 @@ and every later run refreshes tracking numbers and downloads proofs into the sta
 		newInitCommand(g),
 		newFmtCommand(g),
 	)
+	root.SetVersionTemplate("postform {{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
+	rejectUnknownSubcommands(root)
 	return root
 }
 
 func newVersionCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print postform's version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print postform's version",
+		Example: "  postform version\n  postform --version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(g.stdout, "postform %s\n", Version)
 			return nil

@@ -75,6 +75,6 @@ func newShowCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as one JSON document")
 	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print a saved plan as a pull-request comment")
 	rf.register(cmd)
-	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter of the saved plan into this folder")
+	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter of the saved plan into the folder `DIR`")
 	return cmd
 }

@@ -31,7 +31,7 @@ type loadFlags struct {
 
 func (f *loadFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Var(varArgs{&f.args, false}, "var", "set a variable: --var 'name=value' (repeatable)")
-	cmd.Flags().Var(varArgs{&f.args, true}, "var-file", "read variable values from an HCL or JSON file (repeatable)")
+	cmd.Flags().Var(varArgs{&f.args, true}, "var-file", "read variable values from an HCL or JSON `FILE` (repeatable)")
 }
 
 // varArgs is a repeatable flag appending to one ordered list.
