@@ -508,7 +508,6 @@ func (e *Engine) ResolveNotPosted(ctx context.Context, addr string) error {
 	return e.record(ctx, addr, m)
 }
 
-
 // Move gives a letter a new address (a renamed mailing block or key), in one
 // durable record so that a crash cannot leave it at both or neither.
 func (e *Engine) Move(ctx context.Context, from, to string) error {
