@@ -18,6 +18,7 @@ import (
 func newApplyCommand(g *globals) *cobra.Command {
 	var f planFlags
 	var autoApprove bool
+	var approvedPath string
 	var wait, interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -25,12 +26,33 @@ func newApplyCommand(g *globals) *cobra.Command {
 		Long: `apply plans (refreshing first), shows the plan, asks for confirmation and posts.
 Given a plan saved by 'plan --out', it posts exactly that plan without asking,
 after checking that the state has not moved and that every PDF still has the
-sha256 it was planned with.`,
+sha256 it was planned with.
+
+With --approved=FILE (a plan saved by 'plan --out' and reviewed, typically on
+the pull request), apply plans afresh and posts only if every letter it would
+post, forget or edit is exactly one of the approved plan (address, job name,
+service, options, documents, recipient), naming every difference otherwise.
+The state may have moved since the review: the approval travels across the
+merge; what is posted is what was reviewed.`,
+		Example: `  postform apply
+  postform apply --auto-approve --wait=10m
+  postform apply review.plan
+  postform apply --approved=review.plan`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sess *session
 			var plan *reconcile.Plan
 			var err error
+			var approved *reconcile.PlanDocument
+			if approvedPath != "" {
+				if len(args) == 1 {
+					return &exitError{code: ExitError, err: errors.New("--approved compares a new plan with the approved one: give it without a PLANFILE")}
+				}
+				if approved, err = readPlanFile(approvedPath); err != nil {
+					return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: the approved plan: %w", err)}
+				}
+				autoApprove = true // the reviewer's approval is the consent
+			}
 			if len(args) == 1 {
 				sess, plan, err = g.savedPlan(cmd.Context(), args[0], &f)
 				autoApprove = true
@@ -41,10 +63,17 @@ sha256 it was planned with.`,
 				return err
 			}
 			defer sess.close()
-			g.renderPlan(sess.cfg, plan, f.view(sess.cfg, plan.Document(Version, f.planOptions()), false))
+			doc := plan.Document(Version, f.planOptions())
+			g.renderPlan(sess.cfg, plan, f.view(sess.cfg, doc, false))
 			if plan.Diagnostics.HasErrors() {
 				fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
 				return silent(ExitError)
+			}
+			if approved != nil {
+				if err := reconcile.CheckApproved(approved, doc); err != nil {
+					return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: %w\nReview the new plan (plan again on a pull request) and approve it", err)}
+				}
+				fmt.Fprintf(g.stdout, "\nThe plan is the approved one (%s): posting it.\n", approvedPath)
 			}
 			if plan.HasChanges() {
 				if !autoApprove {
@@ -76,6 +105,7 @@ sha256 it was planned with.`,
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "post without asking for confirmation")
+	cmd.Flags().StringVar(&approvedPath, "approved", "", "post only if the new plan is exactly this reviewed plan `FILE` (saved by plan --out)")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "after posting, keep refreshing until every letter is done or this long has passed (e.g. 2m)")
 	cmd.Flags().DurationVar(&interval, "poll-interval", 2*time.Second, "how often --wait asks the platform")
 	return cmd
@@ -166,6 +196,7 @@ func (g *globals) confirm(p *reconcile.Plan) error {
 
 func (g *globals) reportApply(res *reconcile.ApplyResult) {
 	for _, addr := range sortedErrKeys(res.Errors) {
+		// One line per letter: its error quotes the platform, escaped whole.
 		fmt.Fprintf(g.stderr, "Error: %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 	}
 	parts := []string{fmt.Sprintf("%d posted", res.Posted)}
