@@ -88,14 +88,9 @@ func newImportCommand(g *globals) *cobra.Command {
 
 // importBase is the state record the configuration implies for a job
 // being adopted, so that the next plan compares it like any posted letter.
-func importBase(m *config.Mailing) *state.Mailing {
-	rec := &state.Mailing{Address: m.Address, ContentHash: m.ContentHash, JobName: m.JobName,
-		Service: m.Service, Owner: m.Owner, RequestedProofs: append([]string(nil), m.Proofs...), Options: m.Options}
-	for _, d := range m.Documents {
-		rec.Documents = append(rec.Documents, state.Document{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages})
-	}
-	return rec
-}
+// importBase is what the configuration says of an imported letter: the
+// same record a post would make, recipient included.
+func importBase(m *config.Mailing) *state.Mailing { return reconcile.NewRecord(m, "") }
 
 func newForceUnlockCommand(g *globals) *cobra.Command {
 	var lf loadFlags

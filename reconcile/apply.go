@@ -226,7 +226,7 @@ func (e *Engine) prepare(ctx context.Context, ch *Change) (*outgoing, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := newRecord(m, svcID)
+	rec := NewRecord(m, svcID)
 	rec.Phase = state.PhasePending
 	rec.AttemptedAt = e.now()
 	prior := e.get(m.Address)
@@ -317,7 +317,9 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 	}
 }
 
-func newRecord(m *config.Mailing, serviceID string) *state.Mailing {
+// NewRecord is the state record of a letter about to be posted (or
+// imported): what the configuration says of it, with who it goes to.
+func NewRecord(m *config.Mailing, serviceID string) *state.Mailing {
 	rec := &state.Mailing{
 		Address: m.Address, ContentHash: m.ContentHash, JobName: m.JobName,
 		Service: m.Service, ServiceID: serviceID, Owner: m.Owner,
