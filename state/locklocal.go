@@ -8,16 +8,17 @@ import (
 	"os"
 	"os/user"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/postform/postform/internal/filelock"
 	"github.com/postform/postform/internal/safefs"
 )
 
-// The local lock is flock(LOCK_EX|LOCK_NB) on <path>.lock, held on an open
-// file for as long as the lock is held. The kernel releases it when the
+// The local lock is an exclusive file lock (flock on unix, LockFileEx on
+// Windows: internal/filelock) on <path>.lock, opened through safefs and held
+// on that open file for as long as the lock is held. The kernel releases it when the
 // process dies, however it dies, so a killed run never leaves the state
 // locked; the LockInfo written into the file is only there to say who holds
 // it. ForceUnlock exists for stale information and for the pg backend.
@@ -111,12 +112,13 @@ func tryFlock(fsys *safefs.Dir, name string) (*os.File, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("opening the lock file: %w", err)
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		ok, err := filelock.TryLock(f)
+		if err != nil || !ok {
 			f.Close()
-			if errors.Is(err, syscall.EWOULDBLOCK) {
-				return nil, false, nil
+			if err != nil {
+				return nil, false, fmt.Errorf("locking %s: %w", path, err)
 			}
-			return nil, false, fmt.Errorf("locking %s: %w", path, err)
+			return nil, false, nil
 		}
 		fi, err1 := f.Stat()
 		pi, err2 := fsys.Lstat(name)
@@ -145,7 +147,7 @@ func readLockFile(fsys *safefs.Dir, name string) (LockInfo, error) {
 // releases it: a waiter that locks the removed file notices and retries.
 func unlockFile(fsys *safefs.Dir, f *os.File, name string) error {
 	err := fsys.Remove(name) // a missing file was force-unlocked meanwhile
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	filelock.Unlock(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -172,7 +174,7 @@ func (l *localLock) Unlock() error {
 			l.err = unlockFile(l.fs, l.f, l.name)
 			return
 		}
-		syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+		filelock.Unlock(l.f)
 		l.err = l.f.Close()
 	})
 	return l.err
