@@ -40,7 +40,14 @@ func generate(dir string, n, blank int, endpoint string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "letters"), 0o755); err != nil {
 		return err
 	}
-	letters := make(map[string]string, n)
+	type letter struct {
+		File string `json:"file"`
+		// Check is false for the blank letters: plan would block them
+		// (nothing in the address window), and scenario c needs them posted
+		// and NOT_ELIGIBLE on the platform.
+		Check bool `json:"check"`
+	}
+	letters := make(map[string]letter, n)
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("c%06d", i)
 		file := "letters/" + key + ".pdf"
@@ -61,7 +68,7 @@ func generate(dir string, n, blank int, endpoint string) error {
 		if err := os.WriteFile(filepath.Join(dir, file), pdf, 0o644); err != nil {
 			return err
 		}
-		letters[key] = file
+		letters[key] = letter{File: file, Check: !isBlank(i, n, blank)}
 	}
 	js, err := json.MarshalIndent(letters, "", "  ")
 	if err != nil {
@@ -109,7 +116,8 @@ mailing "letter" {
   job_name = "bench-${each.key}"
 
   document {
-    file = each.value
+    file = each.value.file
   }
+  preflight = { address = each.value.check }
 }
 `
