@@ -106,7 +106,7 @@ merge; what is posted is what was reviewed.`,
 	f.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "post without asking for confirmation")
 	cmd.Flags().StringVar(&approvedPath, "approved", "", "post only if the new plan is exactly this reviewed plan `FILE` (saved by plan --out)")
-	cmd.Flags().DurationVar(&wait, "wait", 0, "after posting, keep refreshing until every letter is done or this long has passed (e.g. 2m)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "after posting, keep refreshing until every letter is done or this long has passed (e.g. 2m); exit 4 if some are still unfinished then")
 	cmd.Flags().DurationVar(&interval, "poll-interval", 2*time.Second, "how often --wait asks the platform")
 	return cmd
 }
@@ -245,7 +245,9 @@ func (g *globals) wait(sess *session, d, interval time.Duration) error {
 		if time.Now().After(deadline) {
 			p.done()
 			fmt.Fprintf(g.stdout, "Stopped waiting after %s: %d letter(s) still in progress; `postform refresh` picks up from here.\n", d, len(left)+len(pending))
-			return nil
+			// Everything posted was recorded, but what was waited for
+			// did not happen: CI must not take it for "delivered".
+			return silent(ExitWaitTimeout)
 		}
 		sleep := min(interval, time.Until(deadline))
 		select {

@@ -21,8 +21,12 @@ func newFmtCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fmt [PATH...]",
 		Short: "Rewrite *.mail.hcl and *.vars.hcl files in the canonical layout",
-		Long: `fmt rewrites configuration files in the canonical layout (hclwrite's).
-With --check it changes nothing and exits 3 when a file would change, for CI.`,
+		Long: `fmt rewrites configuration files in the canonical layout (hclwrite's)
+and lists the files it changed. With --check or --diff it changes nothing:
+--check exits 3 when a file would change, for CI; --diff shows the changes.`,
+		Example: `  postform fmt
+  postform fmt --recursive
+  postform fmt --check --diff     # in CI: show what is off, exit 3, write nothing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"."}
@@ -52,7 +56,9 @@ With --check it changes nothing and exits 3 when a file would change, for CI.`,
 				if showDiff {
 					g.stdout.Write(diff.Diff(f, src, f+" (formatted)", out))
 				}
-				if !check {
+				// Only a plain fmt rewrites: --diff previews, as
+				// terraform fmt -diff -check does.
+				if !check && !showDiff {
 					if err := writeFileKeepMode(f, out); err != nil {
 						return err
 					}
@@ -68,7 +74,7 @@ With --check it changes nothing and exits 3 when a file would change, for CI.`,
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "change nothing; exit 3 when a file is not formatted")
-	cmd.Flags().BoolVar(&showDiff, "diff", false, "show what would change")
+	cmd.Flags().BoolVar(&showDiff, "diff", false, "show what would change as a unified diff, and change nothing")
 	cmd.Flags().BoolVar(&recursive, "recursive", false, "also format files in subdirectories")
 	return cmd
 }

@@ -125,6 +125,8 @@ func newInitCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Scaffold a working directory, or set up (and migrate) its backend",
+		Example: `  postform init
+  postform init --migrate-state`,
 		Long: `In an empty directory, init writes a first main.mail.hcl (one letter on the
 sandbox), its PDF and a .gitignore. In a configured directory it checks the
 backend; when the backend block changed, --migrate-state copies every

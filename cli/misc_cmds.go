@@ -24,7 +24,9 @@ func newValidateCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration and every PDF, without the network or the state",
-		Args:  cobra.NoArgs,
+		Example: `  postform validate
+  postform validate --json --var 'batch=2026-03'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON {
 				return g.validateJSON(lf)
@@ -51,9 +53,10 @@ func newImportCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	var rf runFlags
 	cmd := &cobra.Command{
-		Use:   "import ADDRESS JOB_ID",
-		Short: "Adopt a job that exists on the platform into the state",
-		Args:  cobra.ExactArgs(2),
+		Use:     "import ADDRESS JOB_ID",
+		Short:   "Adopt a job that exists on the platform into the state",
+		Example: `  postform import 'mailing.invoice["acme"]' 88012`,
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, jobID := args[0], args[1]
 			return g.withLockedSession(cmd.Context(), lf, rf, "import", func(sess *session) error {
@@ -96,9 +99,10 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "force-unlock LOCK_ID",
-		Short: "Remove a state lock left by a process that is gone",
-		Args:  cobra.ExactArgs(1),
+		Use:     "force-unlock LOCK_ID",
+		Short:   "Remove a state lock left by a process that is gone",
+		Example: `  postform force-unlock 6f1c2a9e-8d41-4c6b-9a57-2f0e3b1d7c55`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !force {
 				const warning = "force-unlock removes another run's lock; if that run is still posting, two runs could post the same letters. Make sure it is gone"
@@ -129,13 +133,16 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 }
 
 func newSandboxCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "sandbox", Short: "Run the built-in simulator of the postal platform"}
+	cmd := &cobra.Command{Use: "sandbox", Short: "Run the built-in simulator of the postal platform",
+		Example: "  postform sandbox serve --addr 127.0.0.1:8080"}
 	var opts sandbox.Options
 	var addr, hostile string
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the simulator over HTTP on a loopback address",
-		Args:  cobra.NoArgs,
+		Example: `  postform sandbox serve --addr 127.0.0.1:8080 --time-scale 60
+  postform sandbox serve --dir world --fail-rate 0.1 --drop-after-create 2`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := sandbox.ParseHostile(hostile)
 			if err != nil {

@@ -20,7 +20,10 @@ func newOutputCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "output [NAME]",
 		Short: "Show the outputs, evaluated against the state",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  postform output
+  postform output tracking
+  postform output --json`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
 				st := sess.engine.State

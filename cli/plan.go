@@ -50,7 +50,11 @@ func newPlanCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show which letters apply would post, forget or refuse",
-		Args:  cobra.NoArgs,
+		Example: `  postform plan
+  postform plan --out=review.plan
+  postform plan --target='mailing.invoice["acme"]' --refresh=false
+  postform plan --markdown --detailed-exitcode`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asMarkdown {
 				return errors.New("choose one of --json and --markdown")
@@ -93,7 +97,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on error, 2 when there are changes")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on an error or a blocked letter, 2 when there are changes (none blocked)")
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to `FILE`, for: postform apply FILE")
 	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter (recipient, page 1) into the folder `DIR`")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON document (see docs/json-format.md)")

@@ -14,7 +14,9 @@ func newRefreshCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "refresh",
 		Short: "Ask the platform about every unfinished letter and download new proofs",
-		Args:  cobra.NoArgs,
+		Example: `  postform refresh
+  postform refresh --lock-timeout=1m`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withLockedSession(cmd.Context(), lf, rf, "refresh", func(sess *session) error {
 				todo := len(sess.engine.NeedsRefresh())

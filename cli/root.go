@@ -21,10 +21,13 @@ var Version = "0.1.0-dev"
 
 // Exit codes, in one place.
 const (
-	ExitOK          = 0
-	ExitError       = 1
-	ExitChanges     = 2 // plan --detailed-exitcode: changes present
-	ExitFmtDiff     = 3 // fmt --check: a file would change
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2 // plan --detailed-exitcode: changes present
+	ExitFmtDiff = 3 // fmt --check: a file would change
+	// ExitWaitTimeout: apply --wait ran out of time with letters still
+	// unfinished (everything posted is recorded; refresh follows them).
+	ExitWaitTimeout = 4
 	ExitInterrupted = 130
 )
 
@@ -128,9 +131,22 @@ func newRootCommand(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "postform",
 		Short: "Declare physical mail in HCL; plan it, post it exactly once, keep the proofs",
+		Example: `  postform init
+  postform plan --out=review.plan
+  postform apply review.plan
+  postform status`,
 		Long: `postform posts letters declared in *.mail.hcl files through the Nirva
 hybrid-mail API: plan shows what would be posted, apply posts it exactly once,
-and every later run refreshes tracking numbers and downloads proofs into the state.`,
+and every later run refreshes tracking numbers and downloads proofs into the state.
+
+Exit codes:
+  0    success (plan --detailed-exitcode: no changes)
+  1    error; also plan (with or without --detailed-exitcode) when a letter
+       is blocked, and apply when it refuses: nothing was posted
+  2    plan --detailed-exitcode: there are changes, none blocked
+  3    fmt --check: a file is not in canonical format
+  4    apply --wait: the time ran out with letters still unfinished
+  130  interrupted (Ctrl-C); what was posted is recorded`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

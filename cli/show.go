@@ -17,7 +17,10 @@ func newShowCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show [PLANFILE]",
 		Short: "Render a saved plan, or without one, the state's letters",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  postform show
+  postform show review.plan
+  postform show review.plan --json`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asMarkdown {
 				return errors.New("choose one of --json and --markdown")

@@ -17,6 +17,8 @@ func newStateCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "state",
 		Short: "Inspect and repair the state",
+		Example: `  postform state list
+  postform state show mailing.notice`,
 	}
 	cmd.AddCommand(newStateListCommand(g), newStateShowCommand(g), newStateRmCommand(g), newStateResolveCommand(g),
 		newStatePullCommand(g), newStatePushCommand(g), newStateMvCommand(g))
@@ -26,9 +28,10 @@ func newStateCommand(g *globals) *cobra.Command {
 func newStateListCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the addresses in the state",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the addresses in the state",
+		Example: `  postform state list`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
 				for _, a := range sess.engine.State.Addresses() {
@@ -46,9 +49,10 @@ func newStateShowCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	var rf recipientsFlag
 	cmd := &cobra.Command{
-		Use:   "show ADDRESS",
-		Short: "Show everything the state knows of one letter",
-		Args:  cobra.ExactArgs(1),
+		Use:     "show ADDRESS",
+		Short:   "Show everything the state knows of one letter",
+		Example: `  postform state show 'mailing.invoice["acme"]'`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := rf.check(); err != nil {
 				return err
@@ -128,8 +132,9 @@ func newStateRmCommand(g *globals) *cobra.Command {
 	var rf runFlags
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "rm ADDRESS...",
-		Short: "Stop tracking letters (nothing is unsent; proofs stay on disk)",
+		Use:     "rm ADDRESS...",
+		Short:   "Stop tracking letters (nothing is unsent; proofs stay on disk)",
+		Example: `  postform state rm mailing.notice`,
 		Long: `rm removes letters from the state. A letter still in the configuration is then
 planned as new, and posted again by the next apply: rm is for letters you
 stop declaring, or before 'postform import'. A letter whose posting attempt is
@@ -172,8 +177,9 @@ func newStateResolveCommand(g *globals) *cobra.Command {
 	var rf runFlags
 	var notPosted bool
 	cmd := &cobra.Command{
-		Use:   "resolve ADDRESS --not-posted",
-		Short: "Declare that an interrupted posting attempt posted nothing",
+		Use:     "resolve ADDRESS --not-posted",
+		Short:   "Declare that an interrupted posting attempt posted nothing",
+		Example: `  postform state resolve mailing.notice --not-posted`,
 		Long: `When a run stopped between recording a letter as pending and the platform's
 answer, and the platform cannot look jobs up by name, postform cannot tell
 whether the letter was posted. Check on the platform; if a job exists, adopt it
@@ -202,9 +208,10 @@ next apply posts it.`,
 func newStatePullCommand(g *globals) *cobra.Command {
 	var lf loadFlags
 	cmd := &cobra.Command{
-		Use:   "pull",
-		Short: "Print the state (snapshot and journal folded) as JSON",
-		Args:  cobra.NoArgs,
+		Use:     "pull",
+		Short:   "Print the state (snapshot and journal folded) as JSON",
+		Example: `  postform state pull > backup.state.json`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
 				data, err := state.Encode(sess.engine.State)
@@ -225,9 +232,10 @@ func newStatePushCommand(g *globals) *cobra.Command {
 	var rf runFlags
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "push FILE",
-		Short: "Replace the state with FILE (refused for another lineage or an older serial unless --force)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "push FILE",
+		Short:   "Replace the state with FILE (refused for another lineage or an older serial unless --force)",
+		Example: `  postform state push backup.state.json`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
@@ -254,7 +262,9 @@ func newStateMvCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mv FROM TO",
 		Short: "Give a tracked letter a new address, after renaming its mailing block or key",
-		Args:  cobra.ExactArgs(2),
+		Example: `  postform state mv mailing.notice mailing.reminder
+  postform state mv 'mailing.invoice["acme"]' 'mailing.invoice["acme-sas"]'`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			from, to := args[0], args[1]
 			if _, _, _, err := config.ParseAddress(to); err != nil {

@@ -23,7 +23,9 @@ func newStatusCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every letter's stage, tracking number, proofs and problems (from the state; no API call)",
-		Args:  cobra.NoArgs,
+		Example: `  postform status
+  postform status --json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := rf.check(); err != nil {
 				return err

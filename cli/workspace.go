@@ -22,6 +22,8 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "workspace",
 		Short: "Keep several independent states (e.g. one per batch or environment)",
+		Example: `  postform workspace new march
+  postform workspace list`,
 	}
 	var lf loadFlags
 	withWorkspaces := func(ctx context.Context, fn func(cfg *config.Config, ws state.Workspaces) error) error {
@@ -41,9 +43,10 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 		return fn(cfg, ws)
 	}
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the workspaces; the selected one is marked with *",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the workspaces; the selected one is marked with *",
+		Example: `  postform workspace list`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withWorkspaces(cmd.Context(), func(cfg *config.Config, ws state.Workspaces) error {
 				names, err := ws.List(cmd.Context())
@@ -67,9 +70,10 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 		},
 	}
 	newCmd := &cobra.Command{
-		Use:   "new NAME",
-		Short: "Create a workspace with an empty state and select it",
-		Args:  cobra.ExactArgs(1),
+		Use:     "new NAME",
+		Short:   "Create a workspace with an empty state and select it",
+		Example: `  postform workspace new march`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := state.ValidateWorkspaceName(name); err != nil {
@@ -95,9 +99,10 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 		},
 	}
 	selectCmd := &cobra.Command{
-		Use:   "select NAME",
-		Short: "Select an existing workspace",
-		Args:  cobra.ExactArgs(1),
+		Use:     "select NAME",
+		Short:   "Select an existing workspace",
+		Example: `  postform workspace select default`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			return withWorkspaces(cmd.Context(), func(cfg *config.Config, ws state.Workspaces) error {
@@ -117,9 +122,10 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 		},
 	}
 	deleteCmd := &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a workspace whose state tracks no letter",
-		Args:  cobra.ExactArgs(1),
+		Use:     "delete NAME",
+		Short:   "Delete a workspace whose state tracks no letter",
+		Example: `  postform workspace delete march`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			return withWorkspaces(cmd.Context(), func(cfg *config.Config, ws state.Workspaces) error {
