@@ -35,6 +35,25 @@ var pgMigrations = []string{
 		pid       integer NOT NULL,
 		created   timestamptz NOT NULL DEFAULT now()
 	);`,
+	// 2: the audit trail (pg_audit.go), append-only, and the proof store
+	// (pg_proofs.go), content-addressed and shared by every workspace.
+	`CREATE TABLE {audit} (
+		workspace  text NOT NULL,
+		seq        bigint NOT NULL,
+		entry      text NOT NULL,
+		created_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (workspace, seq)
+	);
+	CREATE FUNCTION {audit_append_only}() RETURNS trigger LANGUAGE plpgsql AS
+		$$BEGIN RAISE EXCEPTION 'the postform audit trail is append-only'; END$$;
+	CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {audit}
+		FOR EACH ROW EXECUTE FUNCTION {audit_append_only}();
+	CREATE TABLE {proofs} (
+		sha256    text PRIMARY KEY,
+		size      bigint NOT NULL,
+		data      bytea NOT NULL,
+		stored_at timestamptz NOT NULL DEFAULT now()
+	);`,
 }
 
 var tableRef = regexp.MustCompile(`\{(\w+)\}`)
