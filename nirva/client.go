@@ -73,7 +73,7 @@ type Client struct {
 	options     []Option
 
 	debugMu  sync.Mutex
-	requests atomic.Int64
+	requests atomic.Int64 // HTTP requests sent, for the tests (export_test.go)
 }
 
 // New checks cfg and returns a client; it does not contact the platform.
@@ -140,9 +140,6 @@ func defaultHTTPClient() *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
-
-// RequestCount is the number of HTTP requests sent so far.
-func (c *Client) RequestCount() int64 { return c.requests.Load() }
 
 // Profile is the last profile obtained with detail (services), or nil.
 func (c *Client) Profile() *Profile {
@@ -339,8 +336,8 @@ func (c *Client) Deliveries(ctx context.Context, jobID string) ([]Delivery, erro
 }
 
 // DownloadTrackingFile copies a shipment's tracking file (ACKN, CERTIF,
-// TRACKING_DETAIL) into w. A 404 (not yet available) is an *APIError that
-// IsNotFound recognises. Failures before the first byte are retried; a
+// TRACKING_DETAIL) into w. A 404 (not yet available) is an *APIError with
+// StatusCode 404. Failures before the first byte are retried; a
 // failure while copying (a stall, a file over MaxProofSize) returns an
 // error and w may hold a partial file, which the caller must discard.
 func (c *Client) DownloadTrackingFile(ctx context.Context, shipmentID, name string, w io.Writer) (int64, error) {

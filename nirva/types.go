@@ -203,12 +203,6 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("nirva: %s %s: %d: %s", e.Method, e.Path, e.StatusCode, msg)
 }
 
-// IsNotFound reports a 404 from the platform.
-func IsNotFound(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.StatusCode == 404
-}
-
 // ErrUncertain wraps a POST /jobs whose outcome is unknown: the request may
 // have reached the platform (a timeout, a dropped connection, a 5xx). The job
 // may exist. The caller must not post again without resolving it.

@@ -35,3 +35,14 @@ func bigState(n int) *State {
 	}
 	return s
 }
+
+// SetMailing stores m under addr while other goroutines call a Backend's
+// Record or Persist with s.
+func (s *State) SetMailing(addr string, m *Mailing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Mailings == nil {
+		s.Mailings = map[string]*Mailing{}
+	}
+	s.Mailings[addr] = m
+}

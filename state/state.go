@@ -42,9 +42,8 @@ type State struct {
 	// Mailings by address, e.g. `mailing.reminder["acme"]`.
 	Mailings map[string]*Mailing `json:"mailings"`
 
-	// mu guards Mailings and Serial between concurrent Record calls and the
-	// callers that change mailings while other goroutines record: use
-	// SetMailing and RemoveMailing for changes made concurrently with Record.
+	// mu guards Mailings and Serial between concurrent Record calls (the
+	// engine records each change in a State of its own).
 	mu sync.Mutex
 }
 
@@ -245,35 +244,4 @@ func (m *Mailing) Clone() *Mailing {
 	c.Superseded = append([]SupersededJob(nil), m.Superseded...)
 	c.Problems = append([]string(nil), m.Problems...)
 	return &c
-}
-
-// SetMailing stores m under addr. It is safe to call while other goroutines
-// call a Backend's Record or Persist with s.
-func (s *State) SetMailing(addr string, m *Mailing) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Mailings == nil {
-		s.Mailings = map[string]*Mailing{}
-	}
-	s.Mailings[addr] = m
-}
-
-// RemoveMailing forgets addr. It is safe to call while other goroutines call
-// a Backend's Record or Persist with s.
-func (s *State) RemoveMailing(addr string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.Mailings, addr)
-}
-
-// LookupMailing returns a copy of the mailing at addr, or nil. It is safe to
-// call while other goroutines change s through SetMailing or RemoveMailing.
-func (s *State) LookupMailing(addr string) *Mailing {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.Mailings[addr]
-	if m == nil {
-		return nil
-	}
-	return m.Clone()
 }
