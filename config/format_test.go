@@ -106,7 +106,14 @@ func TestVersionAllowed(t *testing.T) {
 		{"0.1.0", "0.1.0", true},
 		{"0.1.0", "!= 0.1.0", false},
 		{"dev", ">= 9", true},
-		{"v0.1.0-rc1", "= 0.1", true},
+		// A pre-release is not its release (SemVer, go-version): the
+		// hand-written check read 0.1.0-rc1 as 0.1.0.
+		{"v0.1.0-rc1", "= 0.1", false},
+		{"0.1.0-rc1", ">= 0.1", false},
+		{"0.1.0-rc1", ">= 0.1.0-rc1", true},
+		{"0.1.0-rc2", "> 0.1.0-rc1", true},
+		// A development build satisfies everything.
+		{"0.1.0-dev", ">= 9", true},
 	}
 	for _, tt := range tests {
 		got, err := versionAllowed(tt.version, tt.constraint)
