@@ -63,6 +63,7 @@ merge; what is posted is what was reviewed.`,
 				return err
 			}
 			defer sess.close()
+			defer g.auditApply(sess, append(args, approvedPath)...)()
 			doc := plan.Document(Version, f.planOptions())
 			g.renderPlan(sess.cfg, plan, f.view(sess.cfg, doc, false))
 			if plan.Diagnostics.HasErrors() {

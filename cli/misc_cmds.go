@@ -76,7 +76,7 @@ func newImportCommand(g *globals) *cobra.Command {
 					sess.persist()
 					return err
 				}
-				if err := sess.persist(); err != nil {
+				if err := g.auditEdit(sess, "import", []string{addr}, "", sess.persist()); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "Imported job %s as %s.\n", jobID, addr)
@@ -120,7 +120,7 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer sess.close()
-			if err := sess.backend.ForceUnlock(cmd.Context(), args[0]); err != nil {
+			if err := g.auditEdit(sess, "force-unlock", nil, "lock "+args[0], sess.backend.ForceUnlock(cmd.Context(), args[0])); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "The state lock %s was removed.\n", args[0])

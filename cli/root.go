@@ -181,6 +181,7 @@ Exit codes:
 		newWorkspaceCommand(g),
 		newInitCommand(g),
 		newFmtCommand(g),
+		newLogCommand(g),
 	)
 	root.SetVersionTemplate("postform {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)

@@ -162,7 +162,7 @@ unresolved may have been posted: rm refuses it unless --force.`,
 						}
 					}
 				}
-				return sess.persist()
+				return g.auditEdit(sess, "state rm", args, map[bool]string{true: "--force"}[force], sess.persist())
 			})
 		},
 	}
@@ -195,7 +195,7 @@ next apply posts it.`,
 					return err
 				}
 				fmt.Fprintf(g.stdout, "%s is marked not posted; the next apply will post it.\n", args[0])
-				return sess.persist()
+				return g.auditEdit(sess, "state resolve", args, "--not-posted", sess.persist())
 			})
 		},
 	}
@@ -275,7 +275,7 @@ func newStateMvCommand(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "Moved %s to %s.\n", from, to)
-				return sess.persist()
+				return g.auditEdit(sess, "state mv", args, "", sess.persist())
 			})
 		},
 	}
