@@ -119,21 +119,28 @@ merge; what is posted is what was reviewed.`,
 // is the plan made again, never the file's paths and names as written. The
 // plan's --target and --replace become f's, for the view.
 func (g *globals) savedPlan(ctx context.Context, path string, f *planFlags) (*session, *reconcile.Plan, error) {
-	if len(f.targets)+len(f.replace) > 0 {
-		return nil, nil, &exitError{code: ExitError, err: errors.New("--target and --replace cannot be used with a saved plan: it is applied exactly as planned; make a new plan with them instead")}
+	if len(f.targets)+len(f.excludes)+len(f.replace) > 0 || f.maxPosts != 0 {
+		return nil, nil, &exitError{code: ExitError, err: errors.New("--target and --replace cannot be used with a saved plan, nor --exclude or --max-posts: it is applied exactly as planned; make a new plan with them instead")}
 	}
 	doc, err := readPlanFile(path)
 	if err != nil {
 		return nil, nil, &exitError{code: ExitError, err: fmt.Errorf("refusing the saved plan, nothing was posted: %w", err)}
 	}
-	f.targets, f.replace = doc.Targets, doc.Replace
+	f.targets, f.excludes, f.replace = doc.Targets, doc.Excludes, doc.Replace
+	if doc.Summary.MaxPostsFrom == reconcile.LimitFlag {
+		f.maxPosts = doc.Summary.MaxPosts
+	}
+	now, err := planClock()
+	if err != nil {
+		return nil, nil, err
+	}
 	// The recipients the plan shows are read again (from the cache when
 	// known) to be checked; a plan that read none skips preflight as before.
 	sess, err := g.openSession(ctx, f.load, !readsRecipients(doc), "apply", true, f.run)
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, err := reconcile.PlanFromDocument(doc, sess.cfg, sess.engine.State)
+	plan, err := reconcile.PlanFromDocument(doc, sess.cfg, sess.engine.State, now)
 	if err == nil {
 		err = plan.VerifyFiles()
 	}

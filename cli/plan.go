@@ -20,6 +20,10 @@ type planFlags struct {
 	refresh bool
 	targets []string
 	replace []string
+	// excludes leave addresses out, as targets select them; maxPosts
+	// overrides the configuration's posting limit (0: the configuration's).
+	excludes []string
+	maxPosts int
 	// skipPreflight posts files postform's own PDF checks would refuse,
 	// leaving the platform to judge them.
 	skipPreflight bool
@@ -31,6 +35,8 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	f.run.register(cmd)
 	cmd.Flags().BoolVar(&f.refresh, "refresh", true, "ask the platform about unfinished letters before planning")
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this `ADDRESS` (repeatable; mailing.NAME selects all its instances)")
+	cmd.Flags().StringArrayVar(&f.excludes, "exclude", nil, "leave this `ADDRESS` out of the plan (repeatable; mailing.NAME leaves out all its instances; combines with --target)")
+	cmd.Flags().IntVar(&f.maxPosts, "max-posts", 0, "allow this run to post at most `N` letters, instead of the postform block's max_posts (default 100)")
 	cmd.Flags().StringArrayVar(&f.replace, "replace", nil, "post the already-posted letter at this `ADDRESS` AGAIN (repeatable)")
 	cmd.Flags().BoolVar(&f.skipPreflight, "skip-preflight", false, "do not check the PDFs before posting (the platform alone judges them)")
 	f.recipients.register(cmd)
@@ -106,7 +112,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 }
 
 func (f *planFlags) planOptions() reconcile.PlanOptions {
-	return reconcile.PlanOptions{Targets: f.targets, Replace: f.replace}
+	return reconcile.PlanOptions{Targets: f.targets, Excludes: f.excludes, Replace: f.replace, MaxPosts: f.maxPosts}
 }
 
 // writePlanFile saves a plan atomically: a half-written plan must never be
@@ -142,6 +148,13 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	if err := f.recipients.check(); err != nil {
 		return nil, nil, err
 	}
+	if f.maxPosts < 0 {
+		return nil, nil, errors.New("--max-posts is how many letters this run may post: a whole number, 1 or more")
+	}
+	now, err := planClock()
+	if err != nil {
+		return nil, nil, err
+	}
 	lock := f.refresh || operation == "apply"
 	sess, err := g.openSession(ctx, f.load, f.skipPreflight, operation, lock, f.run)
 	if err != nil {
@@ -149,6 +162,7 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	}
 	cfg := sess.cfg
 	opts := f.planOptions()
+	opts.Now = now
 	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
 	posts := pre.Counts().Post > 0
 	pending := len(sess.engine.Pending()) > 0

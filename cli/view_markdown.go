@@ -25,6 +25,9 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 	if s.Update > 0 {
 		fmt.Fprintf(&b, ", %d to update", s.Update)
 	}
+	if s.Scheduled > 0 {
+		fmt.Fprintf(&b, ", %d scheduled for later", s.Scheduled)
+	}
 	b.WriteString(".**")
 	if s.Errors > 0 {
 		fmt.Fprintf(&b, " :x: %d error(s): this plan cannot be applied.", s.Errors)
@@ -32,8 +35,9 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 		b.WriteString(" No changes.")
 	}
 	b.WriteString("\n\n")
+	fmt.Fprintf(&b, "%s. %s.\n\n", mdEscape(limitLine(s)), mdEscape(postageLine(s)))
 
-	var posts, blocked, forgets, updates []reconcile.PlanChange
+	var posts, blocked, forgets, updates, scheduled []reconcile.PlanChange
 	for _, c := range doc.Changes {
 		switch c.Action {
 		case reconcile.ActionCreate, reconcile.ActionReplace:
@@ -44,6 +48,8 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 			forgets = append(forgets, c)
 		case reconcile.ActionUpdate:
 			updates = append(updates, c)
+		case reconcile.ActionScheduled:
+			scheduled = append(scheduled, c)
 		}
 	}
 	// Each section is rendered with what is left of the budget, in order of
@@ -87,6 +93,15 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 		}
 		sections = append(sections, func(budget int) string {
 			return mdTable(fmt.Sprintf("### :mailbox_with_mail: %d to post", len(posts)), "| Letter | Service | Documents | Pages | To |\n|---|---|---|---:|---|", rows, budget)
+		})
+	}
+	if len(scheduled) > 0 {
+		rows := make([]string, len(scheduled))
+		for i, c := range scheduled {
+			rows[i] = fmt.Sprintf("| %s | %s | %s |", mdCode(c.Address), mdEscape(c.Reason), mdRecipient(c, doc.RecipientsShown))
+		}
+		sections = append(sections, func(budget int) string {
+			return mdTable(fmt.Sprintf("### :calendar: %d scheduled for later (not posted by this run)", len(scheduled)), "| Letter | When | To |\n|---|---|---|", rows, budget)
 		})
 	}
 	if len(updates) > 0 {

@@ -86,6 +86,8 @@ func marker(a reconcile.Action) (string, string) {
 	switch a {
 	case reconcile.ActionCreate:
 		return "+", green
+	case reconcile.ActionScheduled:
+		return "+", ""
 	case reconcile.ActionReplace:
 		return "+", yellow
 	case reconcile.ActionForget:
@@ -127,6 +129,11 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 		}
 	}
 	if len(changes) == 0 {
+		if doc.Summary.Errors > 0 {
+			// A --target that matches nothing is not "no changes".
+			fmt.Fprintln(w, "No plan: the errors below must be fixed first.")
+			return
+		}
 		fmt.Fprintf(w, "No changes. %s\n", upToDate(doc.Summary.NoOp))
 		return
 	}
@@ -145,7 +152,31 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 	if c.Update > 0 {
 		summary += fmt.Sprintf(", %d to update", c.Update)
 	}
+	if c.Scheduled > 0 {
+		summary += fmt.Sprintf(", %d scheduled for later (not posted by this run)", c.Scheduled)
+	}
 	fmt.Fprintln(w, g.paint(bold, summary+"."))
+	fmt.Fprintln(w, limitLine(c)+".")
+	fmt.Fprintln(w, termtext.Escape(postageLine(c))+".")
+}
+
+// limitLine shows the posting limit in force and how to raise it.
+func limitLine(c reconcile.PlanSummary) string {
+	switch c.MaxPostsFrom {
+	case reconcile.LimitFlag:
+		return fmt.Sprintf("Posting limit: %s letters (--max-posts)", reconcile.Count(c.MaxPosts))
+	case reconcile.LimitConfig:
+		return fmt.Sprintf("Posting limit: %s letters (max_posts)", reconcile.Count(c.MaxPosts))
+	}
+	return fmt.Sprintf("Posting limit: %s letters (the default; max_posts in the postform block raises it)", reconcile.Count(c.MaxPosts))
+}
+
+// postageLine is the estimate, or says that none is configured.
+func postageLine(c reconcile.PlanSummary) string {
+	if c.EstimatedPostage == nil {
+		return "Estimated postage: no estimate (no pricing block is configured)"
+	}
+	return "Estimated postage: " + c.EstimatedPostage.Text()
 }
 
 func upToDate(n int) string {
@@ -170,7 +201,7 @@ func describe(ch reconcile.PlanChange, shown string) []string {
 
 func describeRaw(ch reconcile.PlanChange, shown string) []string {
 	switch ch.Action {
-	case reconcile.ActionCreate, reconcile.ActionReplace:
+	case reconcile.ActionCreate, reconcile.ActionReplace, reconcile.ActionScheduled:
 		var lines []string
 		if ch.Action == reconcile.ActionReplace {
 			lines = append(lines, "WILL POST AGAIN: "+ch.Reason)
@@ -199,7 +230,7 @@ func describeRaw(ch reconcile.PlanChange, shown string) []string {
 		if ch.Owner != "" {
 			lines = append(lines, "for owner "+ch.Owner)
 		}
-		if ch.Action == reconcile.ActionCreate && ch.Reason != "new letter" {
+		if ch.Action != reconcile.ActionReplace && ch.Reason != "new letter" {
 			lines = append(lines, ch.Reason)
 		}
 		return lines

@@ -65,6 +65,13 @@ const (
 	CodeJobFailed     = "PF205" // the platform could not process the documents
 	CodeMovedLetter   = "PF206" // a new address holds a letter posted under another
 	CodeUnknownOption = "PF207" // an option name or value the platform does not offer
+
+	// Guard rails for real money: what a plan must stay within.
+	CodeTooManyPosts = "PF220" // the plan posts more letters than max_posts / --max-posts allows
+	CodeNoMatch      = "PF221" // a --target or --exclude matches no address
+	CodePastDeadline = "PF222" // a letter is unposted past its post_by, or scheduled after it
+	CodeOverBudget   = "PF223" // the estimated postage is over max_cost
+	CodeNoPrice      = "PF224" // the pricing has no price for a service the plan posts
 )
 
 // codeExtra carries a diagnostic's code in hcl.Diagnostic.Extra, wrapping

@@ -31,6 +31,9 @@ type Config struct {
 	Variables map[string]*Variable
 	// Review is the postform.review block: how plans show letters.
 	Review Review
+	// Limits are the postform block's guard rails: max_posts, max_cost
+	// and pricing (limits.go).
+	Limits Limits
 
 	// What EvalOutputs needs to evaluate outputs after a refresh.
 	varVals   map[string]cty.Value
@@ -99,6 +102,9 @@ type Mailing struct {
 	Proofs []string
 	// Fix holds the raw values to write into a NOT_ELIGIBLE pack group.
 	Fix map[string]any
+	// Schedule is send_after and post_by (schedule.go); not part of the
+	// content hash: when a letter goes out does not make it another letter.
+	Schedule Schedule
 
 	// ContentHash identifies "the same letter" across runs: service, each
 	// document's box and sha256, options and owner.

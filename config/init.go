@@ -16,6 +16,9 @@ const initMain = `# postform: physical mail as code. "postform plan" shows what 
 
 postform {
   required_version = ">= 0.1"
+  # At most this many letters per plan: a plan that would post more is
+  # refused (letters cannot be recalled). Raise it for a larger mailing.
+  max_posts = 100
   backend "local" {
     path = "postform.state.json"
   }

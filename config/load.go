@@ -175,6 +175,7 @@ func (l *loader) load() {
 	}
 	l.decodeBackend()
 	l.decodeReview()
+	l.decodeLimits()
 	l.decodeProvider()
 	l.decodeOutputs()
 	l.evalMailings()

@@ -28,6 +28,9 @@ var mailingSchema = &hcl.BodySchema{
 		{Name: "fix"},
 		{Name: "address_window"},
 		{Name: "preflight"},
+		{Name: "send_after"}, // schedule.go
+		{Name: "post_by"},
+		{Name: "time_zone"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "document"}},
 }
@@ -256,6 +259,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	if a, ok := attrs["preflight"]; ok && !l.preflightAttr(a, s, m.Address) {
 		m.AddressCheck = AddressSkipped
 	}
+	l.evalSchedule(attrs, s, m)
 
 	for _, db := range content.Blocks {
 		if d := l.evalDocument(db, s, m.Address); d != nil {

@@ -14,10 +14,11 @@ import (
 )
 
 var postformSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "required_version"}},
+	Attributes: []hcl.AttributeSchema{{Name: "required_version"}, {Name: "max_posts"}, {Name: "max_cost"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "backend", LabelNames: []string{"type"}},
 		{Type: "review"},
+		{Type: "pricing"},
 	},
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -29,6 +30,9 @@ const (
 	ActionForget  Action = "forget"  // stop tracking; nothing is unsent
 	ActionBlocked Action = "blocked" // posted letter whose content changed
 	ActionUpdate  Action = "update"  // edit a NOT_ELIGIBLE pack group
+	// ActionScheduled is a letter to post whose send_after is still ahead:
+	// this run does not post it, a later one will.
+	ActionScheduled Action = "scheduled"
 )
 
 // Change is the plan for one address.
@@ -60,11 +64,17 @@ type Plan struct {
 	Serial      uint64
 	// ConfigHash is ConfigHash of the configuration planned.
 	ConfigHash string
+	// MaxPosts is the posting limit in force, MaxPostsFrom where it comes
+	// from (LimitDefault, LimitConfig, LimitFlag).
+	MaxPosts     int
+	MaxPostsFrom string
+	// Estimate is the postage of the letters posted; nil without pricing.
+	Estimate *Estimate
 }
 
 // Counts summarises a plan.
 type Counts struct {
-	Post, Forget, Blocked, Update, NoOp int
+	Post, Forget, Blocked, Update, NoOp, Scheduled int
 }
 
 // Counts returns how many changes of each kind the plan holds.
@@ -82,6 +92,8 @@ func (p *Plan) Counts() Counts {
 			c.Update++
 		case ActionNoop:
 			c.NoOp++
+		case ActionScheduled:
+			c.Scheduled++
 		}
 	}
 	return c
@@ -98,8 +110,17 @@ type PlanOptions struct {
 	// Targets limit the plan to these addresses; "mailing.x" selects every
 	// instance of mailing x.
 	Targets []string
+	// Excludes leave these addresses out of the plan, as Targets select
+	// them (--exclude); combined with Targets, the targets minus these.
+	Excludes []string
 	// Replace names posted letters to post again.
 	Replace []string
+	// MaxPosts, when more than 0, is the posting limit instead of the
+	// configuration's (--max-posts).
+	MaxPosts int
+	// Now is the clock send_after and post_by are read against (time.Now
+	// when zero).
+	Now time.Time
 	// Profile, when known, lets the plan check each service name.
 	Profile *nirva.Profile
 }
@@ -120,7 +141,7 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 	var posting []*config.Mailing
 	for _, m := range cfg.Mailings {
 		desired[m.Address] = m
-		if !targeted(m.Address, opts.Targets) {
+		if !selected(m.Address, opts) {
 			continue
 		}
 		prior := st.Mailings[m.Address]
@@ -136,7 +157,7 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 	}
 	p.Diagnostics = append(p.Diagnostics, config.MergeWarnings(posting)...)
 	for _, addr := range st.Addresses() {
-		if _, ok := desired[addr]; ok || !targeted(addr, opts.Targets) {
+		if _, ok := desired[addr]; ok || !selected(addr, opts) {
 			continue
 		}
 		prior := st.Mailings[addr]
@@ -153,6 +174,14 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
 	p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, orphans(st, desired), replace)...)
+	p.Diagnostics = append(p.Diagnostics, checkSelectors(opts, knownAddresses(cfg, st))...)
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	p.applySchedule(now)
+	p.checkLimit(cfg, opts)
+	p.estimate(cfg)
 	for _, r := range opts.Replace {
 		if _, ok := desired[r]; !ok {
 			p.Diagnostics = append(p.Diagnostics, &hcl.Diagnostic{Severity: hcl.DiagError,

@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -33,6 +34,7 @@ type PlanDocument struct {
 	PostformVersion string           `json:"postform_version"`
 	State           PlanStateRef     `json:"state"`
 	Targets         []string         `json:"targets,omitempty"`
+	Excludes        []string         `json:"excludes,omitempty"`
 	Replace         []string         `json:"replace,omitempty"`
 	Changes         []PlanChange     `json:"changes"`
 	Diagnostics     []PlanDiagnostic `json:"diagnostics"`
@@ -84,7 +86,11 @@ type PlanChange struct {
 	// already posted (blocked, replace and forget changes), when known.
 	PriorRecipient *PlanRecipient  `json:"prior_recipient,omitempty"`
 	Edits          []PackGroupEdit `json:"edits,omitempty"`
-	DeclRange      *PlanRange      `json:"declared_at,omitempty"`
+	// SendAfter and PostBy are the letter's schedule (RFC 3339, in the
+	// zone it was configured in), when set.
+	SendAfter string     `json:"send_after,omitempty"`
+	PostBy    string     `json:"post_by,omitempty"`
+	DeclRange *PlanRange `json:"declared_at,omitempty"`
 }
 
 // PlanFile is one document of a letter.
@@ -117,7 +123,7 @@ type PlanRange struct {
 	Column   int    `json:"column"`
 }
 
-// PlanSummary counts the changes.
+// PlanSummary counts the changes and shows the guard rails in force.
 type PlanSummary struct {
 	Post    int `json:"post"`
 	Forget  int `json:"forget"`
@@ -125,12 +131,55 @@ type PlanSummary struct {
 	Update  int `json:"update"`
 	NoOp    int `json:"no_op"`
 	Errors  int `json:"errors"`
+	// Scheduled counts the letters held back until their send_after.
+	Scheduled int `json:"scheduled"`
+	// MaxPosts is the posting limit in force; MaxPostsFrom says where it
+	// comes from: "default", "max_posts" or "flag" (--max-posts).
+	MaxPosts     int    `json:"max_posts"`
+	MaxPostsFrom string `json:"max_posts_from"`
+	// EstimatedPostage is null when no pricing is configured.
+	EstimatedPostage *PlanPostage `json:"estimated_postage"`
+}
+
+// PlanPostage is the estimated postage of the letters the plan posts.
+type PlanPostage struct {
+	Currency string `json:"currency"`
+	// Total is in units of the currency, to the cent.
+	Total    float64              `json:"total"`
+	Services []PlanServicePostage `json:"services"`
+}
+
+// PlanServicePostage is one service's share of the postage.
+type PlanServicePostage struct {
+	Service       string  `json:"service"`
+	Letters       int     `json:"letters"`
+	Price         float64 `json:"price"`
+	ExtraSheets   int     `json:"extra_sheets"`
+	PerExtraSheet float64 `json:"per_extra_sheet"`
+	Total         float64 `json:"total"`
+}
+
+// Text is the estimate as the plan views show it:
+// "6,420.00 EUR (1,000 × Lettre recommandée avec AR at 6.42)".
+func (e *PlanPostage) Text() string {
+	var parts []string
+	for _, s := range e.Services {
+		part := fmt.Sprintf("%s × %s at %s", Count(s.Letters), s.Service, Money(cents(s.Price)))
+		if s.ExtraSheets > 0 {
+			part += fmt.Sprintf(" + %s extra sheet(s) at %s", Count(s.ExtraSheets), Money(cents(s.PerExtraSheet)))
+		}
+		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no letter posted")
+	}
+	return fmt.Sprintf("%s %s (%s)", Money(cents(e.Total)), e.Currency, strings.Join(parts, "; "))
 }
 
 // Document converts a plan into its JSON document.
 func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 	doc := &PlanDocument{FormatVersion: PlanFormatVersion, PostformVersion: version,
-		State: PlanStateRef{Lineage: p.Lineage, Serial: p.Serial}, Targets: opts.Targets, Replace: opts.Replace,
+		State: PlanStateRef{Lineage: p.Lineage, Serial: p.Serial}, Targets: opts.Targets, Excludes: opts.Excludes, Replace: opts.Replace,
 		Changes: []PlanChange{}, Diagnostics: []PlanDiagnostic{}, ConfigHash: p.ConfigHash}
 	for _, ch := range p.Changes {
 		pc := PlanChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason, Edits: ch.Edits}
@@ -145,6 +194,12 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 			pc.ContentHash, pc.JobName, pc.Service, pc.Owner = m.ContentHash, m.JobName, m.Service, m.Owner
 			pc.Options, pc.Proofs, pc.Fix = m.Options, m.Proofs, m.Fix
 			pc.AddressCheck = m.AddressCheck
+			if t := m.Schedule.SendAfter; !t.IsZero() {
+				pc.SendAfter = t.Format(time.RFC3339)
+			}
+			if t := m.Schedule.PostBy; !t.IsZero() {
+				pc.PostBy = t.Format(time.RFC3339)
+			}
 			for _, d := range m.Documents {
 				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath,
 					Recipient: planRecipient(d.Recipient)})
@@ -159,7 +214,16 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 		doc.Diagnostics = append(doc.Diagnostics, DiagnosticDocument(d))
 	}
 	c := p.Counts()
-	doc.Summary = PlanSummary{Post: c.Post, Forget: c.Forget, Blocked: c.Blocked, Update: c.Update, NoOp: c.NoOp}
+	doc.Summary = PlanSummary{Post: c.Post, Forget: c.Forget, Blocked: c.Blocked, Update: c.Update, NoOp: c.NoOp,
+		Scheduled: c.Scheduled, MaxPosts: p.MaxPosts, MaxPostsFrom: p.MaxPostsFrom}
+	if e := p.Estimate; e != nil {
+		pp := &PlanPostage{Currency: e.Currency, Total: float64(e.Total) / 100, Services: []PlanServicePostage{}}
+		for _, s := range e.Services {
+			pp.Services = append(pp.Services, PlanServicePostage{Service: s.Service, Letters: s.Letters, Price: s.Price,
+				ExtraSheets: s.ExtraSheets, PerExtraSheet: s.PerExtraSheet, Total: float64(s.Total) / 100})
+		}
+		doc.Summary.EstimatedPostage = pp
+	}
 	for _, d := range p.Diagnostics {
 		if d.Severity == hcl.DiagError {
 			doc.Summary.Errors++
@@ -192,12 +256,14 @@ var ErrStalePlan = errors.New("Saved plan is stale — run plan again")
 // PlanFromDocument checks a saved plan before anything of it is posted
 // and returns the plan to apply. The saved document is never executed as
 // written: the plan is made again from the configuration and the current
-// state, with the saved --target and --replace, and the saved changes must
+// state, with the saved --target, --exclude, --replace and posting limit,
+// at the clock now (a letter whose send_after has passed since is no longer
+// the saved plan's "scheduled"), and the saved changes must
 // equal it exactly (every address once, same action, job name, content,
 // files and sha256). It refuses a plan made against another lineage or
 // serial, one with errors, one whose configuration now evaluates
 // differently, and names every address that differs.
-func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State) (*Plan, error) {
+func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State, now time.Time) (*Plan, error) {
 	if doc.FormatVersion != PlanFormatVersion {
 		return nil, fmt.Errorf("the saved plan has format version %d; this postform reads version %d: run plan again with this postform", doc.FormatVersion, PlanFormatVersion)
 	}
@@ -214,12 +280,23 @@ func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State) (*
 	if doc.RecipientsShown != "" {
 		return nil, errMaskedPlan(doc.RecipientsShown)
 	}
-	p := MakePlan(cfg, st, PlanOptions{Targets: doc.Targets, Replace: doc.Replace})
+	opts := doc.options()
+	opts.Now = now
+	p := MakePlan(cfg, st, opts)
 	var problems []string
 	if p.ConfigHash != doc.ConfigHash {
 		problems = append(problems, fmt.Sprintf("the configuration evaluates differently than when the plan was made (config hash %s then, %s now)", short(doc.ConfigHash), short(p.ConfigHash)))
 	}
-	problems = append(problems, diffChanges(doc, p.Document("", PlanOptions{Targets: doc.Targets, Replace: doc.Replace}))...)
+	problems = append(problems, diffChanges(doc, p.Document("", opts))...)
+	if p.Diagnostics.HasErrors() {
+		// Made again now, the plan breaks a guard rail it kept when saved
+		// (a post_by passed since): nothing of it is posted.
+		for _, d := range p.Diagnostics {
+			if d.Severity == hcl.DiagError {
+				problems = append(problems, d.Summary+": "+d.Detail)
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w:\n  %s", ErrPlanMismatch, strings.Join(problems, "\n  "))
 	}
@@ -239,6 +316,17 @@ func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State) (*
 		}
 	}
 	return p, nil
+}
+
+// options are the plan options a saved plan was made with. The posting
+// limit is the one the plan was made under: a plan saved with --max-posts
+// applies with it.
+func (doc *PlanDocument) options() PlanOptions {
+	o := PlanOptions{Targets: doc.Targets, Excludes: doc.Excludes, Replace: doc.Replace}
+	if doc.Summary.MaxPostsFrom == LimitFlag {
+		o.MaxPosts = doc.Summary.MaxPosts
+	}
+	return o
 }
 
 // ErrPlanMismatch refuses a saved plan that is not what the configuration
@@ -282,14 +370,14 @@ func diffChanges(saved, now *PlanDocument) []string {
 			out = append(out, fmt.Sprintf("%s: missing from the saved plan (%s now)", n.Address, n.Action))
 		}
 	}
-	if len(out) == 0 && saved.Summary != now.Summary {
+	if len(out) == 0 && summaryText(saved.Summary) != summaryText(now.Summary) {
 		out = append(out, fmt.Sprintf("the summary says %s, the changes give %s", summaryText(saved.Summary), summaryText(now.Summary)))
 	}
 	return out
 }
 
 func summaryText(s PlanSummary) string {
-	return fmt.Sprintf("%d to post, %d to forget, %d blocked, %d to update, %d unchanged", s.Post, s.Forget, s.Blocked, s.Update, s.NoOp)
+	return fmt.Sprintf("%d to post, %d to forget, %d blocked, %d to update, %d unchanged, %d scheduled, a limit of %d", s.Post, s.Forget, s.Blocked, s.Update, s.NoOp, s.Scheduled, s.MaxPosts)
 }
 
 // diffChange compares what a change would do; the reason and the source
@@ -312,6 +400,8 @@ func diffChange(s, n *PlanChange) []string {
 	field("fix", canonJSON(s.Fix), canonJSON(n.Fix))
 	field("edits", canonJSON(s.Edits), canonJSON(n.Edits))
 	field("address check", s.AddressCheck, n.AddressCheck)
+	field("send_after", s.SendAfter, n.SendAfter)
+	field("post_by", s.PostBy, n.PostBy)
 	if canonJSON(s.PriorRecipient) != canonJSON(n.PriorRecipient) {
 		out = append(out, fmt.Sprintf("the recipient the state records for the posted letter is %s in the saved plan, %s now", recipientText(s.PriorRecipient), recipientText(n.PriorRecipient)))
 	}

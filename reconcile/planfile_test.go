@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/state"
@@ -71,7 +72,7 @@ func TestSavedPlanRoundTrip(t *testing.T) {
 	if doc.FormatVersion != 3 || len(doc.Digest) != 64 || doc.ConfigHash != ConfigHash(cfg) {
 		t.Fatalf("version %d digest %q config hash %q", doc.FormatVersion, doc.Digest, doc.ConfigHash)
 	}
-	p, err := PlanFromDocument(doc, cfg, st)
+	p, err := PlanFromDocument(doc, cfg, st, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = PlanFromDocument(doc, cfg, st)
+			_, err = PlanFromDocument(doc, cfg, st, time.Time{})
 			if err == nil {
 				t.Fatal("the forged plan was accepted")
 			}
@@ -274,7 +275,7 @@ func FuzzSavedPlan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, st := savedFixture()
 		if doc, err := DecodePlanDocument(b); err == nil {
-			if p, err := PlanFromDocument(doc, cfg, st); err == nil {
+			if p, err := PlanFromDocument(doc, cfg, st, time.Time{}); err == nil {
 				checkApplied(t, doc, p)
 			}
 		}
@@ -292,7 +293,7 @@ func FuzzSavedPlan(f *testing.F) {
 			t.Fatalf("a plan sealed by EncodePlanDocument does not decode: %v", err)
 		}
 		cfg, st = savedFixture()
-		p, err := PlanFromDocument(doc, cfg, st)
+		p, err := PlanFromDocument(doc, cfg, st, time.Time{})
 		if err != nil {
 			return
 		}
