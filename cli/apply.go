@@ -66,6 +66,9 @@ merge; what is posted is what was reviewed.`,
 			defer g.auditApply(sess, append(args, approvedPath)...)()
 			doc := plan.Document(Version, f.planOptions())
 			g.renderPlan(sess.cfg, plan, f.view(sess.cfg, doc, false))
+			if !plan.HasChanges() {
+				g.writeUnfinished(sess.engine, wait)
+			}
 			if plan.Diagnostics.HasErrors() {
 				fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
 				return silent(ExitError)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
@@ -51,8 +52,11 @@ func newOutputCommand(g *globals) *cobra.Command {
 				sort.Strings(names)
 				if len(args) == 1 {
 					v, ok := values[args[0]]
+					if !ok && len(names) == 0 {
+						return fmt.Errorf("no output named %q: the configuration declares no output (%s)", args[0], declareOutput)
+					}
 					if !ok {
-						return fmt.Errorf("no output named %q (outputs: %v)", args[0], names)
+						return fmt.Errorf("no output named %q (outputs: %s)", args[0], strings.Join(names, ", "))
 					}
 					// Asking for one output by name prints it even if sensitive,
 					// as Terraform does: the user asked for that value.
@@ -75,6 +79,10 @@ func newOutputCommand(g *globals) *cobra.Command {
 					fmt.Fprintln(g.stdout, string(b))
 					return nil
 				}
+				if len(names) == 0 {
+					fmt.Fprintf(g.stdout, "No outputs: the configuration declares none (%s).\n", declareOutput)
+					return nil
+				}
 				for _, n := range names {
 					if sensitive[n] {
 						fmt.Fprintf(g.stdout, "%s = (sensitive value)\n", n)
@@ -90,6 +98,10 @@ func newOutputCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
 }
+
+// declareOutput shows how to declare an output, for the messages that
+// find none.
+const declareOutput = `declare one in a *.mail.hcl file, e.g. output "tracking" { value = mailing.notice.tracking_numbers }`
 
 func redactJSON(b []byte, sensitive bool) []byte {
 	if sensitive {

@@ -79,6 +79,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 				return err
 			} else if !done {
 				g.renderPlan(sess.cfg, plan, view)
+				if !plan.HasChanges() {
+					g.writeUnfinished(sess.engine, 0)
+				}
 			}
 			if preview != "" {
 				if err := g.preview(preview, doc, sess.cfg, f.recipients.forView(sess.cfg.Review.Recipients, false), asJSON || asMarkdown); err != nil {

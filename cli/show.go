@@ -42,7 +42,7 @@ func newShowCommand(g *globals) *cobra.Command {
 					return writeStatusJSON(g, sess.engine.State, mode)
 				}
 				for _, a := range sess.engine.State.Addresses() {
-					writeMailing(g, sess.engine.State.Mailings[a], mode)
+					writeMailing(g, sess.engine, sess.engine.State.Mailings[a], mode)
 					fmt.Fprintln(g.stdout)
 				}
 				return nil

@@ -62,7 +62,7 @@ func newStateShowCommand(g *globals) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("%s is not in the state (see `postform state list`)", args[0])
 				}
-				writeMailing(g, m, rf.forView(sess.cfg.Review.Recipients, false))
+				writeMailing(g, sess.engine, m, rf.forView(sess.cfg.Review.Recipients, false))
 				return nil
 			})
 		},
@@ -73,8 +73,10 @@ func newStateShowCommand(g *globals) *cobra.Command {
 }
 
 // writeMailing prints one letter for state show and show. Every value is
-// escaped: the state holds what the platform answered.
-func writeMailing(g *globals, m *state.Mailing, recipients string) {
+// escaped: the state holds what the platform answered. Names are the
+// plan's: a document's box is main when none is set, a proof is the path
+// a user opens.
+func writeMailing(g *globals, eng *reconcile.Engine, m *state.Mailing, recipients string) {
 	w := g.stdout
 	e := termtext.Escape
 	fmt.Fprintf(w, "# %s\n", e(m.Address))
@@ -87,7 +89,7 @@ func writeMailing(g *globals, m *state.Mailing, recipients string) {
 	row("phase", string(m.Phase))
 	row("job_name", m.JobName)
 	row("job_id", m.JobID)
-	row("job_status", m.JobStatus)
+	row("job_status", jobStatusLine(m.JobStatus))
 	row("service", fmt.Sprintf("%s (id %s)", m.Service, m.ServiceID))
 	row("content_hash", m.ContentHash)
 	row("recipient", recipientLine(stateRecipient(m.Recipient), recipients))
@@ -102,7 +104,7 @@ func writeMailing(g *globals, m *state.Mailing, recipients string) {
 	}
 	row("terminal", fmt.Sprint(m.Terminal))
 	for _, d := range m.Documents {
-		fmt.Fprintf(w, "document         = %s (box %s, sha256 %s, %d bytes)\n", e(d.File), e(dash(d.Box)), e(d.SHA256), d.Size)
+		fmt.Fprintf(w, "document         = %s (box %s, sha256 %s, %d bytes)\n", e(d.File), e(boxName(d.Box)), e(d.SHA256), d.Size)
 	}
 	for _, pg := range m.PackGroups {
 		fmt.Fprintf(w, "pack_group %s   = %s %s %s\n", e(pg.ID), e(pg.Channel), e(pg.Status), e(strings.Join(pg.Reasons, "; ")))
@@ -117,7 +119,7 @@ func writeMailing(g *globals, m *state.Mailing, recipients string) {
 		}
 	}
 	for _, p := range m.Proofs {
-		fmt.Fprintf(w, "proof %-10s = %s (sha256 %s, %d bytes, fetched %s)\n", e(p.Name), e(p.Path), e(p.SHA256), p.Size, p.FetchedAt.Format("2006-01-02T15:04:05Z07:00"))
+		fmt.Fprintf(w, "proof %-10s = %s (sha256 %s, %d bytes, fetched %s)\n", e(p.Name), e(eng.ProofFile(p.Path)), e(p.SHA256), p.Size, p.FetchedAt.Format("2006-01-02T15:04:05Z07:00"))
 	}
 	for _, sj := range m.Superseded {
 		fmt.Fprintf(w, "superseded job   = %s (posted %s, tracking %s, %d proof(s) kept)\n", e(sj.JobID), sj.SubmittedAt.Format("2006-01-02"), e(dash(strings.Join(sj.TrackingNumbers, ","))), len(sj.Proofs))
@@ -125,6 +127,29 @@ func writeMailing(g *globals, m *state.Mailing, recipients string) {
 	for _, p := range m.Problems {
 		fmt.Fprintf(w, "problem          = %s\n", e(p))
 	}
+}
+
+// boxName is a document's box as the plan names it: main when unset.
+func boxName(box string) string {
+	if box == "" {
+		return "main"
+	}
+	return box
+}
+
+// jobStatusLine glosses the platform's job status: the job's CREATED is
+// terminal once its deliveries exist, and is no letter's progress (that is
+// the stage, above it).
+func jobStatusLine(s string) string {
+	switch s {
+	case "":
+		return ""
+	case "CREATED":
+		return s + " (the job is processed and its deliveries made; the letter's progress is its stage)"
+	case "PACK_GROUP_CREATED":
+		return s + " (the job waits for its pack groups to be eligible)"
+	}
+	return s
 }
 
 func newStateRmCommand(g *globals) *cobra.Command {

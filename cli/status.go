@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -46,6 +47,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 					rel = sess.engine.ProofsDir
 				}
 				fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", rel)
+				warnMissingProofs(g, sess)
 				return nil
 			})
 		},
@@ -191,4 +193,31 @@ func proofSummary(m *state.Mailing) string {
 		out += "(awaiting " + strings.Join(missing, ",") + ")"
 	}
 	return out
+}
+
+// writeUnfinished says, after a plan with nothing to post, which posted
+// letters are still on their way, by stage: "No changes" must not read as
+// "all delivered". wait is apply's --wait (0: none).
+func (g *globals) writeUnfinished(e *reconcile.Engine, wait time.Duration) {
+	addrs := append(e.NeedsRefresh(), e.Pending()...)
+	if len(addrs) == 0 {
+		return
+	}
+	counts := map[reconcile.Stage]int{}
+	for _, a := range addrs {
+		counts[reconcile.StageOf(e.State.Mailings[a])]++
+	}
+	var parts []string
+	for _, s := range reconcile.Stages {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	line := fmt.Sprintf("Not finished yet: %s.", strings.Join(parts, ", "))
+	if wait > 0 {
+		line += fmt.Sprintf(" Waiting up to %s for them.", wait)
+	} else {
+		line += " `postform apply --wait=10m` or `postform refresh` follows them; `postform status` shows each."
+	}
+	fmt.Fprintln(g.stdout, line)
 }

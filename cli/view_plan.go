@@ -184,9 +184,11 @@ func upToDate(n int) string {
 	case 0:
 		return "There are no letters in the configuration or the state."
 	case 1:
-		return "The 1 letter is posted and up to date."
+		return "The 1 letter is posted as configured."
 	}
-	return fmt.Sprintf("All %d letters are posted and up to date.", n)
+	// "as configured", not "up to date": a posted letter may still be
+	// printing (writeUnfinished says so after).
+	return fmt.Sprintf("All %d letters are posted as configured.", n)
 }
 
 // describe gives the indented lines under a change's address, escaped: a

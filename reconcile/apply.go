@@ -506,7 +506,8 @@ func (e *Engine) ResolveNotPosted(ctx context.Context, addr string) error {
 		return fmt.Errorf("%s has no unresolved posting attempt (it is %s)", addr, m.Phase)
 	}
 	m.Phase = state.PhaseNotPosted
-	m.Problems = []string{"resolved by hand as not posted"}
+	// The same words as a lookup's conclusion: plan and status say it alike.
+	m.Problems = []string{ResolvedNotPosted + " (resolved by hand: postform state resolve --not-posted)"}
 	return e.record(ctx, addr, m)
 }
 

@@ -237,6 +237,19 @@ func mergeDeliveries(old []state.Delivery, ds []nirva.Delivery) []state.Delivery
 // that is not on disk yet. TRACKING_DETAIL grows with the shipment, so it is
 // fetched again until it has been fetched at the shipment's final status,
 // and decoded into events.
+// ProofFile is where a proof recorded at path (relative to ProofsDir) is,
+// as a user can open it: relative to the working directory when it lies
+// inside (proofs/notice/88012-CERTIF.pdf), absolute otherwise.
+func (e *Engine) ProofFile(path string) string {
+	abs := filepath.Join(e.ProofsDir, path)
+	if e.WorkDir != "" {
+		if rel, err := filepath.Rel(e.WorkDir, abs); err == nil && filepath.IsLocal(rel) {
+			return rel
+		}
+	}
+	return abs
+}
+
 func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 	for di := range m.Deliveries {
 		for si := range m.Deliveries[di].Shipments {
@@ -254,7 +267,7 @@ func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 				}
 				p.ShipmentCode = s.StatusCode
 				m.Proofs = replaceProof(m.Proofs, p)
-				e.emit(Event{Kind: EventProof, Address: m.Address, Detail: fmt.Sprintf("%s saved to %s", name, p.Path)})
+				e.emit(Event{Kind: EventProof, Address: m.Address, Detail: fmt.Sprintf("%s saved to %s", name, e.ProofFile(p.Path))})
 				if name == "TRACKING_DETAIL" {
 					if err := e.readTrackingDetail(p.Path, s); err != nil {
 						return err
