@@ -9,6 +9,7 @@ import (
 
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/safefs"
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
@@ -96,7 +97,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 					return err
 				}
 				if !asJSON && !asMarkdown {
-					fmt.Fprintf(g.stdout, "\nSaved the plan to %s. To post exactly these letters, run:\n    postform apply %s\n", out, out)
+					fmt.Fprintf(g.stdout, "\nSaved the plan to %s. To post exactly these letters, run:\n    postform apply %s\n", out, shellquote.Quote(out))
 				}
 			}
 			if detailed && plan.HasChanges() {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
@@ -173,7 +174,7 @@ unresolved may have been posted: rm refuses it unless --force.`,
 						return fmt.Errorf("%s is not in the state (see `postform state list`)", a)
 					}
 					if m.Phase == state.PhasePending && !force {
-						return fmt.Errorf("%s has an unresolved posting attempt (job name %q): it may have been posted, and removing it would let the next apply post it again. Resolve it first (`postform refresh`, `postform import %s JOB_ID` or `postform state resolve %s --not-posted`), or use --force", a, m.JobName, a, a)
+						return fmt.Errorf("%s has an unresolved posting attempt (job name %q): it may have been posted, and removing it would let the next apply post it again. Resolve it first (`postform refresh`, `postform import %s JOB_ID` or `postform state resolve %s --not-posted`), or use --force", a, m.JobName, shellquote.Quote(a), shellquote.Quote(a))
 					}
 				}
 				for _, a := range args {
@@ -183,7 +184,7 @@ unresolved may have been posted: rm refuses it unless --force.`,
 					fmt.Fprintf(g.stdout, "Removed %s from the state.\n", a)
 					for _, m := range sess.cfg.Mailings {
 						if m.Address == a {
-							fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, a)
+							fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, shellquote.Quote(a))
 						}
 					}
 				}
@@ -213,7 +214,7 @@ next apply posts it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !notPosted {
-				return fmt.Errorf("say what you checked: --not-posted (or adopt the job with `postform import %s JOB_ID`)", args[0])
+				return fmt.Errorf("say what you checked: --not-posted (or adopt the job with `postform import %s JOB_ID`)", shellquote.Quote(args[0]))
 			}
 			return g.withLockedSession(cmd.Context(), lf, rf, "state resolve", func(sess *session) error {
 				if err := sess.engine.ResolveNotPosted(cmd.Context(), args[0]); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/state"
 )
 
@@ -85,7 +86,7 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 					return err
 				}
 				if slices.Contains(names, name) {
-					return fmt.Errorf("workspace %q already exists; select it with `postform workspace select %s`", name, name)
+					return fmt.Errorf("workspace %q already exists; select it with `postform workspace select %s`", name, shellquote.Quote(name))
 				}
 				if err := createWorkspace(cmd.Context(), cfg, name); err != nil {
 					return err
@@ -111,7 +112,7 @@ func newWorkspaceCommand(g *globals) *cobra.Command {
 					return err
 				}
 				if !slices.Contains(names, name) && name != state.DefaultWorkspace {
-					return fmt.Errorf("workspace %q does not exist (workspaces: %v); create it with `postform workspace new %s`", name, names, name)
+					return fmt.Errorf("workspace %q does not exist (workspaces: %v); create it with `postform workspace new %s`", name, names, shellquote.Quote(name))
 				}
 				if err := state.SelectWorkspace(cfg.Dir, name); err != nil {
 					return err

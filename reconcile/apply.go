@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -280,7 +281,7 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 			// letter's job is unknown, so it stays pending for a lookup.
 			res.count(&res.Uncertain)
 			res.fail(m.Address, fmt.Errorf("the platform answered the posting with job %s, but %w: postform does not record one job for two letters. The letter stays pending; the next run looks its job up by name (%q), or check the platform and run `postform import %s JOB_ID` or `postform state resolve %s --not-posted`",
-				job.ID, cerr, m.JobName, m.Address, m.Address))
+				job.ID, cerr, m.JobName, shellquote.Quote(m.Address), shellquote.Quote(m.Address)))
 			e.emit(Event{Kind: EventUncertain, Address: m.Address, Stage: StagePending, Detail: "job id " + job.ID + " is another letter's"})
 			return
 		}
@@ -520,7 +521,7 @@ func (e *Engine) Move(ctx context.Context, from, to string) error {
 		return fmt.Errorf("%s is not in the state", from)
 	}
 	if e.get(to) != nil {
-		return fmt.Errorf("%s is already in the state; remove it first with `postform state rm %s` if it is stale", to, to)
+		return fmt.Errorf("%s is already in the state; remove it first with `postform state rm %s` if it is stale", to, shellquote.Quote(to))
 	}
 	m.Address = to
 	return e.recordAll(ctx, []*state.Mailing{m}, from)

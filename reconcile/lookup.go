@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -119,7 +120,7 @@ func (e *Engine) resolveAllPending(ctx context.Context, addrs []string, fail fun
 func tooRecent(m *state.Mailing, age time.Duration, p LookupPolicy) error {
 	after := m.AttemptedAt.Add(p.IndexingDelay).Local().Format("15:04:05")
 	return fmt.Errorf("no job named %q is listed yet, but its posting attempt was made only %s ago and the platform may take up to %s to list a new job: the letter stays pending. Run plan or apply again after %s; or, if you know, `postform import %s JOB_ID` (it was posted) or `postform state resolve %s --not-posted` (it was not)",
-		m.JobName, roundDuration(age), roundDuration(p.IndexingDelay), after, m.Address, m.Address)
+		m.JobName, roundDuration(age), roundDuration(p.IndexingDelay), after, shellquote.Quote(m.Address), shellquote.Quote(m.Address))
 }
 
 // concludeNotPosted records that an attempt created no job, saying why.
@@ -171,7 +172,7 @@ func (e *Engine) lookupPending(ctx context.Context, addr string) (found bool, er
 	jobs, err := e.Client.JobsByName(ctx, m.JobName)
 	if errors.Is(err, nirva.ErrLookupUnavailable) {
 		return false, fmt.Errorf("its last posting attempt (job name %q, %s) is unresolved and the platform cannot look jobs up by name: if it was posted, run `postform import %s JOB_ID`; if it was not, run `postform state resolve %s --not-posted`",
-			m.JobName, m.AttemptedAt.Format("2006-01-02 15:04:05"), addr, addr)
+			m.JobName, m.AttemptedAt.Format("2006-01-02 15:04:05"), shellquote.Quote(addr), shellquote.Quote(addr))
 	}
 	if err != nil {
 		return false, fmt.Errorf("looking up job %q to resolve an interrupted posting: %w", m.JobName, err)
@@ -186,11 +187,11 @@ func (e *Engine) lookupPending(ctx context.Context, addr string) (found bool, er
 		j := jobs[0]
 		if m.ServiceID != "" && j.ServiceID != "" && j.ServiceID != m.ServiceID {
 			return true, fmt.Errorf("the only job named %q (job %s) uses service %s, not %s: check it on the platform, then `postform import %s %s` or `postform state resolve %s --not-posted`",
-				m.JobName, j.ID, j.ServiceID, m.ServiceID, addr, j.ID, addr)
+				m.JobName, j.ID, j.ServiceID, m.ServiceID, shellquote.Quote(addr), shellquote.Quote(j.ID), shellquote.Quote(addr))
 		}
 		if err := e.claimJob(addr, j.ID); err != nil {
 			return true, fmt.Errorf("the platform lists job %s under the name %q, but %w; the letter stays pending: check the job on the platform, then `postform import %s JOB_ID` with this letter's own job, or `postform state resolve %s --not-posted`",
-				j.ID, m.JobName, err, addr, addr)
+				j.ID, m.JobName, err, shellquote.Quote(addr), shellquote.Quote(addr))
 		}
 		adoptJob(m, &j)
 		if err := e.record(context.WithoutCancel(ctx), addr, m); err != nil {
@@ -205,7 +206,7 @@ func (e *Engine) lookupPending(ctx context.Context, addr string) (found bool, er
 			ids[i] = j.ID
 		}
 		return true, fmt.Errorf("%d jobs are named %q (%s): postform cannot tell which is this letter's; adopt one with `postform import %s JOB_ID`",
-			len(jobs), m.JobName, strings.Join(ids, ", "), addr)
+			len(jobs), m.JobName, strings.Join(ids, ", "), shellquote.Quote(addr))
 	}
 }
 

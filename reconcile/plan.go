@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -166,7 +167,7 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 			reason = "no longer in the configuration, but its last posting attempt is unresolved: resolve it first"
 			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodePendingJob, hcl.DiagError,
 				"Unresolved posting attempt for a removed mailing",
-				fmt.Sprintf("%s was being posted (job name %q) when a run stopped, and is no longer configured. Resolve it with `postform import %s JOB_ID` or `postform state resolve %s --not-posted` before forgetting it.", addr, prior.JobName, addr, addr), nil))
+				fmt.Sprintf("%s was being posted (job name %q) when a run stopped, and is no longer configured. Resolve it with `postform import %s JOB_ID` or `postform state resolve %s --not-posted` before forgetting it.", addr, prior.JobName, shellquote.Quote(addr), shellquote.Quote(addr)), nil))
 			p.Changes = append(p.Changes, &Change{Address: addr, Action: ActionBlocked, Reason: reason, Prior: prior})
 			continue
 		}
@@ -258,28 +259,28 @@ func changeDiagnostics(ch *Change) hcl.Diagnostics {
 			diags = append(diags, config.NewDiag(config.CodePendingJob, hcl.DiagError,
 				"Unresolved posting attempt",
 				fmt.Sprintf("%s (job name %q) was being posted at %s when a run stopped, and the platform could not tell whether the job exists. If it was posted, adopt it with `postform import %s JOB_ID`; if you are sure it was not, run `postform state resolve %s --not-posted`.",
-					m.Address, prior.JobName, prior.AttemptedAt.Format("2006-01-02 15:04:05"), m.Address, m.Address),
+					m.Address, prior.JobName, prior.AttemptedAt.Format("2006-01-02 15:04:05"), shellquote.Quote(m.Address), shellquote.Quote(m.Address)),
 				&m.DeclRange))
 			break
 		}
 		diags = append(diags, config.NewDiag(config.CodeBlockedChange, hcl.DiagError,
 			"Cannot change a letter that was already posted",
-			fmt.Sprintf("%s was posted on %s (job %s). Since then: %s. A posted letter cannot be changed: revert the edit, or post a new letter with --replace=%s.",
-				m.Address, prior.SubmittedAt.Format("2006-01-02 15:04"), prior.JobID, strings.Join(describeChange(m, prior), "; "), m.Address),
+			fmt.Sprintf("%s was posted on %s (job %s). Since then: %s. A posted letter cannot be changed: revert the edit, or post a new letter with %s.",
+				m.Address, prior.SubmittedAt.Format("2006-01-02 15:04"), prior.JobID, strings.Join(describeChange(m, prior), "; "), shellquote.Flag("replace", m.Address)),
 			&m.DeclRange))
 	case ActionNoop:
 		if stuck := notEligible(prior); len(stuck) > 0 {
 			diags = append(diags, config.NewDiag(config.CodeNotEligible, hcl.DiagError,
 				"Letter not eligible for posting",
-				fmt.Sprintf("%s (job %s) is held by the platform: %s. Add a fix = { address = [...] } to the mailing to correct its pack group, or fix the PDF and post it again with --replace=%s.",
-					m.Address, prior.JobID, strings.Join(stuck, "; "), m.Address),
+				fmt.Sprintf("%s (job %s) is held by the platform: %s. Add a fix = { address = [...] } to the mailing to correct its pack group, or fix the PDF and post it again with %s.",
+					m.Address, prior.JobID, strings.Join(stuck, "; "), shellquote.Flag("replace", m.Address)),
 				&m.DeclRange))
 		}
 		if prior.JobStatus == "PROCESSING_ERROR" {
 			diags = append(diags, config.NewDiag(config.CodeJobFailed, hcl.DiagWarning,
 				"Letter failed on the platform",
-				fmt.Sprintf("%s (job %s) ended in PROCESSING_ERROR: the platform could not read its files. Nothing was posted. Correct the documents and post again with --replace=%s.",
-					m.Address, prior.JobID, m.Address),
+				fmt.Sprintf("%s (job %s) ended in PROCESSING_ERROR: the platform could not read its files. Nothing was posted. Correct the documents and post again with %s.",
+					m.Address, prior.JobID, shellquote.Flag("replace", m.Address)),
 				&m.DeclRange))
 		}
 	}
@@ -445,8 +446,8 @@ func movedLetters(changes []*Change, orphaned map[string]*state.Mailing, replace
 		ch.Reason = fmt.Sprintf("the same letter is in the state as %s, %s: looks like a rename", old.Address, when)
 		diags = append(diags, config.NewDiag(config.CodeMovedLetter, hcl.DiagError,
 			"Same letter as one already posted",
-			fmt.Sprintf("%s has exactly the content of %s, %s, an address the configuration no longer has. If you renamed the mailing or its key, move its state: `postform state mv '%s' '%s'`. To post it again on purpose, add --replace='%s'.",
-				ch.Address, old.Address, when, old.Address, ch.Address, ch.Address),
+			fmt.Sprintf("%s has exactly the content of %s, %s, an address the configuration no longer has. If you renamed the mailing or its key, move its state: `postform state mv %s %s`. To post it again on purpose, add %s.",
+				ch.Address, old.Address, when, shellquote.Quote(old.Address), shellquote.Quote(ch.Address), shellquote.Flag("replace", ch.Address)),
 			&ch.Desired.DeclRange))
 	}
 	return diags

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/postform/postform/internal/safefs"
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -108,7 +109,7 @@ func adoptJob(m *state.Mailing, j *nirva.Job) {
 func (e *Engine) Import(ctx context.Context, addr, jobID string, base *state.Mailing) error {
 	e.startRun()
 	if prior := e.get(addr); prior != nil && prior.Phase == state.PhasePosted && prior.JobID != jobID {
-		return fmt.Errorf("%s is already in the state as job %s; remove it first with `postform state rm %s`", addr, prior.JobID, addr)
+		return fmt.Errorf("%s is already in the state as job %s; remove it first with `postform state rm %s`", addr, prior.JobID, shellquote.Quote(addr))
 	}
 	// One job is one letter: a job tracked elsewhere is refused before the
 	// platform is asked, and again under the answer's id.
