@@ -63,7 +63,7 @@ func TestPGConcurrentAppliesPostEachLetterOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(bin, "--chdir", dir, "apply", "--auto-approve", "--lock-timeout=2m", "--parallelism=16")
+			cmd := exec.Command(bin, "--chdir", dir, "apply", "--auto-approve", "--lock-timeout=2m", "--parallelism=16", fmt.Sprintf("--max-posts=%d", letters))
 			outs[i], errs[i] = cmd.CombinedOutput()
 		}()
 	}
