@@ -182,6 +182,7 @@ Exit codes:
 		newInitCommand(g),
 		newFmtCommand(g),
 		newLogCommand(g),
+		newProofsCommand(g),
 	)
 	root.SetVersionTemplate("postform {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)

@@ -47,6 +47,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 					rel = sess.engine.ProofsDir
 				}
 				fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", rel)
+				warnMissingProofs(g, sess)
 				return nil
 			})
 		},

@@ -1,0 +1,312 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postform/postform/internal/safefs"
+	"github.com/postform/postform/internal/termtext"
+	"github.com/postform/postform/state"
+)
+
+func newProofsCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "proofs",
+		Short: "Check, export and bring back the proofs of deposit and receipt",
+		Example: `  postform proofs verify
+  postform proofs export --out evidence.zip --since 2026-11-01
+  postform proofs verify --bundle evidence.zip
+  postform proofs pull`,
+	}
+	cmd.AddCommand(newProofsVerifyCommand(g), newProofsExportCommand(g), newProofsPullCommand(g))
+	return cmd
+}
+
+// evidenceFile is one file the state vouches for: a proof or a posted
+// document, with the sha256 and size the state recorded.
+type evidenceFile struct {
+	Address  string
+	Kind     string // "proof" or "document"
+	Name     string // the proof's name, or the document's box
+	Shipment string
+	JobID    string // a superseded job's id; empty for the current job
+	// Disk is the file's path as a user names it (for messages); Root and
+	// Rel open it.
+	Disk   string
+	Root   string
+	Rel    string
+	SHA256 string
+	Size   int64
+	proof  *state.Proof
+	doc    *state.Document
+}
+
+// evidenceOf lists every proof and posted document of m.
+func evidenceOf(sess *session, m *state.Mailing) []evidenceFile {
+	var out []evidenceFile
+	proofsDir := sess.engine.ProofsDir
+	add := func(p state.Proof, job string) {
+		out = append(out, evidenceFile{Address: m.Address, Kind: "proof", Name: p.Name, Shipment: p.ShipmentID, JobID: job,
+			Disk: userPath(sess.cfg.Dir, filepath.Join(proofsDir, filepath.FromSlash(p.Path))), Root: proofsDir, Rel: filepath.FromSlash(p.Path),
+			SHA256: p.SHA256, Size: p.Size, proof: &p})
+	}
+	for _, p := range m.Proofs {
+		add(p, "")
+	}
+	for _, sj := range m.Superseded {
+		for _, p := range sj.Proofs {
+			add(p, sj.JobID)
+		}
+	}
+	if m.Phase == state.PhasePosted {
+		for _, d := range m.Documents {
+			root, rel := sess.cfg.Dir, filepath.FromSlash(d.File)
+			if filepath.IsAbs(rel) {
+				root, rel = filepath.Dir(rel), filepath.Base(rel)
+			}
+			out = append(out, evidenceFile{Address: m.Address, Kind: "document", Name: d.Box, Disk: d.File, Root: root, Rel: rel,
+				SHA256: d.SHA256, Size: d.Size, doc: &d})
+		}
+	}
+	return out
+}
+
+// userPath is p relative to the working directory when inside it.
+func userPath(dir, p string) string {
+	if rel, err := filepath.Rel(dir, p); err == nil && filepath.IsLocal(rel) {
+		return filepath.ToSlash(rel)
+	}
+	return p
+}
+
+// hashFile returns the sha256 and size of root/rel, read without following
+// a link at rel (a checkout could plant one).
+func hashFile(root, rel string) (string, int64, error) {
+	d, err := safefs.Open(root)
+	if err != nil {
+		return "", 0, err
+	}
+	defer d.Close()
+	f, err := d.Open(rel)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	return hex.EncodeToString(h.Sum(nil)), n, err
+}
+
+// fileProblem says what is wrong with f on disk, or "" when it is the file
+// the state recorded. A document's sha256 in the state may lack its size.
+func fileProblem(f evidenceFile) string {
+	sum, n, err := hashFile(f.Root, f.Rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "missing"
+	case err != nil:
+		return "unreadable: " + err.Error()
+	case sum != f.SHA256:
+		return fmt.Sprintf("altered: its sha256 is %s, the state recorded %s", sum, f.SHA256)
+	case f.Size != 0 && n != f.Size:
+		return fmt.Sprintf("altered: %d bytes, the state recorded %d", n, f.Size)
+	}
+	return ""
+}
+
+func (f evidenceFile) describe() string {
+	what := f.Kind
+	if f.Kind == "proof" {
+		what = fmt.Sprintf("proof %s of shipment %s", f.Name, f.Shipment)
+		if f.JobID != "" {
+			what += fmt.Sprintf(" (superseded job %s)", f.JobID)
+		}
+	}
+	return fmt.Sprintf("%s: %s of %s", f.Disk, what, f.Address)
+}
+
+func newProofsVerifyCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	var bundle string
+	cmd := &cobra.Command{
+		Use:   "verify [ADDRESS...]",
+		Short: "Re-hash every proof and posted document against the state (or a bundle against its manifest)",
+		Long: `verify reads every proof and every posted document the state records and
+compares its sha256 and size with the state's, naming each file missing or
+altered; it exits 1 if any is. With ADDRESS arguments, only those letters (a
+mailing name selects all its instances).
+
+With --bundle, it checks an export (a folder or a .zip written by
+'postform proofs export') against its own manifest.json instead; no state
+or configuration is read.`,
+		Example: `  postform proofs verify
+  postform proofs verify 'mailing.invoice["acme"]'
+  postform proofs verify --bundle evidence.zip`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if bundle != "" {
+				if len(args) > 0 {
+					return errors.New("--bundle checks a whole bundle: give it without addresses")
+				}
+				return g.verifyBundle(bundle)
+			}
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				files, bad := 0, 0
+				for _, addr := range sess.engine.State.Addresses() {
+					if !selected(addr, args) {
+						continue
+					}
+					for _, f := range evidenceOf(sess, sess.engine.State.Mailings[addr]) {
+						files++
+						if p := fileProblem(f); p != "" {
+							bad++
+							fmt.Fprintf(g.stderr, "%s\n  %s\n", termtext.Escape(f.describe()), termtext.Escape(p))
+						}
+					}
+				}
+				if bad > 0 {
+					return &exitError{code: ExitError, err: fmt.Errorf("%d of %d file(s) the state vouches for are missing or altered (listed above); %s", bad, files, restoreHint(sess))}
+				}
+				fmt.Fprintf(g.stdout, "All %d file(s) match the state: every proof and posted document has the sha256 recorded.\n", files)
+				return nil
+			})
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().StringVar(&bundle, "bundle", "", "check the export `DIR` or FILE.zip against its manifest.json")
+	return cmd
+}
+
+// restoreHint says how a lost proof comes back, truly for the backend: the
+// state records a proof as downloaded, so refresh never fetches it again.
+func restoreHint(sess *session) string {
+	if s, ok := sess.backend.(state.ProofStore); ok {
+		return "`postform proofs pull` brings lost or altered proofs back from " + s.DescribeProofs() + "; a posted document must be restored from version control"
+	}
+	return "with the local backend proofs live only on disk (refresh does not fetch a proof the state records again): restore them from a backup or the CI artifact; a posted document must be restored from version control"
+}
+
+// selected reports whether addr is one of addrs (a mailing name selects
+// its instances, as --target does); no addrs selects all.
+func selected(addr string, addrs []string) bool {
+	if len(addrs) == 0 {
+		return true
+	}
+	for _, a := range addrs {
+		if addr == a || strings.HasPrefix(addr, a+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func newProofsPullCommand(g *globals) *cobra.Command {
+	var lf loadFlags
+	cmd := &cobra.Command{
+		Use:   "pull [ADDRESS...]",
+		Short: "Write the proofs kept in the state database (pg backend) to the proofs folder",
+		Long: `With the pg backend, every proof refresh downloads is also kept in the
+database. pull writes every proof the state records (or those of ADDRESS…)
+to the proofs folder, byte for byte, on any machine: nothing is asked of the
+platform. A file already there with the right sha256 is left alone; a
+missing or altered one is written again.`,
+		Example: `  postform proofs pull
+  postform proofs pull 'mailing.invoice["acme"]'`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
+				store, ok := sess.backend.(state.ProofStore)
+				if !ok {
+					return fmt.Errorf("the state %s keeps no proofs: with the local backend they live only in the proofs folder; pull needs the pg backend", sess.backend.Describe())
+				}
+				return g.pullProofs(cmd.Context(), sess, store, args)
+			})
+		},
+	}
+	lf.register(cmd)
+	return cmd
+}
+
+func (g *globals) pullProofs(ctx context.Context, sess *session, store state.ProofStore, addrs []string) error {
+	rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("the proofs folder %s is outside the working directory %s: set proofs_dir to a folder inside it", sess.engine.ProofsDir, sess.cfg.Dir)
+	}
+	wd, err := safefs.Open(sess.cfg.Dir)
+	if err != nil {
+		return err
+	}
+	defer wd.Close()
+	dir, err := wd.Sub(rel)
+	if err != nil {
+		return fmt.Errorf("the proofs folder: %w", err)
+	}
+	defer dir.Close()
+	written, kept := 0, 0
+	var failed []string
+	for _, addr := range sess.engine.State.Addresses() {
+		if !selected(addr, addrs) {
+			continue
+		}
+		for _, f := range evidenceOf(sess, sess.engine.State.Mailings[addr]) {
+			if f.Kind != "proof" {
+				continue
+			}
+			if fileProblem(f) == "" {
+				kept++
+				continue
+			}
+			data, err := store.LoadProof(ctx, f.SHA256)
+			if err == nil {
+				err = dir.WriteFile(f.Rel, data, 0o644)
+			}
+			if err != nil {
+				failed = append(failed, f.describe()+": "+err.Error())
+				continue
+			}
+			written++
+			fmt.Fprintf(g.stdout, "%s\n", termtext.Escape(f.describe()))
+		}
+	}
+	fmt.Fprintf(g.stdout, "Pulled %d proof(s) from %s; %d already on disk.\n", written, store.DescribeProofs(), kept)
+	if len(failed) > 0 {
+		for _, f := range failed {
+			writeMessage(g.stderr, "Error: ", f)
+		}
+		return &exitError{code: ExitError, err: fmt.Errorf("%d proof(s) could not be pulled (listed above)", len(failed))}
+	}
+	return nil
+}
+
+// warnMissingProofs tells status users which recorded proofs are not on
+// disk, and how to get them back.
+func warnMissingProofs(g *globals, sess *session) {
+	var missing []string
+	for _, addr := range sess.engine.State.Addresses() {
+		for _, f := range evidenceOf(sess, sess.engine.State.Mailings[addr]) {
+			if f.Kind != "proof" {
+				continue
+			}
+			if _, err := os.Lstat(filepath.Join(f.Root, f.Rel)); errors.Is(err, fs.ErrNotExist) {
+				missing = append(missing, f.Disk)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	eg := missing[0]
+	if len(missing) > 1 {
+		eg += fmt.Sprintf(" and %d more", len(missing)-1)
+	}
+	writeMessage(g.stderr, "Warning: ", fmt.Sprintf("%d proof(s) recorded in the state are not on disk (%s); %s", len(missing), eg, restoreHint(sess)))
+}
