@@ -57,6 +57,12 @@ const (
 	// Mail-merge mistakes among the letters of one plan (warnings).
 	CodeSharedPDF     = "PF121" // several letters post one PDF, byte for byte
 	CodeSameRecipient = "PF122" // one recipient receives several letters
+	// Letters postform renders from a letter block (config/letter.go).
+	CodeLetterLocality      = "PF123" // the recipient has no postcode (five digits in France) or no city
+	CodeLetterAddressLength = "PF124" // the address has too many lines, a line over 38 characters, or does not fit the window
+	CodeLetterGlyph         = "PF125" // a character the letter's font cannot draw
+	CodeLetterFile          = "PF126" // an attachment that is not a PDF, a logo that is not a PNG or JPEG
+	CodeLetterRender        = "PF127" // rendering failed, or .postform/rendered cannot be written
 
 	CodeBlockedChange = "PF201" // a posted letter's content changed
 	CodeUnknownSvc    = "PF202" // the service is not in the account's profile

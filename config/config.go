@@ -151,8 +151,16 @@ type Document struct {
 	// box or the reading was skipped.
 	Recipient     *Recipient
 	RecipientPage int
+	// Letter is set when postform renders this document from a letter
+	// block (config/letter.go); File is then .postform/rendered/<sha256>.pdf.
+	Letter *Letter
 	// DeclRange is the document block, for diagnostics.
 	DeclRange hcl.Range
+}
+
+// Letter is what the plan shows of a rendered letter besides its recipient.
+type Letter struct {
+	Subject string
 }
 
 // Output is an output block; its value may refer to state-backed mailing

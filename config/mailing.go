@@ -32,7 +32,7 @@ var mailingSchema = &hcl.BodySchema{
 		{Name: "post_by"},
 		{Name: "time_zone"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "document"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "document"}, {Type: "letter"}},
 }
 
 var documentSchema = &hcl.BodySchema{
@@ -65,7 +65,7 @@ func (l *loader) evalMailings() {
 		}
 		if len(content.Blocks) == 0 {
 			l.add(errorf(CodeNoDocument, b.DefRange.Ptr(), "Mailing without a document",
-				fmt.Sprintf("mailing %q has no document block; a letter needs at least one:\n\n  document {\n    file = \"letter.pdf\"\n  }", name)))
+				fmt.Sprintf("mailing %q has no document or letter block; a letter needs one:\n\n  document {\n    file = \"letter.pdf\"\n  }\n\nor a letter written in the configuration:\n\n  letter {\n    to   = { name = \"…\", lines = [\"…\"], postcode = \"75002\", city = \"Paris\" }\n    body = file(\"letter.md\")\n  }", name)))
 			continue
 		}
 		forEach, hasForEach := content.Attributes["for_each"]
@@ -92,6 +92,7 @@ func (l *loader) evalMailings() {
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Address < all[j].Address })
+	l.renderLetters()
 	l.processDocuments()
 	l.readRecipients(all)
 	for _, m := range all {
@@ -262,6 +263,10 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	l.evalSchedule(attrs, s, m)
 
 	for _, db := range content.Blocks {
+		if db.Type == "letter" {
+			l.evalLetter(db, s, m)
+			continue
+		}
 		if d := l.evalDocument(db, s, m.Address); d != nil {
 			m.Documents = append(m.Documents, d)
 		}

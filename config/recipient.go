@@ -217,7 +217,7 @@ func (l *loader) readRecipients(all []*Mailing) {
 	jobs := map[recipientKey]*recipientJob{}
 	var order []*recipientJob
 	for _, m := range all {
-		if m.AddressCheck == AddressSkipped {
+		if m.AddressCheck == AddressSkipped || m.AddressCheck == AddressRendered {
 			continue
 		}
 		d := recipientDoc(m)

@@ -30,15 +30,9 @@ type attachmentInfo struct {
 	err   error
 }
 
-// checkAttachment says why b cannot be appended, or nil.
-func checkAttachment(b []byte) error {
-	_, err := attachmentPages(b)
-	return err
-}
-
-// attachmentPages is b's page count, or why b cannot be appended.
-func attachmentPages(b []byte) (int, error) {
-	k := sum(b)
+// attachmentPages is b's page count, or why b cannot be appended; k is
+// b's sha256.
+func attachmentPages(b []byte, k string) (int, error) {
 	if v, ok := attachmentChecks.Load(k); ok {
 		i := v.(attachmentInfo)
 		return i.pages, i.err

@@ -103,6 +103,10 @@ type Letter struct {
 	Logo []byte `json:"-"`
 	// Attachments are PDFs appended after the letter's pages, in order.
 	Attachments [][]byte `json:"-"`
+	// AttachmentSums are the attachments' sha256 in hex, when the caller
+	// has them (a mail merge appends one file to every letter: it need not
+	// be hashed again for each). Empty: computed.
+	AttachmentSums []string `json:"-"`
 	// Window is where the recipient goes; the zero Window is pdf.DefaultWindow.
 	Window pdf.Window `json:"window"`
 }
@@ -128,14 +132,21 @@ func (l *Letter) InputHash() string {
 	if len(l.Logo) > 0 {
 		canon.Logo = sum(l.Logo)
 	}
-	for _, a := range l.Attachments {
-		canon.Attachments = append(canon.Attachments, sum(a))
+	for i := range l.Attachments {
+		canon.Attachments = append(canon.Attachments, l.attachmentSum(i))
 	}
 	b, err := json.Marshal(canon)
 	if err != nil {
 		panic(err) // strings and slices of strings always marshal
 	}
 	return sum(b)
+}
+
+func (l *Letter) attachmentSum(i int) string {
+	if len(l.AttachmentSums) == len(l.Attachments) {
+		return l.AttachmentSums[i]
+	}
+	return sum(l.Attachments[i])
 }
 
 func sum(b []byte) string {
@@ -248,7 +259,7 @@ func (l *Letter) Check() []Problem {
 		out = append(out, Problem{Field: FieldLogo, Kind: BadLogo, Message: "the logo is neither a PNG nor a JPEG"})
 	}
 	for i, a := range l.Attachments {
-		if err := checkAttachment(a); err != nil {
+		if _, err := attachmentPages(a, l.attachmentSum(i)); err != nil {
 			out = append(out, Problem{Field: FieldAttachments, Kind: NotPDF, Index: i, Message: fmt.Sprintf("attachment %d %v", i+1, err)})
 		}
 	}

@@ -2,8 +2,8 @@ package letter
 
 import (
 	"bytes"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,7 +144,7 @@ func TestDeterministic(t *testing.T) {
 	if bytes.Contains(a, []byte("D:2026")) || !bytes.Contains(a, []byte("/ID")) {
 		t.Errorf("the dates or the identifier come from the clock:\n%s", tail(a))
 	}
-	if n, err := attachmentPages(a); err != nil || n != 2 {
+	if n, err := attachmentPages(a, sum(a)); err != nil || n != 2 {
 		t.Errorf("the merged PDF reads as %d pages, %v", n, err)
 	}
 	p, err := engine.Page(a, 1)

@@ -128,8 +128,8 @@ func Render(l *Letter) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("letter: fpdf's output: %w", err)
 	}
-	for _, a := range l.Attachments {
-		n, err := attachmentPages(a)
+	for i, a := range l.Attachments {
+		n, err := attachmentPages(a, l.attachmentSum(i))
 		if err != nil {
 			return nil, fmt.Errorf("letter: an attachment %v", err)
 		}

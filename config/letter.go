@@ -1,0 +1,451 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/postform/postform/internal/safefs"
+	"github.com/postform/postform/letter"
+)
+
+// AddressRendered is Mailing.AddressCheck for a letter postform renders:
+// the recipient is the letter block's "to", drawn inside the address
+// window, so nothing is read back.
+const AddressRendered = "rendered"
+
+// RenderedDir is where rendered letters are kept, relative to the working
+// directory: one <sha256>.pdf per rendering, and index.json, which maps the
+// hash of a letter's inputs to the sha256 of its PDF.
+var RenderedDir = filepath.Join(".postform", "rendered")
+
+const renderedIndex = "index.json"
+
+var letterSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "from"},
+		{Name: "to", Required: true},
+		{Name: "place"},
+		{Name: "date"},
+		{Name: "subject"},
+		{Name: "body", Required: true},
+		{Name: "signature"},
+		{Name: "footer"},
+		{Name: "logo"},
+		{Name: "attachments"},
+	},
+}
+
+// pendingLetter is a letter block evaluated, to be rendered once every
+// mailing is known to be valid.
+type pendingLetter struct {
+	m       *Mailing
+	d       *Document
+	l       *letter.Letter
+	content *hcl.BodyContent
+	block   *hcl.Block
+	input   string // letter.InputHash
+	// Results of the rendering.
+	res *letter.Result
+	err error
+}
+
+// letterFiles reads a logo or an attachment once per Load, however many
+// letters use it.
+type letterFile struct {
+	data []byte
+	sum  string
+	err  error
+}
+
+// letterWork is one Load's letters.
+type letterWork struct {
+	pending []*pendingLetter
+	files   map[string]*letterFile
+}
+
+// evalLetter evaluates a mailing's letter block into the mailing's first
+// document, rendered later by renderLetters.
+func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
+	for _, d := range m.Documents {
+		if d.Letter != nil {
+			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate letter block",
+				fmt.Sprintf("%s already has a letter block at %s; a mailing posts one letter (add its other pages as attachments).", m.Address, d.DeclRange)))
+			return
+		}
+	}
+	content, diags := b.Body.Content(letterSchema)
+	l.add(classify(diags, CodeMissingArgument)...)
+	if diags.HasErrors() {
+		return
+	}
+	before := len(l.diags)
+	attrs := content.Attributes
+	str := func(name string) string {
+		a, ok := attrs[name]
+		if !ok {
+			return ""
+		}
+		v, diags := s.eval(a.Expr, l.funcs, cty.String, fmt.Sprintf("the %q argument of the letter of %s", name, m.Address))
+		l.add(diags...)
+		return stringOf(v)
+	}
+	lt := &letter.Letter{Window: m.Window}
+	lt.To = l.addressAttr(attrs["to"], s, m.Address, false)
+	if a, ok := attrs["from"]; ok {
+		lt.From = l.addressAttr(a, s, m.Address, true)
+	}
+	lt.Place, lt.Date, lt.Subject = str("place"), str("date"), str("subject")
+	lt.Body, lt.Signature, lt.Footer = str("body"), str("signature"), str("footer")
+	if a, ok := attrs["logo"]; ok {
+		if f := l.letterFileAttr(a, s, m.Address, "logo"); f != nil {
+			lt.Logo = f.data
+		}
+	}
+	if a, ok := attrs["attachments"]; ok {
+		v, diags := s.eval(a.Expr, l.funcs, cty.List(cty.String), "the \"attachments\" argument of the letter of "+m.Address)
+		l.add(diags...)
+		if !diags.HasErrors() && !v.IsNull() {
+			for it := v.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				f := l.letterFile(a.Expr.Range().Ptr(), stringOf(e), m.Address, "attachment")
+				if f != nil {
+					lt.Attachments = append(lt.Attachments, f.data)
+					lt.AttachmentSums = append(lt.AttachmentSums, f.sum)
+				}
+			}
+		}
+	}
+	if len(l.diags) > before && l.diags[before:].HasErrors() {
+		return
+	}
+	for _, p := range lt.Check() {
+		l.add(letterDiag(p, b, content, m.Address))
+	}
+	if len(l.diags) > before && l.diags[before:].HasErrors() {
+		return
+	}
+	d := &Document{DeclRange: b.DefRange, Letter: &Letter{Subject: lt.Subject}}
+	r := lt.To
+	d.Recipient = &Recipient{Lines: r.Printed(), Postcode: strings.TrimSpace(r.Postcode), City: strings.ToUpper(strings.TrimSpace(r.City))}
+	if r.Abroad() {
+		d.Recipient.Country = strings.ToUpper(strings.TrimSpace(r.Country))
+	}
+	// The letter is the MAIN-box document whose page 1 the envelope shows:
+	// it comes first, whatever blocks come before it.
+	m.Documents = append([]*Document{d}, m.Documents...)
+	m.AddressCheck = AddressRendered
+	if l.letters == nil {
+		l.letters = &letterWork{files: map[string]*letterFile{}}
+	}
+	l.letters.pending = append(l.letters.pending, &pendingLetter{m: m, d: d, l: lt, content: content, block: b})
+}
+
+var addressKeys = []string{"name", "lines", "postcode", "city", "country"}
+
+// addressAttr evaluates { name, lines, postcode, city, country }; a sender
+// may also be a plain list of lines.
+func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bool) letter.Address {
+	what := "to"
+	if sender {
+		what = "from"
+	}
+	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	l.add(diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return letter.Address{}
+	}
+	rng := a.Expr.Range().Ptr()
+	bad := func(detail string) letter.Address {
+		l.add(errorf(CodeWrongType, rng, "Invalid address", detail+
+			" For example: { name = \"Mme Hélène Dupré\", lines = [\"12 rue de la Paix\"], postcode = \"75002\", city = \"Paris\" } (country = \"Belgique\" for a letter abroad)."))
+		return letter.Address{}
+	}
+	ty := v.Type()
+	if sender && (ty.IsListType() || ty.IsTupleType()) {
+		var out letter.Address
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			sv, err := convertString(e)
+			if err != nil || sv.IsNull() {
+				return bad(fmt.Sprintf("%s of the letter of %s is a list, so each element must be a line of text.", what, where))
+			}
+			out.Lines = append(out.Lines, sv.AsString())
+		}
+		return out
+	}
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		return bad(fmt.Sprintf("%s of the letter of %s is a %s; it must be an object.", what, where, ty.FriendlyName()))
+	}
+	var out letter.Address
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		key := k.AsString()
+		if !contains(addressKeys, key) {
+			return bad(fmt.Sprintf("%s of the letter of %s has %q; an address has name, lines, postcode, city and country.", what, where, key))
+		}
+		if e.IsNull() {
+			continue
+		}
+		if key == "lines" {
+			if !e.Type().IsListType() && !e.Type().IsTupleType() && !e.Type().IsSetType() {
+				return bad(fmt.Sprintf("%s.lines of the letter of %s must be a list of lines.", what, where))
+			}
+			for li := e.ElementIterator(); li.Next(); {
+				_, x := li.Element()
+				sv, err := convertString(x)
+				if err != nil || sv.IsNull() {
+					return bad(fmt.Sprintf("%s.lines of the letter of %s must be a list of lines of text.", what, where))
+				}
+				out.Lines = append(out.Lines, sv.AsString())
+			}
+			continue
+		}
+		if key == "postcode" && e.Type() == cty.Number {
+			return bad(fmt.Sprintf("%s.postcode of the letter of %s is a number; write it as a string (\"01000\"), or a leading zero is lost.", what, where))
+		}
+		sv, err := convertString(e)
+		if err != nil {
+			return bad(fmt.Sprintf("%s.%s of the letter of %s must be text.", what, key, where))
+		}
+		switch key {
+		case "name":
+			out.Name = sv.AsString()
+		case "postcode":
+			out.Postcode = sv.AsString()
+		case "city":
+			out.City = sv.AsString()
+		case "country":
+			out.Country = sv.AsString()
+		}
+	}
+	return out
+}
+
+func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) *letterFile {
+	v, diags := s.eval(a.Expr, l.funcs, cty.String, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	l.add(diags...)
+	if diags.HasErrors() || v.IsNull() {
+		return nil
+	}
+	return l.letterFile(a.Expr.Range().Ptr(), v.AsString(), where, what)
+}
+
+// letterFile reads a logo or an attachment inside the working directory
+// (a link leading out of it is refused, as for documents), once per Load.
+func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFile {
+	if l.letters == nil {
+		l.letters = &letterWork{files: map[string]*letterFile{}}
+	}
+	if strings.TrimSpace(name) == "" {
+		l.add(errorf(CodeMissingFile, rng, "Empty file name", fmt.Sprintf("An %s of the letter of %s has no file name.", what, where)))
+		return nil
+	}
+	path, err := insidePath(l.cfg.Dir, name)
+	if err != nil {
+		l.add(errorf(CodeDocumentOutside, rng, "Letter file outside the working directory",
+			fmt.Sprintf("The %s %q of the letter of %s: %v. A reviewer of this directory cannot see that file; copy it in.", what, name, where, err)))
+		return nil
+	}
+	f, ok := l.letters.files[path]
+	if !ok {
+		f = &letterFile{}
+		f.data, f.err = os.ReadFile(path)
+		if f.err == nil {
+			s := sha256.Sum256(f.data)
+			f.sum = hex.EncodeToString(s[:])
+		}
+		l.letters.files[path] = f
+	}
+	if f.err != nil {
+		l.add(errorf(CodeMissingFile, rng, "Cannot read letter file",
+			fmt.Sprintf("The %s %q of the letter of %s cannot be read: %v.", what, name, where, unwrapPathError(f.err))))
+		return nil
+	}
+	return f
+}
+
+// letterCodes gives each problem of a letter its code.
+var letterCodes = map[letter.ProblemKind]struct{ code, summary string }{
+	letter.NoLocality:     {CodeLetterLocality, "Letter address without a postcode or city"},
+	letter.AddressTooLong: {CodeLetterAddressLength, "Letter address too long"},
+	letter.MissingGlyph:   {CodeLetterGlyph, "Character not in the letter's font"},
+	letter.NotPDF:         {CodeLetterFile, "Letter attachment is not a PDF"},
+	letter.BadLogo:        {CodeLetterFile, "Letter logo is not a PNG or JPEG"},
+}
+
+// letterDiag is one problem of a letter, at the attribute it is about.
+func letterDiag(p letter.Problem, b *hcl.Block, content *hcl.BodyContent, address string) *hcl.Diagnostic {
+	c, ok := letterCodes[p.Kind]
+	if !ok {
+		c = struct{ code, summary string }{CodeLetterRender, "Letter cannot be rendered"}
+	}
+	subject := b.DefRange.Ptr()
+	if a, ok := content.Attributes[string(p.Field)]; ok {
+		subject = a.Expr.Range().Ptr()
+	}
+	return errorf(c.code, subject, c.summary, fmt.Sprintf("The letter of %s cannot be rendered: %s.", address, p.Message))
+}
+
+// renderedEntry is what index.json knows of one rendering.
+type renderedEntry struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Pages  int    `json:"pages"`
+}
+
+type renderedIndexFile struct {
+	// Version is letter.Version: renderings of another layout are dropped.
+	Version string                   `json:"version"`
+	Entries map[string]renderedEntry `json:"entries"`
+}
+
+// renderLetters renders every evaluated letter that index.json does not
+// already know into .postform/rendered/<sha256>.pdf, in parallel, and fills
+// in each letter's document. Nothing is written when the configuration
+// has errors.
+func (l *loader) renderLetters() {
+	if l.letters == nil || len(l.letters.pending) == 0 || l.diags.HasErrors() {
+		return
+	}
+	all := l.letters.pending
+	subject := all[0].block.DefRange.Ptr()
+	fail := func(err error) {
+		l.add(errorf(CodeLetterRender, subject, "Cannot keep rendered letters",
+			fmt.Sprintf("postform keeps rendered letters in %s and cannot write there: %v. Make the folder writable (remove a link or file in its way).", filepath.Join(l.cfg.Dir, RenderedDir), err)))
+	}
+	wd, err := safefs.Open(l.cfg.Dir)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer wd.Close()
+	dir, err := wd.Sub(RenderedDir)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer dir.Close()
+	index := renderedIndexFile{Version: letter.Version, Entries: map[string]renderedEntry{}}
+	if b, err := dir.ReadFile(renderedIndex); err == nil {
+		var f renderedIndexFile
+		// A corrupt index, or one of another layout, costs renderings only.
+		if json.Unmarshal(b, &f) == nil && f.Version == letter.Version && f.Entries != nil {
+			index = f
+		}
+	}
+
+	var todo []*pendingLetter
+	for _, p := range all {
+		p.input = p.l.InputHash()
+		if e, ok := index.Entries[p.input]; ok && l.renderedStillThere(dir, e) {
+			p.fill(l.cfg.Dir, e)
+			continue
+		}
+		todo = append(todo, p)
+	}
+	// One rendering per distinct input, however many letters share it.
+	byInput := map[string][]*pendingLetter{}
+	var jobs []*pendingLetter
+	for _, p := range todo {
+		if _, ok := byInput[p.input]; !ok {
+			jobs = append(jobs, p)
+		}
+		byInput[p.input] = append(byInput[p.input], p)
+	}
+	work := make(chan *pendingLetter)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				p.res, p.err = letter.Render(p.l)
+				if p.err != nil {
+					continue
+				}
+				s := sha256.Sum256(p.res.PDF)
+				// Written even when the name exists: a file found
+				// different from its name is replaced.
+				p.err = dir.WriteFile(hex.EncodeToString(s[:])+".pdf", p.res.PDF, 0o644)
+			}
+		}()
+	}
+	for _, p := range jobs {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+
+	changed := false
+	for _, p := range jobs {
+		if p.err != nil {
+			var le *letter.Error
+			if errors.As(p.err, &le) {
+				l.add(letterDiag(le.Problem, p.block, p.content, p.m.Address))
+			} else {
+				l.add(errorf(CodeLetterRender, p.block.DefRange.Ptr(), "Letter cannot be rendered",
+					fmt.Sprintf("The letter of %s cannot be rendered: %v.", p.m.Address, p.err)))
+			}
+			continue
+		}
+		s := sha256.Sum256(p.res.PDF)
+		e := renderedEntry{SHA256: hex.EncodeToString(s[:]), Size: int64(len(p.res.PDF)), Pages: p.res.Pages}
+		index.Entries[p.input] = e
+		changed = true
+		for _, q := range byInput[p.input] {
+			q.fill(l.cfg.Dir, e)
+		}
+	}
+	if changed {
+		b, err := json.Marshal(index)
+		if err == nil {
+			// Only a cache: losing it costs renderings, never correctness.
+			_ = dir.WriteFile(renderedIndex, b, 0o644)
+		}
+	}
+}
+
+// renderedStillThere reports whether the rendering e is on disk, unchanged:
+// by the hash cache when it knows the file at its size and time, else by
+// hashing it again.
+func (l *loader) renderedStillThere(dir *safefs.Dir, e renderedEntry) bool {
+	name := e.SHA256 + ".pdf"
+	fi, err := dir.Lstat(name)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false
+	}
+	path := dir.Join(name)
+	if c := l.opts.HashCache; c != nil {
+		if sum, _, ok := c.Lookup(path, fi.Size(), fi.ModTime()); ok {
+			return sum == e.SHA256
+		}
+	}
+	b, err := dir.ReadFile(name)
+	if err != nil {
+		return false
+	}
+	s := sha256.Sum256(b)
+	ok := hex.EncodeToString(s[:]) == e.SHA256
+	if c := l.opts.HashCache; c != nil && ok {
+		c.Store(path, fi.Size(), fi.ModTime(), e.SHA256, e.Pages)
+	}
+	return ok
+}
+
+func (p *pendingLetter) fill(dir string, e renderedEntry) {
+	rel := filepath.Join(RenderedDir, e.SHA256+".pdf")
+	p.d.File = filepath.ToSlash(rel)
+	p.d.Path = filepath.Join(dir, rel)
+	p.d.SHA256, p.d.Size, p.d.Pages = e.SHA256, e.Size, e.Pages
+}
