@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
@@ -129,8 +130,8 @@ func TestEmptyLookupOfARecentAttemptPostsNothingAgain(t *testing.T) {
 		e = w.engineWith(ctx, slow)
 		before := h.lookups.Load()
 		err := e.Refresh(ctx).Err()
-		if err == nil || !strings.Contains(err.Error(), "stays pending") || !strings.Contains(err.Error(), "postform import "+addr) ||
-			!strings.Contains(err.Error(), "state resolve "+addr+" --not-posted") || !strings.Contains(err.Error(), "may take up to 1h0m0s") {
+		if err == nil || !strings.Contains(err.Error(), "stays pending") || !strings.Contains(err.Error(), "postform import "+shellquote.Quote(addr)) ||
+			!strings.Contains(err.Error(), "state resolve "+shellquote.Quote(addr)+" --not-posted") || !strings.Contains(err.Error(), "may take up to 1h0m0s") {
 			t.Fatalf("run %d: refresh of a recent attempt: %v", run, err)
 		}
 		if n := h.lookups.Load() - before; n != 1 {
