@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -327,9 +328,18 @@ func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (s
 	rel := filepath.Join(ProofDir(addr), safefs.Component(shipmentID)+"-"+safefs.Component(name)+proofExt(name))
 	h := sha256.New()
 	var n int64
+	// A backend that keeps proofs with the state (pg) gets a copy, so that
+	// a CI runner thrown away loses none and no proof is fetched twice.
+	store, _ := e.Backend.(state.ProofStore)
+	var kept bytes.Buffer
 	_, err = fsys.WriteWith(rel, 0o644, func(w io.Writer) error {
+		dst := io.MultiWriter(w, h)
+		if store != nil {
+			kept.Reset()
+			dst = io.MultiWriter(w, h, &kept)
+		}
 		var err error
-		n, err = e.Client.DownloadTrackingFile(ctx, shipmentID, name, io.MultiWriter(w, h))
+		n, err = e.Client.DownloadTrackingFile(ctx, shipmentID, name, dst)
 		if n > 0 {
 			failpoint(fpMidProof)
 		}
@@ -338,8 +348,14 @@ func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (s
 	if err != nil {
 		return state.Proof{}, err
 	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if store != nil {
+		if err := store.StoreProof(ctx, sum, kept.Bytes()); err != nil {
+			return state.Proof{}, fmt.Errorf("%s of shipment %s was saved to %s but could not be kept with the state (the next refresh fetches it again): %w", name, shipmentID, filepath.Join(e.ProofsDir, rel), err)
+		}
+	}
 	return state.Proof{Name: name, ShipmentID: shipmentID, Path: filepath.ToSlash(rel),
-		SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, FetchedAt: e.now()}, nil
+		SHA256: sum, Size: n, FetchedAt: e.now()}, nil
 }
 
 // CheckProofsDir says whether proofs can be written where they belong; a
