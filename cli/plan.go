@@ -160,6 +160,8 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 		return nil, nil, err
 	}
 	lock := f.refresh || operation == "apply"
+	// plan --refresh=false reads only the state: it needs no credentials.
+	f.load.offline = operation == "plan" && !f.refresh
 	sess, err := g.openSession(ctx, f.load, f.skipPreflight, operation, lock, f.run)
 	if err != nil {
 		return nil, nil, err
@@ -172,7 +174,11 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	pending := len(sess.engine.Pending()) > 0
 	unfinished := len(sess.engine.NeedsRefresh()) > 0
 	needsEdit := pre.Counts().Update > 0
-	if posts || (f.refresh && (pending || unfinished)) || needsEdit {
+	if len(cfg.Provider.Deferred) > 0 {
+		// Offline, without credentials: the service's options are checked
+		// by apply, which must be given them.
+		fmt.Fprintf(g.stderr, "Note: the provider's %s has no value: planned without the platform (the services' options are checked by apply).\n", cfg.Provider.DeferredNames())
+	} else if posts || (f.refresh && (pending || unfinished)) || needsEdit {
 		if err := sess.connect(ctx, posts || pending); err != nil {
 			sess.close()
 			return nil, nil, err

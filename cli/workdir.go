@@ -27,6 +27,9 @@ type loadFlags struct {
 	// args holds --var and --var-file in command-line order: a later one
 	// wins, whatever its kind.
 	args []config.VarArg
+	// offline: the command makes no API call, so the variables only the
+	// provider's credentials read need no value (config.LoadOptions.Offline).
+	offline bool
 }
 
 func (f *loadFlags) register(cmd *cobra.Command) {
@@ -74,7 +77,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	cfg, diags := config.Load(dir, config.LoadOptions{
 		VarArgs: f.args, Env: os.Environ(),
 		HashCache: cache, SkipPreflight: skipPreflight, Version: Version,
-		PDF: processPDF(), Recipients: recipients,
+		PDF: processPDF(), Recipients: recipients, Offline: f.offline,
 	})
 	if len(diags) > 0 {
 		g.writeDiagnostics(cfg, diags)
@@ -89,6 +92,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 
 // readOnlySession opens the state without the lock and without the network.
 func (g *globals) readOnlySession(ctx context.Context, lf loadFlags) (*session, error) {
+	lf.offline = true
 	return g.openSession(ctx, lf, true, "read", false, runFlags{})
 }
 
@@ -270,6 +274,9 @@ func (s *session) connect(ctx context.Context, withProfile bool) error {
 	if p.Endpoint == "sandbox" && nc.Login == "" && nc.Password == "" {
 		// The simulator takes any credentials; a scaffold needs none.
 		nc.Login, nc.Password = "sandbox", "sandbox"
+	}
+	if len(p.Deferred) > 0 {
+		return fmt.Errorf("this run calls the platform, but the provider's %s reads variables that have no value: give them with --var, a *.auto.vars.hcl file or POSTFORM_VAR_name", p.DeferredNames())
 	}
 	if nc.Login == "" || nc.Password == "" {
 		return errors.New("no credentials for the nirva provider: set login and password in the provider block (from variables), or POSTFORM_LOGIN and POSTFORM_PASSWORD")

@@ -64,7 +64,11 @@ type Provider struct {
 	Endpoint string
 	Login    string
 	// Password is a secret: never printed, never stored.
-	Password             string
+	Password string
+	// Deferred names the credentials (login, password) an offline load
+	// left unevaluated: their variables have no value, and a run that
+	// calls the platform must be given them.
+	Deferred             []string
 	MaxRequestsPerSecond float64
 	// ProofsDir is where proofs land, relative to Dir ("proofs" by default).
 	ProofsDir string

@@ -67,6 +67,11 @@ type LoadOptions struct {
 	// Version is this postform's version, checked against
 	// postform.required_version. Empty skips the check.
 	Version string
+	// Offline is for a run that makes no API call (status, state, output,
+	// show, plan --refresh=false): a required variable read only by the
+	// provider's login or password may have no value; it is left out and
+	// Provider.Deferred names it.
+	Offline bool
 }
 
 // VarArg is one --var (Value "name=value") or --var-file (File set, Value
@@ -111,6 +116,9 @@ type loader struct {
 	letters *letterWork
 	// baseCtx is the shared evaluation context of top-level scopes.
 	baseCtx *hcl.EvalContext
+
+	// deferred are the variables an offline load left without a value.
+	deferred map[string]bool
 
 	postform struct {
 		done    bool

@@ -180,12 +180,20 @@ func (l *loader) decodeProvider() {
 	if set && ep != "sandbox" {
 		l.checkEndpoint(attrs["endpoint"], ep, p.Insecure)
 	}
+	deferred := map[string]bool{}
+	for _, name := range []string{"login", "password"} {
+		if l.deferredCredential(attrs[name]) {
+			deferred[name] = true
+			p.Deferred = append(p.Deferred, name)
+			delete(attrs, name) // not evaluated, and no POSTFORM_ fallback
+		}
+	}
 	p.Login, _ = l.stringAttr(attrs, "login", s, "")
-	if _, ok := attrs["login"]; !ok {
+	if _, ok := attrs["login"]; !ok && !deferred["login"] {
 		p.Login, _ = l.envLookup("POSTFORM_LOGIN")
 	}
 	p.Password, _ = l.stringAttr(attrs, "password", s, "")
-	if _, ok := attrs["password"]; !ok {
+	if _, ok := attrs["password"]; !ok && !deferred["password"] {
 		p.Password, _ = l.envLookup("POSTFORM_PASSWORD")
 	}
 	p.ProofsDir, _ = l.stringAttr(attrs, "proofs_dir", s, DefaultProofsDir)

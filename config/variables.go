@@ -231,6 +231,12 @@ func (l *loader) assignVariables(autoVars []string) {
 					fmt.Sprintf("var.%s is declared with nullable = false, so its default cannot be null.", name)))
 				continue
 			}
+		case l.opts.Offline && l.onlyCredentials(name):
+			if l.deferred == nil {
+				l.deferred = map[string]bool{}
+			}
+			l.deferred[name] = true
+			continue
 		default:
 			l.add(errorf(CodeMissingVariable, d.v.DeclRange.Ptr(), "No value for required variable",
 				fmt.Sprintf("The variable %q declared at %s has no default, and no value was given. Set it with --var %s=…, a *%s file or the environment variable %s%s.",
@@ -343,6 +349,9 @@ func (l *loader) validateVariables(given map[string]assigned) {
 	s := &scope{vars: l.cfg.varVals, dir: l.cfg.Dir, where: "a variable validation"}
 	for _, name := range keysOf(l.decls) {
 		d := l.decls[name]
+		if l.deferred[name] {
+			continue // no value to validate
+		}
 		for _, rule := range d.validations {
 			cond, diags := s.eval(rule.condition, l.funcs, cty.Bool, "the validation condition")
 			l.add(diags...)
