@@ -235,7 +235,7 @@ func (l *loader) parseFile(name string) (*hcl.File, bool) {
 	} else {
 		f, diags = l.parser.ParseHCL(src, name)
 	}
-	l.add(classify(diags, CodeSyntax)...)
+	l.add(classify(firstSyntaxError(diags), CodeSyntax)...)
 	return f, f != nil && !diags.HasErrors()
 }
 
