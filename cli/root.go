@@ -181,6 +181,7 @@ Exit codes:
 		newWorkspaceCommand(g),
 		newInitCommand(g),
 		newFmtCommand(g),
+		newRenderCommand(g),
 		newLogCommand(g),
 		newProofsCommand(g),
 	)

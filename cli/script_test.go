@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"jobsonce":    cmdJobsOnce,
 			"encryptpdf":  cmdEncryptPDF,
 			"cpfixture":   cmdCpFixture,
+			"pdftext":     cmdPDFText,
 		},
 	})
 }

@@ -66,6 +66,8 @@ type letterFile struct {
 	data []byte
 	sum  string
 	err  error
+	// reported: its problem was said once, at its first use.
+	reported bool
 }
 
 // letterWork is one Load's letters.
@@ -102,14 +104,17 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 	}
 	lt := &letter.Letter{Window: m.Window}
 	lt.To = l.addressAttr(attrs["to"], s, m.Address, false)
+	toOK := !l.diags[before:].HasErrors()
 	if a, ok := attrs["from"]; ok {
 		lt.From = l.addressAttr(a, s, m.Address, true)
 	}
 	lt.Place, lt.Date, lt.Subject = str("place"), str("date"), str("subject")
 	lt.Body, lt.Signature, lt.Footer = str("body"), str("signature"), str("footer")
+	var logoFile *letterFile
+	var attFiles []*letterFile
 	if a, ok := attrs["logo"]; ok {
-		if f := l.letterFileAttr(a, s, m.Address, "logo"); f != nil {
-			lt.Logo = f.data
+		if logoFile = l.letterFileAttr(a, s, m.Address, "logo"); logoFile != nil {
+			lt.Logo = logoFile.data
 		}
 	}
 	if a, ok := attrs["attachments"]; ok {
@@ -120,16 +125,33 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 				_, e := it.Element()
 				f := l.letterFile(a.Expr.Range().Ptr(), stringOf(e), m.Address, "attachment")
 				if f != nil {
+					attFiles = append(attFiles, f)
 					lt.Attachments = append(lt.Attachments, f.data)
 					lt.AttachmentSums = append(lt.AttachmentSums, f.sum)
 				}
 			}
 		}
 	}
-	if len(l.diags) > before && l.diags[before:].HasErrors() {
-		return
-	}
+	// The letter is checked even when another argument failed (an unknown
+	// template variable in the body), so validate says everything at once;
+	// only an address that could not be read is not checked again.
 	for _, p := range lt.Check() {
+		if !toOK && p.Field == letter.FieldTo {
+			continue
+		}
+		if p.Field == letter.FieldAttachments || p.Field == letter.FieldLogo {
+			// Said once per file, however many letters use it.
+			f := attFiles[p.Index]
+			if p.Field == letter.FieldLogo {
+				f = logoFile
+			}
+			if f != nil && f.reported {
+				continue
+			}
+			if f != nil {
+				f.reported = true
+			}
+		}
 		l.add(letterDiag(p, b, content, m.Address))
 	}
 	if len(l.diags) > before && l.diags[before:].HasErrors() {
@@ -268,8 +290,11 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 		l.letters.files[path] = f
 	}
 	if f.err != nil {
-		l.add(errorf(CodeMissingFile, rng, "Cannot read letter file",
-			fmt.Sprintf("The %s %q of the letter of %s cannot be read: %v.", what, name, where, unwrapPathError(f.err))))
+		if !f.reported {
+			f.reported = true
+			l.add(errorf(CodeMissingFile, rng, "Cannot read letter file",
+				fmt.Sprintf("The %s %q of the letter of %s cannot be read: %v.", what, name, where, unwrapPathError(f.err))))
+		}
 		return nil
 	}
 	return f
