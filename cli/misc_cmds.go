@@ -133,8 +133,14 @@ func newForceUnlockCommand(g *globals) *cobra.Command {
 }
 
 func newSandboxCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "sandbox", Short: "Run the built-in simulator of the postal platform",
-		Example: "  postform sandbox serve --addr 127.0.0.1:8080"}
+	cmd := &cobra.Command{Use: "sandbox", Short: "Run the built-in simulator of the postal platform, or list what it received",
+		Long: `The sandbox simulates the postal platform: endpoint = "sandbox" runs it in
+process (its world kept under .postform/sandbox/), 'sandbox serve' over HTTP.
+It accepts any non-empty login and password but the password "wrong",
+which it refuses (401 BAD_CREDENTIALS) as the platform refuses bad ones.
+In process, a provider block with neither login nor password is given
+sandbox/sandbox.`,
+		Example: "  postform sandbox jobs\n  postform sandbox serve --addr 127.0.0.1:8080"}
 	var opts sandbox.Options
 	var addr, hostile string
 	serve := &cobra.Command{
@@ -170,7 +176,7 @@ func newSandboxCommand(g *globals) *cobra.Command {
 	f.DurationVar(&opts.TokenIdle, "token-idle", 0, "tokens expire after this idle time (default 30m)")
 	f.Int64Var(&opts.Faults.Seed, "seed", 1, "random seed for injected faults")
 	f.StringVar(&hostile, "hostile", "", "misbehave on purpose, to test a client against a hostile platform: a comma-separated list of "+strings.Join(sandbox.HostileModes, ", "))
-	cmd.AddCommand(serve)
+	cmd.AddCommand(serve, newSandboxJobsCommand(g))
 	return cmd
 }
 
