@@ -8,8 +8,8 @@ import (
 )
 
 // The quickstart is the README's first command: on a fresh copy it plans its
-// three letters with every recipient read from the address window, and
-// posts them once.
+// four letters, three PDFs with every recipient read from the address
+// window and one rendered from its letter block, and posts them once.
 func TestQuickstartPlansAndPostsEachLetterOnce(t *testing.T) {
 	wd, _ := os.Getwd()
 	t.Cleanup(func() { os.Chdir(wd) })
@@ -20,7 +20,8 @@ func TestQuickstartPlansAndPostsEachLetterOnce(t *testing.T) {
 	}
 	out := postform(t, dir, "plan")
 	for _, want := range []string{
-		"Plan: 3 to post, 0 to forget, 0 blocked.",
+		"Plan: 4 to post, 0 to forget, 0 blocked.",
+		"to Umbrella SARL · Service Achats · 8 place Bellecour · 69002 LYON",
 		"to ACME SAS · Service Comptabilité · 12 rue de la Paix · 75002 PARIS",
 		"to Globex Corporation · 1 avenue Foch · 75016 PARIS",
 		"to Initech France · À l’attention de M. Lumbergh · 5 rue Lafayette · 75009 PARIS",

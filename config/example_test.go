@@ -8,12 +8,13 @@ import (
 	"testing"
 )
 
-// TestMailMergeExample generates the 50 letters of examples/mail-merge into
-// a copy of it and loads it.
+// TestMailMergeExample loads a fresh copy of examples/mail-merge: a CSV and
+// one Markdown template give 50 rendered letters, with nothing generated
+// beforehand.
 func TestMailMergeExample(t *testing.T) {
 	src := filepath.Join("..", "examples", "mail-merge")
 	dir := t.TempDir()
-	for _, name := range []string{"main.mail.hcl", "recipients.csv"} {
+	for _, name := range []string{"main.mail.hcl", "recipients.csv", "letters/letter.md"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -29,23 +30,24 @@ func TestMailMergeExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	letters := map[string]string{}
 	registered := 0
-	for i, r := range rows[1:] {
-		letters["letters/"+r[0]+".pdf"] = string(makePDF(1+i%2, 595, 842))
+	for _, r := range rows[1:] {
 		if r[5] == "yes" {
 			registered++
 		}
 	}
-	writeFiles(t, dir, letters)
 
 	cfg := mustLoad(t, dir, LoadOptions{})
 	if len(cfg.Mailings) != 50 {
 		t.Fatalf("%d mailings, want 50", len(cfg.Mailings))
 	}
 	m := cfg.Mailings[0]
-	if m.Address != `mailing.letter["c001"]` || m.JobName != "merge-2026-11-c001" || m.Service != "Lettre recommandée avec AR" || m.Documents[0].File != "letters/c001.pdf" {
-		t.Errorf("first mailing = %+v", m)
+	d := m.Documents[0]
+	if m.Address != `mailing.letter["c001"]` || m.JobName != "merge-2026-11-c001" || m.Service != "Lettre recommandée avec AR" || d.Letter == nil || d.Pages != 1 {
+		t.Errorf("first mailing = %+v, document %+v", m, d)
+	}
+	if got := strings.Join(d.Recipient.Lines, " · "); got != "Alice Martin · 12 rue de la Paix · 75002 PARIS" {
+		t.Errorf("first recipient = %q", got)
 	}
 	n := 0
 	for _, m := range cfg.Mailings {

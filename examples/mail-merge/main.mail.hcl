@@ -1,6 +1,7 @@
-# Mail merge: one letter per row of recipients.csv, each with its own PDF
-# letters/<id>.pdf. Adding a row posts one more letter on the next apply;
-# removing a row only stops tracking it (nothing posted is ever unsent).
+# Mail merge: one letter per row of recipients.csv, written once in
+# letters/letter.md and rendered by postform into the PDF that is posted.
+# Adding a row posts one more letter on the next apply; removing a row only
+# stops tracking it (nothing posted is ever unsent).
 
 postform {
   backend "local" {
@@ -23,6 +24,15 @@ variable "batch" {
   }
 }
 
+locals {
+  sender = {
+    name     = "Exemple SAS"
+    lines    = ["Service clients", "10 rue de Rivoli"]
+    postcode = "75004"
+    city     = "Paris"
+  }
+}
+
 mailing "letter" {
   # The csv's id column is the key: mailing.letter["c001"], …
   for_each = { for r in csvdecode(file("recipients.csv")) : r.id => r }
@@ -30,8 +40,19 @@ mailing "letter" {
   service  = each.value.registered == "yes" ? "Lettre recommandée avec AR" : "Lettre simple"
   job_name = "merge-${var.batch}-${each.key}"
 
-  document {
-    file = "letters/${each.key}.pdf"
+  letter {
+    from = local.sender
+    to = {
+      name     = each.value.name
+      lines    = [each.value.street]
+      postcode = each.value.postcode
+      city     = each.value.city
+    }
+    date      = "2026-11-20"
+    subject   = "Facture ${each.value.invoice} restant due"
+    body      = templatefile("letters/letter.md", each.value)
+    signature = "Le service clients"
+    footer    = "Exemple SAS — 10 rue de Rivoli, 75004 Paris — RCS Paris 123 456 789"
   }
 
   options = { printMode = "1SIDE" }
