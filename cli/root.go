@@ -184,6 +184,7 @@ Exit codes:
 		newRenderCommand(g),
 		newLogCommand(g),
 		newProofsCommand(g),
+		newReportCommand(g),
 		newDoctorCommand(g),
 	)
 	root.SetVersionTemplate("postform {{.Version}}\n")
