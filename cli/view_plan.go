@@ -129,10 +129,12 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 		}
 	}
 	if len(changes) == 0 {
-		if doc.Summary.Errors > 0 {
-			// A --target that matches nothing is not "no changes".
-			fmt.Fprintln(w, "No plan: the errors below must be fixed first.")
-			return
+		for _, d := range doc.Diagnostics {
+			if d.Code == config.CodeNoMatch {
+				// A mistyped --target must not read as "nothing to do".
+				fmt.Fprintln(w, "No plan: a --target or --exclude matches no letter (see below).")
+				return
+			}
 		}
 		fmt.Fprintf(w, "No changes. %s\n", upToDate(doc.Summary.NoOp))
 		return
