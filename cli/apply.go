@@ -231,8 +231,9 @@ func (g *globals) reportApply(res *reconcile.ApplyResult) {
 }
 
 // wait keeps refreshing until every letter is terminal or d has passed,
-// showing progress in place on a terminal and one plain line per change
-// otherwise.
+// showing progress in place on a terminal and, otherwise, one plain line
+// per change and a line with the counts per stage whenever nothing was
+// printed for heartbeatEvery.
 func (g *globals) wait(sess *session, d, interval time.Duration) error {
 	deadline := time.Now().Add(d)
 	if sess.client == nil && len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()) > 0 {
@@ -240,14 +241,14 @@ func (g *globals) wait(sess *session, d, interval time.Duration) error {
 			return err
 		}
 	}
-	p := newProgress(g, sess.engine)
+	p := newProgress(g, sess.engine, d)
+	defer p.done()
 	sess.engine.OnEvent = p.event
 	defer func() { sess.engine.OnEvent = nil }()
-	start := time.Now()
 	for {
 		left := sess.engine.NeedsRefresh()
 		pending := sess.engine.Pending()
-		p.draw(time.Since(start))
+		p.draw()
 		if len(left) == 0 && len(pending) == 0 {
 			p.done()
 			fmt.Fprintln(g.stdout, "All letters are done: delivered or failed, with their proofs kept.")
@@ -278,17 +279,31 @@ func (g *globals) wait(sess *session, d, interval time.Duration) error {
 	}
 }
 
-// progress renders --wait: counts per stage updated in place on a
-// terminal, a line per event otherwise.
+// progress renders --wait. On a terminal: one line redrawn in place, the
+// counts per stage and a bar, whatever the number of letters. Otherwise: a
+// line per event, and a heartbeat line with the counts when the log would
+// stay silent longer than heartbeatEvery.
 type progress struct {
 	g      *globals
 	engine *reconcile.Engine
 	tty    bool
 	drawn  bool
+	start  time.Time
+	limit  time.Duration
+	beat   *heartbeat
 }
 
-func newProgress(g *globals, e *reconcile.Engine) *progress {
-	return &progress{g: g, engine: e, tty: isTerminal(g.stdout)}
+func newProgress(g *globals, e *reconcile.Engine, limit time.Duration) *progress {
+	p := &progress{g: g, engine: e, tty: isTerminal(g.stdout), start: time.Now(), limit: limit}
+	return p
+}
+
+// plain makes the progress one line per change, even on a terminal
+// (refresh), with no heartbeat.
+func (p *progress) plain() *progress {
+	p.tty = false
+	p.limit = -1
+	return p
 }
 
 func (p *progress) event(ev reconcile.Event) {
@@ -297,36 +312,43 @@ func (p *progress) event(ev reconcile.Event) {
 	}
 	// Details quote the platform (statuses, proof names, problems).
 	ev.Address, ev.Stage, ev.Detail = termtext.Escape(ev.Address), reconcile.Stage(termtext.Escape(string(ev.Stage))), termtext.Escape(ev.Detail)
+	var line string
 	switch ev.Kind {
 	case reconcile.EventStage:
-		line := fmt.Sprintf("%s: %s", ev.Address, ev.Stage)
+		line = fmt.Sprintf("%s: %s", ev.Address, ev.Stage)
 		if ev.Detail != "" {
 			line += " (" + ev.Detail + ")"
 		}
-		fmt.Fprintln(p.g.stdout, line)
-	case reconcile.EventProof:
-		fmt.Fprintf(p.g.stdout, "%s: %s\n", ev.Address, ev.Detail)
-	case reconcile.EventAdopted, reconcile.EventResolved, reconcile.EventProblem:
-		fmt.Fprintf(p.g.stdout, "%s: %s\n", ev.Address, ev.Detail)
-	}
-}
-
-func (p *progress) draw(elapsed time.Duration) {
-	if !p.tty {
+	case reconcile.EventProof, reconcile.EventAdopted, reconcile.EventResolved, reconcile.EventProblem:
+		line = fmt.Sprintf("%s: %s", ev.Address, ev.Detail)
+	default:
 		return
 	}
-	counts := map[reconcile.Stage]int{}
-	st := p.engine.State
-	for _, a := range st.Addresses() {
-		counts[reconcile.StageOf(st.Mailings[a])]++
+	if p.beat != nil {
+		p.beat.println(line)
+		return
 	}
-	var parts []string
-	for _, s := range reconcile.Stages {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+	fmt.Fprintln(p.g.stdout, line)
+}
+
+// draw shows where the letters are. It reads the state, so it is called
+// between refreshes only.
+func (p *progress) draw() {
+	counts, done, total := stageCounts(p.engine.State)
+	elapsed := time.Since(p.start).Truncate(time.Second)
+	if !p.tty {
+		if p.limit < 0 {
+			return
 		}
+		what := fmt.Sprintf("Waiting for %d of %d letter(s) to finish: %s", total-done, total, counts)
+		if p.beat == nil {
+			p.beat = startHeartbeat(p.g.stdout, what)
+		} else {
+			p.beat.set(what)
+		}
+		return
 	}
-	fmt.Fprintf(p.g.stdout, "\r\x1b[KWaiting (%s): %s", elapsed.Truncate(time.Second), strings.Join(parts, " · "))
+	fmt.Fprintf(p.g.stdout, "\r\x1b[KWaiting %s of %s %s %d/%d finished: %s", elapsed, p.limit, bar(done, total, 20), done, total, counts)
 	p.drawn = true
 }
 
@@ -334,10 +356,17 @@ func (p *progress) warn(msg string) {
 	if p.tty && p.drawn {
 		fmt.Fprint(p.g.stdout, "\r\x1b[K")
 	}
+	if p.beat != nil {
+		p.beat.printed()
+	}
 	fmt.Fprintln(p.g.stderr, msg)
 }
 
 func (p *progress) done() {
+	if p.beat != nil {
+		p.beat.stop()
+		p.beat = nil
+	}
 	if p.tty && p.drawn {
 		fmt.Fprintln(p.g.stdout)
 		p.drawn = false

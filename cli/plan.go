@@ -185,7 +185,10 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 		}
 	}
 	if f.refresh && sess.client != nil {
+		// On stderr: stdout may be the plan as JSON.
+		beat := startHeartbeat(g.stderr, fmt.Sprintf("Refreshing %d unfinished letter(s) before planning", len(sess.engine.NeedsRefresh())+len(sess.engine.Pending())))
 		res := sess.engine.Refresh(g.interrupt)
+		beat.stop()
 		for _, addr := range sortedErrKeys(res.Errors) {
 			fmt.Fprintf(g.stderr, "Warning: refreshing %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 		}

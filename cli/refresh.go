@@ -28,10 +28,13 @@ func newRefreshCommand(g *globals) *cobra.Command {
 				if err := sess.connect(cmd.Context(), pending > 0); err != nil {
 					return err
 				}
-				p := newProgress(g, sess.engine)
-				p.tty = false // one line per change, even on a terminal
+				// One line per change, even on a terminal, and a line
+				// when the platform keeps it silent for long.
+				p := newProgress(g, sess.engine, 0).plain()
+				p.beat = startHeartbeat(g.stdout, fmt.Sprintf("Refreshing %d unfinished letter(s)", todo+pending))
 				sess.engine.OnEvent = p.event
 				res := sess.engine.Refresh(g.interrupt)
+				p.done()
 				if err := sess.persist(); err != nil {
 					return &exitError{code: ExitError, err: err}
 				}
