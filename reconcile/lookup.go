@@ -236,6 +236,17 @@ func (e *Engine) claimJob(addr, jobID string) error {
 			}
 		}
 	}
+	// The index is built once a run; the jobs this letter replaced since
+	// (its pending record moved them to Superseded) are read afresh: a
+	// platform answering a re-post with the old job's id must not make the
+	// new job untracked.
+	if m := e.State.Mailings[addr]; m != nil {
+		for _, s := range m.Superseded {
+			if s.JobID == jobID {
+				return fmt.Errorf("job %s is the job %s replaced (--replace), not a new one", jobID, addr)
+			}
+		}
+	}
 	if c, ok := e.jobs[jobID]; ok && (c.addr != addr || c.superseded) {
 		if c.superseded {
 			return fmt.Errorf("job %s is the job %s replaced (--replace), not a new one", jobID, c.addr)

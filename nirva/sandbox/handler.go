@@ -446,6 +446,16 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 		body["jobName"] = job.Name
 		s.mu.Unlock()
 	}
+	if h.OldJobID {
+		s.mu.Lock()
+		for _, old := range s.world.Jobs {
+			if old.Name == job.Name {
+				body = s.jobJSON(old, s.now())
+				break
+			}
+		}
+		s.mu.Unlock()
+	}
 	if h.AfterCreate != 0 {
 		if h.AfterCreate == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "0")

@@ -27,6 +27,9 @@ type Hostile struct {
 	EmptyLookup bool
 	// SameJobID answers every job creation with the id of the first job.
 	SameJobID bool
+	// OldJobID answers a job creation with the id of the oldest job of
+	// the same name, when there is one (a re-post answered as the old job).
+	OldJobID bool
 	// AfterCreate answers job creations with this status (429, 401, 500…)
 	// after the job was created.
 	AfterCreate int
@@ -41,7 +44,7 @@ type Hostile struct {
 }
 
 // HostileModes are the names ParseHostile accepts, in order.
-var HostileModes = []string{"escape-ids", "control-text", "empty-lookup", "same-job-id",
+var HostileModes = []string{"escape-ids", "control-text", "empty-lookup", "same-job-id", "old-job-id",
 	"429-after-create", "401-after-create", "500-after-create",
 	"proof-stall", "proof-trickle", "proof-endless", "proof-huge", "echo-secrets"}
 
@@ -60,6 +63,8 @@ func ParseHostile(list string) (Hostile, error) {
 			h.EmptyLookup = true
 		case m == "same-job-id":
 			h.SameJobID = true
+		case m == "old-job-id":
+			h.OldJobID = true
 		case strings.HasSuffix(m, "-after-create"):
 			code, err := strconv.Atoi(strings.TrimSuffix(m, "-after-create"))
 			if err != nil || !slices.Contains(HostileModes, m) {
