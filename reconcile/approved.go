@@ -16,7 +16,8 @@ var ErrNotApproved = errors.New("the plan is not the one that was approved")
 // every letter that would be posted, forgotten or edited must be exactly one
 // of the approved plan, and every letter the approved plan posts must still
 // be posted — same address, action, job name, service, options, owner,
-// documents (box, sha256) and recipient. The state the two plans were made
+// documents (box, sha256) and recipient, proofs, schedule, the value a fix
+// writes and the job a forget or replace lets go of. The state the two plans were made
 // against may differ (other merges, refreshes): what is compared is what
 // would happen to each letter, not the state's serial.
 //
@@ -100,7 +101,16 @@ func compareChange(addr string, w, g *PlanChange) []string {
 	diff("the service", w.Service, g.Service)
 	diff("the owner", w.Owner, g.Owner)
 	diff("the content hash", w.ContentHash, g.ContentHash)
-	diff("the options", fmt.Sprint(w.Options), fmt.Sprint(g.Options))
+	diff("the options", canonJSON(w.Options), canonJSON(g.Options))
+	diff("the proofs", canonJSON(w.Proofs), canonJSON(g.Proofs))
+	// What an update writes into a pack group, and which job a forget or a
+	// replace lets go of, are reviewed as much as what is posted.
+	diff("the fix", canonJSON(w.Fix), canonJSON(g.Fix))
+	diff("the pack-group edits", canonJSON(w.Edits), canonJSON(g.Edits))
+	diff("the job already posted", w.PriorJobID, g.PriorJobID)
+	diff("send_after", w.SendAfter, g.SendAfter)
+	diff("post_by", w.PostBy, g.PostBy)
+	diff("the address check", w.AddressCheck, g.AddressCheck)
 	if len(w.Files) != len(g.Files) {
 		out = append(out, fmt.Sprintf("%s: %d document(s) now, %d when approved", addr, len(g.Files), len(w.Files)))
 		return out

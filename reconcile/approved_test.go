@@ -1,0 +1,54 @@
+package reconcile
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCheckApproved(t *testing.T) {
+	letter := func() PlanChange {
+		return PlanChange{Address: "mailing.a", Action: ActionCreate, JobName: "a", Service: "Lettre simple",
+			ContentHash: "h1", Options: map[string]string{"printMode": "1SIDE"}, Proofs: []string{"CERTIF"},
+			Files: []PlanFile{{Box: "main", File: "a.pdf", SHA256: "s1", Recipient: &PlanRecipient{Lines: []string{"ACME SAS", "75002 PARIS"}}}}}
+	}
+	doc := func(cs ...PlanChange) *PlanDocument { return &PlanDocument{Changes: cs} }
+	fixed := func(v string) PlanChange {
+		c := PlanChange{Address: "mailing.b", Action: ActionUpdate, PriorJobID: "88001", Fix: map[string]any{"address": []any{v}}}
+		return c
+	}
+	tests := []struct {
+		name        string
+		approved    *PlanDocument
+		now         *PlanDocument
+		wantInError string // "" = approved
+	}{
+		{"identical", doc(letter(), fixed("x")), doc(letter(), fixed("x")), ""},
+		{"no-ops do not count", doc(letter()), doc(letter(), PlanChange{Address: "mailing.z", Action: ActionNoop}), ""},
+		{"a new letter", doc(letter()), doc(letter(), PlanChange{Address: "mailing.c", Action: ActionCreate}), "mailing.c: would post now"},
+		{"a letter gone", doc(letter(), fixed("x")), doc(letter()), "mailing.b: the approved plan would edit the pack group of it"},
+		{"the pdf changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Files[0].SHA256 = "s2"; return c }()), "document 1's sha256"},
+		{"the recipient changed", doc(letter()), doc(func() PlanChange {
+			c := letter()
+			c.Files[0].Recipient = &PlanRecipient{Lines: []string{"Mallory", "13001 MARSEILLE"}}
+			return c
+		}()), "document 1's recipient"},
+		{"the fix changed", doc(fixed("x")), doc(fixed("y")), "mailing.b: the fix is"},
+		{"the prior job changed", doc(fixed("x")), doc(func() PlanChange { c := fixed("x"); c.PriorJobID = "88099"; return c }()), "the job already posted"},
+		{"the options changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Options = map[string]string{"printMode": "2SIDE"}; return c }()), "the options"},
+		{"an address twice in the approved plan", doc(letter(), letter()), doc(letter()), "appears more than once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckApproved(tt.approved, tt.now)
+			switch {
+			case tt.wantInError == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.wantInError != "" && err == nil:
+				t.Fatalf("approved, want a refusal naming %q", tt.wantInError)
+			case err != nil && (!errors.Is(err, ErrNotApproved) || !strings.Contains(err.Error(), tt.wantInError)):
+				t.Fatalf("error %q does not say %q", err, tt.wantInError)
+			}
+		})
+	}
+}
