@@ -79,7 +79,8 @@ type Letter struct {
 	JobName     string `json:"job_name,omitempty"`
 	ContentHash string `json:"content_hash"`
 	// Status is "posted", "pending" (the platform's answer was lost: the
-	// next run resolves it) or "imported".
+	// next run resolves it), "adopted" (an earlier run's attempt, found on
+	// the platform by its job name) or "imported".
 	Status string `json:"status"`
 }
 

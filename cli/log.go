@@ -178,9 +178,9 @@ func appendAudit(sess *session, e audit.Entry) error {
 }
 
 // auditApply notes what the state holds before an apply and returns the
-// function that, deferred, appends the run's entry: every letter whose job
-// id is new (posted) or whose posting attempt is new and unanswered
-// (pending). It runs under the lock, on every path out of the command. The
+// function that, deferred, appends the run's entry: every letter posted
+// (a new attempt answered with a job id), left pending (a new attempt
+// whose answer was lost) or adopted (an earlier attempt found by name). It runs under the lock, on every path out of the command. The
 // letters posted are recorded in the state whatever happens here, so a
 // failure is reported, not turned into a failed apply.
 func (g *globals) auditApply(sess *session, planFiles ...string) func() {
@@ -208,8 +208,11 @@ func (g *globals) auditApply(sess *session, planFiles ...string) func() {
 			m, b := st.Mailings[addr], before[addr]
 			status := ""
 			switch {
-			case m.Phase == state.PhasePosted && m.JobID != "" && m.JobID != b.job:
+			case m.Phase == state.PhasePosted && m.JobID != "" && m.JobID != b.job && !m.AttemptedAt.Equal(b.attempt):
 				status = "posted"
+			case m.Phase == state.PhasePosted && m.JobID != "" && m.JobID != b.job:
+				// An earlier run's unanswered attempt, found by its job name.
+				status = "adopted"
 			case m.Phase == state.PhasePending && !m.AttemptedAt.Equal(b.attempt):
 				status = "pending"
 			}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -258,13 +260,20 @@ func chartDays(days map[string]*reportDay) []reportDay {
 	return out
 }
 
-// proofHref is the link from a page in out (depth 0) to a proof.
+// proofHref is the link from out/index.html to a proof: a relative path,
+// made to start with "./" or "../" so that no recorded name ("javascript:…")
+// can read as a URL scheme.
 func proofHref(out, proofsDir, rel string) string {
-	p, err := filepath.Rel(out, filepath.Join(proofsDir, filepath.FromSlash(rel)))
+	abs := filepath.Join(proofsDir, filepath.FromSlash(rel))
+	p, err := filepath.Rel(out, abs)
 	if err != nil {
-		return filepath.ToSlash(filepath.Join(proofsDir, filepath.FromSlash(rel)))
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	}
-	return filepath.ToSlash(p)
+	p = filepath.ToSlash(p)
+	if !strings.HasPrefix(p, "../") {
+		p = "./" + p
+	}
+	return (&url.URL{Path: p}).String()
 }
 
 // timeline is the letter's history, oldest first: the posting attempt, the

@@ -208,3 +208,19 @@ func TestReportInChromium(t *testing.T) {
 	}
 	waitFor(t, ctx, `document.querySelector('#letters tbody tr .address').textContent === 'mailing.letter["c-00119"]'`)
 }
+
+// A recorded proof path never becomes a link with a scheme of its own.
+func TestProofHrefIsAlwaysRelative(t *testing.T) {
+	for _, c := range []struct{ out, proofs, rel, want string }{
+		{"/w/report", "/w/proofs", "letter/a/S1-CERTIF.pdf", "../proofs/letter/a/S1-CERTIF.pdf"},
+		{"/w", "/w", "javascript:alert(1)", "./javascript:alert%281%29"},
+		{"/w", "/w/proofs", "a b/#x.pdf", "./proofs/a%20b/%23x.pdf"},
+	} {
+		if got := proofHref(c.out, c.proofs, c.rel); got != c.want {
+			t.Errorf("proofHref(%q, %q, %q) = %q, want %q", c.out, c.proofs, c.rel, got, c.want)
+		}
+		if u, err := url.Parse(proofHref(c.out, c.proofs, c.rel)); err != nil || u.Scheme != "" {
+			t.Errorf("%q parses with scheme %q (%v)", c.rel, u.Scheme, err)
+		}
+	}
+}
