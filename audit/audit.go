@@ -107,6 +107,14 @@ type Store interface {
 	ReadAudit(ctx context.Context) ([][]byte, error)
 }
 
+// LastStore is a Store that reads its last line without reading them all
+// (a table of entries of thousands of letters each).
+type LastStore interface {
+	Store
+	// LastAudit returns the last line, or nil when there is none.
+	LastAudit(ctx context.Context) ([]byte, error)
+}
+
 // canonical is the encoding whose sha256 is an entry's Hash.
 func canonical(e Entry) ([]byte, error) {
 	e.Hash = ""
@@ -125,7 +133,16 @@ func hashOf(e Entry) (string, error) {
 // Append chains e after the last entry of s and appends it. The caller
 // holds the state lock, so no other run appends meanwhile.
 func Append(ctx context.Context, s Store, e Entry) (Entry, error) {
-	lines, err := s.ReadAudit(ctx)
+	var lines [][]byte
+	var err error
+	if ls, ok := s.(LastStore); ok {
+		var last []byte
+		if last, err = ls.LastAudit(ctx); last != nil {
+			lines = [][]byte{last}
+		}
+	} else {
+		lines, err = s.ReadAudit(ctx)
+	}
 	if err != nil {
 		return e, err
 	}

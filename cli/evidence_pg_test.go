@@ -123,6 +123,7 @@ mailing "letter" {
 	if again := postform(t, fresh, "proofs", "pull"); !strings.Contains(again, "Pulled 0 proof(s) from the proofs table of pg://") || !strings.Contains(again, fmt.Sprintf("%d already on disk", len(proofs))) {
 		t.Fatalf("a second pull:\n%s", again)
 	}
+	postform(t, fresh, "apply", "--auto-approve") // nothing to post: an entry all the same
 	if n := downloads(); n != fetched {
 		t.Fatalf("the platform saw %d proof downloads, %d before the fresh directory: a proof was downloaded twice", n, fetched)
 	}
@@ -130,5 +131,7 @@ mailing "letter" {
 	if log := postform(t, fresh, "log"); !strings.Contains(log, "#1 ") || !strings.Contains(log, `posted mailing.letter["acme"]`) {
 		t.Fatalf("log from the fresh directory:\n%s", log)
 	}
-	postform(t, fresh, "log", "--verify")
+	if v := postform(t, fresh, "log", "--verify"); !strings.Contains(v, "holds: 2 entries") {
+		t.Fatalf("log --verify:\n%s", v)
+	}
 }

@@ -78,9 +78,15 @@ func TestPGAuditTrail(t *testing.T) {
 	if err != nil || len(lines) != 2 || string(lines[1]) != `{"a":2}` {
 		t.Fatalf("ReadAudit = %q, %v", lines, err)
 	}
+	if last, err := b.LastAudit(ctx); err != nil || string(last) != `{"a":2}` {
+		t.Fatalf("LastAudit = %q, %v", last, err)
+	}
 	other := open(t, Config{Type: "pg", ConnStr: cfg.ConnStr, SchemaName: cfg.SchemaName, Workspace: "staging"}).(*PG)
 	if lines, _ := other.ReadAudit(ctx); len(lines) != 0 {
 		t.Fatalf("another workspace reads %q", lines)
+	}
+	if last, err := other.LastAudit(ctx); err != nil || last != nil {
+		t.Fatalf("LastAudit of an empty trail = %q, %v", last, err)
 	}
 	c, err := pgx.Connect(ctx, cfg.ConnStr)
 	if err != nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,25 @@ func (b *PG) ReadAudit(ctx context.Context) ([][]byte, error) {
 		return nil, fmt.Errorf("reading the audit trail in %s: %w", b.desc, err)
 	}
 	return lines, nil
+}
+
+// LastAudit returns the workspace's last audit entry, or nil.
+func (b *PG) LastAudit(ctx context.Context) ([]byte, error) {
+	var s *string
+	err := b.withConn(ctx, func(c *pgx.Conn) error {
+		err := c.QueryRow(ctx, "SELECT entry FROM "+b.table("audit")+" WHERE workspace = $1 ORDER BY seq DESC LIMIT 1", b.workspace).Scan(&s)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit trail in %s: %w", b.desc, err)
+	}
+	if s == nil {
+		return nil, nil
+	}
+	return []byte(*s), nil
 }
 
 // DescribeAudit names where the audit trail is kept.
