@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
@@ -122,11 +124,18 @@ merge; what is posted is what was reviewed.`,
 // is the plan made again, never the file's paths and names as written. The
 // plan's --target and --replace become f's, for the view.
 func (g *globals) savedPlan(ctx context.Context, path string, f *planFlags) (*session, *reconcile.Plan, error) {
-	if len(f.targets)+len(f.excludes)+len(f.replace) > 0 || f.maxPosts != 0 {
-		return nil, nil, &exitError{code: ExitError, err: errors.New("--target and --replace cannot be used with a saved plan, nor --exclude or --max-posts: it is applied exactly as planned; make a new plan with them instead")}
+	if len(f.targets)+len(f.excludes) > 0 {
+		return nil, nil, &exitError{code: ExitError, err: errors.New("--target and --exclude cannot be used with a saved plan: it is applied exactly as planned; make a new plan with them instead")}
 	}
 	doc, err := readPlanFile(path)
 	if err != nil {
+		return nil, nil, &exitError{code: ExitError, err: fmt.Errorf("refusing the saved plan, nothing was posted: %w", err)}
+	}
+	// A saved plan narrows on its own (targets, excludes), but what would
+	// post a letter again or raise the posting limit must be said again on
+	// this command line: the file alone (which anyone can reseal) never
+	// makes postform post more than the configuration allows.
+	if err := confirmSavedPlanFlags(doc, f, path); err != nil {
 		return nil, nil, &exitError{code: ExitError, err: fmt.Errorf("refusing the saved plan, nothing was posted: %w", err)}
 	}
 	f.targets, f.excludes, f.replace = doc.Targets, doc.Excludes, doc.Replace
@@ -371,4 +380,32 @@ func (p *progress) done() {
 		fmt.Fprintln(p.g.stdout)
 		p.drawn = false
 	}
+}
+
+// confirmSavedPlanFlags checks that --replace and --max-posts on the apply
+// command line repeat exactly the plan's own: none when it has none.
+func confirmSavedPlanFlags(doc *reconcile.PlanDocument, f *planFlags, path string) error {
+	given, saved := slices.Sorted(slices.Values(f.replace)), slices.Sorted(slices.Values(doc.Replace))
+	if !slices.Equal(given, saved) {
+		if len(saved) == 0 {
+			return errors.New("--replace cannot be used with a saved plan that replaces nothing: make a new plan with it instead")
+		}
+		args := make([]string, len(saved))
+		for i, a := range saved {
+			args[i] = shellquote.Quote("--replace=" + a)
+		}
+		return fmt.Errorf("this plan posts again (--replace) %s: a saved plan cannot ask for that on its own; confirm it with `postform apply %s %s`",
+			strings.Join(saved, ", "), strings.Join(args, " "), shellquote.Quote(path))
+	}
+	limit := 0
+	if doc.Summary.MaxPostsFrom == reconcile.LimitFlag {
+		limit = doc.Summary.MaxPosts
+	}
+	if f.maxPosts != limit {
+		if limit == 0 {
+			return errors.New("--max-posts cannot be used with a saved plan made without it: make a new plan with it instead")
+		}
+		return fmt.Errorf("this plan was made with --max-posts=%d: a saved plan cannot raise the posting limit on its own; confirm it with `postform apply --max-posts=%d %s`", limit, limit, shellquote.Quote(path))
+	}
+	return nil
 }

@@ -95,7 +95,7 @@ mailing "b" {
 		{"a forged replace", func(d *reconcile.PlanDocument) {
 			byAddr(d, "mailing.b").Action = reconcile.ActionReplace
 			d.Replace = []string{"mailing.b"}
-		}, `mailing.b: the recipient the state records for the posted letter is none (not read) in the saved plan`},
+		}, `this plan posts again (--replace) mailing.b: a saved plan cannot ask for that on its own`},
 		{"/etc/passwd's bytes", func(d *reconcile.PlanDocument) {
 			f := &byAddr(d, "mailing.a").Files[0]
 			f.File, f.SHA256, f.Size = "/etc/passwd", hex.EncodeToString(passwdSum[:]), int64(len(passwd))
