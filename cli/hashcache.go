@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/pdf"
 )
 
@@ -81,14 +84,14 @@ func (c *hashCache) save() {
 }
 
 // recipientCache remembers what each PDF's address window holds, by sha256
-// and window, in .postform/recipients.json, so that a plan of unchanged
+// and window, in the user cache folder, so that a plan of unchanged
 // letters never starts the PDF engine. Like the hash cache it only saves
 // time: an entry is found only under the exact bytes it was read from.
 // Entries are dropped when the postform version changes (the reading may
 // have improved) and when a run that read recipients did not use them.
 type recipientCache struct {
-	dir     string
-	path    string
+	dir     string // the cache's folder, outside the working directory ("" = none)
+	path    string // inside dir
 	mu      sync.Mutex
 	entries map[string]*pdf.Recipient
 	used    map[string]bool
@@ -103,9 +106,21 @@ type recipientCacheFile struct {
 	Entries map[string]*pdf.Recipient `json:"entries"`
 }
 
-func openRecipientCache(dir string) *recipientCache {
-	c := &recipientCache{dir: dir, path: filepath.Join(".postform", "recipients.json"), entries: map[string]*pdf.Recipient{}, used: map[string]bool{}}
-	if b, err := readInWorkDir(dir, c.path); err == nil {
+// openRecipientCache opens the recipient cache of the working directory
+// workDir. It lives in the user's cache folder, never in the working
+// directory: a checkout could commit a cache whose entries (keyed by a
+// sha256 anyone can compute) make the plan show, and the saved-plan check
+// accept, a recipient the letter does not carry.
+func openRecipientCache(workDir string) *recipientCache {
+	c := &recipientCache{entries: map[string]*pdf.Recipient{}, used: map[string]bool{}}
+	root := userCacheRoot()
+	abs, err := filepath.Abs(workDir)
+	if root == "" || err != nil {
+		return c // no cache: every recipient is read
+	}
+	sum := sha256.Sum256([]byte(abs))
+	c.dir, c.path = filepath.Join(root, "recipients"), hex.EncodeToString(sum[:8])+".json"
+	if b, err := safefs.ReadFileAt(filepath.Join(c.dir, c.path)); err == nil {
 		var f recipientCacheFile
 		// A corrupt cache, or one of another version, is dropped.
 		if json.Unmarshal(b, &f) == nil && f.Version == Version && f.Entries != nil {
@@ -155,10 +170,13 @@ func (c *recipientCache) save() {
 		return
 	}
 	b, err := json.Marshal(recipientCacheFile{Version: Version, Entries: c.entries})
-	if err != nil {
+	if err != nil || c.dir == "" {
 		return
 	}
-	writeInWorkDir(c.dir, c.path, b)
+	if d, err := safefs.OpenCreate(c.dir); err == nil {
+		d.WriteFile(c.path, b, 0o644)
+		d.Close()
+	}
 	c.dirty = false
 }
 
@@ -181,15 +199,25 @@ func closePDF() {
 // (~/.cache/postform/pdfium on Linux); "" (no cache) when neither is known.
 func pdfCacheDir() string {
 	processPDFMade.Store(true)
-	root := os.Getenv("POSTFORM_CACHE_DIR")
+	root := userCacheRoot()
 	if root == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return ""
-		}
-		root = filepath.Join(d, "postform")
+		return ""
 	}
 	return filepath.Join(root, "pdfium")
+}
+
+// userCacheRoot is postform's cache folder outside any working directory:
+// $POSTFORM_CACHE_DIR, else the user cache dir's postform (~/.cache/postform
+// on Linux); "" when neither is known.
+func userCacheRoot() string {
+	if root := os.Getenv("POSTFORM_CACHE_DIR"); root != "" {
+		return root
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "postform")
 }
 
 var processPDFMade atomic.Bool
