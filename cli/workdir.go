@@ -78,6 +78,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 		VarArgs: f.args, Env: os.Environ(),
 		HashCache: cache, SkipPreflight: skipPreflight, Version: Version,
 		PDF: processPDF(), Recipients: recipients, Offline: f.offline,
+		Prompt: g.variablePrompt(),
 	})
 	if len(diags) > 0 {
 		g.writeDiagnostics(cfg, diags)

@@ -72,6 +72,10 @@ type LoadOptions struct {
 	// provider's login or password may have no value; it is left out and
 	// Provider.Deferred names it.
 	Offline bool
+	// Prompt, when set, asks for the value of a required variable that has
+	// none (the command line sets it on a terminal only, as Terraform
+	// prompts). ok false leaves the variable missing (PF010).
+	Prompt func(v *Variable) (value string, ok bool)
 }
 
 // VarArg is one --var (Value "name=value") or --var-file (File set, Value

@@ -231,6 +231,14 @@ func (l *loader) assignVariables(autoVars []string) {
 					fmt.Sprintf("var.%s is declared with nullable = false, so its default cannot be null.", name)))
 				continue
 			}
+		case l.opts.Prompt != nil && !(l.opts.Offline && l.onlyCredentials(name)) && l.prompted(d, given):
+			a := given[name]
+			v, diags := d.finish(a.val, a.rng, a.source)
+			l.add(diags...)
+			if diags.HasErrors() {
+				continue
+			}
+			val = v
 		case l.opts.Offline && l.onlyCredentials(name):
 			if l.deferred == nil {
 				l.deferred = map[string]bool{}
@@ -252,6 +260,20 @@ func (l *loader) assignVariables(autoVars []string) {
 		return
 	}
 	l.validateVariables(given)
+}
+
+// prompted asks opts.Prompt for d's value and records it in given.
+func (l *loader) prompted(d *varDecl, given map[string]assigned) bool {
+	raw, ok := l.opts.Prompt(d.v)
+	if !ok {
+		return false
+	}
+	v, ok := l.rawValue(d, raw, "the value entered for var."+d.v.Name)
+	if !ok {
+		return false
+	}
+	given[d.v.Name] = assigned{val: v, source: "the value entered"}
+	return true
 }
 
 func subjectOr(r *hcl.Range, def hcl.Range) *hcl.Range {
