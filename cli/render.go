@@ -28,7 +28,8 @@ func newRenderCommand(g *globals) *cobra.Command {
 		Short: "Write the PDF postform renders from a mailing's letter block, to look at it",
 		Long: "render writes the PDF of one letter written in the configuration (a mailing's letter block) as it would be posted, " +
 			"byte for byte: the same file, and the same sha256, that plan shows and apply uploads. Nothing is posted and the state is not read.",
-		Args: cobra.ExactArgs(1),
+		Example: `  postform render 'mailing.reminder["acme"]' --out acme.pdf`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.address = args[0]
 			if o.out == "" {
