@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -493,6 +494,32 @@ func fileSetFunc(dir string) function.Function {
 // templateFileFunc renders a file as an HCL template. The variables are
 // the attributes of the second argument, an object or a map.
 func templateFileFunc(dir string, fns map[string]function.Function) function.Function {
+	// A mail merge renders one template for every letter: it is read and
+	// parsed once per Load (the functions are made per Load).
+	type parsed struct {
+		expr hclsyntax.Expression
+		err  error
+	}
+	var mu sync.Mutex
+	cache := map[string]parsed{}
+	parse := func(p string) (hclsyntax.Expression, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if t, ok := cache[p]; ok {
+			return t.expr, t.err
+		}
+		var t parsed
+		src, err := readText(dir, p)
+		if err != nil {
+			t.err = err
+		} else if expr, diags := hclsyntax.ParseTemplate([]byte(src), p, hcl.InitialPos); diags.HasErrors() {
+			t.err = fmt.Errorf("failed to parse template: %s", diags.Error())
+		} else {
+			t.expr = expr
+		}
+		cache[p] = t
+		return t.expr, t.err
+	}
 	return function.New(&function.Spec{
 		Params: []function.Parameter{
 			{Name: "path", Type: cty.String},
@@ -501,7 +528,7 @@ func templateFileFunc(dir string, fns map[string]function.Function) function.Fun
 		Type: function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			p := args[0].AsString()
-			src, err := readText(dir, p)
+			expr, err := parse(p)
 			if err != nil {
 				return cty.NilVal, err
 			}
@@ -517,10 +544,6 @@ func templateFileFunc(dir string, fns map[string]function.Function) function.Fun
 					return cty.NilVal, function.NewArgErrorf(1, "invalid template variable name %q: must start with a letter, followed by letters, digits, underscores or dashes", name)
 				}
 				ctx.Variables[name] = v
-			}
-			expr, diags := hclsyntax.ParseTemplate([]byte(src), p, hcl.InitialPos)
-			if diags.HasErrors() {
-				return cty.NilVal, fmt.Errorf("failed to parse template: %s", diags.Error())
 			}
 			for _, t := range expr.Variables() {
 				if _, ok := ctx.Variables[t.RootName()]; !ok {

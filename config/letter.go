@@ -74,6 +74,45 @@ type letterFile struct {
 type letterWork struct {
 	pending []*pendingLetter
 	files   map[string]*letterFile
+	// shared holds the values of letter arguments that do not refer to
+	// each: the same for every letter of a for_each, evaluated once.
+	shared map[sharedKey]sharedValue
+}
+
+type sharedKey struct {
+	expr hcl.Expression
+	ty   cty.Type
+}
+
+type sharedValue struct {
+	v     cty.Value
+	diags hcl.Diagnostics
+}
+
+func (l *loader) work() *letterWork {
+	if l.letters == nil {
+		l.letters = &letterWork{files: map[string]*letterFile{}, shared: map[sharedKey]sharedValue{}}
+	}
+	return l.letters
+}
+
+// letterEval is s.eval, once per Load for an expression without each (a
+// sender, a date, a footer): a mail merge of 10,000 letters evaluates
+// them once, not 10,000 times.
+func (l *loader) letterEval(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+	for _, t := range expr.Variables() {
+		if t.RootName() == "each" {
+			return s.eval(expr, l.funcs, ty, what)
+		}
+	}
+	w := l.work()
+	k := sharedKey{expr, ty}
+	if r, ok := w.shared[k]; ok {
+		return r.v, r.diags
+	}
+	v, diags := s.eval(expr, l.funcs, ty, what)
+	w.shared[k] = sharedValue{v, diags}
+	return v, diags
 }
 
 // evalLetter evaluates a mailing's letter block into the mailing's first
@@ -98,7 +137,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		if !ok {
 			return ""
 		}
-		v, diags := s.eval(a.Expr, l.funcs, cty.String, fmt.Sprintf("the %q argument of the letter of %s", name, m.Address))
+		v, diags := l.letterEval(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", name, m.Address))
 		l.add(diags...)
 		return stringOf(v)
 	}
@@ -118,7 +157,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		}
 	}
 	if a, ok := attrs["attachments"]; ok {
-		v, diags := s.eval(a.Expr, l.funcs, cty.List(cty.String), "the \"attachments\" argument of the letter of "+m.Address)
+		v, diags := l.letterEval(a.Expr, s, cty.List(cty.String), "the \"attachments\" argument of the letter of "+m.Address)
 		l.add(diags...)
 		if !diags.HasErrors() && !v.IsNull() {
 			for it := v.ElementIterator(); it.Next(); {
@@ -167,10 +206,8 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 	// it comes first, whatever blocks come before it.
 	m.Documents = append([]*Document{d}, m.Documents...)
 	m.AddressCheck = AddressRendered
-	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}}
-	}
-	l.letters.pending = append(l.letters.pending, &pendingLetter{m: m, d: d, l: lt, content: content, block: b})
+	w := l.work()
+	w.pending = append(w.pending, &pendingLetter{m: m, d: d, l: lt, content: content, block: b})
 }
 
 var addressKeys = []string{"name", "lines", "postcode", "city", "country"}
@@ -182,7 +219,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 	if sender {
 		what = "from"
 	}
-	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	v, diags := l.letterEval(a.Expr, s, cty.DynamicPseudoType, fmt.Sprintf("the %q argument of the letter of %s", what, where))
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return letter.Address{}
@@ -255,7 +292,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 }
 
 func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) *letterFile {
-	v, diags := s.eval(a.Expr, l.funcs, cty.String, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	v, diags := l.letterEval(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", what, where))
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return nil
@@ -266,9 +303,7 @@ func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) 
 // letterFile reads a logo or an attachment inside the working directory
 // (a link leading out of it is refused, as for documents), once per Load.
 func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFile {
-	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}}
-	}
+	l.work()
 	if strings.TrimSpace(name) == "" {
 		l.add(errorf(CodeMissingFile, rng, "Empty file name", fmt.Sprintf("An %s of the letter of %s has no file name.", what, where)))
 		return nil
@@ -402,7 +437,7 @@ func (l *loader) renderLetters() {
 				s := sha256.Sum256(p.res.PDF)
 				// Written even when the name exists: a file found
 				// different from its name is replaced.
-				p.err = dir.WriteFile(hex.EncodeToString(s[:])+".pdf", p.res.PDF, 0o644)
+				p.err = keepRendered(dir, hex.EncodeToString(s[:])+".pdf", p.res.PDF)
 			}
 		}()
 	}
@@ -428,6 +463,12 @@ func (l *loader) renderLetters() {
 		e := renderedEntry{SHA256: hex.EncodeToString(s[:]), Size: int64(len(p.res.PDF)), Pages: p.res.Pages}
 		index.Entries[p.input] = e
 		changed = true
+		// The next run finds the file by its size and time, unread.
+		if c := l.opts.HashCache; c != nil {
+			if fi, err := dir.Lstat(e.SHA256 + ".pdf"); err == nil && fi.Size() == e.Size {
+				c.Store(dir.Join(e.SHA256+".pdf"), fi.Size(), fi.ModTime(), e.SHA256, e.Pages)
+			}
+		}
 		for _, q := range byInput[p.input] {
 			q.fill(l.cfg.Dir, e)
 		}
@@ -439,6 +480,32 @@ func (l *loader) renderLetters() {
 			_ = dir.WriteFile(renderedIndex, b, 0o644)
 		}
 	}
+}
+
+// keepRendered replaces name with data atomically (a temporary file
+// renamed), never through a link, but without fsync: a rendering is a
+// cache, checked against the sha256 in its name before it is used and by
+// the upload, so a file a crash loses or tears is rendered again, and
+// 1,000 new letters do not wait for 2,000 disk flushes.
+func keepRendered(dir *safefs.Dir, name string, data []byte) error {
+	f, tmp, err := dir.CreateTemp(name)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Chmod(0o644) // CreateTemp makes it 0600
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = dir.Rename(tmp, name)
+	}
+	if werr != nil {
+		dir.Remove(tmp)
+	}
+	return werr
 }
 
 // renderedStillThere reports whether the rendering e is on disk, unchanged:

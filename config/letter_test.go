@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postform/postform/pdf"
 )
@@ -84,6 +85,14 @@ func TestLetterRendered(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), "La somme de 1 250,00 € reste impayée.") {
 		t.Errorf("page 1 reads:\n%s", text.String())
+	}
+
+	if got := cfg.Mailings[1].Documents[0].Recipient.Lines[0]; got != "M. Éric Lefèvre" {
+		t.Errorf("second letter to %q", got)
+	}
+	// The hash cache knows each rendering at once: the next Load reads none.
+	if _, _, ok := cache.Lookup(d.Path, d.Size, statTime(t, d.Path)); !ok {
+		t.Error("the rendering is not in the hash cache")
 	}
 
 	// A second Load renders nothing: same files, same hashes; and renders
@@ -178,4 +187,13 @@ func TestLetterRefused(t *testing.T) {
 			t.Fatalf("diagnostics %v", diags)
 		}
 	})
+}
+
+func statTime(t *testing.T, path string) time.Time {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.ModTime()
 }
