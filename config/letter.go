@@ -180,9 +180,9 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		}
 		if p.Field == letter.FieldAttachments || p.Field == letter.FieldLogo {
 			// Said once per file, however many letters use it.
-			f := attFiles[p.Index]
-			if p.Field == letter.FieldLogo {
-				f = logoFile
+			f := logoFile
+			if p.Field == letter.FieldAttachments && p.Index < len(attFiles) {
+				f = attFiles[p.Index]
 			}
 			if f != nil && f.reported {
 				continue

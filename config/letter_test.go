@@ -1,6 +1,9 @@
 package config
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,4 +199,54 @@ func statTime(t *testing.T, path string) time.Time {
 		t.Fatal(err)
 	}
 	return fi.ModTime()
+}
+
+// A sender written as plain lines, and a PNG logo.
+func TestLetterLogoAndSenderLines(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 20))
+	for i := range img.Pix {
+		img.Pix[i] = 0x80
+	}
+	var logo bytes.Buffer
+	if err := png.Encode(&logo, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{
+		"logo.png": logo.String(),
+		"main.mail.hcl": sandboxProvider + `
+mailing "one" {
+  service = "Lettre simple"
+  letter {
+    from = ["Exemple SAS", "10 rue de Rivoli", "75004 Paris"]
+    logo = "logo.png"
+    to   = { name = "Mme A", lines = ["1 rue B"], postcode = "75002", city = "Paris" }
+    body = "Bonjour."
+  }
+}
+`})
+	cfg := mustLoad(t, dir, LoadOptions{})
+	b, err := os.ReadFile(cfg.Mailings[0].Documents[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("/Subtype /Image")) {
+		t.Error("no image in the rendered letter")
+	}
+	p, err := engine.Page(b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range p.Lines {
+		lines = append(lines, l.Text)
+	}
+	if !slices.Contains(lines, "10 rue de Rivoli") || !slices.Contains(lines, "75004 Paris") {
+		t.Errorf("page 1: %q", lines)
+	}
+
+	writeFiles(t, dir, map[string]string{"logo.png": "GIF89a not a png"})
+	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, CodeLetterFile) == nil {
+		t.Errorf("a logo that is not a PNG: %v", diags)
+	}
 }
