@@ -217,6 +217,9 @@ func describeRaw(ch reconcile.PlanChange, shown string) []string {
 				box = "main"
 			}
 			lines = append(lines, fmt.Sprintf("document %s (%s, sha256 %s) in box %s", fileName(d), pages(d.Pages), d.SHA256[:min(12, len(d.SHA256))], box))
+			if d.Subject != "" {
+				lines = append(lines, fmt.Sprintf("letter %q, rendered from its letter block", d.Subject))
+			}
 			lines = append(lines, toLine(ch, d, shown)...)
 		}
 		if len(ch.Options) > 0 {

@@ -541,3 +541,11 @@ func (p *pendingLetter) fill(dir string, e renderedEntry) {
 	p.d.Path = filepath.Join(dir, rel)
 	p.d.SHA256, p.d.Size, p.d.Pages = e.SHA256, e.Size, e.Pages
 }
+
+// Subject is the subject of a letter postform renders, "" for a PDF.
+func (d *Document) Subject() string {
+	if d.Letter == nil {
+		return ""
+	}
+	return d.Letter.Subject
+}

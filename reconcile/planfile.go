@@ -105,6 +105,9 @@ type PlanFile struct {
 	// Recipient is who the letter goes to, read from page 1 of this
 	// document's address window (the letter's first MAIN-box document).
 	Recipient *PlanRecipient `json:"recipient,omitempty"`
+	// Subject is the subject of a letter postform renders from a letter
+	// block; absent for a PDF made elsewhere.
+	Subject string `json:"subject,omitempty"`
 }
 
 // PlanDiagnostic is a diagnostic in machine-readable form.
@@ -202,7 +205,7 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 			}
 			for _, d := range m.Documents {
 				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath,
-					Recipient: planRecipient(d.Recipient)})
+					Recipient: planRecipient(d.Recipient), Subject: d.Subject()})
 			}
 			pc.DeclRange = planRange(&m.DeclRange)
 		} else if ch.Prior != nil {
