@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"maxsize":     cmdMaxSize,
 			"mkletters":   cmdMkLetters,
 			"sleep":       cmdSleep,
+			"waitgrep":    cmdWaitGrep,
 			"jobsonce":    cmdJobsOnce,
 			"encryptpdf":  cmdEncryptPDF,
 			"cpfixture":   cmdCpFixture,
@@ -123,6 +125,30 @@ func cmdMkLetters(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := json.Marshal(files)
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs("letters.json"), b, 0o644))
+}
+
+// waitgrep N FILE REGEXP waits (up to 60 s) until FILE holds at least N
+// matches of REGEXP: a story waits on a condition, not on a guess of how
+// long a background run takes on a loaded machine.
+func cmdWaitGrep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: waitgrep N FILE REGEXP")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	re, err := regexp.Compile(args[2])
+	ts.Check(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(ts.MkAbs(args[1]))
+		if len(re.FindAll(b, -1)) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s: fewer than %d matches of %q after 60s", args[1], n, args[2])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // sleep DURATION waits, e.g. for a background run to take the lock.
