@@ -111,10 +111,10 @@ func Functions(dir string) map[string]function.Function {
 
 		// Conversions.
 		"tobool":   stdlib.MakeToFunc(cty.Bool),
-		"tolist":   stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
-		"tomap":    stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tolist":   makeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":    makeToFunc(cty.Map(cty.DynamicPseudoType)),
 		"tonumber": stdlib.MakeToFunc(cty.Number),
-		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"toset":    makeToFunc(cty.Set(cty.DynamicPseudoType)),
 		"tostring": stdlib.MakeToFunc(cty.String),
 		"can":      tryfunc.CanFunc,
 		"try":      tryfunc.TryFunc,
