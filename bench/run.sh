@@ -19,6 +19,12 @@
 #      in 512-byte units) and, when strace is installed, the bytes postform
 #      write()s to its state files; both against the final state size.
 #      Target ≤ 4×.
+#   e  plan --refresh=false at N_E letters (1,000 / 10,000 / 100,000), every
+#      letter terminal, nothing to do, keyed by jsondecode(file("letters.json"))
+#      and by a literal toset([...]) (issue 18). Goals at 100,000: json
+#      < 1.5 s and < 400 MiB, literal < 2 s. BASE=/path/to/an/older/postform
+#      also measures that binary (BASE_RUNS times, default 1) for a
+#      before/after. N_E="1000 10000" measures only those sizes.
 #
 # Everything generated lands in bench/out/ (gitignored). Each workdir's PDF
 # hash cache is warmed by `postform validate` before it is measured, as it
@@ -32,11 +38,11 @@ SCALE=${SCALE:-full}
 LATENCY_MS=20
 PAR=16
 case $SCALE in
-small) N_A=100 N_BIG=1000 N_SMALL=100 BLANK=10 ;;
-full) N_A=1000 N_BIG=10000 N_SMALL=1000 BLANK=100 ;;
+small) N_A=100 N_BIG=1000 N_SMALL=100 BLANK=10 N_E=${N_E:-100 1000 10000} ;;
+full) N_A=1000 N_BIG=10000 N_SMALL=1000 BLANK=100 N_E=${N_E:-1000 10000 100000} ;;
 *) echo "SCALE is small or full" >&2; exit 2 ;;
 esac
-SCENARIOS=${*:-a b c d}
+SCENARIOS=${*:-a b c d e}
 
 mkdir -p "$OUT/logs"
 BIN=$OUT/postform
@@ -250,6 +256,40 @@ run_d() {
 			END { s = ""; for (f in by) s = s sprintf("%s %d; ", f, by[f]); printf "%d (%s)", total, s }')
 		NOTES+=("d. bytes postform write()s to state files during the $N_BIG apply: $logical for a final state of $size bytes: $(awk -v a="${logical%% *}" -v b="$size" 'BEGIN { printf "%.2f×", a / b }') (target ≤ 4×)")
 	fi
+}
+
+run_e() {
+	world
+	local n dir keys bin runs i walls rss w r goal
+	for n in $N_E; do
+		dir=$(build "we$n" "$n" 0)
+		for keys in json literal; do
+			# Same addresses, documents and checks: only the keys' source changes.
+			"$OUT/gen" -n "$n" -out "$dir" -endpoint http://127.0.0.1:1 -keys "$keys" -config-only
+			goal="goal at 100,000: < 2 s"
+			[ "$keys" = json ] && goal="goal at 100,000: < 1.5 s, < 400 MiB"
+			for bin in "$BIN" ${BASE:-}; do
+				runs=$RUNS
+				[ "$bin" = "$BIN" ] || runs=${BASE_RUNS:-1}
+				walls=()
+				rss=()
+				for i in $(seq "$runs"); do
+					measure "$OUT/logs/e$n-$keys.$i" "$dir" "$bin" plan --refresh=false
+					if ! grep -q "No changes" "$OUT/logs/e$n-$keys.$i"; then
+						echo "e$n $keys: plan has changes (see $OUT/logs/e$n-$keys.$i)" >&2
+						exit 1
+					fi
+					walls+=("$WALL")
+					rss+=("$RSS")
+					echo "e$n $keys $(basename "$bin") run $i: ${WALL}s, ${RSS} KiB" >&2
+				done
+				w=$(printf '%s\n' "${walls[@]}" | median)
+				r=$(printf '%s\n' "${rss[@]}" | median)
+				row "e. plan --refresh=false, $n terminal, $keys keys$([ "$bin" = "$BIN" ] || echo " (BASE)")" "${w} s" "$goal" "-" "0" "$(mib "$r")"
+			done
+		done
+		"$OUT/gen" -n "$n" -out "$dir" -endpoint http://127.0.0.1:1 -config-only
+	done
 }
 
 for s in $SCENARIOS; do

@@ -5,6 +5,11 @@
 //
 //	go run ./bench/gen -n 10000 -out bench/out/w10000 -endpoint http://127.0.0.1:8080 [-blank 100]
 //
+// -keys literal keys the mailing by a literal toset([...N keys...]) instead
+// (the same addresses, documents and checks, so a state built with either
+// plans with nothing to do under the other); -config-only rewrites only
+// main.mail.hcl, to switch an existing directory between the two.
+//
 // -blank K makes K of the letters (spread evenly) carry no text on their
 // first page: the platform finds no address in them and holds them
 // NOT_ELIGIBLE for ever, so they are never terminal.
@@ -16,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/postform/postform/nirva/sandbox"
 )
@@ -25,18 +31,27 @@ func main() {
 	out := flag.String("out", "", "working directory to write (created; existing letters are overwritten)")
 	endpoint := flag.String("endpoint", "sandbox", `provider endpoint: "sandbox" or http://ADDR of "postform sandbox serve"`)
 	blank := flag.Int("blank", 0, "how many letters have no text on their first page (stay NOT_ELIGIBLE)")
+	keys := flag.String("keys", "json", `how for_each gets its keys: "json" (jsondecode(file("letters.json"))) or "literal" (toset([...]), needs -blank 0)`)
+	configOnly := flag.Bool("config-only", false, "write only main.mail.hcl (the letters exist already)")
 	flag.Parse()
-	if *out == "" || *n < 1 || *blank < 0 || *blank > *n {
-		fmt.Fprintln(os.Stderr, "usage: gen -n N -out DIR [-endpoint URL] [-blank K] (0 <= K <= N)")
+	if *out == "" || *n < 1 || *blank < 0 || *blank > *n || (*keys != "json" && *keys != "literal") || (*keys == "literal" && *blank != 0) {
+		fmt.Fprintln(os.Stderr, "usage: gen -n N -out DIR [-endpoint URL] [-blank K] [-keys json|literal] [-config-only] (0 <= K <= N; literal keys need K = 0)")
 		os.Exit(2)
 	}
-	if err := generate(*out, *n, *blank, *endpoint); err != nil {
+	if *configOnly {
+		if err := writeConfig(*out, *n, *blank, *endpoint, *keys); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := generate(*out, *n, *blank, *endpoint, *keys); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func generate(dir string, n, blank int, endpoint string) error {
+func generate(dir string, n, blank int, endpoint, keys string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "letters"), 0o755); err != nil {
 		return err
 	}
@@ -49,7 +64,7 @@ func generate(dir string, n, blank int, endpoint string) error {
 	}
 	letters := make(map[string]letter, n)
 	for i := 0; i < n; i++ {
-		key := fmt.Sprintf("c%06d", i)
+		key := letterKey(i)
 		file := "letters/" + key + ".pdf"
 		var address, body []string
 		if !isBlank(i, n, blank) {
@@ -77,7 +92,26 @@ func generate(dir string, n, blank int, endpoint string) error {
 	if err := os.WriteFile(filepath.Join(dir, "letters.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(fmt.Sprintf(hclTemplate, n, blank, endpoint)), 0o644)
+	return writeConfig(dir, n, blank, endpoint, keys)
+}
+
+func letterKey(i int) string { return fmt.Sprintf("c%06d", i) }
+
+// writeConfig writes main.mail.hcl; with literal keys, each.value is the
+// key, so the document path and the check are spelled out instead of read
+// from letters.json (every letter has text: blank is 0).
+func writeConfig(dir string, n, blank int, endpoint, keys string) error {
+	forEach, file, check := `jsondecode(file("letters.json"))`, "each.value.file", "each.value.check"
+	if keys == "literal" {
+		var b strings.Builder
+		b.WriteString("toset([\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "    %q,\n", letterKey(i))
+		}
+		b.WriteString("  ])")
+		forEach, file, check = b.String(), `"letters/${each.key}.pdf"`, "true"
+	}
+	return os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(fmt.Sprintf(hclTemplate, n, blank, endpoint, forEach, file, check)), 0o644)
 }
 
 // isBlank spreads the blank letters evenly over the keys.
@@ -111,14 +145,14 @@ provider "nirva" {
 }
 
 mailing "letter" {
-  for_each = jsondecode(file("letters.json"))
+  for_each = %s
 
   service  = "Lettre simple"
   job_name = "bench-${each.key}"
 
   document {
-    file = each.value.file
+    file = %s
   }
-  preflight = { address = each.value.check }
+  preflight = { address = %s }
 }
 `
