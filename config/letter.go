@@ -77,6 +77,8 @@ type letterWork struct {
 	// shared holds the values of letter arguments that do not refer to
 	// each: the same for every letter of a for_each, evaluated once.
 	shared map[sharedKey]sharedValue
+	// perEach says whether an expression refers to each.
+	perEach map[hcl.Expression]bool
 }
 
 type sharedKey struct {
@@ -91,7 +93,7 @@ type sharedValue struct {
 
 func (l *loader) work() *letterWork {
 	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}, shared: map[sharedKey]sharedValue{}}
+		l.letters = &letterWork{files: map[string]*letterFile{}, shared: map[sharedKey]sharedValue{}, perEach: map[hcl.Expression]bool{}}
 	}
 	return l.letters
 }
@@ -100,12 +102,17 @@ func (l *loader) work() *letterWork {
 // sender, a date, a footer): a mail merge of 10,000 letters evaluates
 // them once, not 10,000 times.
 func (l *loader) letterEval(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
-	for _, t := range expr.Variables() {
-		if t.RootName() == "each" {
-			return s.eval(expr, l.funcs, ty, what)
-		}
-	}
 	w := l.work()
+	perEach, known := w.perEach[expr]
+	if !known {
+		for _, t := range expr.Variables() {
+			perEach = perEach || t.RootName() == "each"
+		}
+		w.perEach[expr] = perEach
+	}
+	if perEach {
+		return s.eval(expr, l.funcs, ty, what)
+	}
 	k := sharedKey{expr, ty}
 	if r, ok := w.shared[k]; ok {
 		return r.v, r.diags
