@@ -189,7 +189,7 @@ func (g *globals) validateJSON(lf loadFlags) error {
 	}
 	recipients := openRecipientCache(dir)
 	cfg, diags := config.Load(dir, config.LoadOptions{VarArgs: lf.args, Env: os.Environ(), Version: Version,
-		PDF: processPDF(), Recipients: recipients})
+		PDF: processPDF(), Recipients: recipients, CacheDir: userCacheRoot()})
 	if !diags.HasErrors() {
 		recipients.save()
 		diags = append(diags, addressProblems(cfg)...)

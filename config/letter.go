@@ -25,11 +25,10 @@ import (
 const AddressRendered = "rendered"
 
 // RenderedDir is where rendered letters are kept, relative to the working
-// directory: one <sha256>.pdf per rendering, and index.json, which maps the
-// hash of a letter's inputs to the sha256 of its PDF.
+// directory: one <sha256>.pdf per rendering. The index, which maps the hash
+// of a letter's inputs to the sha256 of its PDF, is kept outside the
+// checkout (renderedIndexPlace).
 var RenderedDir = filepath.Join(".postform", "rendered")
-
-const renderedIndex = "index.json"
 
 var letterSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
@@ -364,7 +363,7 @@ func letterDiag(p letter.Problem, b *hcl.Block, content *hcl.BodyContent, addres
 	return errorf(c.code, subject, c.summary, fmt.Sprintf("The letter of %s cannot be rendered: %s.", address, p.Message))
 }
 
-// renderedEntry is what index.json knows of one rendering.
+// renderedEntry is what the index knows of one rendering.
 type renderedEntry struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
@@ -377,7 +376,7 @@ type renderedIndexFile struct {
 	Entries map[string]renderedEntry `json:"entries"`
 }
 
-// renderLetters renders every evaluated letter that index.json does not
+// renderLetters renders every evaluated letter that the index does not
 // already know into .postform/rendered/<sha256>.pdf, in parallel, and fills
 // in each letter's document. Nothing is written when the configuration
 // has errors.
@@ -404,7 +403,8 @@ func (l *loader) renderLetters() {
 	}
 	defer dir.Close()
 	index := renderedIndexFile{Version: letter.Version, Entries: map[string]renderedEntry{}}
-	if b, err := dir.ReadFile(renderedIndex); err == nil {
+	indexDir, indexName := l.renderedIndexPlace()
+	if b, err := safefs.ReadFileAt(filepath.Join(indexDir, indexName)); indexDir != "" && err == nil {
 		var f renderedIndexFile
 		// A corrupt index, or one of another layout, costs renderings only.
 		if json.Unmarshal(b, &f) == nil && f.Version == letter.Version && f.Entries != nil {
@@ -480,13 +480,34 @@ func (l *loader) renderLetters() {
 			q.fill(l.cfg.Dir, e)
 		}
 	}
-	if changed {
+	if changed && indexDir != "" {
 		b, err := json.Marshal(index)
 		if err == nil {
 			// Only a cache: losing it costs renderings, never correctness.
-			_ = dir.WriteFile(renderedIndex, b, 0o644)
+			if d, err := safefs.OpenCreate(indexDir); err == nil {
+				_ = d.WriteFile(indexName, b, 0o644)
+				d.Close()
+			}
 		}
 	}
+}
+
+// renderedIndexPlace is where the index of this working directory's
+// renderings lives: in the user's cache folder, one file per working
+// directory; ("", "") when there is no cache folder (every letter is then
+// rendered again). The index maps a letter's inputs to a PDF: kept in the
+// checkout, a pull request could commit one mapping a reviewed letter to a
+// PDF of its own (its sha256 matching its name) and have that posted.
+func (l *loader) renderedIndexPlace() (dir, name string) {
+	if l.opts.CacheDir == "" {
+		return "", ""
+	}
+	abs, err := filepath.Abs(l.cfg.Dir)
+	if err != nil {
+		return "", ""
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(l.opts.CacheDir, "rendered"), hex.EncodeToString(sum[:8]) + ".json"
 }
 
 // keepRendered replaces name with data atomically (a temporary file

@@ -60,6 +60,10 @@ type LoadOptions struct {
 	PDF *pdf.Engine
 	// Recipients caches the readings by sha256 and window. May be nil.
 	Recipients RecipientCache
+	// CacheDir is postform's cache folder outside the working directory
+	// ("" = none): the index of rendered letters lives there, never in the
+	// checkout, where a pull request could map a letter to another PDF.
+	CacheDir string
 	// SkipPreflight hashes documents but skips the pdfcpu checks and the
 	// reading of the recipient (a missing file, a file that is not a PDF or
 	// too large is still an error).
