@@ -212,8 +212,10 @@ func cmdEncryptPDF(ts *testscript.TestScript, neg bool, args []string) {
 
 // jobsonce N asserts that the sandbox holds N jobs, no two with one name.
 func cmdJobsOnce(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: jobsonce N")
+	if len(args) != 1 || neg {
+		// "! jobsonce N" would pass on a duplicate post as on a wrong
+		// count: say the count expected instead.
+		ts.Fatalf("usage: jobsonce N (no !)")
 	}
 	want, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -235,8 +237,8 @@ func cmdJobsOnce(ts *testscript.TestScript, neg bool, args []string) {
 // checkproofs STATEFILE PROOFSDIR N asserts that the state lists N proofs
 // and that each is on disk with the sha256 the state recorded.
 func cmdCheckProofs(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 3 {
-		ts.Fatalf("usage: checkproofs STATEFILE PROOFSDIR N")
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: checkproofs STATEFILE PROOFSDIR N (no !: say the count expected)")
 	}
 	b, err := os.ReadFile(ts.MkAbs(args[0]))
 	ts.Check(err)
