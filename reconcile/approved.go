@@ -88,49 +88,12 @@ func plural(n int) string {
 	return "s"
 }
 
-// compareChange lists how one letter's change differs from the approved one.
+// compareChange lists how one letter's change differs from the approved one,
+// field by field as the saved-plan check does.
 func compareChange(addr string, w, g *PlanChange) []string {
 	var out []string
-	diff := func(what, approved, now string) {
-		if approved != now {
-			out = append(out, fmt.Sprintf("%s: %s is %q now, %q when approved", addr, what, now, approved))
-		}
-	}
-	diff("the action", string(w.Action), string(g.Action))
-	diff("the job name", w.JobName, g.JobName)
-	diff("the service", w.Service, g.Service)
-	diff("the owner", w.Owner, g.Owner)
-	diff("the content hash", w.ContentHash, g.ContentHash)
-	diff("the options", canonJSON(w.Options), canonJSON(g.Options))
-	diff("the proofs", canonJSON(w.Proofs), canonJSON(g.Proofs))
-	// What an update writes into a pack group, and which job a forget or a
-	// replace lets go of, are reviewed as much as what is posted.
-	diff("the fix", canonJSON(w.Fix), canonJSON(g.Fix))
-	diff("the pack-group edits", canonJSON(w.Edits), canonJSON(g.Edits))
-	diff("the job already posted", w.PriorJobID, g.PriorJobID)
-	diff("send_after", w.SendAfter, g.SendAfter)
-	diff("post_by", w.PostBy, g.PostBy)
-	diff("the address check", w.AddressCheck, g.AddressCheck)
-	if len(w.Files) != len(g.Files) {
-		out = append(out, fmt.Sprintf("%s: %d document(s) now, %d when approved", addr, len(g.Files), len(w.Files)))
-		return out
-	}
-	for i := range w.Files {
-		wf, gf := w.Files[i], g.Files[i]
-		n := fmt.Sprintf("document %d", i+1)
-		diff(n+"'s box", wf.Box, gf.Box)
-		diff(n+"'s sha256", wf.SHA256, gf.SHA256)
-		// Masked in the message (CI logs); compared in full.
-		if wr, gr := recipientLines(wf.Recipient), recipientLines(gf.Recipient); wr != gr {
-			out = append(out, fmt.Sprintf("%s: %s's recipient is %s now, %s when approved", addr, n, recipientText(gf.Recipient), recipientText(wf.Recipient)))
-		}
+	for _, d := range diffChange(w, g, "in the approved plan") {
+		out = append(out, addr+": "+d)
 	}
 	return out
-}
-
-func recipientLines(r *PlanRecipient) string {
-	if r == nil {
-		return ""
-	}
-	return strings.Join(r.Lines, "\n")
 }

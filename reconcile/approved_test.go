@@ -27,15 +27,15 @@ func TestCheckApproved(t *testing.T) {
 		{"no-ops do not count", doc(letter()), doc(letter(), PlanChange{Address: "mailing.z", Action: ActionNoop}), ""},
 		{"a new letter", doc(letter()), doc(letter(), PlanChange{Address: "mailing.c", Action: ActionCreate}), "mailing.c: would post now"},
 		{"a letter gone", doc(letter(), fixed("x")), doc(letter()), "mailing.b: the approved plan would edit the pack group of it"},
-		{"the pdf changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Files[0].SHA256 = "s2"; return c }()), "document 1's sha256"},
+		{"the pdf changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Files[0].SHA256 = "s2"; return c }()), "a.pdf changed since it was planned"},
 		{"the recipient changed", doc(letter()), doc(func() PlanChange {
 			c := letter()
 			c.Files[0].Recipient = &PlanRecipient{Lines: []string{"Mallory", "13001 MARSEILLE"}}
 			return c
-		}()), "document 1's recipient"},
-		{"the fix changed", doc(fixed("x")), doc(fixed("y")), "mailing.b: the fix is"},
-		{"the prior job changed", doc(fixed("x")), doc(func() PlanChange { c := fixed("x"); c.PriorJobID = "88099"; return c }()), "the job already posted"},
-		{"the options changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Options = map[string]string{"printMode": "2SIDE"}; return c }()), "the options"},
+		}()), "the recipient read from a.pdf differs"},
+		{"the fix changed", doc(fixed("x")), doc(fixed("y")), "mailing.b: fix "},
+		{"the prior job changed", doc(fixed("x")), doc(func() PlanChange { c := fixed("x"); c.PriorJobID = "88099"; return c }()), "mailing.b: prior job \"88001\" in the approved plan, \"88099\" now"},
+		{"the options changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Options = map[string]string{"printMode": "2SIDE"}; return c }()), "mailing.a: options "},
 		{"an address twice in the approved plan", doc(letter(), letter()), doc(letter()), "appears more than once"},
 	}
 	for _, tt := range tests {

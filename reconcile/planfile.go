@@ -364,7 +364,7 @@ func diffChanges(saved, now *PlanDocument) []string {
 			out = append(out, fmt.Sprintf("%s: %s in the saved plan, but it is not a change now (not in the configuration or the state, or not targeted)", s.Address, s.Action))
 			continue
 		}
-		for _, d := range diffChange(s, n) {
+		for _, d := range diffChange(s, n, "in the saved plan") {
 			out = append(out, s.Address+": "+d)
 		}
 	}
@@ -384,12 +384,14 @@ func summaryText(s PlanSummary) string {
 }
 
 // diffChange compares what a change would do; the reason and the source
-// position are for reading only and are taken from now.
-func diffChange(s, n *PlanChange) []string {
+// position are for reading only and are taken from now. then names where s
+// comes from, e.g. "in the saved plan": it serves the saved-plan check and
+// apply --approved alike.
+func diffChange(s, n *PlanChange, then string) []string {
 	var out []string
 	field := func(name, a, b string) {
 		if a != b {
-			out = append(out, fmt.Sprintf("%s %q in the saved plan, %q now", name, a, b))
+			out = append(out, fmt.Sprintf("%s %q %s, %q now", name, a, then, b))
 		}
 	}
 	field("action", string(s.Action), string(n.Action))
@@ -406,16 +408,16 @@ func diffChange(s, n *PlanChange) []string {
 	field("send_after", s.SendAfter, n.SendAfter)
 	field("post_by", s.PostBy, n.PostBy)
 	if canonJSON(s.PriorRecipient) != canonJSON(n.PriorRecipient) {
-		out = append(out, fmt.Sprintf("the recipient the state records for the posted letter is %s in the saved plan, %s now", recipientText(s.PriorRecipient), recipientText(n.PriorRecipient)))
+		out = append(out, fmt.Sprintf("the recipient the state records for the posted letter is %s %s, %s now", recipientText(s.PriorRecipient), then, recipientText(n.PriorRecipient)))
 	}
 	for i := range max(len(s.Files), len(n.Files)) {
 		switch {
 		case i >= len(n.Files):
-			out = append(out, fmt.Sprintf("document %q is in the saved plan only", s.Files[i].File))
+			out = append(out, fmt.Sprintf("document %q is %s only", s.Files[i].File, then))
 		case i >= len(s.Files):
-			out = append(out, fmt.Sprintf("document %q is missing from the saved plan", n.Files[i].File))
+			out = append(out, fmt.Sprintf("document %q is not %s", n.Files[i].File, then))
 		case s.Files[i].File != n.Files[i].File:
-			out = append(out, fmt.Sprintf("document %d is %q in the saved plan, %q now", i+1, s.Files[i].File, n.Files[i].File))
+			out = append(out, fmt.Sprintf("document %d is %q %s, %q now", i+1, s.Files[i].File, then, n.Files[i].File))
 		case s.Files[i].SHA256 != n.Files[i].SHA256:
 			out = append(out, fmt.Sprintf("%s changed since it was planned (sha256 %s, planned %s)", n.Files[i].File, short(n.Files[i].SHA256), short(s.Files[i].SHA256)))
 		default:
@@ -426,10 +428,10 @@ func diffChange(s, n *PlanChange) []string {
 				if a == b {
 					b += " (they differ in lines left out of this masked form)"
 				}
-				out = append(out, fmt.Sprintf("the recipient read from %s is not the saved plan's: %s in the saved plan, %s now", n.Files[i].File, a, b))
+				out = append(out, fmt.Sprintf("the recipient read from %s differs: %s %s, %s now", n.Files[i].File, a, then, b))
 			}
 			if s.Files[i].Size != n.Files[i].Size {
-				out = append(out, fmt.Sprintf("size of %s %d in the saved plan, %d now", n.Files[i].File, s.Files[i].Size, n.Files[i].Size))
+				out = append(out, fmt.Sprintf("size of %s %d %s, %d now", n.Files[i].File, s.Files[i].Size, then, n.Files[i].Size))
 			}
 		}
 	}

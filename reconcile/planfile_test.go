@@ -135,16 +135,16 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 		}, want: []string{"the configuration evaluates differently than when the plan was made", `mailing.c: job name "c" in the saved plan, "renamed" now`}},
 		{name: "a recipient forged", edit: func(d *PlanDocument) {
 			change(d, "mailing.a").Files[0].Recipient.Lines[0] = "Banque Populaire"
-		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's: "B… P… · 75009 PARIS" in the saved plan, "S… G… · 75009 PARIS" now`}},
+		}, want: []string{`mailing.a: the recipient read from a.pdf differs: "B… P… · 75009 PARIS" in the saved plan, "S… G… · 75009 PARIS" now`}},
 		{name: "a recipient's street forged", edit: func(d *PlanDocument) {
 			change(d, "mailing.a").Files[0].Recipient.Lines[1] = "1 rue de Rivoli"
-		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's`, "they differ in lines left out"}},
+		}, want: []string{`mailing.a: the recipient read from a.pdf differs`, "they differ in lines left out"}},
 		{name: "a recipient dropped", edit: func(d *PlanDocument) {
 			change(d, "mailing.a").Files[0].Recipient = nil
-		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's: none (not read) in the saved plan`}},
+		}, want: []string{`mailing.a: the recipient read from a.pdf differs: none (not read) in the saved plan`}},
 		{name: "the letter reads another recipient now", cfg: func(c *config.Config) {
 			c.Mailings[0].Documents[0].Recipient.Lines = []string{"Crédit Lyonnais", "75002 PARIS"}
-		}, want: []string{`mailing.a: the recipient read from a.pdf is not the saved plan's: "S… G… · 75009 PARIS" in the saved plan, "C… L… · 75002 PARIS" now`}},
+		}, want: []string{`mailing.a: the recipient read from a.pdf differs: "S… G… · 75009 PARIS" in the saved plan, "C… L… · 75002 PARIS" now`}},
 		{name: "the address check turned off since", cfg: func(c *config.Config) {
 			c.Mailings[0].AddressCheck = config.AddressSkipped
 			c.Mailings[0].Documents[0].Recipient = nil
