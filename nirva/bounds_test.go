@@ -214,8 +214,10 @@ func TestNoHeadersAtAll(t *testing.T) {
 }
 
 func TestTrickleEndsAtTheDeadline(t *testing.T) {
-	e, ho := hostileEnv(t, "/jobs/7/packGroups", trickle)
-	err := within(t, 700*time.Millisecond, func() error { _, err := e.c.PackGroups(context.Background(), "7"); return err })
+	// Idle far above the trickle's 20 ms gaps, so a loaded machine's pause
+	// is not taken for a stall: only the deadline can end this call.
+	e, ho := hostileEnv(t, "/jobs/7/packGroups", trickle, func(c *nirva.Config) { c.IdleTimeout = 300 * time.Millisecond })
+	err := within(t, 2*time.Second, func() error { _, err := e.c.PackGroups(context.Background(), "7"); return err })
 	if !errors.Is(err, nirva.ErrStalled) || !strings.Contains(err.Error(), "did not finish within 400ms") {
 		t.Fatalf("err %v", err)
 	}
@@ -223,8 +225,8 @@ func TestTrickleEndsAtTheDeadline(t *testing.T) {
 }
 
 func TestTrickledProofEndsAtTheDeadline(t *testing.T) {
-	e, ho := hostileEnv(t, "/shipments/9/trackingFile/CERTIF", trickle)
-	err := within(t, 700*time.Millisecond, func() error {
+	e, ho := hostileEnv(t, "/shipments/9/trackingFile/CERTIF", trickle, func(c *nirva.Config) { c.IdleTimeout = 300 * time.Millisecond })
+	err := within(t, 2*time.Second, func() error {
 		_, err := e.c.DownloadTrackingFile(context.Background(), "9", "CERTIF", io.Discard)
 		return err
 	})
