@@ -1,12 +1,16 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/postform/postform/internal/termtext"
 )
 
 // Format returns src in canonical HCL layout (what "postform fmt" writes).
@@ -46,5 +50,32 @@ func (c *Config) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool
 		}
 		out[i] = &cp
 	}
-	_ = hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(out)
+	_ = hcl.NewDiagnosticTextWriter(w, escapedSources(files), width, color).WriteDiagnostics(out)
+}
+
+// escapedSources gives the diagnostic writer copies of the sources whose
+// control characters are made visible: it quotes source lines, and a
+// checkout's file can hold terminal escapes as well as the platform's text.
+func escapedSources(files map[string]*hcl.File) map[string]*hcl.File {
+	out := make(map[string]*hcl.File, len(files))
+	for name, f := range files {
+		out[name] = f
+		if f == nil {
+			continue
+		}
+		lines := bytes.Split(f.Bytes, []byte("\n"))
+		changed := false
+		for i, line := range lines {
+			text := strings.TrimSuffix(string(line), "\r")
+			if esc := termtext.Escape(text); esc != text {
+				lines[i], changed = []byte(esc), true
+			}
+		}
+		if changed {
+			cp := *f
+			cp.Bytes = bytes.Join(lines, []byte("\n"))
+			out[name] = &cp
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -145,5 +146,25 @@ func TestInitFiles(t *testing.T) {
 	}
 	if _, diags := cfg.EvalOutputs(nil); diags.HasErrors() {
 		t.Fatal(diags)
+	}
+}
+
+// A checkout's file can hold terminal escapes: the source line a diagnostic
+// quotes shows them escaped, never raw.
+func TestDiagnosticSourceLinesAreEscaped(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"main.mail.hcl": sandboxProvider + "mailing \"m\" { servce = \"x\" } # \x1b]0;pwned\x07\x1b[2J\n"})
+	cfg, diags := Load(dir, LoadOptions{})
+	if !diags.HasErrors() {
+		t.Fatal("no error")
+	}
+	var b strings.Builder
+	cfg.WriteDiagnostics(&b, diags, false)
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Fatalf("raw control characters in:\n%q", out)
+	}
+	if !strings.Contains(out, `\x1b]0;pwned\x07`) {
+		t.Fatalf("the source line is not shown escaped:\n%s", out)
 	}
 }
