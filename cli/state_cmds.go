@@ -10,6 +10,7 @@ import (
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/internal/termtext"
+	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -145,9 +146,9 @@ func jobStatusLine(s string) string {
 	switch s {
 	case "":
 		return ""
-	case "CREATED":
+	case nirva.JobCreated:
 		return s + " (the job is processed and its deliveries made; the letter's progress is its stage)"
-	case "PACK_GROUP_CREATED":
+	case nirva.JobPackGroupCreated:
 		return s + " (the job waits for its pack groups to be eligible)"
 	}
 	return s

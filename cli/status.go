@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/internal/termtext"
+	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -134,7 +135,7 @@ func writeStatusTable(w io.Writer, st *state.State, mode string) {
 // missingProofs lists the requested proofs not kept yet.
 func missingProofs(m *state.Mailing) []string {
 	missing := []string{}
-	if m.Phase != state.PhasePosted || m.JobStatus == "PROCESSING_ERROR" {
+	if m.Phase != state.PhasePosted || m.JobStatus == nirva.JobProcessingError {
 		return missing
 	}
 	for _, want := range m.RequestedProofs {

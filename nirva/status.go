@@ -61,6 +61,28 @@ func KnownDeliveryStatus(s string) bool {
 	return false
 }
 
+// ShipmentFailed reports a failed shipment: every negative code (not
+// delivered, refused, canceled, ...) is final and no proof of receipt
+// follows it.
+func ShipmentFailed(code int) bool { return code < 0 }
+
+// ShipmentDelivered reports a final positive shipment code: delivered
+// (610), received (710), signed (714) or opened (715).
+func ShipmentDelivered(code int) bool {
+	switch code {
+	case 610, 710, 714, 715:
+		return true
+	}
+	return false
+}
+
+// ShipmentMailed reports a code at or past mailing (600 and up): the letter
+// has left the printer, delivered or not.
+func ShipmentMailed(code int) bool { return code >= 600 }
+
+// ShipmentFinal reports a shipment code after which nothing changes.
+func ShipmentFinal(code int) bool { return ShipmentFailed(code) || ShipmentDelivered(code) }
+
 // ShipmentCodeMeaning returns the documented meaning of a shipment status
 // code; ok is false for a code the contract does not list (including 0,
 // which a non-numeric status decodes to: its text is then in StatusLabel).

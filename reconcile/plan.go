@@ -233,7 +233,7 @@ func fixEdits(m *config.Mailing, prior *state.Mailing) ([]PackGroupEdit, bool) {
 	}
 	var edits []PackGroupEdit
 	for _, pg := range prior.PackGroups {
-		if pg.Status != "NOT_ELIGIBLE" {
+		if pg.Status != nirva.PackGroupNotEligible {
 			continue
 		}
 		raw := map[string]any{}
@@ -276,7 +276,7 @@ func changeDiagnostics(ch *Change) hcl.Diagnostics {
 					m.Address, prior.JobID, strings.Join(stuck, "; "), shellquote.Flag("replace", m.Address)),
 				&m.DeclRange))
 		}
-		if prior.JobStatus == "PROCESSING_ERROR" {
+		if prior.JobStatus == nirva.JobProcessingError {
 			diags = append(diags, config.NewDiag(config.CodeJobFailed, hcl.DiagWarning,
 				"Letter failed on the platform",
 				fmt.Sprintf("%s (job %s) ended in PROCESSING_ERROR: the platform could not read its files. Nothing was posted. Correct the documents and post again with %s.",
@@ -290,7 +290,7 @@ func changeDiagnostics(ch *Change) hcl.Diagnostics {
 func notEligible(m *state.Mailing) []string {
 	var out []string
 	for _, pg := range m.PackGroups {
-		if pg.Status == "NOT_ELIGIBLE" {
+		if pg.Status == nirva.PackGroupNotEligible {
 			reasons := strings.Join(pg.Reasons, ", ")
 			if reasons == "" {
 				reasons = "no reason given"

@@ -150,28 +150,28 @@ func (e *Engine) refreshOne(ctx context.Context, addr string) error {
 	m := e.get(addr)
 	before := StageOf(m)
 	// A job that reached CREATED never changes again; only its deliveries do.
-	if m.JobStatus != "CREATED" {
+	if m.JobStatus != nirva.JobCreated {
 		j, err := e.Client.Job(ctx, m.JobID)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", m.JobID, err)
 		}
 		failpoint(fpMidRefresh)
 		m.JobStatus = j.Status
-		if j.Status == "PACK_GROUP_CREATED" || j.PackGroupCountPerStates["NOT_ELIGIBLE"] > 0 {
+		if j.Status == nirva.JobPackGroupCreated || j.PackGroupCountPerStates[nirva.PackGroupNotEligible] > 0 {
 			pgs, err := e.Client.PackGroups(ctx, m.JobID)
 			if err != nil {
 				return fmt.Errorf("pack groups of job %s: %w", m.JobID, err)
 			}
 			m.PackGroups = convertPackGroups(pgs)
-		} else if len(m.PackGroups) > 0 && j.PackGroupCountPerStates["NOT_ELIGIBLE"] == 0 {
+		} else if len(m.PackGroups) > 0 && j.PackGroupCountPerStates[nirva.PackGroupNotEligible] == 0 {
 			for i := range m.PackGroups {
-				if m.PackGroups[i].Status == "NOT_ELIGIBLE" {
-					m.PackGroups[i].Status, m.PackGroups[i].Eligible, m.PackGroups[i].Reasons = "ELIGIBLE", true, nil
+				if m.PackGroups[i].Status == nirva.PackGroupNotEligible {
+					m.PackGroups[i].Status, m.PackGroups[i].Eligible, m.PackGroups[i].Reasons = nirva.PackGroupEligible, true, nil
 				}
 			}
 		}
 	}
-	if m.JobStatus == "CREATED" {
+	if m.JobStatus == nirva.JobCreated {
 		ds, err := e.Client.Deliveries(ctx, m.JobID)
 		if err != nil {
 			return fmt.Errorf("deliveries of job %s: %w", m.JobID, err)
@@ -260,7 +260,7 @@ func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 				if !slices.Contains(m.RequestedProofs, name) {
 					continue
 				}
-				if have, ok := m.Proof(s.ID, name); ok && (name != "TRACKING_DETAIL" || (have.ShipmentCode == s.StatusCode && isFinal(s.StatusCode))) {
+				if have, ok := m.Proof(s.ID, name); ok && (name != "TRACKING_DETAIL" || (have.ShipmentCode == s.StatusCode && nirva.ShipmentFinal(s.StatusCode))) {
 					continue
 				}
 				p, err := e.download(ctx, m.Address, s.ID, name)
@@ -418,27 +418,27 @@ func isTerminal(m *state.Mailing) bool {
 	if m.Phase != state.PhasePosted {
 		return false
 	}
-	if m.JobStatus == "PROCESSING_ERROR" {
+	if m.JobStatus == nirva.JobProcessingError {
 		return true
 	}
-	if m.JobStatus != "CREATED" || len(m.Deliveries) == 0 {
+	if m.JobStatus != nirva.JobCreated || len(m.Deliveries) == 0 {
 		return false
 	}
 	for _, d := range m.Deliveries {
-		if d.Status != "OUTPUTTED" && d.Status != "ERROR" {
+		if d.Status != nirva.DeliveryOutputted && d.Status != nirva.DeliveryError {
 			return false
 		}
-		if d.Status == "ERROR" {
+		if d.Status == nirva.DeliveryError {
 			continue
 		}
 		if len(d.Shipments) == 0 {
 			return false
 		}
 		for _, s := range d.Shipments {
-			if !isFinal(s.StatusCode) {
+			if !nirva.ShipmentFinal(s.StatusCode) {
 				return false
 			}
-			if s.StatusCode < 0 {
+			if nirva.ShipmentFailed(s.StatusCode) {
 				continue // no proof of receipt will come for a failed shipment
 			}
 			for _, want := range m.RequestedProofs {
@@ -476,16 +476,16 @@ func problemsOf(m *state.Mailing) []string {
 			}
 		}
 	}
-	if m.JobStatus == "PROCESSING_ERROR" {
+	if m.JobStatus == nirva.JobProcessingError {
 		out = append(out, "PROCESSING_ERROR: the platform could not read the documents; nothing was posted")
 	}
 	out = append(out, notEligible(m)...)
 	for _, d := range m.Deliveries {
-		if d.Status == "ERROR" {
+		if d.Status == nirva.DeliveryError {
 			out = append(out, fmt.Sprintf("delivery %s (%s) failed", d.ID, d.Channel))
 		}
 		for _, s := range d.Shipments {
-			if s.StatusCode < 0 {
+			if nirva.ShipmentFailed(s.StatusCode) {
 				label := s.StatusLabel
 				if label == "" {
 					label = "failed"

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
 
@@ -30,11 +31,11 @@ func StageOf(m *state.Mailing) Stage {
 	case state.PhaseNotPosted:
 		return StageNotPosted
 	}
-	if m.JobStatus == "PROCESSING_ERROR" {
+	if m.JobStatus == nirva.JobProcessingError {
 		return StageFailed
 	}
 	for _, pg := range m.PackGroups {
-		if pg.Status == "NOT_ELIGIBLE" {
+		if pg.Status == nirva.PackGroupNotEligible {
 			return StageNotEligible
 		}
 	}
@@ -46,11 +47,11 @@ func StageOf(m *state.Mailing) Stage {
 		for _, s := range d.Shipments {
 			shipments++
 			switch {
-			case s.StatusCode < 0:
+			case nirva.ShipmentFailed(s.StatusCode):
 				failed++
-			case isDelivered(s.StatusCode):
+			case nirva.ShipmentDelivered(s.StatusCode):
 				delivered++
-			case s.StatusCode >= 600:
+			case nirva.ShipmentMailed(s.StatusCode):
 				mailed++
 			}
 		}
@@ -70,19 +71,4 @@ func StageOf(m *state.Mailing) Stage {
 		return StageMailed
 	}
 	return StagePrinting
-}
-
-// isDelivered reports a final positive shipment code: delivered (610),
-// received (710), signed (714) or opened (715).
-func isDelivered(code int) bool {
-	switch code {
-	case 610, 710, 714, 715:
-		return true
-	}
-	return false
-}
-
-// isFinal reports a shipment code after which nothing changes.
-func isFinal(code int) bool {
-	return code < 0 || isDelivered(code)
 }
