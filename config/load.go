@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -112,6 +113,10 @@ var rootSchema = &hcl.BodySchema{
 
 // loader holds one Load's work in progress.
 type loader struct {
+	// realDirs memoises the folders documents resolve to (realPath).
+	realDirsMu sync.Mutex
+	realDirs   map[string]string
+
 	cfg    *Config
 	opts   LoadOptions
 	parser *hclparse.Parser
