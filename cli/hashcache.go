@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/pdf"
 )
@@ -39,7 +40,7 @@ type hashEntry struct {
 }
 
 func openHashCache(dir string) *hashCache {
-	c := &hashCache{dir: dir, path: filepath.Join(".postform", "filehashes.json"), entries: map[string]hashEntry{}}
+	c := &hashCache{dir: dir, path: layout.FileHashes, entries: map[string]hashEntry{}}
 	if b, err := readInWorkDir(dir, c.path); err == nil {
 		// A corrupt cache is dropped: it will be rebuilt from the files.
 		if json.Unmarshal(b, &c.entries) != nil {

@@ -15,16 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/state"
 )
-
-// backendRecordFile remembers which backend the working directory's state
-// lives in, so that a changed backend block is noticed instead of silently
-// starting an empty state elsewhere (Terraform keeps .terraform/terraform.tfstate
-// for the same reason).
-const backendRecordFile = ".postform/backend.json"
 
 type backendRecord struct {
 	Type       string `json:"type"`
@@ -69,7 +64,7 @@ func stripPassword(cs string) string {
 var kvPassword = regexp.MustCompile(`\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
 func readBackendRecord(dir string) (*backendRecord, error) {
-	b, err := readInWorkDir(dir, backendRecordFile)
+	b, err := readInWorkDir(dir, layout.Backend)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -78,7 +73,7 @@ func readBackendRecord(dir string) (*backendRecord, error) {
 	}
 	var r backendRecord
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s is corrupt (%v): run postform init", backendRecordFile, err)
+		return nil, fmt.Errorf("%s is corrupt (%v): run postform init", layout.Backend, err)
 	}
 	return &r, nil
 }
@@ -86,7 +81,7 @@ func readBackendRecord(dir string) (*backendRecord, error) {
 func writeBackendRecord(dir string, r backendRecord) error {
 	b, _ := json.MarshalIndent(r, "", "  ")
 	// Atomic: two runs starting together must never read half a file.
-	return writeInWorkDir(dir, backendRecordFile, append(b, '\n'))
+	return writeInWorkDir(dir, layout.Backend, append(b, '\n'))
 }
 
 // checkBackend refuses to run against a backend other than the recorded

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/termtext"
 )
 
@@ -33,7 +34,7 @@ GET /_sandbox/jobs gives the same list.`,
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(filepath.Join(dir, ".postform", "sandbox")); os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(dir, layout.Sandbox)); os.IsNotExist(err) {
 				if asJSON {
 					fmt.Fprintln(g.stdout, "[]")
 					return nil

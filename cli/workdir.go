@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
@@ -299,7 +300,7 @@ func (s *session) connect(ctx context.Context, withProfile bool) error {
 // POSTFORM_SANDBOX_TIME_SCALE speeds its clock up and POSTFORM_SANDBOX_LATENCY
 // slows every request down (tests use them).
 func openSandbox(dir string) (*sandbox.Sandbox, error) {
-	opts := sandbox.Options{Dir: filepath.Join(dir, ".postform", "sandbox"), PDF: processPDF()}
+	opts := sandbox.Options{Dir: filepath.Join(dir, layout.Sandbox), PDF: processPDF()}
 	if v := os.Getenv("POSTFORM_SANDBOX_TIME_SCALE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
@@ -328,7 +329,7 @@ func openSandbox(dir string) (*sandbox.Sandbox, error) {
 		return nil, err
 	}
 	defer wd.Close()
-	worldDir, err := wd.Sub(filepath.Join(".postform", "sandbox"))
+	worldDir, err := wd.Sub(layout.Sandbox)
 	if err != nil {
 		return nil, fmt.Errorf("opening the sandbox: %w", err)
 	}

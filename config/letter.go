@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/letter"
 )
@@ -23,12 +24,6 @@ import (
 // the recipient is the letter block's "to", drawn inside the address
 // window, so nothing is read back.
 const AddressRendered = "rendered"
-
-// RenderedDir is where rendered letters are kept, relative to the working
-// directory: one <sha256>.pdf per rendering. The index, which maps the hash
-// of a letter's inputs to the sha256 of its PDF, is kept outside the
-// checkout (renderedIndexPlace).
-var RenderedDir = filepath.Join(".postform", "rendered")
 
 var letterSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
@@ -388,7 +383,7 @@ func (l *loader) renderLetters() {
 	subject := all[0].block.DefRange.Ptr()
 	fail := func(err error) {
 		l.add(errorf(CodeLetterRender, subject, "Cannot keep rendered letters",
-			fmt.Sprintf("postform keeps rendered letters in %s and cannot write there: %v. Make the folder writable (remove a link or file in its way).", filepath.Join(l.cfg.Dir, RenderedDir), err)))
+			fmt.Sprintf("postform keeps rendered letters in %s and cannot write there: %v. Make the folder writable (remove a link or file in its way).", filepath.Join(l.cfg.Dir, layout.Rendered), err)))
 	}
 	wd, err := safefs.Open(l.cfg.Dir)
 	if err != nil {
@@ -396,7 +391,7 @@ func (l *loader) renderLetters() {
 		return
 	}
 	defer wd.Close()
-	dir, err := wd.Sub(RenderedDir)
+	dir, err := wd.Sub(layout.Rendered)
 	if err != nil {
 		fail(err)
 		return
@@ -564,7 +559,7 @@ func (l *loader) renderedStillThere(dir *safefs.Dir, e renderedEntry) bool {
 }
 
 func (p *pendingLetter) fill(dir string, e renderedEntry) {
-	rel := filepath.Join(RenderedDir, e.SHA256+".pdf")
+	rel := filepath.Join(layout.Rendered, e.SHA256+".pdf")
 	p.d.File = filepath.ToSlash(rel)
 	p.d.Path = filepath.Join(dir, rel)
 	p.d.SHA256, p.d.Size, p.d.Pages = e.SHA256, e.Size, e.Pages

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/postform/postform/internal/layout"
 )
 
 // A checkout cannot choose the PDF a rendered letter is posted as: an index
@@ -41,7 +43,7 @@ mailing "m" {
 	evil := append([]byte(nil), a4()...)
 	sum := sha256.Sum256(evil)
 	evilSHA := hex.EncodeToString(sum[:])
-	rendered := filepath.Join(dir, RenderedDir)
+	rendered := filepath.Join(dir, layout.Rendered)
 	os.WriteFile(filepath.Join(rendered, evilSHA+".pdf"), evil, 0o644)
 	entries := map[string]renderedEntry{}
 	idx, _ := os.ReadDir(filepath.Join(cacheDir, "rendered"))

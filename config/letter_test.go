@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/pdf"
 )
 
@@ -127,7 +128,7 @@ func TestLetterRendered(t *testing.T) {
 
 func listRendered(t *testing.T, dir string) []string {
 	t.Helper()
-	es, err := os.ReadDir(filepath.Join(dir, RenderedDir))
+	es, err := os.ReadDir(filepath.Join(dir, layout.Rendered))
 	if err != nil {
 		t.Fatal(err)
 	}

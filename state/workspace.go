@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 )
 
@@ -40,10 +41,6 @@ func ValidateWorkspaceName(name string) error {
 	return nil
 }
 
-// environmentFile stores the selected workspace, like Terraform's
-// .terraform/environment; it is relative to the working directory.
-var environmentFile = filepath.Join(".postform", "environment")
-
 // CurrentWorkspace returns the workspace selected in dir: $POSTFORM_WORKSPACE
 // when set, else the one saved by SelectWorkspace, else "default".
 func CurrentWorkspace(dir string) string {
@@ -55,7 +52,7 @@ func CurrentWorkspace(dir string) string {
 		return DefaultWorkspace
 	}
 	defer fsys.Close()
-	data, err := fsys.ReadFile(environmentFile)
+	data, err := fsys.ReadFile(layout.Environment)
 	if err != nil {
 		return DefaultWorkspace
 	}
@@ -75,7 +72,7 @@ func SelectWorkspace(dir, name string) error {
 		return err
 	}
 	defer fsys.Close()
-	return fsys.WriteFile(environmentFile, []byte(name+"\n"), 0o644)
+	return fsys.WriteFile(layout.Environment, []byte(name+"\n"), 0o644)
 }
 
 // List returns "default" and every workspace with a directory under
