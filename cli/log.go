@@ -117,7 +117,7 @@ func writeLog(g *globals, entries []audit.Entry) {
 		}
 		fmt.Fprintf(g.stdout, "  postform %s\n", e(en.PostformVersion))
 		if en.PlanSHA256 != "" {
-			fmt.Fprintf(g.stdout, "  plan %s sha256 %s\n", e(en.PlanFile), en.PlanSHA256)
+			fmt.Fprintf(g.stdout, "  plan %s sha256 %s\n", e(en.PlanFile), e(en.PlanSHA256))
 		}
 		if en.Detail != "" {
 			fmt.Fprintf(g.stdout, "  %s\n", e(en.Detail))

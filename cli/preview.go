@@ -137,7 +137,7 @@ type previewStats struct {
 // every name inside it is written through safefs, never through a link.
 func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (previewStats, error) {
 	var st previewStats
-	out, err := openPreviewDir(dir)
+	out, err := openOutputDir(dir)
 	if err != nil {
 		return st, fmt.Errorf("writing the preview: %w (choose another --preview folder)", err)
 	}
@@ -256,11 +256,11 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 	return st, nil
 }
 
-// openPreviewDir opens (creating) the folder the user named. Its parents
+// openOutputDir opens (creating) the folder the user named. Its parents
 // are the user's choice; the folder itself may be a name in a checkout
 // (--preview=preview in CI), where a pull request could commit a link: a
 // link there is refused, and the folder is opened confined to its parent.
-func openPreviewDir(dir string) (*safefs.Dir, error) {
+func openOutputDir(dir string) (*safefs.Dir, error) {
 	parent, err := safefs.OpenCreate(filepath.Dir(dir))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/termtext"
 )
 
 // variablePrompt asks on the terminal for a required variable that has no
@@ -24,7 +25,8 @@ func (g *globals) variablePrompt() func(v *config.Variable) (string, bool) {
 	return func(v *config.Variable) (string, bool) {
 		fmt.Fprintf(g.stderr, "var.%s\n", v.Name)
 		if v.Description != "" {
-			fmt.Fprintf(g.stderr, "  %s\n", v.Description)
+			// The checkout's text: escaped, so it cannot fake the prompt.
+			fmt.Fprintf(g.stderr, "  %s\n", termtext.Escape(v.Description))
 		}
 		fmt.Fprint(g.stderr, "\n  Enter a value: ")
 		var line string
