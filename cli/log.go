@@ -184,15 +184,38 @@ func appendAudit(sess *session, e audit.Entry) error {
 // letters posted are recorded in the state whatever happens here, so a
 // failure is reported, not turned into a failed apply.
 func (g *globals) auditApply(sess *session, planFiles ...string) func() {
-	type seen struct {
-		job     string
-		attempt time.Time
+	return g.auditRun(sess, "apply", false, planFiles...)
+}
+
+// auditRefresh is auditApply for refresh, which posts nothing but may
+// adopt an earlier run's job or conclude it was not posted: an entry is
+// written only when it did.
+func (g *globals) auditRefresh(sess *session) func() {
+	return g.auditRun(sess, "refresh", true)
+}
+
+// jobSeen is what the state said of one letter.
+type jobSeen struct {
+	job     string
+	attempt time.Time
+}
+
+func snapshotJobs(st *state.State) map[string]jobSeen {
+	out := make(map[string]jobSeen, len(st.Mailings))
+	for addr, m := range st.Mailings {
+		out[addr] = jobSeen{m.JobID, m.AttemptedAt}
 	}
-	before := map[string]seen{}
-	for addr, m := range sess.engine.State.Mailings {
-		before[addr] = seen{m.JobID, m.AttemptedAt}
+	return out
+}
+
+func (g *globals) auditRun(sess *session, action string, onlyWhenLetters bool, planFiles ...string) func() {
+	// Compared with the state as the session read it, before the refresh
+	// that precedes a plan adopted anything.
+	before := sess.loaded
+	if before == nil {
+		before = snapshotJobs(sess.engine.State)
 	}
-	e := newAuditEntry(context.Background(), sess, "apply")
+	e := newAuditEntry(context.Background(), sess, action)
 	for _, p := range planFiles {
 		if p == "" {
 			continue
@@ -219,6 +242,9 @@ func (g *globals) auditApply(sess *session, planFiles ...string) func() {
 			if status != "" {
 				e.Letters = append(e.Letters, audit.Letter{Address: addr, JobID: m.JobID, JobName: m.JobName, ContentHash: m.ContentHash, Status: status})
 			}
+		}
+		if onlyWhenLetters && len(e.Letters) == 0 {
+			return
 		}
 		if err := appendAudit(sess, e); err != nil {
 			writeMessage(g.stderr, "Error: ", err.Error()+"; the letters posted are recorded in the state (`postform status`), only the audit trail misses this run")

@@ -28,6 +28,7 @@ func newRefreshCommand(g *globals) *cobra.Command {
 				if err := sess.connect(cmd.Context(), pending > 0); err != nil {
 					return err
 				}
+				defer g.auditRefresh(sess)()
 				// One line per change, even on a terminal, and a line
 				// when the platform keeps it silent for long.
 				p := newProgress(g, sess.engine, 0).plain()

@@ -134,6 +134,10 @@ type session struct {
 	engine  *reconcile.Engine
 	client  *nirva.Client
 	sandbox *sandbox.Sandbox
+	// loaded is each letter's job and attempt as the state said when the
+	// session opened, before any refresh adopted a job: the audit trail
+	// compares against it.
+	loaded map[string]jobSeen
 }
 
 // openedState is a backend opened, possibly locked, and read.
@@ -208,7 +212,8 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 		proofs = filepath.Join(cfg.Dir, proofs)
 	}
 	sess := &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
-		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism}}
+		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism},
+		loaded: snapshotJobs(o.state)}
 	if sess.engine.Lookup, err = lookupPolicyFromEnv(); err != nil {
 		sess.close()
 		return nil, err
