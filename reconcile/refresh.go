@@ -235,10 +235,6 @@ func mergeDeliveries(old []state.Delivery, ds []nirva.Delivery) []state.Delivery
 	return out
 }
 
-// fetchProofs downloads each requested proof the platform now offers and
-// that is not on disk yet. TRACKING_DETAIL grows with the shipment, so it is
-// fetched again until it has been fetched at the shipment's final status,
-// and decoded into events.
 // ProofFile is where a proof recorded at path (relative to ProofsDir) is,
 // as a user can open it: relative to the working directory when it lies
 // inside (proofs/notice/88012-CERTIF.pdf), absolute otherwise.
@@ -252,6 +248,10 @@ func (e *Engine) ProofFile(path string) string {
 	return abs
 }
 
+// fetchProofs downloads each requested proof the platform now offers and
+// that is not on disk yet. TRACKING_DETAIL grows with the shipment, so it is
+// fetched again until it has been fetched at the shipment's final status,
+// and decoded into events.
 func (e *Engine) fetchProofs(ctx context.Context, m *state.Mailing) error {
 	for di := range m.Deliveries {
 		for si := range m.Deliveries[di].Shipments {
@@ -327,20 +327,17 @@ func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (s
 	}
 	rel := filepath.Join(ProofDir(addr), safefs.Component(shipmentID)+"-"+safefs.Component(name)+proofExt(name))
 	h := sha256.New()
-	var n int64
 	// A backend that keeps proofs with the state (pg) gets a copy, so that
 	// a CI runner thrown away loses none and no proof is fetched twice.
 	store, _ := e.Backend.(state.ProofStore)
 	var kept bytes.Buffer
-	_, err = fsys.WriteWith(rel, 0o644, func(w io.Writer) error {
+	n, err := fsys.WriteWith(rel, 0o644, func(w io.Writer) error {
 		dst := io.MultiWriter(w, h)
 		if store != nil {
-			kept.Reset()
 			dst = io.MultiWriter(w, h, &kept)
 		}
-		var err error
-		n, err = e.Client.DownloadTrackingFile(ctx, shipmentID, name, dst)
-		if n > 0 {
+		got, err := e.Client.DownloadTrackingFile(ctx, shipmentID, name, dst)
+		if got > 0 {
 			failpoint(fpMidProof)
 		}
 		return err
