@@ -68,11 +68,19 @@ type letterFile struct {
 type letterWork struct {
 	pending []*pendingLetter
 	files   map[string]*letterFile
+	// paths is insidePath of each file name, resolved once: a mail merge
+	// names the same logo and attachment in every letter.
+	paths map[string]insideResult
 	// shared holds the values of letter arguments that do not refer to
 	// each: the same for every letter of a for_each, evaluated once.
 	shared map[sharedKey]sharedValue
 	// perEach says whether an expression refers to each.
 	perEach map[hcl.Expression]bool
+}
+
+type insideResult struct {
+	path string
+	err  error
 }
 
 type sharedKey struct {
@@ -87,7 +95,7 @@ type sharedValue struct {
 
 func (l *loader) work() *letterWork {
 	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}, shared: map[sharedKey]sharedValue{}, perEach: map[hcl.Expression]bool{}}
+		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]sharedValue{}, perEach: map[hcl.Expression]bool{}}
 	}
 	return l.letters
 }
@@ -304,18 +312,23 @@ func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) 
 // letterFile reads a logo or an attachment inside the working directory
 // (a link leading out of it is refused, as for documents), once per Load.
 func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFile {
-	l.work()
+	w := l.work()
 	if strings.TrimSpace(name) == "" {
 		l.add(errorf(CodeMissingFile, rng, "Empty file name", fmt.Sprintf("An %s of the letter of %s has no file name.", what, where)))
 		return nil
 	}
-	path, err := insidePath(l.cfg.Dir, name)
+	r, ok := w.paths[name]
+	if !ok {
+		r.path, r.err = insidePath(l.cfg.Dir, name)
+		w.paths[name] = r
+	}
+	path, err := r.path, r.err
 	if err != nil {
 		l.add(errorf(CodeDocumentOutside, rng, "Letter file outside the working directory",
 			fmt.Sprintf("The %s %q of the letter of %s: %v. A reviewer of this directory cannot see that file; copy it in.", what, name, where, err)))
 		return nil
 	}
-	f, ok := l.letters.files[path]
+	f, ok := w.files[path]
 	if !ok {
 		f = &letterFile{}
 		f.data, f.err = os.ReadFile(path)
@@ -323,7 +336,7 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 			s := sha256.Sum256(f.data)
 			f.sum = hex.EncodeToString(s[:])
 		}
-		l.letters.files[path] = f
+		w.files[path] = f
 	}
 	if f.err != nil {
 		if !f.reported {
