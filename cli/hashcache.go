@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -114,7 +113,7 @@ type recipientCacheFile struct {
 // accept, a recipient the letter does not carry.
 func openRecipientCache(workDir string) *recipientCache {
 	c := &recipientCache{entries: map[string]*pdf.Recipient{}, used: map[string]bool{}}
-	root := userCacheRoot()
+	root := layout.UserCache()
 	abs, err := filepath.Abs(workDir)
 	if root == "" || err != nil {
 		return c // no cache: every recipient is read
@@ -185,7 +184,8 @@ func (c *recipientCache) save() {
 // PDFium (0.1 s with a warm compilation cache, several seconds without) only
 // when a PDF is actually read. Execute closes it.
 var processPDF = sync.OnceValue(func() *pdf.Engine {
-	return pdf.Open(pdf.Options{CacheDir: pdfCacheDir()})
+	processPDFMade.Store(true)
+	return pdf.Open(pdf.Options{CacheDir: layout.PDFiumCache()})
 })
 
 // closePDF closes the engine if it was made.
@@ -193,32 +193,6 @@ func closePDF() {
 	if processPDFMade.Load() {
 		processPDF().Close()
 	}
-}
-
-// pdfCacheDir is where wazero keeps its compilation of PDFium across runs:
-// $POSTFORM_CACHE_DIR/pdfium, else the user cache dir's postform/pdfium
-// (~/.cache/postform/pdfium on Linux); "" (no cache) when neither is known.
-func pdfCacheDir() string {
-	processPDFMade.Store(true)
-	root := userCacheRoot()
-	if root == "" {
-		return ""
-	}
-	return filepath.Join(root, "pdfium")
-}
-
-// userCacheRoot is postform's cache folder outside any working directory:
-// $POSTFORM_CACHE_DIR, else the user cache dir's postform (~/.cache/postform
-// on Linux); "" when neither is known.
-func userCacheRoot() string {
-	if root := os.Getenv("POSTFORM_CACHE_DIR"); root != "" {
-		return root
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(d, "postform")
 }
 
 var processPDFMade atomic.Bool

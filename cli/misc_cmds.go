@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
@@ -189,7 +190,7 @@ func (g *globals) validateJSON(lf loadFlags) error {
 	}
 	recipients := openRecipientCache(dir)
 	cfg, diags := config.Load(dir, config.LoadOptions{VarArgs: lf.args, Env: os.Environ(), Version: Version,
-		PDF: processPDF(), Recipients: recipients, CacheDir: userCacheRoot()})
+		PDF: processPDF(), Recipients: recipients, CacheDir: layout.UserCache()})
 	if !diags.HasErrors() {
 		recipients.save()
 		diags = append(diags, addressProblems(cfg)...)

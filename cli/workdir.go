@@ -78,7 +78,7 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 	cfg, diags := config.Load(dir, config.LoadOptions{
 		VarArgs: f.args, Env: os.Environ(),
 		HashCache: cache, SkipPreflight: skipPreflight, Version: Version,
-		PDF: processPDF(), Recipients: recipients, CacheDir: userCacheRoot(), Offline: f.offline,
+		PDF: processPDF(), Recipients: recipients, CacheDir: layout.UserCache(), Offline: f.offline,
 		Prompt: g.variablePrompt(),
 	})
 	if len(diags) > 0 {

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 	postpdf "github.com/postform/postform/pdf"
 )
@@ -405,17 +406,7 @@ func sortedKeys(m map[string]int64) []string {
 
 // sharedPDF is the engine of sandboxes opened without one.
 var sharedPDF = sync.OnceValue(func() *postpdf.Engine {
-	root := os.Getenv("POSTFORM_CACHE_DIR")
-	if root == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			root = filepath.Join(d, "postform")
-		}
-	}
-	dir := ""
-	if root != "" {
-		dir = filepath.Join(root, "pdfium")
-	}
-	return postpdf.Open(postpdf.Options{CacheDir: dir})
+	return postpdf.Open(postpdf.Options{CacheDir: layout.PDFiumCache()})
 })
 
 // WarmPDF starts the engine of sandboxes opened without one now, so that the
