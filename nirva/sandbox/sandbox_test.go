@@ -458,6 +458,28 @@ func TestInProcessTransport(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestInProcessBodyCloseEndsHandler: a client that closes a response body
+// early ends the handler's request, as a hung-up socket would, so a handler
+// that only waits (a stalled proof) does not outlive its reader.
+func TestInProcessBodyCloseEndsHandler(t *testing.T) {
+	ended := make(chan struct{})
+	c := &http.Client{Transport: inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		<-r.Context().Done()
+		close(ended)
+	})}}
+	resp, err := c.Get(Endpoint + "/stall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler still runs after the body was closed")
+	}
+}
+
 // A job the platform answered for is on disk even if the process dies
 // without closing: the world log is replayed, and ids go on after it.
 func TestAcceptedJobsSurviveACrash(t *testing.T) {

@@ -66,7 +66,11 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := req.Clone(ctx)
+	// The handler's request ends when the client's does or when the client
+	// closes the body early, as a server's does when the socket hangs up:
+	// a handler that only waits (a stalled proof) must not outlive its reader.
+	hctx, hangUp := context.WithCancelCause(ctx)
+	r := req.Clone(hctx)
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
@@ -108,11 +112,13 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	case <-w.started:
 	case <-ctx.Done():
 		pr.Close()
+		hangUp(nil)
 		return nil, ctx.Err()
 	}
 	// A handler that ended before answering dropped the connection or saw
 	// the request end.
 	if w.code == 0 {
+		defer hangUp(nil)
 		if err := <-handlerErr; err != nil {
 			return nil, &net.OpError{Op: "read", Net: "tcp", Err: err}
 		}
@@ -134,10 +140,23 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        w.sent,
-		Body:          pr,
+		Body:          hangUpBody{pr, hangUp},
 		ContentLength: length,
 		Request:       req,
 	}, nil
+}
+
+// hangUpBody is a response body whose Close also ends the handler's request.
+type hangUpBody struct {
+	*io.PipeReader
+	hangUp context.CancelCauseFunc
+}
+
+var errHungUp = errors.New("sandbox: client closed the response body")
+
+func (b hangUpBody) Close() error {
+	b.hangUp(errHungUp)
+	return b.PipeReader.Close()
 }
 
 // Serve opens a sandbox with opts and serves it on addr until ctx ends,
