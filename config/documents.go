@@ -109,7 +109,7 @@ func (l *loader) checkRealPath(d *Document, rng *hcl.Range, address string) bool
 		return true
 	}
 	dir := l.cfg.Dir
-	if r, err := filepath.EvalSymlinks(dir); err == nil {
+	if r, err := l.realDir(dir); err == nil {
 		dir = r
 	}
 	writtenRel, writtenInside := within(l.cfg.Dir, d.Path)
@@ -313,20 +313,26 @@ func (l *loader) realPath(p string) (string, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return filepath.EvalSymlinks(p)
 	}
-	dir := filepath.Dir(p)
-	l.realDirsMu.Lock()
-	real, ok := l.realDirs[dir]
-	l.realDirsMu.Unlock()
-	if !ok {
-		if real, err = filepath.EvalSymlinks(dir); err != nil {
-			return "", err
-		}
-		l.realDirsMu.Lock()
-		if l.realDirs == nil {
-			l.realDirs = map[string]string{}
-		}
-		l.realDirs[dir] = real
-		l.realDirsMu.Unlock()
+	real, err := l.realDir(filepath.Dir(p))
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(real, filepath.Base(p)), nil
+}
+
+// realDir is filepath.EvalSymlinks(dir), once per folder per load. Load
+// evaluates documents from one goroutine, so the memo needs no lock.
+func (l *loader) realDir(dir string) (string, error) {
+	if real, ok := l.realDirs[dir]; ok {
+		return real, nil
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	if l.realDirs == nil {
+		l.realDirs = map[string]string{}
+	}
+	l.realDirs[dir] = real
+	return real, nil
 }

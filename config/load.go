@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -113,9 +112,8 @@ var rootSchema = &hcl.BodySchema{
 
 // loader holds one Load's work in progress.
 type loader struct {
-	// realDirs memoises the folders documents resolve to (realPath).
-	realDirsMu sync.Mutex
-	realDirs   map[string]string
+	// realDirs memoises the folders documents resolve to (realDir).
+	realDirs map[string]string
 
 	cfg    *Config
 	opts   LoadOptions
