@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"strings"
 )
 
-// handPDF writes a small, valid PDF by hand (with a correct xref table) for
+// handPDF writes a small, valid PDF by hand (through WriteObjects) for
 // what the LibreOffice fixtures do not show: a page with /Rotate, text drawn
 // inside a form XObject, TJ arrays whose offsets make the word spaces. Fonts
 // are the standard Helvetica in WinAnsiEncoding (é is \351) as /F1, and an
@@ -30,7 +31,7 @@ func handPDF(pages ...handPage) []byte {
 		w.Close()
 		return fmt.Sprintf("<< %s /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream", dict, z.Len(), z.String())
 	}
-	catalog := add("") // filled below
+	catalog := add("") // object 1, as WriteObjects wants; filled below
 	pagesObj := add("")
 	font := add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
 	// /T3: a Type3 font whose glyph names no glyph list knows, without a
@@ -50,33 +51,8 @@ func handPDF(pages ...handPage) []byte {
 		kids = append(kids, fmt.Sprintf("%d 0 R", pg))
 	}
 	objs[catalog-1] = fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R >>", pagesObj)
-	objs[pagesObj-1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", join(kids), len(kids))
-
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, catalog, xref)
-	return b.Bytes()
-}
-
-func join(s []string) string {
-	var b bytes.Buffer
-	for i, x := range s {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(x)
-	}
-	return b.String()
+	objs[pagesObj-1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(kids))
+	return WriteObjects(objs)
 }
 
 const mm = 72 / 25.4 // points per millimetre

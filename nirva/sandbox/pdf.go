@@ -3,6 +3,8 @@ package sandbox
 import (
 	"bytes"
 	"fmt"
+
+	postpdf "github.com/postform/postform/pdf"
 )
 
 // MakePDF returns a valid one-page A4 PDF whose address window shows lines
@@ -53,27 +55,12 @@ func MakeLetter(address []string, body ...string) ([]byte, error) {
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	}
-	return WritePDF(objects), nil
+	return postpdf.WriteObjects(objects), nil
 }
 
-// writePDF lays out objects (numbered from 1; object 1 is the catalog) with
-// a classic cross-reference table and trailer.
-func WritePDF(objects []string) []byte {
-	var out bytes.Buffer
-	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objects))
-	for i, o := range objects {
-		offsets[i] = out.Len()
-		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := out.Len()
-	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&out, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
-	return out.Bytes()
-}
+// WritePDF is pdf.WriteObjects, for the tests that build fixtures from the
+// sandbox's package.
+func WritePDF(objects []string) []byte { return postpdf.WriteObjects(objects) }
 
 // pdfEscape encodes s as the bytes of a PDF literal string (without the
 // parentheses).
