@@ -103,6 +103,7 @@ func (e *Engine) start() error {
 			e.startErr = fmt.Errorf("pdf: cannot start PDFium: %w", err)
 			if e.cache != nil {
 				e.cache.Close(context.Background())
+				e.cache = nil // Close must not close it again
 			}
 			return
 		}
