@@ -49,8 +49,9 @@ type pendingLetter struct {
 	content *hcl.BodyContent
 	block   *hcl.Block
 	input   string // letter.InputHash
-	// Results of the rendering.
+	// Results of the rendering; sum is the hex sha256 of res.PDF.
 	res *letter.Result
+	sum string
 	err error
 }
 
@@ -450,9 +451,10 @@ func (l *loader) renderLetters() {
 					continue
 				}
 				s := sha256.Sum256(p.res.PDF)
+				p.sum = hex.EncodeToString(s[:])
 				// Written even when the name exists: a file found
 				// different from its name is replaced.
-				p.err = keepRendered(dir, hex.EncodeToString(s[:])+".pdf", p.res.PDF)
+				p.err = keepRendered(dir, p.sum+".pdf", p.res.PDF)
 			}
 		}()
 	}
@@ -474,8 +476,7 @@ func (l *loader) renderLetters() {
 			}
 			continue
 		}
-		s := sha256.Sum256(p.res.PDF)
-		e := renderedEntry{SHA256: hex.EncodeToString(s[:]), Size: int64(len(p.res.PDF)), Pages: p.res.Pages}
+		e := renderedEntry{SHA256: p.sum, Size: int64(len(p.res.PDF)), Pages: p.res.Pages}
 		index.Entries[p.input] = e
 		changed = true
 		// The next run finds the file by its size and time, unread.
