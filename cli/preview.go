@@ -11,10 +11,8 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -137,7 +135,7 @@ type previewStats struct {
 // every name inside it is written through safefs, never through a link.
 func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (previewStats, error) {
 	var st previewStats
-	out, err := openOutputDir(dir)
+	out, err := safefs.OpenCreateAt(dir)
 	if err != nil {
 		return st, fmt.Errorf("writing the preview: %w (choose another --preview folder)", err)
 	}
@@ -254,23 +252,6 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 	}
 	st.Index = out.Join("index.html")
 	return st, nil
-}
-
-// openOutputDir opens (creating) the folder the user named. Its parents
-// are the user's choice; the folder itself may be a name in a checkout
-// (--preview=preview in CI), where a pull request could commit a link: a
-// link there is refused, and the folder is opened confined to its parent.
-func openOutputDir(dir string) (*safefs.Dir, error) {
-	parent, err := safefs.OpenCreate(filepath.Dir(dir))
-	if err != nil {
-		return nil, err
-	}
-	defer parent.Close()
-	base := filepath.Base(dir)
-	if fi, err := parent.Lstat(base); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%s %w", dir, safefs.ErrSymlink)
-	}
-	return parent.Sub(base)
 }
 
 // previewJob is one page to render, shown by one or more letters.

@@ -300,7 +300,7 @@ func writeBundle(out string, files []bundleFile) error {
 		})
 		return err
 	}
-	d, err := openOutputDir(out) // a link planted at the folder is refused
+	d, err := safefs.OpenCreateAt(out) // a link planted at the folder is refused
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
@@ -148,7 +149,7 @@ func group(s reconcile.Stage) string {
 // letter's page (index.html#letter=N) are drawn from the data embedded in
 // it, so 10,000 letters are one write, not 10,000 file creations.
 func writeReport(st *state.State, proofsDir, out, mode string, now time.Time) (int, error) {
-	d, err := openOutputDir(out) // a link planted at the folder is refused
+	d, err := safefs.OpenCreateAt(out) // a link planted at the folder is refused
 	if err != nil {
 		return 0, err
 	}

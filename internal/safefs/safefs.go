@@ -406,6 +406,24 @@ func WriteFileAt(path string, data []byte, perm fs.FileMode) error {
 	return d.WriteFile(filepath.Base(path), data, perm)
 }
 
+// OpenCreateAt opens (creating) the folder path the user named, never
+// through a link at path. Its parents are the user's choice; the folder
+// itself may be a name in a checkout (--preview=preview in CI, report and
+// proofs export --out), where a pull request could commit a link: a link
+// there is refused, and the folder is opened confined to its parent.
+func OpenCreateAt(path string) (*Dir, error) {
+	parent, err := OpenCreate(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	base := filepath.Base(path)
+	if fi, err := parent.Lstat(base); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s %w", path, ErrSymlink)
+	}
+	return parent.Sub(base)
+}
+
 // ReadFileAt reads the file at path, never through a link at path.
 func ReadFileAt(path string) ([]byte, error) {
 	d, err := Open(filepath.Dir(path))
