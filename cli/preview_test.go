@@ -129,13 +129,12 @@ const readLettersJS = `Array.from(document.querySelectorAll('article.letter')).m
   };
 })`
 
-// openInBrowser loads index.html from disk in headless Chromium and returns
-// what the page shows of every letter. With POSTFORM_PREVIEW_SCREENSHOT set,
-// it also saves a screenshot there (to look at while changing the page).
-func openInBrowser(t *testing.T, browser, index string) []browserLetter {
+// startBrowser starts headless Chromium at path and returns its context and
+// the function that stops it. The preview's and the report's tests share it.
+func startBrowser(t *testing.T, path string) (context.Context, func()) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
+		chromedp.ExecPath(path),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.NoSandbox, // the tests run as root
 		chromedp.DisableGPU,
@@ -149,11 +148,18 @@ func openInBrowser(t *testing.T, browser, index string) []browserLetter {
 		chromedp.WindowSize(1200, 900),
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	return bctx, func() { bcancel(); acancel(); cancel() }
+}
+
+// openInBrowser loads index.html from disk in headless Chromium and returns
+// what the page shows of every letter. With POSTFORM_PREVIEW_SCREENSHOT set,
+// it also saves a screenshot there (to look at while changing the page).
+func openInBrowser(t *testing.T, browser, index string) []browserLetter {
+	t.Helper()
+	bctx, stop := startBrowser(t, browser)
+	defer stop()
 	// Navigate returns after the load event: every image has loaded or failed.
 	url := "file://" + index
 	if err := chromedp.Do(bctx, chromedp.Navigate(url)); err != nil {

@@ -75,29 +75,13 @@ func TestReport10000Letters(t *testing.T) {
 	t.Logf("index.html: %d bytes", fi.Size())
 }
 
-// browser starts headless Chromium as the preview's test does (same flags:
-// a closed network stalls it otherwise) and returns its context.
+// browser starts headless Chromium and returns its context, stopped when
+// the test ends.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1200, 900),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
+	ctx, stop := startBrowser(t, chromium(t))
+	t.Cleanup(stop)
+	return ctx
 }
 
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
