@@ -23,8 +23,7 @@ func TestPGProofsPullInAFreshDirectory(t *testing.T) {
 	}
 	connStr := pgtest.Shared(t)
 	schema := pgtest.Schema(t)
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { os.Chdir(wd) })
+	keepCwd(t)
 	t.Setenv("POSTFORM_CACHE_DIR", filepath.Join(os.TempDir(), "postform-test-cache"))
 
 	sb, err := sandbox.Open(sandbox.Options{TimeScale: 100})
@@ -45,15 +44,7 @@ func TestPGProofsPullInAFreshDirectory(t *testing.T) {
 	}
 
 	setup := func(dir string) {
-		for name, lines := range map[string][]string{"a.pdf": {"ACME SAS", "12 rue de la Paix", "75002 PARIS"}, "b.pdf": {"Globex", "1 avenue Foch", "75016 PARIS"}} {
-			pdf, err := sandbox.MakePDF(lines...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name), pdf, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeLetters(t, dir, map[string][]string{"a.pdf": {"ACME SAS", "12 rue de la Paix", "75002 PARIS"}, "b.pdf": {"Globex", "1 avenue Foch", "75016 PARIS"}})
 		hcl := fmt.Sprintf(`postform {
   backend "pg" {
     conn_str    = %q
@@ -75,9 +66,7 @@ mailing "letter" {
   proofs = ["CERTIF", "ACKN", "TRACKING_DETAIL"]
 }
 `, connStr, schema, srv.URL)
-		if err := os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(hcl), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeTestFile(t, filepath.Join(dir, "main.mail.hcl"), []byte(hcl))
 	}
 	ci := t.TempDir()
 	setup(ci)

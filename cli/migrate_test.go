@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/postform/postform/internal/pgtest"
-	"github.com/postform/postform/nirva/sandbox"
 )
 
 // postform runs the command line in-process in dir and returns stdout,
@@ -32,16 +31,9 @@ func TestMigrateStateLocalPGLocal(t *testing.T) {
 		t.Skip("starts PostgreSQL")
 	}
 	connStr := pgtest.Start(t)
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { os.Chdir(wd) })
+	keepCwd(t)
 	dir := t.TempDir()
-	pdf, err := sandbox.MakePDF("ACME SAS", "12 rue de la Paix", "75002 PARIS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "a.pdf"), pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeLetters(t, dir, map[string][]string{"a.pdf": {"ACME SAS", "12 rue de la Paix", "75002 PARIS"}})
 	writeConfig := func(backend string) {
 		hcl := backend + `
 provider "nirva" {
@@ -56,9 +48,7 @@ mailing "a" {
   }
 }
 `
-		if err := os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(hcl), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeTestFile(t, filepath.Join(dir, "main.mail.hcl"), []byte(hcl))
 	}
 	writeConfig("")
 	postform(t, dir, "apply", "--auto-approve")

@@ -80,11 +80,6 @@ mailing "letter" {
 	return dir
 }
 
-func keepCwd(t *testing.T) {
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { os.Chdir(wd) })
-}
-
 // chromium finds the browser, or skips the test saying why; with
 // POSTFORM_REQUIRE_CHROMIUM=1 (CI) a missing browser fails it.
 func chromium(t *testing.T) string {

@@ -17,15 +17,14 @@ import (
 // .postform/recipients.json (its keys are sha256s anyone can compute) is not
 // read; the letter itself is.
 func TestCommittedRecipientCacheIsIgnored(t *testing.T) {
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { os.Chdir(wd) })
+	keepCwd(t)
 	dir := t.TempDir()
 	letter, err := sandbox.MakePDF("Mallory Evil", "666 rue du Vol", "13001 MARSEILLE")
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "a.pdf"), letter, 0o644)
-	os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(`
+	writeTestFile(t, filepath.Join(dir, "a.pdf"), letter)
+	writeTestFile(t, filepath.Join(dir, "main.mail.hcl"), []byte(`
 provider "nirva" {
   endpoint = "sandbox"
   login    = "demo@example.com"
@@ -38,14 +37,14 @@ mailing "a" {
     file = "a.pdf"
   }
 }
-`), 0o644)
+`))
 	sum := sha256.Sum256(letter)
 	w := pdf.DefaultWindow
 	forged, _ := json.Marshal(map[string]any{"version": Version, "entries": map[string]any{
 		recipientKey(hex.EncodeToString(sum[:]), w): map[string]any{"Lines": []string{"ACME SAS", "12 rue de la Paix", "75002 PARIS"}},
 	}})
 	os.MkdirAll(filepath.Join(dir, ".postform"), 0o755)
-	os.WriteFile(filepath.Join(dir, ".postform", "recipients.json"), forged, 0o644)
+	writeTestFile(t, filepath.Join(dir, ".postform", "recipients.json"), forged)
 	out := postform(t, dir, "plan", "--refresh=false")
 	if strings.Contains(out, "ACME") || !strings.Contains(out, "to Mallory Evil · 666 rue du Vol · 13001 MARSEILLE") {
 		t.Fatalf("the plan does not show the letter's own recipient:\n%s", out)

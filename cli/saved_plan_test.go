@@ -18,19 +18,10 @@ import (
 // sha256 tool can: every forgery is refused before anything is posted, and
 // the reviewed plan still applies.
 func TestForgedSavedPlansPostNothing(t *testing.T) {
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { os.Chdir(wd) })
+	keepCwd(t)
 	t.Setenv("POSTFORM_SANDBOX_TIME_SCALE", "100")
 	dir := t.TempDir()
-	for name, lines := range map[string][]string{"a.pdf": {"ACME SAS", "12 rue de la Paix", "75002 PARIS"}, "b.pdf": {"Globex", "1 avenue Foch", "75016 PARIS"}} {
-		pdf, err := sandbox.MakePDF(lines...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeLetters(t, dir, map[string][]string{"a.pdf": {"ACME SAS", "12 rue de la Paix", "75002 PARIS"}, "b.pdf": {"Globex", "1 avenue Foch", "75016 PARIS"}})
 	hcl := `
 provider "nirva" {
   endpoint = "sandbox"
@@ -52,9 +43,7 @@ mailing "b" {
   }
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(hcl), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeTestFile(t, filepath.Join(dir, "main.mail.hcl"), []byte(hcl))
 	postform(t, dir, "apply", "--auto-approve", "--target=mailing.b")
 	postform(t, dir, "plan", "--out=review.plan")
 	reviewed, err := os.ReadFile(filepath.Join(dir, "review.plan"))
