@@ -154,15 +154,19 @@ func (h Hostile) serveHostileProof(w http.ResponseWriter, r *http.Request) bool 
 			}
 		}
 	case "endless", "huge":
+		const huge = 1 << 30 // "huge" sends exactly this, as announced
 		w.Header().Set("Content-Type", "application/pdf")
 		if h.Proofs == "huge" {
-			w.Header().Set("Content-Length", strconv.Itoa(1<<30))
+			w.Header().Set("Content-Length", strconv.Itoa(huge))
 		}
 		w.WriteHeader(http.StatusOK)
 		chunk := []byte("%PDF-1.4\n" + strings.Repeat("0", 64<<10))
-		for sent := 0; h.Proofs == "endless" || sent < 1<<30; sent += len(chunk) {
+		for sent := 0; h.Proofs == "endless" || sent < huge; sent += len(chunk) {
 			if r.Context().Err() != nil {
 				return true
+			}
+			if h.Proofs == "huge" {
+				chunk = chunk[:min(len(chunk), huge-sent)]
 			}
 			if _, err := w.Write(chunk); err != nil {
 				return true
