@@ -1,5 +1,7 @@
 // Package pdf is postform's one PDF reader: it reads a letter's recipient from
 // the envelope's address window, counts pages, and renders a page for review.
+// (WriteObjects, which lays out the small hand-made PDFs of the sandbox and
+// the tests, is its only writer.)
 //
 // The engine is PDFium compiled to WebAssembly (github.com/klippa-app/go-pdfium,
 // webassembly mode) running on wazero: pure Go, no cgo. PDFium does the hard
