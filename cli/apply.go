@@ -215,7 +215,7 @@ func (g *globals) confirm(p *reconcile.Plan) error {
 }
 
 func (g *globals) reportApply(res *reconcile.ApplyResult) {
-	for _, addr := range sortedErrKeys(res.Errors) {
+	for _, addr := range sortedKeys(res.Errors) {
 		// One line per letter: its error quotes the platform, escaped whole.
 		fmt.Fprintf(g.stderr, "Error: %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 	}
@@ -282,7 +282,7 @@ func (g *globals) wait(sess *session, d, interval time.Duration) error {
 			p.done()
 			return &exitError{code: ExitError, err: err}
 		}
-		for _, addr := range sortedErrKeys(res.Errors) {
+		for _, addr := range sortedKeys(res.Errors) {
 			p.warn(fmt.Sprintf("Warning: refreshing %s: %s", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error())))
 		}
 	}

@@ -266,7 +266,7 @@ func checkServices(rep *doctorReport, cfg *config.Config, p *nirva.Profile) {
 			continue
 		}
 		var missing []string
-		for _, box := range sortedSet(boxes[n]) {
+		for _, box := range sortedKeys(boxes[n]) {
 			if _, ok := s.FindBox(box); !ok {
 				if box == "" {
 					box = "MAIN"
@@ -281,15 +281,6 @@ func checkServices(rep *doctorReport, cfg *config.Config, p *nirva.Profile) {
 		}
 		rep.add(doctorCheck{Name: name, Assumption: a, Result: checkOK, Saw: fmt.Sprintf("found, with %d box(es), the documents' boxes among them", len(s.Boxes))})
 	}
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func checkOptions(ctx context.Context, rep *doctorReport, c *nirva.Client, cfg *config.Config) {

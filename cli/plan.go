@@ -189,7 +189,7 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 		beat := startHeartbeat(g.stderr, fmt.Sprintf("Refreshing %d unfinished letter(s) before planning", len(sess.engine.NeedsRefresh())+len(sess.engine.Pending())))
 		res := sess.engine.Refresh(g.interrupt)
 		beat.stop()
-		for _, addr := range sortedErrKeys(res.Errors) {
+		for _, addr := range sortedKeys(res.Errors) {
 			fmt.Fprintf(g.stderr, "Warning: refreshing %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 		}
 		if err := sess.persist(); err != nil {

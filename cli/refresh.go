@@ -39,7 +39,7 @@ func newRefreshCommand(g *globals) *cobra.Command {
 				if err := sess.persist(); err != nil {
 					return &exitError{code: ExitError, err: err}
 				}
-				for _, addr := range sortedErrKeys(res.Errors) {
+				for _, addr := range sortedKeys(res.Errors) {
 					fmt.Fprintf(g.stderr, "Error: refreshing %s: %s\n", termtext.Escape(addr), termtext.Escape(res.Errors[addr].Error()))
 				}
 				fmt.Fprintf(g.stdout, "Refreshed %d letter(s); %d still in progress.\n", res.Refreshed, len(sess.engine.NeedsRefresh())+len(sess.engine.Pending()))

@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -326,13 +328,9 @@ func pages(n int) string {
 	return fmt.Sprintf("%d pages", n)
 }
 
-func sortedErrKeys(m map[string]error) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// sortedKeys is m's keys in order (errors by address, options, boxes).
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // writeMachinePlan prints doc as JSON or markdown when asked; it reports
