@@ -47,7 +47,8 @@ func newStatusCommand(g *globals) *cobra.Command {
 				if err != nil {
 					rel = sess.engine.ProofsDir
 				}
-				fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", rel)
+				// proofs_dir is the checkout's text.
+				fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", termtext.Escape(rel))
 				warnMissingProofs(g, sess)
 				return nil
 			})
