@@ -525,24 +525,7 @@ func (l *loader) renderedIndexPlace() (dir, name string) {
 // the upload, so a file a crash loses or tears is rendered again, and
 // 1,000 new letters do not wait for 2,000 disk flushes.
 func keepRendered(dir *safefs.Dir, name string, data []byte) error {
-	f, tmp, err := dir.CreateTemp(name)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Chmod(0o644) // CreateTemp makes it 0600
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = dir.Rename(tmp, name)
-	}
-	if werr != nil {
-		dir.Remove(tmp)
-	}
-	return werr
+	return dir.WriteCache(name, data, 0o644)
 }
 
 // renderedStillThere reports whether the rendering e is on disk, unchanged:

@@ -251,6 +251,24 @@ func (d *Dir) WriteFile(name string, data []byte, perm fs.FileMode) error {
 // fsynced. On any failure name is untouched and the temporary file removed.
 // It returns the number of bytes written.
 func (d *Dir) WriteWith(name string, perm fs.FileMode, write func(io.Writer) error) (int64, error) {
+	return d.replace(name, perm, true, write)
+}
+
+// WriteCache replaces name atomically with data, like WriteFile, but
+// without fsync: for caches that are checked before use (a rendering named
+// by its sha256), where a file a crash tears is simply made again and a
+// thousand new entries should not wait for two thousand disk flushes.
+func (d *Dir) WriteCache(name string, data []byte, perm fs.FileMode) error {
+	_, err := d.replace(name, perm, false, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	return err
+}
+
+// replace is WriteWith and WriteCache: durable says whether the file and
+// its folder are fsynced.
+func (d *Dir) replace(name string, perm fs.FileMode, durable bool, write func(io.Writer) error) (int64, error) {
 	if err := d.refuseLinkChecked(name); err != nil {
 		return 0, err
 	}
@@ -263,7 +281,7 @@ func (d *Dir) WriteWith(name string, perm fs.FileMode, write func(io.Writer) err
 	if err == nil {
 		err = f.Chmod(perm)
 	}
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -275,6 +293,9 @@ func (d *Dir) WriteWith(name string, perm fs.FileMode, write func(io.Writer) err
 	if err != nil {
 		d.root.Remove(tmp)
 		return cw.n, err
+	}
+	if !durable {
+		return cw.n, nil
 	}
 	return cw.n, d.SyncDir(name)
 }

@@ -102,6 +102,9 @@ func TestPlantedLinksAreRefused(t *testing.T) {
 		{"atomic write over a link", "review.plan", "../outside/victim", func(d *Dir) error {
 			return d.WriteFile("review.plan", []byte("x"), 0o644)
 		}},
+		{"cache write over a link", "index.pdf", "../outside/victim", func(d *Dir) error {
+			return d.WriteCache("index.pdf", []byte("x"), 0o644)
+		}},
 		{"folder linked outside", "proofs", "../outside", func(d *Dir) error {
 			return d.WriteFile("proofs/a/1-CERTIF.pdf", []byte("x"), 0o644)
 		}},
