@@ -50,7 +50,7 @@ merge; what is posted is what was reviewed.`,
 				if len(args) == 1 {
 					return &exitError{code: ExitError, err: errors.New("--approved compares a new plan with the approved one: give it without a PLANFILE")}
 				}
-				if approved, err = readPlanFile(approvedPath); err != nil {
+				if approved, err = g.readPlan(approvedPath); err != nil {
 					return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: the approved plan: %w", err)}
 				}
 				autoApprove = true // the reviewer's approval is the consent
@@ -127,7 +127,7 @@ func (g *globals) savedPlan(ctx context.Context, path string, f *planFlags) (*se
 	if len(f.targets)+len(f.excludes) > 0 {
 		return nil, nil, &exitError{code: ExitError, err: errors.New("--target and --exclude cannot be used with a saved plan: it is applied exactly as planned; make a new plan with them instead")}
 	}
-	doc, err := readPlanFile(path)
+	doc, err := g.readPlan(path)
 	if err != nil {
 		return nil, nil, &exitError{code: ExitError, err: fmt.Errorf("refusing the saved plan, nothing was posted: %w", err)}
 	}

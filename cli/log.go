@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/audit"
-	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/state"
 )
@@ -220,9 +217,8 @@ func (g *globals) auditRun(sess *session, action string, onlyWhenLetters bool, p
 		if p == "" {
 			continue
 		}
-		if data, err := safefs.ReadFileAt(p); err == nil {
-			sum := sha256.Sum256(data)
-			e.PlanFile, e.PlanSHA256 = p, hex.EncodeToString(sum[:])
+		if sum, ok := g.planSums[p]; ok {
+			e.PlanFile, e.PlanSHA256 = p, sum
 		}
 	}
 	return func() {

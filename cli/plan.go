@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -134,15 +136,34 @@ func writePlanFile(path string, doc *reconcile.PlanDocument) error {
 
 // readPlanFile loads a saved plan.
 func readPlanFile(path string) (*reconcile.PlanDocument, error) {
+	doc, _, err := decodePlanFile(path)
+	return doc, err
+}
+
+// readPlan is readPlanFile for a plan this run may post: the sha256 of the
+// bytes read is kept for the audit trail.
+func (g *globals) readPlan(path string) (*reconcile.PlanDocument, error) {
+	doc, sum, err := decodePlanFile(path)
+	if err == nil {
+		if g.planSums == nil {
+			g.planSums = map[string]string{}
+		}
+		g.planSums[path] = sum
+	}
+	return doc, err
+}
+
+func decodePlanFile(path string) (*reconcile.PlanDocument, string, error) {
 	b, err := safefs.ReadFileAt(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the saved plan: %w", err)
+		return nil, "", fmt.Errorf("reading the saved plan: %w", err)
 	}
+	sum := sha256.Sum256(b)
 	doc, err := reconcile.DecodePlanDocument(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	return doc, nil
+	return doc, hex.EncodeToString(sum[:]), nil
 }
 
 // preparePlan loads the configuration and the state, refreshes what is

@@ -61,6 +61,10 @@ type globals struct {
 	// interrupt is cancelled on the first SIGINT/SIGTERM: stop starting new
 	// work, finish what is in flight, record it, log out.
 	interrupt context.Context
+	// planSums holds the sha256 of each saved plan file this run read, as
+	// read: the audit trail records what was checked and posted, not a
+	// second read of a file that may have changed since.
+	planSums map[string]string
 }
 
 // Execute runs the command line and returns the process exit code.
