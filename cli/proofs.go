@@ -237,20 +237,11 @@ missing or altered one is written again.`,
 }
 
 func (g *globals) pullProofs(ctx context.Context, sess *session, store state.ProofStore, addrs []string) error {
-	rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
-	if err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("the proofs folder %s is outside the working directory %s: set proofs_dir to a folder inside it", sess.engine.ProofsDir, sess.cfg.Dir)
-	}
-	wd, err := safefs.Open(sess.cfg.Dir)
+	// The folder refresh downloads into: confined to the working directory.
+	dir, err := sess.engine.ProofsFS()
 	if err != nil {
 		return err
 	}
-	defer wd.Close()
-	dir, err := wd.Sub(rel)
-	if err != nil {
-		return fmt.Errorf("the proofs folder: %w", err)
-	}
-	defer dir.Close()
 	written, kept := 0, 0
 	var failed []string
 	for _, addr := range sess.engine.State.Addresses() {

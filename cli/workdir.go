@@ -221,7 +221,7 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	// A run that may post or refresh must be able to keep the proofs: a
 	// proofs folder it may not write in is found before anything is posted.
 	if lock {
-		if err := sess.engine.CheckProofsDir(); err != nil {
+		if _, err := sess.engine.ProofsFS(); err != nil {
 			sess.close()
 			return nil, err
 		}

@@ -292,7 +292,7 @@ func replaceProof(ps []state.Proof, p state.Proof) []state.Proof {
 }
 
 func (e *Engine) readTrackingDetail(path string, s *state.Shipment) error {
-	fsys, err := e.proofsFS()
+	fsys, err := e.ProofsFS()
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func (e *Engine) readTrackingDetail(path string, s *state.Shipment) error {
 // element, and the write is confined to the proofs folder (no "..", no
 // planted link). A failed or refused download leaves no partial file.
 func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (state.Proof, error) {
-	fsys, err := e.proofsFS()
+	fsys, err := e.ProofsFS()
 	if err != nil {
 		return state.Proof{}, err
 	}
@@ -355,17 +355,11 @@ func (e *Engine) download(ctx context.Context, addr, shipmentID, name string) (s
 		SHA256: sum, Size: n, FetchedAt: e.now()}, nil
 }
 
-// CheckProofsDir says whether proofs can be written where they belong; a
-// run that may post calls it first, so that no letter is posted whose proofs
-// could not be kept.
-func (e *Engine) CheckProofsDir() error {
-	_, err := e.proofsFS()
-	return err
-}
-
-// proofsFS opens the proofs folder once, confined to the working directory:
+// ProofsFS opens the proofs folder once, confined to the working directory:
 // a proofs_dir that leaves it, or a committed link on the way, is refused.
-func (e *Engine) proofsFS() (*safefs.Dir, error) {
+// A run that may post opens it first, so that no letter is posted whose
+// proofs could not be kept.
+func (e *Engine) ProofsFS() (*safefs.Dir, error) {
 	e.proofsOnce.Do(func() {
 		if e.WorkDir == "" {
 			e.proofs, e.proofsErr = safefs.OpenCreate(e.ProofsDir)
