@@ -375,6 +375,7 @@ func (e *Engine) ProofsFS() (*safefs.Dir, error) {
 			e.proofsErr = err
 			return
 		}
+		defer wd.Close() // the proofs folder, once opened, stands alone
 		if e.proofs, err = wd.Sub(rel); err != nil {
 			e.proofsErr = fmt.Errorf("the proofs folder: %w", err)
 		}
