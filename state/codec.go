@@ -266,3 +266,30 @@ func position(b []byte, off int64) (line, col int) {
 	}
 	return line, col
 }
+
+// EncodeMailing returns one mailing's JSON exactly as it stands on its line
+// of a state file (no trailing newline). A backend that stores a row per
+// letter (pg) writes these bytes, so both backends share one encoding.
+func EncodeMailing(m *Mailing) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encoding mailing %s: %w", m.Address, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// DecodeMailing parses what EncodeMailing wrote for the letter at address.
+// A missing address is filled from address; one that disagrees is corruption.
+func DecodeMailing(address string, b []byte) (*Mailing, error) {
+	var m Mailing
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, &CorruptError{Offset: -1, Reason: fmt.Sprintf("mailing %s: %v", address, err)}
+	}
+	ms := map[string]*Mailing{address: &m}
+	if err := normalizeMailings(ms); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
