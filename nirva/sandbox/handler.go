@@ -51,7 +51,7 @@ func (s *Sandbox) buildHandler() http.Handler {
 		for _, k := range sortedKeys(st) {
 			total += st[k]
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"requests": st, "total": total, "jobs": len(s.Jobs())})
+		writeJSON(w, http.StatusOK, map[string]any{"requests": st, "total": total, "jobs": s.jobCount()})
 	})
 	root.Handle("/", s.withFaults(api))
 	return root
@@ -406,27 +406,13 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 	s.mu.Lock()
 	job.Login = s.tokens[tok].loginOr("")
 	job.Created = s.now()
-	next := func() string { s.world.NextID++; return strconv.FormatInt(s.world.NextID, 10) }
-	job.ID = next()
-	for _, ch := range svc.Channels {
-		raw := map[string]any{"address": addressAny(job.Address), "printMode": printMode}
-		if job.NeedsAddress {
-			raw["address"] = []any{}
-		}
-		if ch == "EMAIL" {
-			raw["email"] = "recipient@example.com"
-		}
-		job.PackGroups = append(job.PackGroups, &packGroupRec{ID: next(), Channel: ch, Raw: raw})
-	}
-	for _, ch := range svc.Channels {
-		d := &deliveryRecord{ID: next(), Channel: ch}
-		d.ShipmentID = next()
-		job.Deliveries = append(job.Deliveries, d)
-	}
-	s.world.Jobs = append(s.world.Jobs, job)
-	saveErr := s.recordLocked(job)
+	s.addJobLocked(job, svc, printMode)
+	seq, saveErr := s.recordLocked(job)
 	body := s.jobJSON(job, s.now())
 	s.mu.Unlock()
+	if saveErr == nil {
+		saveErr = s.syncLog(seq)
+	}
 	if saveErr != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL", saveErr.Error())
 		return
@@ -448,12 +434,7 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 	}
 	if h.OldJobID {
 		s.mu.Lock()
-		for _, old := range s.world.Jobs {
-			if old.Name == job.Name {
-				body = s.jobJSON(old, s.now())
-				break
-			}
-		}
+		body = s.jobJSON(s.index.byName[job.Name][0], s.now())
 		s.mu.Unlock()
 	}
 	if h.AfterCreate != 0 {
@@ -476,6 +457,30 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 		return
 	}
 	writeJSON(w, http.StatusCreated, body)
+}
+
+// addJobLocked gives job its ids, pack groups and deliveries and adds it to
+// the world (caller holds s.mu).
+func (s *Sandbox) addJobLocked(job *jobRecord, svc serviceDef, printMode string) {
+	next := func() string { s.world.NextID++; return strconv.FormatInt(s.world.NextID, 10) }
+	job.ID = next()
+	for _, ch := range svc.Channels {
+		raw := map[string]any{"address": addressAny(job.Address), "printMode": printMode}
+		if job.NeedsAddress {
+			raw["address"] = []any{}
+		}
+		if ch == "EMAIL" {
+			raw["email"] = "recipient@example.com"
+		}
+		job.PackGroups = append(job.PackGroups, &packGroupRec{ID: next(), Channel: ch, Raw: raw})
+	}
+	for _, ch := range svc.Channels {
+		d := &deliveryRecord{ID: next(), Channel: ch}
+		d.ShipmentID = next()
+		job.Deliveries = append(job.Deliveries, d)
+	}
+	s.world.Jobs = append(s.world.Jobs, job)
+	s.index.add(job)
 }
 
 func (t *tokenRec) loginOr(def string) string {
@@ -538,14 +543,7 @@ func (s *Sandbox) jobJSON(j *jobRecord, now time.Time) map[string]any {
 	}
 }
 
-func (s *Sandbox) findJob(id string) *jobRecord {
-	for _, j := range s.world.Jobs {
-		if j.ID == id {
-			return j
-		}
-	}
-	return nil
-}
+func (s *Sandbox) findJob(id string) *jobRecord { return s.index.byID[id] }
 
 func (s *Sandbox) getJob(w http.ResponseWriter, r *http.Request, _ string) {
 	s.mu.Lock()
@@ -577,13 +575,13 @@ func (s *Sandbox) listJobs(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	s.mu.Lock()
 	now := s.now()
+	jobs := s.world.Jobs // without a name: every job, a tool's call, not a letter's
+	if byName {
+		jobs = s.index.byName[name[0]]
+	}
 	out := []map[string]any{}
-	for i := len(s.world.Jobs) - 1; i >= 0; i-- { // newest first
-		j := s.world.Jobs[i]
-		if byName && j.Name != name[0] {
-			continue
-		}
-		out = append(out, s.jobJSON(j, now))
+	for i := len(jobs) - 1; i >= 0; i-- { // newest first
+		out = append(out, s.jobJSON(jobs[i], now))
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -627,48 +625,61 @@ func (s *Sandbox) editPackGroup(w http.ResponseWriter, r *http.Request, _ string
 		return
 	}
 	id := r.PathValue("id")
+	status, body, seq, err := s.editPackGroupLocked(id, req.Raw)
+	if err == nil {
+		err = s.syncLog(seq)
+	}
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
+	case status == http.StatusNotFound:
+		writeError(w, status, "PACK_GROUP_NOT_FOUND", "unknown pack group "+id)
+	case status == http.StatusBadRequest:
+		writeError(w, status, "NOT_EDITABLE", "pack group "+id+" was already sent")
+	default:
+		writeJSON(w, status, body)
+	}
+}
+
+// editPackGroupLocked applies an edit and appends it to the log; the
+// caller syncs line seq before answering.
+func (s *Sandbox) editPackGroupLocked(id string, raw map[string]any) (status int, body map[string]any, seq int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for _, j := range s.world.Jobs {
-		for _, pg := range j.PackGroups {
-			if pg.ID != id {
-				continue
-			}
-			v := s.view(j, now)
-			var cur *pgView
-			for i := range v.packGroups {
-				if v.packGroups[i].rec == pg {
-					cur = &v.packGroups[i]
-				}
-			}
-			if cur == nil { // not made yet (or the job failed)
-				break
-			}
-			if cur.status == "SENT" {
-				writeError(w, http.StatusBadRequest, "NOT_EDITABLE", "pack group "+id+" was already sent")
-				return
-			}
-			pg.Raw = req.Raw
-			pg.EditedAt = now
-			if addr, ok := req.Raw["address"].([]any); ok && len(addr) > 0 {
-				pg.Fixed = true
-			} else if j.NeedsAddress {
-				pg.Fixed = false
-			}
-			if err := s.recordLocked(j); err != nil {
-				writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
-				return
-			}
-			for _, pv := range s.view(j, now).packGroups {
-				if pv.rec == pg {
-					writeJSON(w, http.StatusOK, pgJSON(pv))
-					return
-				}
-			}
+	j := s.index.byPackGroup[id]
+	if j == nil {
+		return http.StatusNotFound, nil, 0, nil
+	}
+	var cur *pgView
+	for _, pv := range s.view(j, now).packGroups {
+		if pv.rec.ID == id {
+			cur = &pv
 		}
 	}
-	writeError(w, http.StatusNotFound, "PACK_GROUP_NOT_FOUND", "unknown pack group "+id)
+	switch {
+	case cur == nil: // not made yet (or the job failed)
+		return http.StatusNotFound, nil, 0, nil
+	case cur.status == "SENT":
+		return http.StatusBadRequest, nil, 0, nil
+	}
+	pg := cur.rec
+	pg.Raw = raw
+	pg.EditedAt = now
+	if addr, ok := raw["address"].([]any); ok && len(addr) > 0 {
+		pg.Fixed = true
+	} else if j.NeedsAddress {
+		pg.Fixed = false
+	}
+	if seq, err = s.recordLocked(j); err != nil {
+		return 0, nil, 0, err
+	}
+	for _, pv := range s.view(j, now).packGroups {
+		if pv.rec == pg {
+			body = pgJSON(pv)
+		}
+	}
+	return http.StatusOK, body, seq, nil
 }
 
 func (s *Sandbox) getDeliveries(w http.ResponseWriter, r *http.Request, tok string) {
@@ -720,17 +731,11 @@ func (s *Sandbox) getTrackingFile(w http.ResponseWriter, r *http.Request, _ stri
 	}
 	s.mu.Lock()
 	var sh *shipmentView
-	var job *jobRecord
-	now := s.now()
-	for _, j := range s.world.Jobs {
-		for _, d := range j.Deliveries {
-			if d.ShipmentID == id {
-				job = j
-				for _, dv := range s.view(j, now).deliveries {
-					if dv.rec == d {
-						sh = dv.shipment
-					}
-				}
+	job := s.index.byShipment[id]
+	if job != nil {
+		for _, dv := range s.view(job, s.now()).deliveries {
+			if dv.rec.ShipmentID == id {
+				sh = dv.shipment
 			}
 		}
 	}
