@@ -196,16 +196,3 @@ Exit codes:
 	rejectUnknownSubcommands(root)
 	return root
 }
-
-func newVersionCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print postform's version",
-		Example: "  postform version\n  postform --version",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(g.stdout, "postform %s\n", Version)
-			return nil
-		},
-	}
-}
