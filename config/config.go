@@ -165,6 +165,9 @@ type Document struct {
 // Letter is what the plan shows of a rendered letter besides its recipient.
 type Letter struct {
 	Subject string
+	// Source is letter.SourceHash: its inputs, whatever postform renders
+	// them into (Mailing.InputHash, config/letter.go).
+	Source string
 }
 
 // Output is an output block; its value may refer to state-backed mailing

@@ -136,7 +136,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		}
 	}
 	content, diags := b.Body.Content(letterSchema)
-	l.add(classify(diags, CodeMissingArgument)...)
+	l.add(checkBody(b.Body, letterSchema, diags)...)
 	if diags.HasErrors() {
 		return
 	}
@@ -206,7 +206,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 	if len(l.diags) > before && l.diags[before:].HasErrors() {
 		return
 	}
-	d := &Document{DeclRange: b.DefRange, Letter: &Letter{Subject: lt.Subject}}
+	d := &Document{DeclRange: b.DefRange, Letter: &Letter{Subject: lt.Subject, Source: lt.SourceHash()}}
 	r := lt.To
 	d.Recipient = &Recipient{Lines: r.Printed(), Postcode: strings.TrimSpace(r.Postcode), City: strings.ToUpper(strings.TrimSpace(r.City))}
 	if r.Abroad() {
@@ -423,7 +423,7 @@ func (l *loader) renderLetters() {
 
 	var todo []*pendingLetter
 	for _, p := range all {
-		p.input = p.l.InputHash()
+		p.input = letter.RenderKey(p.d.Letter.Source)
 		if e, ok := index.Entries[p.input]; ok && l.renderedStillThere(dir, e) {
 			p.fill(l.cfg.Dir, e)
 			continue
@@ -560,6 +560,49 @@ func (p *pendingLetter) fill(dir string, e renderedEntry) {
 	p.d.File = filepath.ToSlash(rel)
 	p.d.Path = filepath.Join(dir, rel)
 	p.d.SHA256, p.d.Size, p.d.Pages = e.SHA256, e.Size, e.Pages
+}
+
+// InputHash identifies a mailing with rendered letters by what it is made
+// of rather than by the rendered bytes: as ContentHash, with each rendered
+// document's sha256 replaced by its letter's inputs (letter.SourceHash).
+// A postform that renders the same letter into other bytes (a new layout,
+// font or compression) changes ContentHash but not InputHash, so a letter
+// posted before the upgrade is not taken for a changed one. "" for a
+// mailing without a rendered letter: ContentHash alone decides.
+func (m *Mailing) InputHash() string {
+	rendered := false
+	type doc struct {
+		Box    string `json:"box"`
+		SHA256 string `json:"sha256,omitempty"`
+		Letter string `json:"letter,omitempty"`
+	}
+	canon := struct {
+		Scheme    string            `json:"scheme"`
+		Service   string            `json:"service"`
+		Documents []doc             `json:"documents"`
+		Options   map[string]string `json:"options"`
+		Owner     string            `json:"owner"`
+	}{Scheme: letter.SourceScheme, Service: m.Service, Documents: []doc{}, Options: m.Options, Owner: m.Owner}
+	if canon.Options == nil {
+		canon.Options = map[string]string{}
+	}
+	for _, d := range m.Documents {
+		if d.Letter != nil && d.Letter.Source != "" {
+			rendered = true
+			canon.Documents = append(canon.Documents, doc{Box: d.Box, Letter: d.Letter.Source})
+			continue
+		}
+		canon.Documents = append(canon.Documents, doc{Box: d.Box, SHA256: d.SHA256})
+	}
+	if !rendered {
+		return ""
+	}
+	b, err := json.Marshal(canon)
+	if err != nil {
+		panic(err) // strings and maps of strings always marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Subject is the subject of a letter postform renders, "" for a PDF.

@@ -16,9 +16,8 @@
 //
 // The recipient is drawn inside l.Window (pdf.DefaultWindow when zero), the
 // same frame plan reads the address from, so a rendered letter passes its
-// own address preflight. Text is set in DejaVu Sans (regular and bold,
-// embedded, see fonts/LICENSE); Markdown emphasis (*x*) is underlined, as
-// no italic face is shipped.
+// own address preflight. Text is set in DejaVu Sans (regular, bold,
+// oblique and bold oblique, embedded, see fonts/LICENSE).
 package letter
 
 import (
@@ -119,10 +118,17 @@ func (l *Letter) window() pdf.Window {
 	return l.Window
 }
 
-// InputHash is the sha256 of everything that makes the rendered bytes: the
-// letter's fields, its logo and attachments, and Version. Two letters with
-// one InputHash render to the same PDF.
-func (l *Letter) InputHash() string {
+// SourceScheme tags SourceHash. It names the way the inputs are hashed, not
+// the renderer: a postform that lays the same letter out differently keeps
+// it, so a letter already posted is still known as the same letter. Change
+// it only when the set or the encoding of the inputs changes.
+const SourceScheme = "postform letter inputs 1"
+
+// SourceHash is the sha256 of every input of the rendering (sender,
+// recipient, place, date, subject, body, signature, footer, window, the
+// sha256 of the logo and of each attachment) under SourceScheme, and not
+// Version: the same letter hashes the same whatever postform renders it.
+func (l *Letter) SourceHash() string {
 	// Each field length-prefixed, in a fixed order: no two letters write
 	// the same bytes (and this is 10,000 times faster to redo than JSON).
 	h := sha256.New()
@@ -142,7 +148,7 @@ func (l *Letter) InputHash() string {
 		put(a.City)
 		put(a.Country)
 	}
-	put("postform letter " + Version)
+	put(SourceScheme)
 	addr(l.From)
 	addr(l.To)
 	for _, s := range []string{l.Place, l.Date, l.Subject, l.Body, l.Signature, l.Footer, l.window().String()} {
@@ -158,6 +164,19 @@ func (l *Letter) InputHash() string {
 		put(l.attachmentSum(i))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// InputHash is the sha256 of everything that makes the rendered bytes:
+// the letter's SourceHash and Version. Two letters with one InputHash
+// render to the same PDF; a new layout gives every letter a new InputHash,
+// so renderings cached by an older one are not reused.
+func (l *Letter) InputHash() string {
+	return RenderKey(l.SourceHash())
+}
+
+// RenderKey is InputHash from a SourceHash already computed.
+func RenderKey(source string) string {
+	return sum([]byte("postform letter " + Version + "\n" + source))
 }
 
 func (l *Letter) attachmentSum(i int) string {

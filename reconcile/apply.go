@@ -322,7 +322,7 @@ func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
 // imported): what the configuration says of it, with who it goes to.
 func NewRecord(m *config.Mailing, serviceID string) *state.Mailing {
 	rec := &state.Mailing{
-		Address: m.Address, ContentHash: m.ContentHash, JobName: m.JobName,
+		Address: m.Address, ContentHash: m.ContentHash, InputHash: m.InputHash(), JobName: m.JobName,
 		Service: m.Service, ServiceID: serviceID, Owner: m.Owner,
 		RequestedProofs: append([]string(nil), m.Proofs...),
 	}

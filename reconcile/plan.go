@@ -212,17 +212,28 @@ func planMailing(m *config.Mailing, prior *state.Mailing, replace bool) *Change 
 	case replace:
 		ch.Action = ActionReplace
 		ch.Reason = fmt.Sprintf("--replace: will post AGAIN (job %s was posted on %s)", prior.JobID, prior.SubmittedAt.Format("2006-01-02"))
-	case prior.ContentHash != m.ContentHash:
+	case prior.ContentHash != m.ContentHash && !sameInputs(m, prior):
 		ch.Action = ActionBlocked
 		ch.Reason = fmt.Sprintf("already posted on %s (job %s): a posted letter cannot be changed", prior.SubmittedAt.Format("2006-01-02"), prior.JobID)
 	default:
 		ch.Action, ch.Reason = ActionNoop, "posted; up to date"
+		if prior.ContentHash != m.ContentHash {
+			ch.Reason = "posted; up to date (same letter inputs, rendered by this postform into other bytes)"
+		}
 		if edits, ok := fixEdits(m, prior); ok {
 			ch.Action, ch.Edits = ActionUpdate, edits
 			ch.Reason = "not eligible for posting: the configured fix will be written into the pack group"
 		}
 	}
 	return ch
+}
+
+// sameInputs reports whether a posted letter postform rendered is made of
+// the inputs the configuration gives it now, whatever bytes this postform
+// renders them into: then it is the same letter, nothing to post. A state
+// written before input hashes were kept has none: the content hash decides.
+func sameInputs(m *config.Mailing, prior *state.Mailing) bool {
+	return prior.InputHash != "" && prior.InputHash == m.InputHash()
 }
 
 // fixEdits returns the pack group edits for a job stuck on NOT_ELIGIBLE
@@ -417,6 +428,9 @@ func orphans(st *state.State, desired map[string]*config.Mailing) map[string]*st
 		}
 		if m.Phase == state.PhasePosted || m.Phase == state.PhasePending {
 			out[m.ContentHash] = m
+			if m.InputHash != "" {
+				out[m.InputHash] = m
+			}
 		}
 	}
 	return out
@@ -435,6 +449,11 @@ func movedLetters(changes []*Change, orphaned map[string]*state.Mailing, replace
 			continue
 		}
 		old, ok := orphaned[ch.Desired.ContentHash]
+		if !ok {
+			if in := ch.Desired.InputHash(); in != "" {
+				old, ok = orphaned[in]
+			}
+		}
 		if !ok {
 			continue
 		}

@@ -52,7 +52,12 @@ type Mailing struct {
 	Address     string `json:"address"`
 	Phase       Phase  `json:"phase"`
 	ContentHash string `json:"content_hash"`
-	JobName     string `json:"job_name"`
+	// InputHash is config.Mailing.InputHash when the letter was recorded:
+	// for a letter postform renders, what it was made of, so a later
+	// postform that renders it into other bytes still knows it. "" for a
+	// letter of PDFs only, and in states written before it was kept.
+	InputHash string `json:"input_hash,omitempty"`
+	JobName   string `json:"job_name"`
 	// Service is the name or id the configuration gave; ServiceID the id it
 	// resolved to.
 	Service   string            `json:"service"`
