@@ -45,7 +45,7 @@ merge; what is posted is what was reviewed.`,
 			var sess *session
 			var plan *reconcile.Plan
 			var err error
-			var approved *reconcile.PlanDocument
+			var approved *reconcile.SavedPlan
 			if approvedPath != "" {
 				if len(args) == 1 {
 					return &exitError{code: ExitError, err: errors.New("--approved compares a new plan with the approved one: give it without a PLANFILE")}
@@ -76,7 +76,7 @@ merge; what is posted is what was reviewed.`,
 				return silent(ExitError)
 			}
 			if approved != nil {
-				if err := reconcile.CheckApproved(approved, doc); err != nil {
+				if err := reconcile.CheckApproved(approved, plan.Saved(Version, f.planOptions())); err != nil {
 					return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: %w\nReview the new plan (plan again on a pull request) and approve it", err)}
 				}
 				fmt.Fprintf(g.stdout, "\nThe plan is the approved one (%s): posting it.\n", approvedPath)
@@ -152,7 +152,7 @@ func (g *globals) savedPlan(ctx context.Context, path string, f *planFlags) (*se
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, err := reconcile.PlanFromDocument(doc, sess.cfg, sess.engine.State, now)
+	plan, err := reconcile.PlanFromSaved(doc, sess.cfg, sess.engine.State, now)
 	if err == nil {
 		err = plan.VerifyFiles()
 	}
@@ -384,7 +384,7 @@ func (p *progress) done() {
 
 // confirmSavedPlanFlags checks that --replace and --max-posts on the apply
 // command line repeat exactly the plan's own: none when it has none.
-func confirmSavedPlanFlags(doc *reconcile.PlanDocument, f *planFlags, path string) error {
+func confirmSavedPlanFlags(doc *reconcile.SavedPlan, f *planFlags, path string) error {
 	given, saved := slices.Sorted(slices.Values(f.replace)), slices.Sorted(slices.Values(doc.Replace))
 	if !slices.Equal(given, saved) {
 		if len(saved) == 0 {

@@ -46,7 +46,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 }
 
 // view is doc as a view shows it: recipients masked as --recipients or
-// the configuration says. doc itself (the saved plan) is left whole.
+// the configuration says; it records in doc the default a saved plan keeps.
 func (f *planFlags) view(cfg *config.Config, doc *reconcile.PlanDocument, asJSON bool) *reconcile.PlanDocument {
 	doc.ReviewRecipients = reviewDefault(cfg)
 	return doc.View(f.recipients.forView(cfg.Review.Recipients, asJSON))
@@ -95,7 +95,9 @@ func newPlanCommand(g *globals) *cobra.Command {
 				return silent(ExitError)
 			}
 			if out != "" {
-				if err := writePlanFile(out, doc); err != nil {
+				saved := plan.Saved(Version, f.planOptions())
+				saved.ReviewRecipients = doc.ReviewRecipients
+				if err := writePlanFile(out, saved); err != nil {
 					return err
 				}
 				if !asJSON && !asMarkdown {
@@ -123,8 +125,8 @@ func (f *planFlags) planOptions() reconcile.PlanOptions {
 
 // writePlanFile saves a plan atomically: a half-written plan must never be
 // mistaken for a reviewed one.
-func writePlanFile(path string, doc *reconcile.PlanDocument) error {
-	b, err := reconcile.EncodePlanDocument(doc)
+func writePlanFile(path string, sp *reconcile.SavedPlan) error {
+	b, err := reconcile.EncodeSavedPlan(sp)
 	if err != nil {
 		return err
 	}
@@ -135,14 +137,14 @@ func writePlanFile(path string, doc *reconcile.PlanDocument) error {
 }
 
 // readPlanFile loads a saved plan.
-func readPlanFile(path string) (*reconcile.PlanDocument, error) {
+func readPlanFile(path string) (*reconcile.SavedPlan, error) {
 	doc, _, err := decodePlanFile(path)
 	return doc, err
 }
 
 // readPlan is readPlanFile for a plan this run may post: the sha256 of the
 // bytes read is kept for the audit trail.
-func (g *globals) readPlan(path string) (*reconcile.PlanDocument, error) {
+func (g *globals) readPlan(path string) (*reconcile.SavedPlan, error) {
 	doc, sum, err := decodePlanFile(path)
 	if err == nil {
 		if g.planSums == nil {
@@ -153,13 +155,13 @@ func (g *globals) readPlan(path string) (*reconcile.PlanDocument, error) {
 	return doc, err
 }
 
-func decodePlanFile(path string) (*reconcile.PlanDocument, string, error) {
+func decodePlanFile(path string) (*reconcile.SavedPlan, string, error) {
 	b, err := safefs.ReadFileAt(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the saved plan: %w", err)
 	}
 	sum := sha256.Sum256(b)
-	doc, err := reconcile.DecodePlanDocument(b)
+	doc, err := reconcile.DecodeSavedPlan(b)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}

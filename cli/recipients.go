@@ -72,7 +72,7 @@ func recipientLine(r *reconcile.PlanRecipient, mode string) string {
 
 // readsRecipients reports whether a saved plan read some letter's
 // recipient: apply must then read them again to check them.
-func readsRecipients(doc *reconcile.PlanDocument) bool {
+func readsRecipients(doc *reconcile.SavedPlan) bool {
 	for _, ch := range doc.Changes {
 		if ch.AddressCheck == config.AddressRead {
 			return true

@@ -56,7 +56,7 @@ mailing "b" {
 	}
 	passwdSum := sha256.Sum256(passwd)
 
-	byAddr := func(d *reconcile.PlanDocument, addr string) *reconcile.PlanChange {
+	byAddr := func(d *reconcile.SavedPlan, addr string) *reconcile.SavedChange {
 		for i := range d.Changes {
 			if d.Changes[i].Address == addr {
 				return &d.Changes[i]
@@ -67,36 +67,36 @@ mailing "b" {
 	}
 	tests := []struct {
 		name string
-		edit func(*reconcile.PlanDocument)
+		edit func(*reconcile.SavedPlan)
 		want string
 	}{
-		{"an address twice", func(d *reconcile.PlanDocument) {
+		{"an address twice", func(d *reconcile.SavedPlan) {
 			d.Changes = append(d.Changes, *byAddr(d, "mailing.a"))
 		}, "mailing.a: appears 2 times in the saved plan"},
-		{"an address not in the configuration", func(d *reconcile.PlanDocument) {
+		{"an address not in the configuration", func(d *reconcile.SavedPlan) {
 			evil := *byAddr(d, "mailing.a")
 			evil.Address, evil.JobName = "mailing.evil", "evil"
 			d.Changes = append(d.Changes, evil)
 		}, "mailing.evil: create in the saved plan, but it is not a change now"},
-		{"a forged forget", func(d *reconcile.PlanDocument) {
+		{"a forged forget", func(d *reconcile.SavedPlan) {
 			byAddr(d, "mailing.b").Action = reconcile.ActionForget
 		}, `mailing.b: action "forget" in the saved plan, "no-op" now`},
-		{"a forged replace", func(d *reconcile.PlanDocument) {
+		{"a forged replace", func(d *reconcile.SavedPlan) {
 			byAddr(d, "mailing.b").Action = reconcile.ActionReplace
 			d.Replace = []string{"mailing.b"}
 		}, `this plan posts again (--replace) mailing.b: a saved plan cannot ask for that on its own`},
-		{"/etc/passwd's bytes", func(d *reconcile.PlanDocument) {
+		{"/etc/passwd's bytes", func(d *reconcile.SavedPlan) {
 			f := &byAddr(d, "mailing.a").Files[0]
 			f.File, f.SHA256, f.Size = "/etc/passwd", hex.EncodeToString(passwdSum[:]), int64(len(passwd))
 		}, `mailing.a: document 1 is "/etc/passwd" in the saved plan, "a.pdf" now`},
 	}
 	for _, tt := range tests {
-		doc, err := reconcile.DecodePlanDocument(reviewed)
+		doc, err := reconcile.DecodeSavedPlan(reviewed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tt.edit(doc)
-		forged, err := reconcile.EncodePlanDocument(doc)
+		forged, err := reconcile.EncodeSavedPlan(doc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,10 +47,11 @@ func newShowCommand(g *globals) *cobra.Command {
 				}
 				return nil
 			}
-			doc, err := readPlanFile(args[0])
+			saved, err := readPlanFile(args[0])
 			if err != nil {
 				return err
 			}
+			doc := saved.Document()
 			// The saved plan keeps the configuration's default for showing it.
 			mode := rf.forView(doc.ReviewRecipients, asJSON)
 			if preview != "" {

@@ -338,7 +338,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func (g *globals) writeMachinePlan(doc *reconcile.PlanDocument, asJSON, asMarkdown bool) (bool, error) {
 	switch {
 	case asJSON:
-		b, err := reconcile.EncodePlanDocument(doc)
+		b, err := reconcile.EncodePlanView(doc)
 		if err != nil {
 			return true, err
 		}

@@ -21,9 +21,12 @@ var ErrNotApproved = errors.New("the plan is not the one that was approved")
 // against may differ (other merges, refreshes): what is compared is what
 // would happen to each letter, not the state's serial.
 //
+// Both are saved plans (now is the plan made now, as plan --out would save
+// it), so that the comparison never depends on the JSON view.
+//
 // It returns nil when they agree, else an error wrapping ErrNotApproved that
 // names every difference.
-func CheckApproved(approved, now *PlanDocument) error {
+func CheckApproved(approved, now *SavedPlan) error {
 	want, wantDups := actionable(approved)
 	got, _ := actionable(now)
 	var diffs []string
@@ -51,8 +54,8 @@ func CheckApproved(approved, now *PlanDocument) error {
 }
 
 // actionable indexes the changes that do something, by address.
-func actionable(doc *PlanDocument) (map[string]*PlanChange, []string) {
-	out := map[string]*PlanChange{}
+func actionable(doc *SavedPlan) (map[string]*SavedChange, []string) {
+	out := map[string]*SavedChange{}
 	var dups []string
 	for i := range doc.Changes {
 		c := &doc.Changes[i]
@@ -90,7 +93,7 @@ func plural(n int) string {
 
 // compareChange lists how one letter's change differs from the approved one,
 // field by field as the saved-plan check does.
-func compareChange(addr string, w, g *PlanChange) []string {
+func compareChange(addr string, w, g *SavedChange) []string {
 	var out []string
 	for _, d := range diffChange(w, g, "in the approved plan") {
 		out = append(out, addr+": "+d)

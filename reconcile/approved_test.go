@@ -7,35 +7,35 @@ import (
 )
 
 func TestCheckApproved(t *testing.T) {
-	letter := func() PlanChange {
-		return PlanChange{Address: "mailing.a", Action: ActionCreate, JobName: "a", Service: "Lettre simple",
+	letter := func() SavedChange {
+		return SavedChange{Address: "mailing.a", Action: ActionCreate, JobName: "a", Service: "Lettre simple",
 			ContentHash: "h1", Options: map[string]string{"printMode": "1SIDE"}, Proofs: []string{"CERTIF"},
-			Files: []PlanFile{{Box: "main", File: "a.pdf", SHA256: "s1", Recipient: &PlanRecipient{Lines: []string{"ACME SAS", "75002 PARIS"}}}}}
+			Files: []SavedFile{{Box: "main", File: "a.pdf", SHA256: "s1", Recipient: &SavedRecipient{Lines: []string{"ACME SAS", "75002 PARIS"}}}}}
 	}
-	doc := func(cs ...PlanChange) *PlanDocument { return &PlanDocument{Changes: cs} }
-	fixed := func(v string) PlanChange {
-		c := PlanChange{Address: "mailing.b", Action: ActionUpdate, PriorJobID: "88001", Fix: map[string]any{"address": []any{v}}}
+	doc := func(cs ...SavedChange) *SavedPlan { return &SavedPlan{Changes: cs} }
+	fixed := func(v string) SavedChange {
+		c := SavedChange{Address: "mailing.b", Action: ActionUpdate, PriorJobID: "88001", Fix: map[string]any{"address": []any{v}}}
 		return c
 	}
 	tests := []struct {
 		name        string
-		approved    *PlanDocument
-		now         *PlanDocument
+		approved    *SavedPlan
+		now         *SavedPlan
 		wantInError string // "" = approved
 	}{
 		{"identical", doc(letter(), fixed("x")), doc(letter(), fixed("x")), ""},
-		{"no-ops do not count", doc(letter()), doc(letter(), PlanChange{Address: "mailing.z", Action: ActionNoop}), ""},
-		{"a new letter", doc(letter()), doc(letter(), PlanChange{Address: "mailing.c", Action: ActionCreate}), "mailing.c: would post now"},
+		{"no-ops do not count", doc(letter()), doc(letter(), SavedChange{Address: "mailing.z", Action: ActionNoop}), ""},
+		{"a new letter", doc(letter()), doc(letter(), SavedChange{Address: "mailing.c", Action: ActionCreate}), "mailing.c: would post now"},
 		{"a letter gone", doc(letter(), fixed("x")), doc(letter()), "mailing.b: the approved plan would edit the pack group of it"},
-		{"the pdf changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Files[0].SHA256 = "s2"; return c }()), "a.pdf changed since it was planned"},
-		{"the recipient changed", doc(letter()), doc(func() PlanChange {
+		{"the pdf changed", doc(letter()), doc(func() SavedChange { c := letter(); c.Files[0].SHA256 = "s2"; return c }()), "a.pdf changed since it was planned"},
+		{"the recipient changed", doc(letter()), doc(func() SavedChange {
 			c := letter()
-			c.Files[0].Recipient = &PlanRecipient{Lines: []string{"Mallory", "13001 MARSEILLE"}}
+			c.Files[0].Recipient = &SavedRecipient{Lines: []string{"Mallory", "13001 MARSEILLE"}}
 			return c
 		}()), "the recipient read from a.pdf differs"},
 		{"the fix changed", doc(fixed("x")), doc(fixed("y")), "mailing.b: fix "},
-		{"the prior job changed", doc(fixed("x")), doc(func() PlanChange { c := fixed("x"); c.PriorJobID = "88099"; return c }()), "mailing.b: prior job \"88001\" in the approved plan, \"88099\" now"},
-		{"the options changed", doc(letter()), doc(func() PlanChange { c := letter(); c.Options = map[string]string{"printMode": "2SIDE"}; return c }()), "mailing.a: options "},
+		{"the prior job changed", doc(fixed("x")), doc(func() SavedChange { c := fixed("x"); c.PriorJobID = "88099"; return c }()), "mailing.b: prior job \"88001\" in the approved plan, \"88099\" now"},
+		{"the options changed", doc(letter()), doc(func() SavedChange { c := letter(); c.Options = map[string]string{"printMode": "2SIDE"}; return c }()), "mailing.a: options "},
 		{"an address twice in the approved plan", doc(letter(), letter()), doc(letter()), "appears more than once"},
 	}
 	for _, tt := range tests {

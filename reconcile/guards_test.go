@@ -176,16 +176,16 @@ func TestEstimate(t *testing.T) {
 func TestSavedPlanKeepsGuards(t *testing.T) {
 	cfg := &config.Config{Mailings: letters(120)}
 	opts := PlanOptions{Excludes: []string{`mailing.m["k0000"]`}, MaxPosts: 200}
-	doc := MakePlan(cfg, state.New("l"), opts).Document("", opts)
-	b, err := EncodePlanDocument(doc)
+	doc := MakePlan(cfg, state.New("l"), opts).Saved("", opts)
+	b, err := EncodeSavedPlan(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := DecodePlanDocument(b)
+	back, err := DecodeSavedPlan(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := PlanFromDocument(back, cfg, state.New("l"), time.Time{})
+	p, err := PlanFromSaved(back, cfg, state.New("l"), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,34 +1,29 @@
 package reconcile
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
-	"github.com/postform/postform/state"
 )
 
-// PlanFormatVersion is the version of the JSON plan document: the saved
-// plan file, `plan --json` and `show --json` all write this one document.
-// Documented in docs/json-format.md. Version 2 added config_hash and
-// digest, which apply checks before posting a saved plan; version 3 the
-// recipient of each letter, read from its address window, which apply
-// checks too.
-const PlanFormatVersion = 3
+// PlanViewFormatVersion is the version of the JSON view of a plan, which
+// `plan --json` and `show --json` print (docs/json-format.md). It is not the
+// saved plan file (SavedPlan, SavedPlanFormatVersion): a field added to the
+// view within a version leaves saved plans as they are. Version 3 is where
+// the two parted; before, they were one document.
+const PlanViewFormatVersion = 3
 
-// PlanDocument is the stable, versioned JSON form of a plan. It holds the
-// evaluated mailings and the state they were planned against, never a
-// credential.
+// PlanDocument is the stable, versioned JSON view of a plan, for people
+// and machines to read. It holds the evaluated mailings and the state they
+// were planned against, never a credential. It is printed, never applied.
 type PlanDocument struct {
 	FormatVersion   int              `json:"format_version"`
 	PostformVersion string           `json:"postform_version"`
@@ -45,11 +40,10 @@ type PlanDocument struct {
 	// when it is not "full": how show renders this plan by default.
 	ReviewRecipients string `json:"review_recipients,omitempty"`
 	// RecipientsShown is set ("masked" or "hidden") on a document printed
-	// with its recipients masked (plan --json --recipients=masked): such a
-	// document is for reading only and cannot be applied.
+	// with its recipients masked (plan --json --recipients=masked).
 	RecipientsShown string `json:"recipients_shown,omitempty"`
 	// Digest is the sha256 of the document's canonical JSON without the
-	// digest: a saved plan edited after plan wrote it is refused.
+	// digest, set by EncodePlanView.
 	Digest string `json:"digest,omitempty"`
 
 	// redact masks recipient lines in other text of a view (View).
@@ -179,69 +173,23 @@ func (e *PlanPostage) Text() string {
 	return fmt.Sprintf("%s %s (%s)", Money(cents(e.Total)), e.Currency, strings.Join(parts, "; "))
 }
 
-// Document converts a plan into its JSON document.
+// Document is the plan's JSON view: the view of the plan as saved, so
+// that show --json of a saved plan prints what plan --json printed.
 func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
-	doc := &PlanDocument{FormatVersion: PlanFormatVersion, PostformVersion: version,
-		State: PlanStateRef{Lineage: p.Lineage, Serial: p.Serial}, Targets: opts.Targets, Excludes: opts.Excludes, Replace: opts.Replace,
-		Changes: []PlanChange{}, Diagnostics: []PlanDiagnostic{}, ConfigHash: p.ConfigHash}
-	for _, ch := range p.Changes {
-		pc := PlanChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason, Edits: ch.Edits}
-		if ch.Prior != nil {
-			pc.PriorJobID = ch.Prior.JobID
-			switch ch.Action {
-			case ActionBlocked, ActionReplace, ActionForget:
-				pc.PriorRecipient = stateRecipient(ch.Prior.Recipient)
-			}
-		}
-		if m := ch.Desired; m != nil {
-			pc.ContentHash, pc.JobName, pc.Service, pc.Owner = m.ContentHash, m.JobName, m.Service, m.Owner
-			pc.Options, pc.Proofs, pc.Fix = m.Options, m.Proofs, m.Fix
-			pc.AddressCheck = m.AddressCheck
-			if t := m.Schedule.SendAfter; !t.IsZero() {
-				pc.SendAfter = t.Format(time.RFC3339)
-			}
-			if t := m.Schedule.PostBy; !t.IsZero() {
-				pc.PostBy = t.Format(time.RFC3339)
-			}
-			for _, d := range m.Documents {
-				pc.Files = append(pc.Files, PlanFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath,
-					Recipient: planRecipient(d.Recipient), Subject: d.Subject()})
-			}
-			pc.DeclRange = planRange(&m.DeclRange)
-		} else if ch.Prior != nil {
-			pc.ContentHash, pc.JobName, pc.Service = ch.Prior.ContentHash, ch.Prior.JobName, ch.Prior.Service
-		}
-		doc.Changes = append(doc.Changes, pc)
-	}
-	for _, d := range p.Diagnostics {
-		doc.Diagnostics = append(doc.Diagnostics, DiagnosticDocument(d))
-	}
-	c := p.Counts()
-	doc.Summary = PlanSummary{Post: c.Post, Forget: c.Forget, Blocked: c.Blocked, Update: c.Update, NoOp: c.NoOp,
-		Scheduled: c.Scheduled, MaxPosts: p.MaxPosts, MaxPostsFrom: p.MaxPostsFrom}
-	if e := p.Estimate; e != nil {
-		pp := &PlanPostage{Currency: e.Currency, Total: float64(e.Total) / 100, Services: []PlanServicePostage{}}
-		for _, s := range e.Services {
-			pp.Services = append(pp.Services, PlanServicePostage{Service: s.Service, Letters: s.Letters, Price: s.Price,
-				ExtraSheets: s.ExtraSheets, PerExtraSheet: s.PerExtraSheet, Total: float64(s.Total) / 100})
-		}
-		doc.Summary.EstimatedPostage = pp
-	}
-	for _, d := range p.Diagnostics {
-		if d.Severity == hcl.DiagError {
-			doc.Summary.Errors++
-		}
-	}
-	return doc
+	return p.Saved(version, opts).Document()
 }
 
 // DiagnosticDocument converts one diagnostic to its JSON form.
 func DiagnosticDocument(d *hcl.Diagnostic) PlanDiagnostic {
-	sev := "error"
+	return PlanDiagnostic{Severity: severityName(d), Code: config.DiagCode(d), Summary: d.Summary, Detail: d.Detail, Range: planRange(d.Subject)}
+}
+
+// severityName is a diagnostic's severity as the JSON documents write it.
+func severityName(d *hcl.Diagnostic) string {
 	if d.Severity == hcl.DiagWarning {
-		sev = "warning"
+		return "warning"
 	}
-	return PlanDiagnostic{Severity: sev, Code: config.DiagCode(d), Summary: d.Summary, Detail: d.Detail, Range: planRange(d.Subject)}
+	return "error"
 }
 
 func planRange(r *hcl.Range) *PlanRange {
@@ -249,208 +197,6 @@ func planRange(r *hcl.Range) *PlanRange {
 		return nil
 	}
 	return &PlanRange{Filename: filepath.Base(r.Filename), Line: r.Start.Line, Column: r.Start.Column}
-}
-
-// ErrStalePlan refuses a saved plan whose state moved on.
-//
-//lint:ignore ST1005 the wording users search for starts the sentence.
-var ErrStalePlan = errors.New("Saved plan is stale — run plan again")
-
-// PlanFromDocument checks a saved plan before anything of it is posted
-// and returns the plan to apply. The saved document is never executed as
-// written: the plan is made again from the configuration and the current
-// state, with the saved --target, --exclude, --replace and posting limit,
-// at the clock now (a letter whose send_after has passed since is no longer
-// the saved plan's "scheduled"), and the saved changes must
-// equal it exactly (every address once, same action, job name, content,
-// files and sha256). It refuses a plan made against another lineage or
-// serial, one with errors, one whose configuration now evaluates
-// differently, and names every address that differs.
-func PlanFromDocument(doc *PlanDocument, cfg *config.Config, st *state.State, now time.Time) (*Plan, error) {
-	if doc.FormatVersion != PlanFormatVersion {
-		return nil, fmt.Errorf("the saved plan has format version %d; this postform reads version %d: run plan again with this postform", doc.FormatVersion, PlanFormatVersion)
-	}
-	fresh := st.Serial == 0 && len(st.Mailings) == 0
-	if doc.State.Lineage != st.Lineage && !(doc.State.Lineage == "" && fresh) {
-		return nil, fmt.Errorf("%w: it was made for another state (lineage %s, the state is %s)", ErrStalePlan, doc.State.Lineage, st.Lineage)
-	}
-	if doc.State.Serial != st.Serial {
-		return nil, fmt.Errorf("%w: the state changed since (serial %d when planned, now %d)", ErrStalePlan, doc.State.Serial, st.Serial)
-	}
-	if doc.Summary.Errors > 0 {
-		return nil, errors.New("the saved plan has errors: fix them and run plan again")
-	}
-	if doc.RecipientsShown != "" {
-		return nil, errMaskedPlan(doc.RecipientsShown)
-	}
-	opts := doc.options()
-	opts.Now = now
-	p := MakePlan(cfg, st, opts)
-	var problems []string
-	if p.ConfigHash != doc.ConfigHash {
-		problems = append(problems, fmt.Sprintf("the configuration evaluates differently than when the plan was made (config hash %s then, %s now)", short(doc.ConfigHash), short(p.ConfigHash)))
-	}
-	problems = append(problems, diffChanges(doc, p.Document("", opts))...)
-	if p.Diagnostics.HasErrors() {
-		// Made again now, the plan breaks a guard rail it kept when saved
-		// (a post_by passed since): nothing of it is posted.
-		for _, d := range p.Diagnostics {
-			if d.Severity == hcl.DiagError {
-				problems = append(problems, d.Summary+": "+d.Detail)
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%w:\n  %s", ErrPlanMismatch, strings.Join(problems, "\n  "))
-	}
-	// The pages counted at plan time, for the view: apply skips preflight.
-	saved := map[string][]PlanFile{}
-	for _, c := range doc.Changes {
-		saved[c.Address] = c.Files
-	}
-	for _, ch := range p.Changes {
-		if ch.Desired == nil {
-			continue
-		}
-		for j, d := range ch.Desired.Documents {
-			if d.Pages == 0 && j < len(saved[ch.Address]) {
-				d.Pages = saved[ch.Address][j].Pages
-			}
-		}
-	}
-	return p, nil
-}
-
-// options are the plan options a saved plan was made with. The posting
-// limit is the one the plan was made under: a plan saved with --max-posts
-// applies with it.
-func (doc *PlanDocument) options() PlanOptions {
-	o := PlanOptions{Targets: doc.Targets, Excludes: doc.Excludes, Replace: doc.Replace}
-	if doc.Summary.MaxPostsFrom == LimitFlag {
-		o.MaxPosts = doc.Summary.MaxPosts
-	}
-	return o
-}
-
-// ErrPlanMismatch refuses a saved plan that is not what the configuration
-// and the state give now.
-var ErrPlanMismatch = errors.New("the saved plan is not what the configuration and the state give now")
-
-// diffChanges names, per address, every way the saved changes differ from
-// the changes made again now; both are sorted by address.
-func diffChanges(saved, now *PlanDocument) []string {
-	var out []string
-	count := map[string]int{}
-	for _, c := range saved.Changes {
-		count[c.Address]++
-	}
-	nowBy := map[string]*PlanChange{}
-	for i := range now.Changes {
-		nowBy[now.Changes[i].Address] = &now.Changes[i]
-	}
-	seen := map[string]bool{}
-	for i := range saved.Changes {
-		s := &saved.Changes[i]
-		if seen[s.Address] {
-			continue
-		}
-		seen[s.Address] = true
-		if count[s.Address] > 1 {
-			out = append(out, fmt.Sprintf("%s: appears %d times in the saved plan", s.Address, count[s.Address]))
-			continue
-		}
-		n, ok := nowBy[s.Address]
-		if !ok {
-			out = append(out, fmt.Sprintf("%s: %s in the saved plan, but it is not a change now (not in the configuration or the state, or not targeted)", s.Address, s.Action))
-			continue
-		}
-		for _, d := range diffChange(s, n, "in the saved plan") {
-			out = append(out, s.Address+": "+d)
-		}
-	}
-	for _, n := range now.Changes {
-		if !seen[n.Address] {
-			out = append(out, fmt.Sprintf("%s: missing from the saved plan (%s now)", n.Address, n.Action))
-		}
-	}
-	if len(out) == 0 && summaryText(saved.Summary) != summaryText(now.Summary) {
-		out = append(out, fmt.Sprintf("the summary says %s, the changes give %s", summaryText(saved.Summary), summaryText(now.Summary)))
-	}
-	return out
-}
-
-func summaryText(s PlanSummary) string {
-	return fmt.Sprintf("%d to post, %d to forget, %d blocked, %d to update, %d unchanged, %d scheduled, a limit of %d", s.Post, s.Forget, s.Blocked, s.Update, s.NoOp, s.Scheduled, s.MaxPosts)
-}
-
-// diffChange compares what a change would do; the reason and the source
-// position are for reading only and are taken from now. then names where s
-// comes from, e.g. "in the saved plan": it serves the saved-plan check and
-// apply --approved alike.
-func diffChange(s, n *PlanChange, then string) []string {
-	var out []string
-	field := func(name, a, b string) {
-		if a != b {
-			out = append(out, fmt.Sprintf("%s %q %s, %q now", name, a, then, b))
-		}
-	}
-	field("action", string(s.Action), string(n.Action))
-	field("job name", s.JobName, n.JobName)
-	field("service", s.Service, n.Service)
-	field("owner", s.Owner, n.Owner)
-	field("content hash", s.ContentHash, n.ContentHash)
-	field("prior job", s.PriorJobID, n.PriorJobID)
-	field("options", canonJSON(s.Options), canonJSON(n.Options))
-	field("proofs", canonJSON(s.Proofs), canonJSON(n.Proofs))
-	field("fix", canonJSON(s.Fix), canonJSON(n.Fix))
-	field("edits", canonJSON(s.Edits), canonJSON(n.Edits))
-	field("address check", s.AddressCheck, n.AddressCheck)
-	field("send_after", s.SendAfter, n.SendAfter)
-	field("post_by", s.PostBy, n.PostBy)
-	if canonJSON(s.PriorRecipient) != canonJSON(n.PriorRecipient) {
-		out = append(out, fmt.Sprintf("the recipient the state records for the posted letter is %s %s, %s now", recipientText(s.PriorRecipient), then, recipientText(n.PriorRecipient)))
-	}
-	for i := range max(len(s.Files), len(n.Files)) {
-		switch {
-		case i >= len(n.Files):
-			out = append(out, fmt.Sprintf("document %q is %s only", s.Files[i].File, then))
-		case i >= len(s.Files):
-			out = append(out, fmt.Sprintf("document %q is not %s", n.Files[i].File, then))
-		case s.Files[i].File != n.Files[i].File:
-			out = append(out, fmt.Sprintf("document %d is %q %s, %q now", i+1, s.Files[i].File, then, n.Files[i].File))
-		case s.Files[i].SHA256 != n.Files[i].SHA256:
-			out = append(out, fmt.Sprintf("%s changed since it was planned (sha256 %s, planned %s)", n.Files[i].File, short(n.Files[i].SHA256), short(s.Files[i].SHA256)))
-		default:
-			field("box of "+n.Files[i].File, s.Files[i].Box, n.Files[i].Box)
-			field("real path of "+n.Files[i].File, s.Files[i].RealPath, n.Files[i].RealPath)
-			if canonJSON(s.Files[i].Recipient) != canonJSON(n.Files[i].Recipient) {
-				a, b := recipientText(s.Files[i].Recipient), recipientText(n.Files[i].Recipient)
-				if a == b {
-					b += " (they differ in lines left out of this masked form)"
-				}
-				out = append(out, fmt.Sprintf("the recipient read from %s differs: %s %s, %s now", n.Files[i].File, a, then, b))
-			}
-			if s.Files[i].Size != n.Files[i].Size {
-				out = append(out, fmt.Sprintf("size of %s %d %s, %d now", n.Files[i].File, s.Files[i].Size, then, n.Files[i].Size))
-			}
-		}
-	}
-	return out
-}
-
-// recipientText names a recipient in an error, masked: the error reaches
-// CI logs, where a configuration may have asked for recipients to be
-// masked; initials and the locality are enough to tell two apart.
-func recipientText(r *PlanRecipient) string {
-	if r == nil {
-		return "none (not read)"
-	}
-	return fmt.Sprintf("%q", r.Masked().String())
-}
-
-// errMaskedPlan refuses a document printed with its recipients masked.
-func errMaskedPlan(shown string) error {
-	return fmt.Errorf("the plan was printed with --recipients=%s: its recipients cannot be checked against the letters, so it cannot be applied. Save the plan with `postform plan --out=FILE` (the saved plan keeps the recipients read) and apply that file", shown)
 }
 
 // canonJSON is a value's JSON for comparing: nil and empty are alike.
@@ -531,11 +277,10 @@ func (p *Plan) VerifyFiles() error {
 	return errors.Join(errs...)
 }
 
-// EncodePlanDocument writes the document as indented JSON, sealed with
-// its digest.
-func EncodePlanDocument(doc *PlanDocument) ([]byte, error) {
+// EncodePlanView writes the view as indented JSON with its digest.
+func EncodePlanView(doc *PlanDocument) ([]byte, error) {
 	sealed := *doc
-	d, err := planDigest(&sealed)
+	d, err := canonDigest(&sealed, func(c *PlanDocument) { c.Digest = "" })
 	if err != nil {
 		return nil, err
 	}
@@ -545,70 +290,4 @@ func EncodePlanDocument(doc *PlanDocument) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// planDigest is the sha256 of the document's compact JSON without its
-// digest, taken after one decode: what a reader decodes is what is hashed,
-// so a value that does not survive JSON unchanged cannot break the seal.
-func planDigest(doc *PlanDocument) (string, error) {
-	unsealed := *doc
-	unsealed.Digest = ""
-	b, err := json.Marshal(&unsealed)
-	if err != nil {
-		return "", err
-	}
-	var back PlanDocument
-	if err := json.Unmarshal(b, &back); err != nil {
-		return "", err
-	}
-	if b, err = json.Marshal(&back); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// DecodePlanDocument reads a saved plan and checks its seal. The digest
-// catches a plan edited or damaged after plan wrote it; anyone can compute
-// a sha256, so it is not what stops a forged plan: PlanFromDocument is.
-func DecodePlanDocument(b []byte) (*PlanDocument, error) {
-	doc, err := decodePlanJSON(b)
-	if err != nil {
-		return nil, err
-	}
-	if doc.FormatVersion != PlanFormatVersion {
-		return nil, fmt.Errorf("the plan has format version %d; this postform reads version %d: run plan again with this postform", doc.FormatVersion, PlanFormatVersion)
-	}
-	if doc.Digest == "" {
-		return nil, errors.New("the plan has no digest: it was not written by postform plan; run plan again")
-	}
-	if doc.RecipientsShown != "" {
-		return nil, errMaskedPlan(doc.RecipientsShown)
-	}
-	want, err := planDigest(doc)
-	if err != nil {
-		return nil, fmt.Errorf("not a postform plan file: %w", err)
-	}
-	if doc.Digest != want {
-		return nil, errors.New("the plan's digest does not match its content: it was edited or damaged after postform wrote it. Nothing was posted; run plan again and review the new plan")
-	}
-	return doc, nil
-}
-
-// decodePlanJSON decodes one plan document strictly: a field postform does
-// not write, or anything after the document, means it is not one.
-func decodePlanJSON(b []byte) (*PlanDocument, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var doc PlanDocument
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("not a postform plan file: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("not a postform plan file: more data follows the plan document")
-	}
-	if doc.FormatVersion == 0 {
-		return nil, errors.New("not a postform plan file: no format_version")
-	}
-	return &doc, nil
 }

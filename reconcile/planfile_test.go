@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"encoding/json"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -28,7 +30,7 @@ func savedFixture() (*config.Config, *state.State) {
 
 func savedBytes(t testing.TB, cfg *config.Config, st *state.State, opts PlanOptions) []byte {
 	t.Helper()
-	b, err := EncodePlanDocument(MakePlan(cfg, st, opts).Document("test", opts))
+	b, err := EncodeSavedPlan(MakePlan(cfg, st, opts).Saved("test", opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,21 +39,21 @@ func savedBytes(t testing.TB, cfg *config.Config, st *state.State, opts PlanOpti
 
 // forge decodes a saved plan, edits it, and seals it again as a forger
 // with a sha256 tool would.
-func forge(t *testing.T, b []byte, edit func(*PlanDocument)) []byte {
+func forge(t *testing.T, b []byte, edit func(*SavedPlan)) []byte {
 	t.Helper()
-	doc, err := DecodePlanDocument(b)
+	doc, err := DecodeSavedPlan(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(doc)
-	out, err := EncodePlanDocument(doc)
+	out, err := EncodeSavedPlan(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-func change(doc *PlanDocument, addr string) *PlanChange {
+func change(doc *SavedPlan, addr string) *SavedChange {
 	for i := range doc.Changes {
 		if doc.Changes[i].Address == addr {
 			return &doc.Changes[i]
@@ -62,17 +64,17 @@ func change(doc *PlanDocument, addr string) *PlanChange {
 
 func TestSavedPlanRoundTrip(t *testing.T) {
 	cfg, st := savedFixture()
-	doc, err := DecodePlanDocument(savedBytes(t, cfg, st, PlanOptions{}))
+	doc, err := DecodeSavedPlan(savedBytes(t, cfg, st, PlanOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := doc.Changes[0].Files[0].Recipient; doc.Changes[0].AddressCheck != "read" || r == nil || r.String() != "Société Générale · 29 boulevard Haussmann · 75009 PARIS" || r.Postcode != "75009" {
+	if r := doc.Changes[0].Files[0].Recipient; doc.Changes[0].AddressCheck != "read" || r == nil || strings.Join(r.Lines, " · ") != "Société Générale · 29 boulevard Haussmann · 75009 PARIS" || r.Postcode != "75009" {
 		t.Fatalf("the saved plan's recipient of mailing.a: %q %+v", doc.Changes[0].AddressCheck, r)
 	}
 	if doc.FormatVersion != 3 || len(doc.Digest) != 64 || doc.ConfigHash != ConfigHash(cfg) {
 		t.Fatalf("version %d digest %q config hash %q", doc.FormatVersion, doc.Digest, doc.ConfigHash)
 	}
-	p, err := PlanFromDocument(doc, cfg, st, time.Time{})
+	p, err := PlanFromSaved(doc, cfg, st, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,44 +90,44 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 	good := savedBytes(t, cfg, st, PlanOptions{})
 	tests := []struct {
 		name string
-		edit func(*PlanDocument)
+		edit func(*SavedPlan)
 		cfg  func(*config.Config)
 		want []string
 	}{
-		{name: "an address twice", edit: func(d *PlanDocument) {
+		{name: "an address twice", edit: func(d *SavedPlan) {
 			d.Changes = append(d.Changes, *change(d, "mailing.a"))
 			d.Summary.Post++
 		}, want: []string{"mailing.a: appears 2 times in the saved plan"}},
-		{name: "an address not in the configuration", edit: func(d *PlanDocument) {
+		{name: "an address not in the configuration", edit: func(d *SavedPlan) {
 			evil := *change(d, "mailing.a")
 			evil.Address, evil.JobName = "mailing.evil", "evil"
 			d.Changes = append(d.Changes, evil)
 		}, want: []string{"mailing.evil: create in the saved plan, but it is not a change now"}},
-		{name: "a forged forget", edit: func(d *PlanDocument) {
+		{name: "a forged forget", edit: func(d *SavedPlan) {
 			change(d, "mailing.b").Action = ActionForget
 		}, want: []string{`mailing.b: action "forget" in the saved plan, "no-op" now`}},
-		{name: "a forged replace", edit: func(d *PlanDocument) {
+		{name: "a forged replace", edit: func(d *SavedPlan) {
 			change(d, "mailing.b").Action = ActionReplace
 		}, want: []string{`mailing.b: action "replace" in the saved plan, "no-op" now`}},
-		{name: "a forged --replace", edit: func(d *PlanDocument) {
+		{name: "a forged --replace", edit: func(d *SavedPlan) {
 			d.Replace = []string{"mailing.b"}
 		}, want: []string{`mailing.b: action "no-op" in the saved plan, "replace" now`}},
-		{name: "a file path changed to /etc/passwd", edit: func(d *PlanDocument) {
+		{name: "a file path changed to /etc/passwd", edit: func(d *SavedPlan) {
 			change(d, "mailing.a").Files[0].File = "/etc/passwd"
 		}, want: []string{`mailing.a: document 1 is "/etc/passwd" in the saved plan, "a.pdf" now`}},
-		{name: "a sha256 changed", edit: func(d *PlanDocument) {
+		{name: "a sha256 changed", edit: func(d *SavedPlan) {
 			change(d, "mailing.a").Files[0].SHA256 = strings.Repeat("0", 64)
 		}, want: []string{"mailing.a: a.pdf changed since it was planned"}},
-		{name: "a change dropped", edit: func(d *PlanDocument) {
-			d.Changes = slices.DeleteFunc(d.Changes, func(c PlanChange) bool { return c.Address == "mailing.c" })
+		{name: "a change dropped", edit: func(d *SavedPlan) {
+			d.Changes = slices.DeleteFunc(d.Changes, func(c SavedChange) bool { return c.Address == "mailing.c" })
 		}, want: []string{"mailing.c: missing from the saved plan (create now)"}},
-		{name: "a job name changed", edit: func(d *PlanDocument) {
+		{name: "a job name changed", edit: func(d *SavedPlan) {
 			change(d, "mailing.c").JobName = "other"
 		}, want: []string{`mailing.c: job name "other" in the saved plan, "c" now`}},
-		{name: "a forged summary", edit: func(d *PlanDocument) {
+		{name: "a forged summary", edit: func(d *SavedPlan) {
 			d.Summary.Post = 0
 		}, want: []string{"the summary says 0 to post"}},
-		{name: "all at once, each named", edit: func(d *PlanDocument) {
+		{name: "all at once, each named", edit: func(d *SavedPlan) {
 			d.Changes = append(d.Changes, *change(d, "mailing.c"))
 			change(d, "mailing.a").Files[0].File = "/etc/passwd"
 			change(d, "mailing.b").Action = ActionForget
@@ -133,13 +135,13 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 		{name: "the configuration changed since", cfg: func(c *config.Config) {
 			c.Mailings[2].JobName = "renamed"
 		}, want: []string{"the configuration evaluates differently than when the plan was made", `mailing.c: job name "c" in the saved plan, "renamed" now`}},
-		{name: "a recipient forged", edit: func(d *PlanDocument) {
+		{name: "a recipient forged", edit: func(d *SavedPlan) {
 			change(d, "mailing.a").Files[0].Recipient.Lines[0] = "Banque Populaire"
 		}, want: []string{`mailing.a: the recipient read from a.pdf differs: "B… P… · 75009 PARIS" in the saved plan, "S… G… · 75009 PARIS" now`}},
-		{name: "a recipient's street forged", edit: func(d *PlanDocument) {
+		{name: "a recipient's street forged", edit: func(d *SavedPlan) {
 			change(d, "mailing.a").Files[0].Recipient.Lines[1] = "1 rue de Rivoli"
 		}, want: []string{`mailing.a: the recipient read from a.pdf differs`, "they differ in lines left out"}},
-		{name: "a recipient dropped", edit: func(d *PlanDocument) {
+		{name: "a recipient dropped", edit: func(d *SavedPlan) {
 			change(d, "mailing.a").Files[0].Recipient = nil
 		}, want: []string{`mailing.a: the recipient read from a.pdf differs: none (not read) in the saved plan`}},
 		{name: "the letter reads another recipient now", cfg: func(c *config.Config) {
@@ -163,11 +165,11 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(cfg)
 			}
-			doc, err := DecodePlanDocument(b)
+			doc, err := DecodeSavedPlan(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = PlanFromDocument(doc, cfg, st, time.Time{})
+			_, err = PlanFromSaved(doc, cfg, st, time.Time{})
 			if err == nil {
 				t.Fatal("the forged plan was accepted")
 			}
@@ -199,7 +201,7 @@ func TestSavedPlanSealIsChecked(t *testing.T) {
 		b, _ := json.Marshal(c)
 		return string(b)
 	}
-	view, err := EncodePlanDocument(MakePlan(cfg, st, PlanOptions{}).Document("test", PlanOptions{}).View(config.RecipientsMasked))
+	view, err := EncodePlanView(MakePlan(cfg, st, PlanOptions{}).Document("test", PlanOptions{}).View(config.RecipientsMasked))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +220,7 @@ func TestSavedPlanSealIsChecked(t *testing.T) {
 			if edited == string(good) {
 				t.Fatal("the fixture has no no-op to edit")
 			}
-			_, err := DecodePlanDocument([]byte(tt.in))
+			_, err := DecodeSavedPlan([]byte(tt.in))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want %q", err, tt.want)
 			}
@@ -228,7 +230,7 @@ func TestSavedPlanSealIsChecked(t *testing.T) {
 
 // meaning is what applying a document would do, written out
 // independently of diffChange: its changes, sorted, duplicates kept.
-func meaning(doc *PlanDocument) string {
+func meaning(doc *SavedPlan) string {
 	type file struct {
 		Box, File, SHA256, RealPath, Recipient string
 		Size                                   int64
@@ -267,33 +269,33 @@ func FuzzSavedPlan(f *testing.F) {
 	f.Add([]byte(`{"format_version": 3, "changes": [{"address": "mailing.a", "action": "create"}, {"address": "mailing.a", "action": "create"}]}`))
 	f.Add([]byte(`{"format_version": 3, "changes": null, "summary": {"errors": -1}, "fix": {"a": 1e400}}`))
 	f.Add([]byte("null"))
-	orig, err := DecodePlanDocument(good)
+	orig, err := DecodeSavedPlan(good)
 	if err != nil {
 		f.Fatal(err)
 	}
 	want := meaning(orig)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, st := savedFixture()
-		if doc, err := DecodePlanDocument(b); err == nil {
-			if p, err := PlanFromDocument(doc, cfg, st, time.Time{}); err == nil {
+		if doc, err := DecodeSavedPlan(b); err == nil {
+			if p, err := PlanFromSaved(doc, cfg, st, time.Time{}); err == nil {
 				checkApplied(t, doc, p)
 			}
 		}
 		// As a forger would: seal whatever the bytes say.
-		raw, err := decodePlanJSON(b)
-		if err != nil || raw.FormatVersion != PlanFormatVersion {
+		raw, err := decodeSavedJSON(b)
+		if err != nil || raw.FormatVersion != SavedPlanFormatVersion {
 			return
 		}
-		sealed, err := EncodePlanDocument(raw)
+		sealed, err := EncodeSavedPlan(raw)
 		if err != nil {
 			return
 		}
-		doc, err := DecodePlanDocument(sealed)
+		doc, err := DecodeSavedPlan(sealed)
 		if err != nil {
-			t.Fatalf("a plan sealed by EncodePlanDocument does not decode: %v", err)
+			t.Fatalf("a plan sealed by EncodeSavedPlan does not decode: %v", err)
 		}
 		cfg, st = savedFixture()
-		p, err := PlanFromDocument(doc, cfg, st, time.Time{})
+		p, err := PlanFromSaved(doc, cfg, st, time.Time{})
 		if err != nil {
 			return
 		}
@@ -308,10 +310,104 @@ func FuzzSavedPlan(f *testing.F) {
 
 // checkApplied: the plan that would be applied is the one the document
 // shows.
-func checkApplied(t *testing.T, doc *PlanDocument, p *Plan) {
+func checkApplied(t *testing.T, doc *SavedPlan, p *Plan) {
 	t.Helper()
-	applied := p.Document("test", PlanOptions{Targets: doc.Targets, Replace: doc.Replace})
+	applied := p.Saved("test", PlanOptions{Targets: doc.Targets, Replace: doc.Replace})
 	if got, want := meaning(applied), meaning(doc); got != want {
 		t.Fatalf("the plan applied is not the plan shown:\napplied %s\n  shown %s", got, want)
+	}
+}
+
+// A plan saved by postform before the saved plan and the view parted
+// (testdata/saved-plan-v3.plan, written by that postform for savedFixture)
+// is read, written back to the very same bytes, and applies.
+func TestSavedPlanFromBeforeTheSplitIsRead(t *testing.T) {
+	golden, err := os.ReadFile("testdata/saved-plan-v3.plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := DecodeSavedPlan(golden)
+	if err != nil {
+		t.Fatalf("a version 3 saved plan is refused: %v", err)
+	}
+	again, err := EncodeSavedPlan(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(golden) {
+		t.Fatalf("the saved plan format changed: a version 3 plan is written back as\n%s", again)
+	}
+	cfg, st := savedFixture()
+	p, err := PlanFromSaved(sp, cfg, st, time.Time{})
+	if err != nil {
+		t.Fatalf("a version 3 saved plan does not apply: %v", err)
+	}
+	if c := p.Counts(); c.Post != 2 || c.Forget != 1 {
+		t.Fatalf("re-derived plan: %+v", c)
+	}
+	// And the plan made now is saved with the same meaning.
+	now, err := DecodeSavedPlan(savedBytes(t, cfg, st, PlanOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meaning(now) != meaning(sp) || now.ConfigHash != sp.ConfigHash || summaryText(now.Summary) != summaryText(sp.Summary) {
+		t.Fatalf("the plan saved now means something else:\n now %s\nthen %s", meaning(now), meaning(sp))
+	}
+}
+
+// The saved plan is made of its own types only: a field added to the JSON
+// view (PlanDocument and what it holds) cannot reach a saved plan's bytes.
+func TestSavedPlanSharesNoTypeWithTheView(t *testing.T) {
+	view := map[reflect.Type]bool{}
+	var walk func(reflect.Type, map[reflect.Type]bool)
+	walk = func(ty reflect.Type, into map[reflect.Type]bool) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice || ty.Kind() == reflect.Map {
+			ty = ty.Elem()
+		}
+		if ty.Kind() != reflect.Struct || into[ty] {
+			return
+		}
+		into[ty] = true
+		for f := range ty.Fields() {
+			if f.IsExported() {
+				walk(f.Type, into)
+			}
+		}
+	}
+	walk(reflect.TypeFor[PlanDocument](), view)
+	saved := map[reflect.Type]bool{}
+	walk(reflect.TypeFor[SavedPlan](), saved)
+	if len(saved) < 10 {
+		t.Fatalf("the walk found only %d types in SavedPlan", len(saved))
+	}
+	for ty := range saved {
+		if view[ty] {
+			t.Errorf("the saved plan holds %v, a type of the JSON view", ty)
+		}
+	}
+}
+
+// show --json of a saved plan prints what plan --json printed for it.
+func TestViewOfASavedPlanIsThePlansView(t *testing.T) {
+	cfg, st := savedFixture()
+	opts := PlanOptions{Replace: []string{"mailing.b"}}
+	p := MakePlan(cfg, st, opts)
+	sp, err := DecodeSavedPlan(savedBytes(t, cfg, st, opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned, err := EncodePlanView(p.Document("test", opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := EncodePlanView(sp.Document())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(planned) != string(shown) {
+		t.Fatalf("plan --json:\n%s\nshow --json of the saved plan:\n%s", planned, shown)
+	}
+	if !strings.Contains(string(shown), `"format_version": 3`) {
+		t.Fatalf("the view has no format_version 3:\n%s", shown)
 	}
 }

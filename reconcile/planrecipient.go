@@ -7,7 +7,6 @@ import (
 	"unicode"
 
 	"github.com/postform/postform/config"
-	"github.com/postform/postform/state"
 )
 
 // PlanRecipient is who a letter goes to, as read from page 1's address
@@ -79,22 +78,6 @@ func initials(line string) string {
 		}
 	}
 	return strings.Join(out, " ")
-}
-
-// planRecipient is the plan's copy of a configured recipient.
-func planRecipient(r *config.Recipient) *PlanRecipient {
-	if r == nil {
-		return nil
-	}
-	return &PlanRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
-}
-
-// stateRecipient is the plan's copy of the recipient a state record keeps.
-func stateRecipient(r *state.Recipient) *PlanRecipient {
-	if r == nil {
-		return nil
-	}
-	return &PlanRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
 }
 
 // View is a copy of the document for printing with recipients shown under
