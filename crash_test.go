@@ -23,6 +23,7 @@ import (
 
 	"github.com/postform/postform/internal/pgtest"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/state"
 )
 
@@ -120,7 +121,7 @@ func workdir(t *testing.T, endpoint string, n int) string {
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("l%03d", i)
 		keys = append(keys, fmt.Sprintf("%q", key))
-		pdf, err := sandbox.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
+		pdf, err := pdf.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 const doctorPassword = "doctor-Secret-pw"
@@ -82,7 +83,7 @@ func (d *doctorPlatform) postOne(t *testing.T) string {
 	}
 	svc, _ := p.FindService("Lettre simple")
 	box, _ := svc.FindBox("")
-	pdf, err := sandbox.MakePDF("ACME SAS", "12 rue de la Paix", "75002 PARIS")
+	pdf, err := pdf.MakePDF("ACME SAS", "12 rue de la Paix", "75002 PARIS")
 	if err != nil {
 		t.Fatal(err)
 	}

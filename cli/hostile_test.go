@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 // hostile is what a hostile platform writes into every label it answers:
@@ -113,7 +114,7 @@ func TestHostilePlatformTextIsEscaped(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	for name, lines := range map[string][]string{"good.pdf": {"ACME SAS", "12 rue de la Paix", "75002 PARIS"}, "refused.pdf": {"Globex", "1 avenue Foch", "75016 PARIS"}} {
-		b, err := sandbox.MakePDF(lines...)
+		b, err := pdf.MakePDF(lines...)
 		if err != nil {
 			t.Fatal(err)
 		}

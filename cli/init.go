@@ -17,7 +17,7 @@ import (
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
-	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/state"
 )
 
@@ -238,7 +238,7 @@ func copyWorkspace(ctx context.Context, from, to *config.Config, name string, fo
 // scaffold writes a first working directory: one letter on the sandbox.
 func scaffold(g *globals, dir string) error {
 	files := config.InitFiles()
-	pdf, err := sandbox.MakeLetter([]string{"Ada Lovelace", "12 rue de la Paix", "75002 PARIS"}, "Welcome to postform!")
+	pdf, err := pdf.MakeLetter([]string{"Ada Lovelace", "12 rue de la Paix", "75002 PARIS"}, "Welcome to postform!")
 	if err != nil {
 		return err
 	}

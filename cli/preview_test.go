@@ -20,7 +20,6 @@ import (
 
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/safefs"
-	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/reconcile"
 )
@@ -45,7 +44,7 @@ func previewWorkdir(t *testing.T) string {
 	for key, lines := range previewLetters {
 		i++
 		file := fmt.Sprintf("letters/l%d.pdf", i)
-		b, err := sandbox.MakeLetter(lines, "Madame, Monsieur,", "Veuillez trouver ci-joint notre facture.")
+		b, err := pdf.MakeLetter(lines, "Madame, Monsieur,", "Veuillez trouver ci-joint notre facture.")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +228,7 @@ func TestPreviewInChromium(t *testing.T) {
 	}
 
 	// The reviewed plan, one of whose files changed since.
-	b, err := sandbox.MakePDF("Someone Else", "3 rue Neuve", "13001 MARSEILLE")
+	b, err := pdf.MakePDF("Someone Else", "3 rue Neuve", "13001 MARSEILLE")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +295,7 @@ func TestPreviewRemovesStalePages(t *testing.T) {
 	work := t.TempDir()
 	var changes []reconcile.PlanChange
 	for _, key := range []string{"a", "b"} {
-		b, err := sandbox.MakePDF("Letter "+key, "1 rue de la Paix", "75002 PARIS")
+		b, err := pdf.MakePDF("Letter "+key, "1 rue de la Paix", "75002 PARIS")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -392,7 +391,7 @@ func TestPreviewRefusesPlantedLinks(t *testing.T) {
 // Masked and hidden recipients are masked in the page and painted over in
 // the picture; a full one is shown, the window outlined in red.
 func TestPreviewMasksRecipients(t *testing.T) {
-	letter, err := sandbox.MakePDF("Société Générale", "29 boulevard Haussmann", "75009 PARIS")
+	letter, err := pdf.MakePDF("Société Générale", "29 boulevard Haussmann", "75009 PARIS")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +537,7 @@ func BenchmarkPreview100(b *testing.B) {
 	for i := range 100 {
 		key := fmt.Sprintf("r%03d", i)
 		lines := []string{"Recipient " + key, "1 rue de la Paix", "75002 PARIS"}
-		pdfb, err := sandbox.MakeLetter(lines, "Madame, Monsieur,")
+		pdfb, err := pdf.MakeLetter(lines, "Madame, Monsieur,")
 		if err != nil {
 			b.Fatal(err)
 		}

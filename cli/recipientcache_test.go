@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/pdf"
 )
 
@@ -19,7 +18,7 @@ import (
 func TestCommittedRecipientCacheIsIgnored(t *testing.T) {
 	keepCwd(t)
 	dir := t.TempDir()
-	letter, err := sandbox.MakePDF("Mallory Evil", "666 rue du Vol", "13001 MARSEILLE")
+	letter, err := pdf.MakePDF("Mallory Evil", "666 rue du Vol", "13001 MARSEILLE")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/postform/postform/cli"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/state"
 )
 
@@ -77,7 +78,7 @@ func cmdMkPDF(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 {
 		ts.Fatalf("usage: mkpdf FILE [LINE...]")
 	}
-	b, err := sandbox.MakePDF(args[1:]...)
+	b, err := pdf.MakePDF(args[1:]...)
 	ts.Check(err)
 	path := ts.MkAbs(args[0])
 	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
@@ -117,7 +118,7 @@ func cmdMkLetters(ts *testscript.TestScript, neg bool, args []string) {
 	files := map[string]string{}
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("r%04d", i)
-		b, err := sandbox.MakePDF("Recipient "+key, "1 rue de la Paix", "75002 PARIS")
+		b, err := pdf.MakePDF("Recipient "+key, "1 rue de la Paix", "75002 PARIS")
 		ts.Check(err)
 		files[key] = "letters/" + key + ".pdf"
 		ts.Check(os.WriteFile(ts.MkAbs(files[key]), b, 0o644))

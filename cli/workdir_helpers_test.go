@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 // keepCwd restores the test's working directory when it ends (postform
@@ -16,11 +16,11 @@ func keepCwd(t *testing.T) {
 }
 
 // writeLetters writes into dir, for each file name, a letter addressed to
-// its lines (sandbox.MakePDF).
+// its lines (pdf.MakePDF).
 func writeLetters(t *testing.T, dir string, letters map[string][]string) {
 	t.Helper()
 	for name, lines := range letters {
-		pdf, err := sandbox.MakePDF(lines...)
+		pdf, err := pdf.MakePDF(lines...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/postform/postform/config"
-	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 // benchDir writes a working directory of n letters the way bench/gen does:
@@ -25,7 +25,7 @@ func benchDir(b *testing.B, n int) string {
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("c%06d", i)
 		file := "letters/" + key + ".pdf"
-		pdf, err := sandbox.MakePDF(fmt.Sprintf("Customer %06d", i), "1 rue de la Paix", "75002 PARIS")
+		pdf, err := pdf.MakePDF(fmt.Sprintf("Customer %06d", i), "1 rue de la Paix", "75002 PARIS")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
-	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 // makePDF returns a valid PDF with n pages of w x h points (A4 is
@@ -36,7 +36,7 @@ func makePDF(n int, w, h float64) []byte {
 			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
 		)
 	}
-	return sandbox.WritePDF(objs)
+	return pdf.WriteObjects(objs)
 }
 
 // a4 is a one-page A4 PDF.

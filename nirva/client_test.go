@@ -16,6 +16,7 @@ import (
 
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 type env struct {
@@ -67,7 +68,7 @@ func pdfPart(t *testing.T, box string, lines ...string) nirva.FilePart {
 	if len(lines) > 0 {
 		lines = append(lines, "75002 PARIS") // a locality: the sandbox reads the address as plan does
 	}
-	b, err := sandbox.MakePDF(lines...)
+	b, err := pdf.MakePDF(lines...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,9 @@ import (
 
 // WriteObjects lays out objects (numbered from 1; object 1 is the catalog) as
 // a PDF 1.4 file with a classic cross-reference table and trailer. It is the
-// one hand-made PDF writer: the sandbox's letters and proofs and the tests'
-// fixtures build their objects and let it do the file's bookkeeping.
+// one hand-made PDF writer: MakeLetter (init's example letter, the sandbox's
+// proofs, the tests' letters) and the tests' fixtures build their objects and
+// let it do the file's bookkeeping.
 func WriteObjects(objects []string) []byte {
 	var out bytes.Buffer
 	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

@@ -13,6 +13,7 @@ import (
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
 )
@@ -52,7 +53,7 @@ func (w *world) writeConfig(letters int) {
 	for i := 0; i < letters; i++ {
 		key := fmt.Sprintf("c%03d", i)
 		keys = append(keys, fmt.Sprintf("%q", key))
-		pdf, err := sandbox.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
+		pdf, err := pdf.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
 		if err != nil {
 			w.t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 func main() {
@@ -76,7 +76,7 @@ func generate(dir string, n, blank int, endpoint, keys string) error {
 			body = []string{fmt.Sprintf("Invoice B-%06d: amount due %d.%02d EUR.", i, 10+i%990, i%100)}
 		}
 		// The address in the envelope's window, the text below it.
-		pdf, err := sandbox.MakeLetter(address, body...)
+		pdf, err := pdf.MakeLetter(address, body...)
 		if err != nil {
 			return err
 		}

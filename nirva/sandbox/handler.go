@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	postpdf "github.com/postform/postform/pdf"
 )
 
 const maxFileSize = 20 << 20
@@ -765,7 +766,7 @@ func (s *Sandbox) getTrackingFile(w http.ResponseWriter, r *http.Request, _ stri
 			title = "Avis de reception"
 			when = sh.events[len(sh.events)-1].date
 		}
-		pdf, err := MakePDF(title, "Shipment "+id, "Tracking "+sh.tracking, "Job "+job.ID+" "+job.Name, "Date "+when.UTC().Format(time.RFC3339))
+		pdf, err := postpdf.MakePDF(title, "Shipment "+id, "Tracking "+sh.tracking, "Job "+job.ID+" "+job.Name, "Date "+when.UTC().Format(time.RFC3339))
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
 			return

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -14,69 +13,13 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	postpdf "github.com/postform/postform/pdf"
 )
 
 func relaxed() *model.Configuration {
 	conf := model.NewDefaultConfiguration()
 	conf.ValidationMode = model.ValidationRelaxed
 	return conf
-}
-
-// TestMakePDFValidatesWithPdfcpu: what MakePDF writes is a valid one-page
-// PDF by pdfcpu's own validator (strict mode too), and its text reads back.
-func TestMakePDFValidatesWithPdfcpu(t *testing.T) {
-	lines := []string{"ACME SAS", "12 rue de la Paix (2e)", `back\slash`, "75002 PARIS", "Ça coûte 5 €"}
-	for _, lines := range [][]string{nil, lines} {
-		b := pdf(t, lines...)
-		for _, mode := range []int{model.ValidationStrict, model.ValidationRelaxed} {
-			conf := model.NewDefaultConfiguration()
-			conf.ValidationMode = mode
-			ctx, err := api.ReadContext(bytes.NewReader(b), conf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := api.ValidateContext(ctx); err != nil {
-				t.Fatalf("pdfcpu validation (mode %d): %v", mode, err)
-			}
-			if err := ctx.EnsurePageCount(); err != nil || ctx.PageCount != 1 {
-				t.Fatalf("page count %d, %v", ctx.PageCount, err)
-			}
-		}
-		info, err := inspectPDF(b)
-		if err != nil || info.Pages != 1 {
-			t.Fatalf("info %+v, %v", info, err)
-		}
-		got, reasons, err := readAddress(testPDF, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []string
-		for _, l := range lines {
-			want = append(want, strings.ReplaceAll(l, "€", "?"))
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("address %q, want %q", got, want)
-		}
-		// No text: an empty window; the letter's last line is no locality.
-		if len(reasons) != 1 || !strings.HasPrefix(reasons[0], map[bool]string{true: "empty-window", false: "no-locality"}[lines == nil]) {
-			t.Fatalf("reasons %q", reasons)
-		}
-	}
-}
-
-// TestMakePDFIsStable: the same lines give the same bytes (proof files are
-// hashed into state; a proof downloaded twice must not look changed).
-func TestMakePDFIsStable(t *testing.T) {
-	a, b := pdf(t, "A", "B"), pdf(t, "A", "B")
-	if !bytes.Equal(a, b) {
-		t.Fatal("MakePDF is not deterministic")
-	}
-	if len(a) > 1024 {
-		t.Fatalf("MakePDF wrote %d bytes; it should stay tiny", len(a))
-	}
-	if sha256.Sum256(a) == sha256.Sum256(pdf(t, "A", "C")) {
-		t.Fatal("different lines, same bytes")
-	}
 }
 
 func TestInspectRejects(t *testing.T) {
@@ -88,7 +31,7 @@ func TestInspectRejects(t *testing.T) {
 		"no catalog":     []byte("%PDF-1.4\n1 0 obj << >> endobj\nstartxref\n0\n%%EOF"),
 		"truncated":      good[:len(good)/2],
 		"magic too late": append([]byte("junk\n"), good...),
-		"no pages": WritePDF([]string{
+		"no pages": postpdf.WriteObjects([]string{
 			"<< /Type /Catalog /Pages 2 0 R >>",
 			"<< /Type /Pages /Kids [] /Count 0 >>",
 		}),
@@ -137,7 +80,7 @@ func TestInspectFormXObjectAndPages(t *testing.T) {
 		return fmt.Sprintf("<< %s /Length %d >>\nstream\n%s\nendstream", dict, len(content)+1, content)
 	}
 	font := "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-	b := WritePDF([]string{
+	b := postpdf.WriteObjects([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 /Resources << /Font << /F1 8 0 R >> /XObject << /X1 5 0 R >> >> >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
@@ -158,7 +101,7 @@ func TestInspectFormXObjectAndPages(t *testing.T) {
 }
 
 func FuzzInspectPDF(f *testing.F) {
-	good, _ := MakePDF("ACME", "1 rue X")
+	good, _ := postpdf.MakePDF("ACME", "1 rue X")
 	f.Add(good)
 	f.Add([]byte("%PDF-1.4\n"))
 	f.Add(good[:len(good)-40])

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	postpdf "github.com/postform/postform/pdf"
 )
 
 type clock struct {
@@ -122,7 +123,7 @@ func (h *harness) post(params string, files map[string][]byte) (int, map[string]
 
 func pdf(t *testing.T, lines ...string) []byte {
 	t.Helper()
-	b, err := MakePDF(lines...)
+	b, err := postpdf.MakePDF(lines...)
 	if err != nil {
 		t.Fatal(err)
 	}

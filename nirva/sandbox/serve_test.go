@@ -13,6 +13,7 @@ import (
 
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
+	"github.com/postform/postform/pdf"
 )
 
 // TestServe: Serve listens on an ephemeral port, hands its address to
@@ -53,7 +54,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("services %v", p.ServiceNames())
 	}
 	box, _ := svc.FindBox("")
-	letter, _ := sandbox.MakePDF("ACME SAS", "12 rue de la Paix", "75002 PARIS")
+	letter, _ := pdf.MakePDF("ACME SAS", "12 rue de la Paix", "75002 PARIS")
 	job, err := c.CreateJob(ctx, nirva.JobRequest{JobName: "served", ServiceID: svc.ID, Files: []nirva.FilePart{{
 		BoxID: box.ID, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(letter)), nil },
 	}}})

@@ -1,23 +1,22 @@
-package sandbox
+package pdf
 
 import (
 	"bytes"
 	"fmt"
-
-	postpdf "github.com/postform/postform/pdf"
 )
 
 // MakePDF returns a valid one-page A4 PDF whose address window shows lines
 // as text (Helvetica 12, WinAnsi; characters outside Latin-1 become '?'):
 // the recipient of a letter, as postform's plan and the sandbox read it.
 // With no lines the page carries no text at all, which both read as "no
-// postal address in the address window".
+// postal address in the address window". postform init writes its example
+// letter with it; the sandbox its proofs; the tests their letters.
 func MakePDF(lines ...string) ([]byte, error) { return MakeLetter(lines) }
 
 // Where MakeLetter writes, in PDF points from the bottom-left corner of an
 // A4 page (841.89 pt high): the address starts 3 mm inside the top-left
-// corner of pdf.DefaultWindow (110 mm from the left, 55 mm from the top),
-// its first baseline 9 pt lower, so that six lines of 14 pt fit the 33 mm
+// corner of DefaultWindow (110 mm from the left, 55 mm from the top), its
+// first baseline 9 pt lower, so that six lines of 14 pt fit the 33 mm
 // window; the body starts 20 mm below the window.
 const (
 	addressX    = (110 + 3) * 72 / 25.4
@@ -41,7 +40,7 @@ func MakeLetter(address []string, body ...string) ([]byte, error) {
 				content.WriteString("T*\n")
 			}
 			content.WriteString("(")
-			content.Write(pdfEscape(l))
+			content.Write(literal(l))
 			content.WriteString(") Tj\n")
 		}
 		content.WriteString("ET\n")
@@ -55,16 +54,12 @@ func MakeLetter(address []string, body ...string) ([]byte, error) {
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	}
-	return postpdf.WriteObjects(objects), nil
+	return WriteObjects(objects), nil
 }
 
-// WritePDF is pdf.WriteObjects, for the tests that build fixtures from the
-// sandbox's package.
-func WritePDF(objects []string) []byte { return postpdf.WriteObjects(objects) }
-
-// pdfEscape encodes s as the bytes of a PDF literal string (without the
-// parentheses).
-func pdfEscape(s string) []byte {
+// literal encodes s as the bytes of a PDF literal string (without the
+// parentheses), in WinAnsi as far as Latin-1 reaches.
+func literal(s string) []byte {
 	var b bytes.Buffer
 	for _, r := range s {
 		switch {
