@@ -15,6 +15,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // docFile is one PDF on disk, however many documents use it: it is hashed
@@ -37,8 +39,8 @@ type docFile struct {
 }
 
 func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document {
-	content, diags := b.Body.Content(documentSchema)
-	l.add(classify(diags, CodeMissingArgument)...)
+	content, diags := decodeBody(b.Body, documentSchema)
+	l.add(diags...)
 	if diags.HasErrors() {
 		return nil
 	}
@@ -59,7 +61,7 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	}
 	rng := a.Expr.Range().Ptr()
 	if v.IsNull() || v.AsString() == "" {
-		l.add(errorf(CodeMissingFile, rng, "Missing document file", fmt.Sprintf("The document of %s has no file.", address)))
+		l.add(errorf(diag.CodeMissingFile, rng, "Missing document file", fmt.Sprintf("The document of %s has no file.", address)))
 		return nil
 	}
 	d.File = v.AsString()
@@ -73,15 +75,15 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	st, err := os.Stat(d.Path)
 	switch {
 	case err != nil && os.IsNotExist(err):
-		l.add(errorf(CodeMissingFile, rng, "Document file not found",
+		l.add(errorf(diag.CodeMissingFile, rng, "Document file not found",
 			fmt.Sprintf("The document of %s is %q, and there is no such file (looked for %s).", address, d.File, d.Path)))
 		return nil
 	case err != nil:
-		l.add(errorf(CodeMissingFile, rng, "Cannot read document file",
+		l.add(errorf(diag.CodeMissingFile, rng, "Cannot read document file",
 			fmt.Sprintf("The document %q of %s cannot be read: %v.", d.File, address, unwrapPathError(err))))
 		return nil
 	case !st.Mode().IsRegular():
-		l.add(errorf(CodeMissingFile, rng, "Document is not a file",
+		l.add(errorf(diag.CodeMissingFile, rng, "Document is not a file",
 			fmt.Sprintf("The document %q of %s is not a regular file.", d.File, address)))
 		return nil
 	}
@@ -101,7 +103,7 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 func (l *loader) checkRealPath(d *Document, rng *hcl.Range, address string) bool {
 	real, err := l.realPath(d.Path)
 	if err != nil {
-		l.add(errorf(CodeMissingFile, rng, "Cannot read document file",
+		l.add(errorf(diag.CodeMissingFile, rng, "Cannot read document file",
 			fmt.Sprintf("The document %q of %s cannot be resolved: %v.", d.File, address, unwrapPathError(err))))
 		return false
 	}
@@ -125,7 +127,7 @@ func (l *loader) checkRealPath(d *Document, rng *hcl.Range, address string) bool
 		d.RealPath = real
 		return true
 	}
-	l.add(errorf(CodeDocumentOutside, rng, "Document links outside the working directory",
+	l.add(errorf(diag.CodeDocumentOutside, rng, "Document links outside the working directory",
 		fmt.Sprintf("The document %q of %s is a symbolic link to %s, outside the working directory (%s). A reviewer of this directory cannot see that file, so postform will not post it. Copy the file into the working directory, or, if it is meant, write its real path in the configuration.",
 			d.File, address, real, dir)))
 	return false
@@ -161,7 +163,7 @@ func (l *loader) processDocuments() {
 	var jobs []job
 	for _, f := range files {
 		if f.size > maxSize {
-			f.err, f.code = fmt.Errorf("it is %s, more than the limit of %s (max_file_size)", byteSize(f.size), byteSize(maxSize)), CodePDFTooLarge
+			f.err, f.code = fmt.Errorf("it is %s, more than the limit of %s (max_file_size)", byteSize(f.size), byteSize(maxSize)), diag.CodePDFTooLarge
 			continue
 		}
 		j := job{f: f, hash: true, preflight: !l.opts.SkipPreflight}
@@ -211,7 +213,7 @@ func (l *loader) processDocuments() {
 			also = fmt.Sprintf(" (%d documents use this file)", f.uses)
 		}
 		for _, w := range f.warnings {
-			l.add(NewDiag(CodePageSize, hcl.DiagWarning, "Page is not A4",
+			l.add(diag.NewDiag(diag.CodePageSize, hcl.DiagWarning, "Page is not A4",
 				fmt.Sprintf("In %q%s, %s. The postal platform prints on A4 and may reject or rescale it.", f.file, also, w), f.subject))
 		}
 		if f.err != nil {
@@ -248,11 +250,11 @@ func checkFile(f *docFile, hash, magic, preflight bool) {
 		n, err = readHead(f.path, head)
 	}
 	if err != nil {
-		f.err, f.code = fmt.Errorf("reading it failed: %w", unwrapPathError(err)), CodeMissingFile
+		f.err, f.code = fmt.Errorf("reading it failed: %w", unwrapPathError(err)), diag.CodeMissingFile
 		return
 	}
 	if n < len(pdfMagic) || !bytes.Equal(head, pdfMagic) {
-		f.err, f.code = ErrNotPDF, CodeNotPDF
+		f.err, f.code = ErrNotPDF, diag.CodeNotPDF
 		return
 	}
 	if !preflight {
@@ -261,13 +263,13 @@ func checkFile(f *docFile, hash, magic, preflight bool) {
 	pages, warnings, err := PDFInfo(f.path)
 	switch {
 	case errors.Is(err, ErrNotPDF):
-		f.code = CodeNotPDF
+		f.code = diag.CodeNotPDF
 	case errors.Is(err, ErrEncrypted):
-		f.code = CodeEncryptedPDF
+		f.code = diag.CodeEncryptedPDF
 	case errors.Is(err, ErrNoPages):
-		f.code = CodeEmptyPDF
+		f.code = diag.CodeEmptyPDF
 	case err != nil:
-		f.code = CodeBrokenPDF
+		f.code = diag.CodeBrokenPDF
 	}
 	if err != nil {
 		f.err = err
@@ -278,15 +280,15 @@ func checkFile(f *docFile, hash, magic, preflight bool) {
 
 func docSummary(code string) string {
 	switch code {
-	case CodeNotPDF:
+	case diag.CodeNotPDF:
 		return "Document is not a PDF"
-	case CodeEncryptedPDF:
+	case diag.CodeEncryptedPDF:
 		return "Document PDF is encrypted"
-	case CodeEmptyPDF:
+	case diag.CodeEmptyPDF:
 		return "Document PDF has no pages"
-	case CodePDFTooLarge:
+	case diag.CodePDFTooLarge:
 		return "Document PDF is too large"
-	case CodeBrokenPDF:
+	case diag.CodeBrokenPDF:
 		return "Document PDF cannot be read"
 	}
 	return "Cannot read document file"

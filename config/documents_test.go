@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 const oneLetter = `
@@ -68,7 +70,7 @@ func TestDocumentSymlinks(t *testing.T) {
 			}
 			cfg, diags := Load(dir, LoadOptions{SkipPreflight: true})
 			if tc.real == "" {
-				d := hasCode(diags, CodeDocumentOutside)
+				d := hasCode(diags, diag.CodeDocumentOutside)
 				if d == nil || !strings.Contains(d.Detail, tc.detail) || !strings.Contains(d.Detail, `"letters/a.pdf"`) {
 					t.Fatalf("want PF116 saying %q, got %v", tc.detail, diags)
 				}
@@ -113,7 +115,7 @@ func TestSkipPreflightChecksMagicWithCache(t *testing.T) {
 	}
 	cache := &memCache{entries: map[string]memEntry{filepath.Join(dir, "letters", "a.pdf"): {size: st.Size(), mtime: st.ModTime(), sum: strings.Repeat("ab", 32)}}}
 	_, diags := Load(dir, LoadOptions{SkipPreflight: true, HashCache: cache})
-	if d := hasCode(diags, CodeNotPDF); d == nil || !strings.Contains(d.Detail, "does not start with %PDF-") {
+	if d := hasCode(diags, diag.CodeNotPDF); d == nil || !strings.Contains(d.Detail, "does not start with %PDF-") {
 		t.Fatalf("want PF103, got %v", diags)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // TestMailMergeExample loads a fresh copy of examples/mail-merge: a CSV and
@@ -63,7 +65,7 @@ func TestMailMergeExample(t *testing.T) {
 	}
 
 	// A bad batch fails the example's validation rule.
-	if _, diags := Load(dir, LoadOptions{Vars: []string{"batch=november"}}); hasCode(diags, CodeVariableValidation) == nil {
+	if _, diags := Load(dir, LoadOptions{Vars: []string{"batch=november"}}); hasCode(diags, diag.CodeVariableValidation) == nil {
 		t.Errorf("diags = %v", diags)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // TestLoadLanguage loads one configuration that uses every construct and
@@ -260,7 +262,7 @@ variable "n" {
 		dir := t.TempDir()
 		writeFiles(t, dir, map[string]string{"main.mail.hcl": decl, "a.auto.vars.hcl": "w = 1\n"})
 		_, diags := Load(dir, LoadOptions{})
-		if diags.HasErrors() || hasCode(diags, CodeUnknownVariable) == nil {
+		if diags.HasErrors() || hasCode(diags, diag.CodeUnknownVariable) == nil {
 			t.Errorf("diags = %v", diags)
 		}
 	})
@@ -306,7 +308,7 @@ variable "batch" {
 `})
 	mustLoad(t, dir, LoadOptions{Vars: []string{"batch=2026-11"}})
 	_, diags := Load(dir, LoadOptions{Vars: []string{"batch=nov"}})
-	if d := hasCode(diags, CodeVariableValidation); d == nil || !strings.Contains(d.Detail, "--var batch") {
+	if d := hasCode(diags, diag.CodeVariableValidation); d == nil || !strings.Contains(d.Detail, "--var batch") {
 		t.Errorf("diags = %v", diags)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/internal/termtext"
 )
 
@@ -17,7 +18,7 @@ import (
 // A file that does not parse is returned unchanged, with its syntax errors.
 func Format(src []byte, filename string) ([]byte, hcl.Diagnostics) {
 	_, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	classify(diags, CodeSyntax)
+	withCode(diags, diag.CodeSyntax)
 	if diags.HasErrors() {
 		return src, diags
 	}
@@ -40,7 +41,7 @@ func (c *Config) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool
 	out := make(hcl.Diagnostics, len(diags))
 	for i, d := range diags {
 		cp := *d
-		if code := DiagCode(d); code != "" {
+		if code := diag.Code(d); code != "" {
 			cp.Summary = "[" + code + "] " + d.Summary
 		}
 		// file:line:col first, the form editors and CI annotations jump to;

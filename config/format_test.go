@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 func TestFormat(t *testing.T) {
@@ -37,7 +39,7 @@ func TestFormat(t *testing.T) {
 	}
 	in := []byte("mailing \"a\" {\n")
 	out, diags := Format(in, "main.mail.hcl")
-	if hasCode(diags, CodeSyntax) == nil || string(out) != string(in) {
+	if hasCode(diags, diag.CodeSyntax) == nil || string(out) != string(in) {
 		t.Errorf("syntax error: out %q, diags %v", out, diags)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // TestDesignFixture loads testdata/design, the example of the design notes,
@@ -64,7 +66,7 @@ func FuzzLoad(f *testing.F) {
 		if cfg == nil {
 			t.Fatal("nil config")
 		}
-		if d := hasCode(diags, CodeInternal); d != nil {
+		if d := hasCode(diags, diag.CodeInternal); d != nil {
 			t.Fatalf("internal error: %s", d.Detail)
 		}
 		var b strings.Builder

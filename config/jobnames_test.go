@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // Job names a platform may compare folded ("Job-1", "job-1", " job-1")
@@ -72,10 +74,10 @@ mailing "g" {
 	}
 	var confusable, spaces []*hcl.Diagnostic
 	for _, d := range diags {
-		switch DiagCode(d) {
-		case CodeConfusableJobName:
+		switch diag.Code(d) {
+		case diag.CodeConfusableJobName:
 			confusable = append(confusable, d)
-		case CodeJobNameSpaces:
+		case diag.CodeJobNameSpaces:
 			spaces = append(spaces, d)
 		}
 		if d.Severity != hcl.DiagWarning {

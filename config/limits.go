@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // DefaultMaxPosts is how many letters one plan may post when the postform
@@ -69,7 +71,7 @@ func (l *loader) decodeLimits() {
 	if a, ok := content.Attributes["max_posts"]; ok {
 		if f, ok := l.numberAttr(a, s); ok {
 			if f < 1 || f > maxPostsCap || f != math.Trunc(f) {
-				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_posts",
+				l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_posts",
 					fmt.Sprintf("max_posts is how many letters one plan may post: a whole number from 1 to %d (default %d).", maxPostsCap, DefaultMaxPosts)))
 			} else {
 				lim.MaxPosts, lim.MaxPostsRange = int(f), a.Expr.Range().Ptr()
@@ -79,7 +81,7 @@ func (l *loader) decodeLimits() {
 	if a, ok := content.Attributes["max_cost"]; ok {
 		if f, ok := l.numberAttr(a, s); ok {
 			if f < 0 {
-				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_cost", "max_cost is the most one plan may spend on postage, in the pricing's currency: zero or more."))
+				l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_cost", "max_cost is the most one plan may spend on postage, in the pricing's currency: zero or more."))
 			} else {
 				lim.MaxCost, lim.MaxCostRange = f, a.Expr.Range().Ptr()
 			}
@@ -91,7 +93,7 @@ func (l *loader) decodeLimits() {
 			continue
 		}
 		if first != nil {
-			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate pricing block",
+			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate pricing block",
 				fmt.Sprintf("A pricing block was already declared at %s.", first.DefRange)))
 			continue
 		}
@@ -99,14 +101,14 @@ func (l *loader) decodeLimits() {
 		lim.Pricing = l.decodePricing(b)
 	}
 	if lim.MaxCostRange != nil && lim.Pricing == nil && first == nil {
-		l.add(errorf(CodeMissingArgument, lim.MaxCostRange, "max_cost without pricing",
+		l.add(errorf(diag.CodeMissingArgument, lim.MaxCostRange, "max_cost without pricing",
 			"max_cost bounds the estimated postage, which needs a price per service: add a pricing block to the postform block, e.g.\n\n  pricing {\n    currency = \"EUR\"\n    service \"Lettre recommandée avec AR\" {\n      price           = 6.42\n      per_extra_sheet = 0.15\n    }\n  }"))
 	}
 }
 
 func (l *loader) decodePricing(b *hcl.Block) *Pricing {
-	bc, diags := b.Body.Content(pricingSchema)
-	l.add(classify(diags, CodeMissingArgument)...)
+	bc, diags := decodeBody(b.Body, pricingSchema)
+	l.add(diags...)
 	if diags.HasErrors() {
 		return nil
 	}
@@ -115,16 +117,16 @@ func (l *loader) decodePricing(b *hcl.Block) *Pricing {
 	p.Currency, _ = l.stringAttr(bc.Attributes, "currency", s, "")
 	p.Currency = strings.TrimSpace(p.Currency)
 	if p.Currency == "" {
-		l.add(errorf(CodeInvalidValue, bc.Attributes["currency"].Expr.Range().Ptr(), "Empty currency", "currency names the pricing's currency, such as \"EUR\"."))
+		l.add(errorf(diag.CodeInvalidValue, bc.Attributes["currency"].Expr.Range().Ptr(), "Empty currency", "currency names the pricing's currency, such as \"EUR\"."))
 	}
 	for _, sb := range bc.Blocks {
 		name := sb.Labels[0]
 		if _, dup := p.Services[name]; dup {
-			l.add(errorf(CodeDuplicate, sb.DefRange.Ptr(), "Duplicate service price", fmt.Sprintf("The pricing block prices service %q twice.", name)))
+			l.add(errorf(diag.CodeDuplicate, sb.DefRange.Ptr(), "Duplicate service price", fmt.Sprintf("The pricing block prices service %q twice.", name)))
 			continue
 		}
-		sc, diags := sb.Body.Content(priceSchema)
-		l.add(classify(diags, CodeMissingArgument)...)
+		sc, diags := decodeBody(sb.Body, priceSchema)
+		l.add(diags...)
 		if diags.HasErrors() {
 			continue
 		}
@@ -139,7 +141,7 @@ func (l *loader) decodePricing(b *hcl.Block) *Pricing {
 			}
 			if v, ok := l.numberAttr(a, s); ok {
 				if v < 0 {
-					l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid "+f.name, fmt.Sprintf("%s of service %q is an amount in %s: zero or more.", f.name, name, p.Currency)))
+					l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid "+f.name, fmt.Sprintf("%s of service %q is an amount in %s: zero or more.", f.name, name, p.Currency)))
 				}
 				*f.dst = v
 			}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // TestGuardSettings: max_posts, max_cost, pricing and a mailing's schedule
@@ -21,7 +23,7 @@ func TestGuardSettings(t *testing.T) {
 		cfg, diags := Load(dir, LoadOptions{SkipPreflight: true})
 		var b strings.Builder
 		for _, d := range diags {
-			b.WriteString(DiagCode(d) + " " + d.Summary + ": " + d.Detail + "\n")
+			b.WriteString(diag.Code(d) + " " + d.Summary + ": " + d.Detail + "\n")
 		}
 		return cfg, b.String()
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/pdf"
 )
 
@@ -156,13 +157,13 @@ func Load(dir string, opts LoadOptions) (cfg *Config, diags hcl.Diagnostics) {
 	l.cfg.Files = l.parser.Files()
 	defer func() {
 		if r := recover(); r != nil {
-			cfg, diags = l.cfg, append(l.diags, errorf(CodeInternal, nil, "Internal error in postform",
+			cfg, diags = l.cfg, append(l.diags, errorf(diag.CodeInternal, nil, "Internal error in postform",
 				fmt.Sprintf("postform failed while loading the configuration: %v\n\nThis is a bug; please report it with the configuration that caused it.\n\n%s", r, debug.Stack())))
 		}
 	}()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return l.cfg, hcl.Diagnostics{errorf(CodeInvalidValue, nil, "Invalid working directory", err.Error())}
+		return l.cfg, hcl.Diagnostics{errorf(diag.CodeInvalidValue, nil, "Invalid working directory", err.Error())}
 	}
 	l.cfg.Dir = abs
 	l.funcs = Functions(abs)
@@ -207,7 +208,7 @@ func (l *loader) load() {
 func (l *loader) listDir() (files, autoVars []string, ok bool) {
 	entries, err := os.ReadDir(l.cfg.Dir)
 	if err != nil {
-		l.add(errorf(CodeInvalidValue, nil, "Cannot read the working directory", err.Error()))
+		l.add(errorf(diag.CodeInvalidValue, nil, "Cannot read the working directory", err.Error()))
 		return nil, nil, false
 	}
 	for _, e := range entries {
@@ -224,7 +225,7 @@ func (l *loader) listDir() (files, autoVars []string, ok bool) {
 	sort.Strings(files)
 	sort.Strings(autoVars)
 	if len(files) == 0 {
-		l.add(errorf(CodeMissingArgument, nil, "No configuration files",
+		l.add(errorf(diag.CodeMissingArgument, nil, "No configuration files",
 			fmt.Sprintf("postform reads the *%s files of the working directory, and %s has none. Run \"postform init\" to create one.", MailFileSuffix, l.cfg.Dir)))
 		return nil, nil, false
 	}
@@ -236,7 +237,7 @@ func (l *loader) listDir() (files, autoVars []string, ok bool) {
 func (l *loader) parseFile(name string) (*hcl.File, bool) {
 	src, err := os.ReadFile(resolvePath(l.cfg.Dir, name))
 	if err != nil {
-		l.add(errorf(CodeSyntax, nil, "Cannot read file", fmt.Sprintf("Cannot read %s: %v.", name, unwrapPathError(err))))
+		l.add(errorf(diag.CodeSyntax, nil, "Cannot read file", fmt.Sprintf("Cannot read %s: %v.", name, unwrapPathError(err))))
 		return nil, false
 	}
 	var f *hcl.File
@@ -246,7 +247,7 @@ func (l *loader) parseFile(name string) (*hcl.File, bool) {
 	} else {
 		f, diags = l.parser.ParseHCL(src, name)
 	}
-	l.add(classify(firstSyntaxError(diags), CodeSyntax)...)
+	l.add(withCode(firstSyntaxError(diags), diag.CodeSyntax)...)
 	return f, f != nil && !diags.HasErrors()
 }
 
@@ -255,8 +256,8 @@ func (l *loader) parseConfigFile(name string) {
 	if !ok {
 		return
 	}
-	content, diags := f.Body.Content(rootSchema)
-	l.add(classify(diags, CodeUnsupported)...)
+	content, diags := decodeBody(f.Body, rootSchema)
+	l.add(diags...)
 	for _, b := range content.Blocks {
 		l.blocks[b.Type] = append(l.blocks[b.Type], b)
 	}
@@ -277,7 +278,7 @@ func (l *loader) uniqueBlocks(typ string, labelled bool) []*hcl.Block {
 			if labelled {
 				what = fmt.Sprintf("%s %q", typ, key)
 			}
-			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate "+what,
+			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate "+what,
 				fmt.Sprintf("A %s was already declared at %s; each may be declared only once.", what, prev.DefRange)))
 			continue
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 const sandboxProvider = `
@@ -45,32 +47,32 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "syntax error",
 			files: map[string]string{"main.mail.hcl": sandboxProvider + "\nmailing \"m\" {\n  service = \n}\n"},
-			code:  CodeSyntax, line: 7,
+			code:  diag.CodeSyntax, line: 7,
 		},
 		{
 			name:  "unknown block",
 			files: map[string]string{"main.mail.hcl": sandboxProvider + "mailng \"m\" {}\n"},
-			code:  CodeUnsupported, line: 5,
+			code:  diag.CodeUnsupported, line: 5,
 		},
 		{
 			name:  "unknown attribute",
 			files: map[string]string{"main.mail.hcl": simple("servce = \"x\"" + doc), "a.pdf": pdf},
-			code:  CodeUnsupported, line: 8,
+			code:  diag.CodeUnsupported, line: 8,
 		},
 		{
 			name:  "proof name that is a path",
 			files: map[string]string{"main.mail.hcl": simple(`proofs = ["CERTIF", "../../../../tmp/p"]` + doc), "a.pdf": pdf},
-			code:  CodeInvalidValue, line: 8, detail: "is not a proof name",
+			code:  diag.CodeInvalidValue, line: 8, detail: "is not a proof name",
 		},
 		{
 			name:  "missing service",
 			files: map[string]string{"main.mail.hcl": sandboxProvider + "mailing \"m\" {" + doc + "}\n", "a.pdf": pdf},
-			code:  CodeMissingArgument,
+			code:  diag.CodeMissingArgument,
 		},
 		{
 			name:  "wrong type",
 			files: map[string]string{"main.mail.hcl": simple("options = { printMode = [\"x\"] }" + doc), "a.pdf": pdf},
-			code:  CodeWrongType, line: 8,
+			code:  diag.CodeWrongType, line: 8,
 		},
 		{
 			name: "missing required variable",
@@ -79,19 +81,19 @@ variable "batch" {
   type = string
 }
 `},
-			code: CodeMissingVariable, line: 6, detail: "--var batch=",
+			code: diag.CodeMissingVariable, line: 6, detail: "--var batch=",
 		},
 		{
 			name:  "unknown variable flag",
 			files: map[string]string{"main.mail.hcl": sandboxProvider},
 			opts:  LoadOptions{Vars: []string{"nope=1"}},
-			code:  CodeUnknownVariable,
+			code:  diag.CodeUnknownVariable,
 		},
 		{
 			name:  "malformed variable flag",
 			files: map[string]string{"main.mail.hcl": sandboxProvider},
 			opts:  LoadOptions{Vars: []string{"nope"}},
-			code:  CodeInvalidVariableFlag,
+			code:  diag.CodeInvalidVariableFlag,
 		},
 		{
 			name: "variable flag not an expression",
@@ -101,7 +103,7 @@ variable "n" {
 }
 `},
 			opts: LoadOptions{Vars: []string{"n=[a,"}},
-			code: CodeInvalidVariableFlag,
+			code: diag.CodeInvalidVariableFlag,
 		},
 		{
 			name: "variable validation",
@@ -115,7 +117,7 @@ variable "batch" {
 }
 `},
 			opts: LoadOptions{Vars: []string{"batch=2026"}},
-			code: CodeVariableValidation, detail: "The batch is YYYY-MM.",
+			code: diag.CodeVariableValidation, detail: "The batch is YYYY-MM.",
 		},
 		{
 			name: "variable wrong type",
@@ -124,7 +126,7 @@ variable "n" {
   type = number
 }
 `, "x.auto.vars.hcl": "n = \"many\"\n"},
-			code: CodeWrongType, line: 1,
+			code: diag.CodeWrongType, line: 1,
 		},
 		{
 			name: "non-nullable null",
@@ -134,52 +136,52 @@ variable "n" {
   nullable = false
 }
 `, "x.auto.vars.hcl": "n = null\n"},
-			code: CodeInvalidValue,
+			code: diag.CodeInvalidValue,
 		},
 		{
 			name:  "unknown function",
 			files: map[string]string{"main.mail.hcl": simple("job_name = uper(\"x\")" + doc), "a.pdf": pdf},
-			code:  CodeUnknownFunction, line: 8,
+			code:  diag.CodeUnknownFunction, line: 8,
 		},
 		{
 			name:  "function error",
 			files: map[string]string{"main.mail.hcl": simple("job_name = file(\"nope.txt\")" + doc), "a.pdf": pdf},
-			code:  CodeFunctionError, line: 8,
+			code:  diag.CodeFunctionError, line: 8,
 		},
 		{
 			name:  "undeclared variable",
 			files: map[string]string{"main.mail.hcl": simple("job_name = var.nope" + doc), "a.pdf": pdf},
-			code:  CodeBadReference, line: 8,
+			code:  diag.CodeBadReference, line: 8,
 		},
 		{
 			name:  "undeclared local suggests",
 			files: map[string]string{"main.mail.hcl": "locals {\n  batch = 1\n}\n" + simple("job_name = \"x${local.bach}\""+doc), "a.pdf": pdf},
-			code:  CodeBadReference, detail: `Did you mean "batch"?`,
+			code:  diag.CodeBadReference, detail: `Did you mean "batch"?`,
 		},
 		{
 			name:  "each without for_each",
 			files: map[string]string{"main.mail.hcl": simple("job_name = each.key" + doc), "a.pdf": pdf},
-			code:  CodeBadReference, detail: "for_each",
+			code:  diag.CodeBadReference, detail: "for_each",
 		},
 		{
 			name:  "mailing outside output",
 			files: map[string]string{"main.mail.hcl": simple("job_name = mailing.m.job_id" + doc), "a.pdf": pdf},
-			code:  CodeBadReference,
+			code:  diag.CodeBadReference,
 		},
 		{
 			name:  "output refers to unknown mailing",
 			files: map[string]string{"main.mail.hcl": simple(doc) + "output \"o\" {\n  value = mailing.n.job_id\n}\n", "a.pdf": pdf},
-			code:  CodeBadReference, detail: `Did you mean "m"?`,
+			code:  diag.CodeBadReference, detail: `Did you mean "m"?`,
 		},
 		{
 			name:  "local cycle",
 			files: map[string]string{"main.mail.hcl": "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\n"},
-			code:  CodeCycle, detail: "local.a → local.b → local.c → local.a",
+			code:  diag.CodeCycle, detail: "local.a → local.b → local.c → local.a",
 		},
 		{
 			name:  "duplicate local",
 			files: map[string]string{"main.mail.hcl": "locals {\n  a = 1\n}\nlocals {\n  a = 2\n}\n"},
-			code:  CodeDuplicate, line: 5,
+			code:  diag.CodeDuplicate, line: 5,
 		},
 		{
 			name: "duplicate job name",
@@ -193,7 +195,7 @@ mailing "b" {
   job_name = "same"
 ` + doc + `}
 `, "a.pdf": pdf},
-			code: CodeDuplicateJobName, line: 14, detail: "mailing.a and mailing.b",
+			code: diag.CodeDuplicateJobName, line: 14, detail: "mailing.a and mailing.b",
 		},
 		{
 			name: "duplicate job name across for_each",
@@ -204,32 +206,32 @@ mailing "a" {
   job_name = "same"
 ` + doc + `}
 `, "a.pdf": pdf},
-			code: CodeDuplicateJobName, detail: `mailing.a["x"] and mailing.a["y"]`,
+			code: diag.CodeDuplicateJobName, detail: `mailing.a["x"] and mailing.a["y"]`,
 		},
 		{
 			name:  "duplicate mailing",
 			files: map[string]string{"main.mail.hcl": simple(doc), "b.mail.hcl": simple(doc), "a.pdf": pdf},
-			code:  CodeDuplicate,
+			code:  diag.CodeDuplicate,
 		},
 		{
 			name:  "missing file",
 			files: map[string]string{"main.mail.hcl": simple(doc)},
-			code:  CodeMissingFile, line: 10, detail: `"a.pdf"`,
+			code:  diag.CodeMissingFile, line: 10, detail: `"a.pdf"`,
 		},
 		{
 			name:  "not a pdf",
 			files: map[string]string{"main.mail.hcl": simple(doc), "a.pdf": "Dear customer,\n"},
-			code:  CodeNotPDF, line: 10,
+			code:  diag.CodeNotPDF, line: 10,
 		},
 		{
 			name:  "no pages",
 			files: map[string]string{"main.mail.hcl": simple(doc), "a.pdf": string(makePDF(0, 595, 842))},
-			code:  CodeEmptyPDF,
+			code:  diag.CodeEmptyPDF,
 		},
 		{
 			name:  "truncated",
 			files: map[string]string{"main.mail.hcl": simple(doc), "a.pdf": pdf[:len(pdf)/2]},
-			code:  CodeBrokenPDF,
+			code:  diag.CodeBrokenPDF,
 		},
 		{
 			name: "too large",
@@ -241,69 +243,69 @@ provider "nirva" {
 mailing "m" {
   service = "s"
 ` + doc + "}\n", "a.pdf": pdf},
-			code: CodePDFTooLarge,
+			code: diag.CodePDFTooLarge,
 		},
 		{
 			name:     "not A4 warns",
 			files:    map[string]string{"main.mail.hcl": simple(doc), "a.pdf": string(makePDF(1, 612, 792))},
-			code:     CodePageSize,
+			code:     diag.CodePageSize,
 			severity: hcl.DiagWarning,
 		},
 		{
 			name:  "for_each list",
 			files: map[string]string{"main.mail.hcl": simple("for_each = [\"a\", \"b\"]" + doc), "a.pdf": pdf},
-			code:  CodeBadForEach, line: 8, detail: "toset(",
+			code:  diag.CodeBadForEach, line: 8, detail: "toset(",
 		},
 		{
 			name:  "for_each null",
 			files: map[string]string{"main.mail.hcl": simple("for_each = null" + doc), "a.pdf": pdf},
-			code:  CodeBadForEach,
+			code:  diag.CodeBadForEach,
 		},
 		{
 			name:  "for_each set of numbers",
 			files: map[string]string{"main.mail.hcl": simple("for_each = toset([1, 2])" + doc), "a.pdf": pdf},
-			code:  CodeBadForEach,
+			code:  diag.CodeBadForEach,
 		},
 		{
 			name:  "no document",
 			files: map[string]string{"main.mail.hcl": simple("")},
-			code:  CodeNoDocument, line: 6,
+			code:  diag.CodeNoDocument, line: 6,
 		},
 		{
 			name:  "no provider",
 			files: map[string]string{"main.mail.hcl": "mailing \"m\" {\n  service = \"s\"\n" + doc + "}\n", "a.pdf": pdf},
-			code:  CodeMissingArgument,
+			code:  diag.CodeMissingArgument,
 		},
 		{
 			name:  "other provider",
 			files: map[string]string{"main.mail.hcl": "provider \"aws\" {\n  endpoint = \"sandbox\"\n}\n"},
-			code:  CodeUnsupported,
+			code:  diag.CodeUnsupported,
 		},
 		{
 			name:  "bad endpoint",
 			files: map[string]string{"main.mail.hcl": "provider \"nirva\" {\n  endpoint = \"ftp://x\"\n}\n"},
-			code:  CodeInvalidEndpoint, line: 2,
+			code:  diag.CodeInvalidEndpoint, line: 2,
 		},
 		{
 			name:  "unknown backend",
 			files: map[string]string{"main.mail.hcl": "postform {\n  backend \"s3\" {}\n}\n"},
-			code:  CodeUnsupported, line: 2,
+			code:  diag.CodeUnsupported, line: 2,
 		},
 		{
 			name:  "required_version",
 			files: map[string]string{"main.mail.hcl": "postform {\n  required_version = \">= 1.2\"\n}\n"},
 			opts:  LoadOptions{Version: "0.1.0"},
-			code:  CodeUnsupportedVersion, line: 2,
+			code:  diag.CodeUnsupportedVersion, line: 2,
 		},
 		{
 			name:  "empty job name",
 			files: map[string]string{"main.mail.hcl": simple("job_name = \"\"" + doc), "a.pdf": pdf},
-			code:  CodeInvalidJobName,
+			code:  diag.CodeInvalidJobName,
 		},
 		{
 			name:  "no configuration",
 			files: map[string]string{"README.md": "hi"},
-			code:  CodeMissingArgument,
+			code:  diag.CodeMissingArgument,
 		},
 	}
 	for _, tt := range tests {
@@ -350,8 +352,8 @@ func TestLoadEncryptedPDF(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"main.mail.hcl": simple(doc), "plain.pdf": string(a4())})
 	encryptPDF(t, filepath.Join(dir, "plain.pdf"), filepath.Join(dir, "a.pdf"))
 	_, diags := Load(dir, LoadOptions{})
-	if hasCode(diags, CodeEncryptedPDF) == nil {
-		t.Fatalf("codes = %v, want %s", codes(diags), CodeEncryptedPDF)
+	if hasCode(diags, diag.CodeEncryptedPDF) == nil {
+		t.Fatalf("codes = %v, want %s", codes(diags), diag.CodeEncryptedPDF)
 	}
 }
 
@@ -420,11 +422,11 @@ mailing "a" {
 	if len(cfg.Mailings) != 1 || len(cfg.Mailings[0].Documents[0].SHA256) != 64 {
 		t.Fatalf("the file was not hashed: %+v", cfg.Mailings)
 	}
-	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, CodeBrokenPDF) == nil {
+	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, diag.CodeBrokenPDF) == nil {
 		t.Fatalf("with preflight, a broken PDF must be refused: %v", diags)
 	}
 	writeFiles(t, dir, map[string]string{"a.pdf": "Dear customer,\n"})
-	if _, diags := Load(dir, LoadOptions{SkipPreflight: true}); hasCode(diags, CodeNotPDF) == nil {
+	if _, diags := Load(dir, LoadOptions{SkipPreflight: true}); hasCode(diags, diag.CodeNotPDF) == nil {
 		t.Fatalf("without preflight, a file that is not a PDF must still be refused: %v", diags)
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // evalLocals evaluates every local value in dependency order, so locals may
@@ -14,12 +16,12 @@ import (
 func (l *loader) evalLocals() {
 	attrs := map[string]*hcl.Attribute{}
 	for _, b := range l.blocks["locals"] {
-		as, diags := b.Body.JustAttributes()
-		l.add(classify(diags, CodeUnsupported)...)
+		as, diags := decodeAttrs(b.Body)
+		l.add(diags...)
 		for _, name := range keysOf(as) {
 			a := as[name]
 			if prev, dup := attrs[name]; dup {
-				l.add(errorf(CodeDuplicate, a.NameRange.Ptr(), "Duplicate local value",
+				l.add(errorf(diag.CodeDuplicate, a.NameRange.Ptr(), "Duplicate local value",
 					fmt.Sprintf("local.%s was already defined at %s.", name, prev.NameRange)))
 				continue
 			}
@@ -59,7 +61,7 @@ func (l *loader) evalLocals() {
 				cycle[j] = "local." + cycle[j]
 			}
 			a := attrs[name]
-			l.add(errorf(CodeCycle, a.NameRange.Ptr(), "Cycle in local values",
+			l.add(errorf(diag.CodeCycle, a.NameRange.Ptr(), "Cycle in local values",
 				fmt.Sprintf("These local values refer to each other in a loop, so none can be computed: %s.", strings.Join(cycle, " → "))))
 			return false
 		}

@@ -59,7 +59,7 @@ func (l *loader) evalMailings() {
 			continue
 		}
 		content, diags := b.Body.Content(mailingSchema)
-		l.add(classify(diags, CodeMissingArgument)...)
+		l.add(checkBody(b.Body, mailingSchema, diags)...)
 		if diags.HasErrors() {
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 func TestContentHash(t *testing.T) {
@@ -135,7 +137,7 @@ func TestBrokenFileReportedOnce(t *testing.T) {
 	_, diags := Load(dir, LoadOptions{})
 	n := 0
 	for _, d := range diags {
-		if DiagCode(d) == CodeNotPDF {
+		if diag.Code(d) == diag.CodeNotPDF {
 			n++
 			if !strings.Contains(d.Detail, "3 documents use this file") {
 				t.Errorf("detail = %q", d.Detail)
@@ -231,7 +233,7 @@ func TestEvalOutputsError(t *testing.T) {
 	})
 	cfg := mustLoad(t, dir, LoadOptions{})
 	_, diags := cfg.EvalOutputs(nil)
-	if d := hasCode(diags, CodeBadReference); d == nil || d.Subject == nil || d.Subject.Start.Line != 15 {
+	if d := hasCode(diags, diag.CodeBadReference); d == nil || d.Subject == nil || d.Subject.Start.Line != 15 {
 		t.Fatalf("diags = %v", diags)
 	}
 }

@@ -34,8 +34,8 @@ func (l *loader) decodeOutputs() {
 		mailings[b.Labels[0]] = true
 	}
 	for _, b := range l.uniqueBlocks("output", true) {
-		content, diags := b.Body.Content(outputSchema)
-		l.add(classify(diags, CodeMissingArgument)...)
+		content, diags := decodeBody(b.Body, outputSchema)
+		l.add(diags...)
 		if diags.HasErrors() {
 			continue
 		}

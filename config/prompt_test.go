@@ -2,6 +2,8 @@ package config
 
 import (
 	"testing"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // TestPromptForMissingVariable: a required variable without a value is
@@ -53,7 +55,7 @@ locals {
 
 	// No answer: PF010, as without a prompt.
 	_, diags := Load(dir, LoadOptions{Prompt: func(*Variable) (string, bool) { return "", false }})
-	if hasCode(diags, CodeMissingVariable) == nil {
+	if hasCode(diags, diag.CodeMissingVariable) == nil {
 		t.Errorf("no answer: want PF010, got %v", codes(diags))
 	}
 

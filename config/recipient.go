@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/text/cases"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/pdf"
 )
 
@@ -54,13 +55,13 @@ func (l *loader) decodeReview() {
 			continue
 		}
 		if first != nil {
-			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate review block",
+			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate review block",
 				fmt.Sprintf("A review block was already declared at %s.", first.DefRange)))
 			continue
 		}
 		first = b
-		rc, diags := b.Body.Content(reviewSchema)
-		l.add(classify(diags, CodeUnsupported)...)
+		rc, diags := decodeBody(b.Body, reviewSchema)
+		l.add(diags...)
 		v, set := l.stringAttr(rc.Attributes, "recipients", l.baseScope("the review block"), RecipientsFull)
 		if !set {
 			continue
@@ -69,7 +70,7 @@ func (l *loader) decodeReview() {
 		case RecipientsFull, RecipientsMasked, RecipientsHidden:
 			l.cfg.Review.Recipients = v
 		default:
-			l.add(errorf(CodeInvalidValue, rc.Attributes["recipients"].Expr.Range().Ptr(), "Invalid review recipients",
+			l.add(errorf(diag.CodeInvalidValue, rc.Attributes["recipients"].Expr.Range().Ptr(), "Invalid review recipients",
 				fmt.Sprintf("recipients is %q; it says how plans show recipient addresses: \"full\", \"masked\" (initials and the locality line) or \"hidden\".", v)))
 		}
 	}
@@ -87,7 +88,7 @@ func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Windo
 	}
 	rng := a.Expr.Range().Ptr()
 	bad := func(detail string) (pdf.Window, bool) {
-		l.add(errorf(CodeInvalidValue, rng, "Invalid address_window", detail+
+		l.add(errorf(diag.CodeInvalidValue, rng, "Invalid address_window", detail+
 			fmt.Sprintf(" For example (the default, a French DL window envelope): address_window = { left_mm = %g, top_mm = %g, width_mm = %g, height_mm = %g }.",
 				pdf.DefaultWindow.LeftMM, pdf.DefaultWindow.TopMM, pdf.DefaultWindow.WidthMM, pdf.DefaultWindow.HeightMM)))
 		return pdf.Window{}, false
@@ -131,7 +132,7 @@ func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
 	}
 	rng := a.Expr.Range().Ptr()
 	bad := func(detail string) bool {
-		l.add(errorf(CodeInvalidValue, rng, "Invalid preflight", detail+" preflight = { address = false } turns off the reading of the recipient from the address window for this mailing."))
+		l.add(errorf(diag.CodeInvalidValue, rng, "Invalid preflight", detail+" preflight = { address = false } turns off the reading of the recipient from the address window for this mailing."))
 		return true
 	}
 	ty := v.Type()
@@ -293,10 +294,10 @@ func (j *recipientJob) read(e *pdf.Engine) {
 
 // addressCodes gives each preflight finding of the address window its code.
 var addressCodes = map[pdf.ProblemKind]struct{ code, summary string }{
-	pdf.EmptyWindow:  {CodeEmptyWindow, "Nothing in the address window"},
-	pdf.NoLocality:   {CodeNoLocality, "No locality in the address"},
-	pdf.CrossingEdge: {CodeCrossingWindow, "Address crosses the window's edge"},
-	pdf.Unreadable:   {CodeUnreadableAddress, "Address cannot be read"},
+	pdf.EmptyWindow:  {diag.CodeEmptyWindow, "Nothing in the address window"},
+	pdf.NoLocality:   {diag.CodeNoLocality, "No locality in the address"},
+	pdf.CrossingEdge: {diag.CodeCrossingWindow, "Address crosses the window's edge"},
+	pdf.Unreadable:   {diag.CodeUnreadableAddress, "Address cannot be read"},
 }
 
 // addressDiag is one preflight finding, at the document block.
@@ -354,7 +355,7 @@ func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
 		if len(ls) < 2 {
 			continue
 		}
-		diags = append(diags, NewDiag(CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
+		diags = append(diags, diag.NewDiag(diag.CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
 			fmt.Sprintf("%d letters of this plan post the same PDF, byte for byte (sha256 %s, %q): %s. A mail merge that reused a file sends the same letter, to the same address, several times. Give each letter its own PDF, or remove the extra letters.",
 				len(ls), sha[:12], ls[0].d.File, names(ls)),
 			ls[1].d.DeclRange.Ptr()))
@@ -371,7 +372,7 @@ func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
 		if oneFile {
 			continue // said above
 		}
-		diags = append(diags, NewDiag(CodeSameRecipient, hcl.DiagWarning, "One recipient receives several letters",
+		diags = append(diags, diag.NewDiag(diag.CodeSameRecipient, hcl.DiagWarning, "One recipient receives several letters",
 			fmt.Sprintf("%d letters of this plan go to one recipient (the same address in their windows): %s. If a mail merge duplicated a row, remove the extra letters; if they are meant, ignore this warning.",
 				len(ls), names(ls)),
 			ls[1].d.DeclRange.Ptr()))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/pdf"
 )
 
@@ -81,7 +82,7 @@ func TestRecipientPreflight(t *testing.T) {
 		t.Errorf("window %v, want the default", good.Window)
 	}
 
-	for name, code := range map[string]string{"topleft": CodeEmptyWindow, "crossing": CodeCrossingWindow, "nolocality": CodeNoLocality} {
+	for name, code := range map[string]string{"topleft": diag.CodeEmptyWindow, "crossing": diag.CodeCrossingWindow, "nolocality": diag.CodeNoLocality} {
 		m := mailing(t, cfg, name)
 		if got := codes(m.AddressProblems); !slices.Equal(got, []string{code}) {
 			t.Errorf("%s: codes %v, want [%s]", name, got, code)
@@ -159,7 +160,7 @@ func TestRecipientConfigErrors(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(dir, "main.mail.hcl"), []byte(s), 0o644)
 			cfg, diags := Load(dir, LoadOptions{})
-			d := hasCode(diags, CodeInvalidValue)
+			d := hasCode(diags, diag.CodeInvalidValue)
 			if d == nil || d.Subject == nil {
 				t.Fatalf("want a PF006 with a subject, got %v", diags)
 			}
@@ -225,7 +226,7 @@ func TestRecipientCache(t *testing.T) {
 	if c.stores != 2 || c.hits != 2 {
 		t.Fatalf("second load: %d stores, %d hits", c.stores, c.hits)
 	}
-	if m := mailing(t, cfg, "topleft"); !slices.Equal(codes(m.AddressProblems), []string{CodeEmptyWindow}) {
+	if m := mailing(t, cfg, "topleft"); !slices.Equal(codes(m.AddressProblems), []string{diag.CodeEmptyWindow}) {
 		t.Fatalf("cached problems lost: %v", m.AddressProblems)
 	}
 	if r := mailing(t, cfg, "letter").Documents[0].Recipient; r == nil || r.City != "PARIS" {
@@ -237,7 +238,7 @@ func TestRecipientCache(t *testing.T) {
 	// A closed engine fails every reading: proof that none is attempted.
 	dir2 := letterDir(t, "address_window = { left_mm = 18, top_mm = 14, width_mm = 80, height_mm = 20 }", "topleft")
 	cfg = mustLoad(t, dir2, LoadOptions{PDF: cold, Recipients: c})
-	if got := codes(cfg.Mailings[0].AddressProblems); !slices.Equal(got, []string{CodeUnreadableAddress}) {
+	if got := codes(cfg.Mailings[0].AddressProblems); !slices.Equal(got, []string{diag.CodeUnreadableAddress}) {
 		t.Fatalf("a window not in the cache must be read: %v", got)
 	}
 }
@@ -251,14 +252,14 @@ func TestMergeWarnings(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "main.mail.hcl"), src, 0o644)
 	cfg := mustLoad(t, dir, LoadOptions{PDF: engine})
 	diags := MergeWarnings(cfg.Mailings)
-	if got := codes(diags); !slices.Equal(got, []string{CodeSharedPDF, CodeSameRecipient}) {
+	if got := codes(diags); !slices.Equal(got, []string{diag.CodeSharedPDF, diag.CodeSameRecipient}) {
 		t.Fatalf("codes %v: %v", got, diags)
 	}
 	if !strings.Contains(diags[0].Detail, "mailing.again, mailing.letter") || !strings.Contains(diags[1].Detail, "3 letters") ||
 		diags[0].Severity != hcl.DiagWarning {
 		t.Fatalf("%s\n%s", diags[0].Detail, diags[1].Detail)
 	}
-	if d := MergeWarnings(cfg.Mailings[:2]); len(d) != 1 || DiagCode(d[0]) != CodeSameRecipient || !strings.Contains(d[0].Detail, "2 letters") {
+	if d := MergeWarnings(cfg.Mailings[:2]); len(d) != 1 || diag.Code(d[0]) != diag.CodeSameRecipient || !strings.Contains(d[0].Detail, "2 letters") {
 		t.Fatalf("two PDFs, one recipient: %v", d)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // Schedule is when a letter may be posted: not before SendAfter, and no
@@ -39,7 +41,7 @@ func (l *loader) evalSchedule(attrs hcl.Attributes, s *scope, m *Mailing) {
 	if tz, set := l.stringAttr(attrs, "time_zone", s, ""); set {
 		z, err := time.LoadLocation(tz)
 		if err != nil || tz == "" || tz == "Local" {
-			l.add(errorf(CodeInvalidValue, attrs["time_zone"].Expr.Range().Ptr(), "Invalid time_zone",
+			l.add(errorf(diag.CodeInvalidValue, attrs["time_zone"].Expr.Range().Ptr(), "Invalid time_zone",
 				fmt.Sprintf("time_zone of %s is %q; it is an IANA time zone name such as \"Europe/Paris\" or \"UTC\".", m.Address, tz)))
 			return
 		}
@@ -57,7 +59,7 @@ func (l *loader) evalSchedule(attrs hcl.Attributes, s *scope, m *Mailing) {
 		rng := attrs[f.name].Expr.Range().Ptr()
 		t, err := parseScheduleTime(v, loc)
 		if err != nil {
-			l.add(errorf(CodeInvalidValue, rng, "Invalid "+f.name,
+			l.add(errorf(diag.CodeInvalidValue, rng, "Invalid "+f.name,
 				fmt.Sprintf("%s of %s is %q; write a date (\"2026-12-05\", midnight in the mailing's time_zone, else UTC) or an RFC 3339 time with its offset (\"2026-12-05T09:00:00+01:00\").", f.name, m.Address, v)))
 			continue
 		}
@@ -65,7 +67,7 @@ func (l *loader) evalSchedule(attrs hcl.Attributes, s *scope, m *Mailing) {
 	}
 	sa, pb := m.Schedule.SendAfter, m.Schedule.PostBy
 	if !sa.IsZero() && !pb.IsZero() && sa.After(pb) {
-		l.add(errorf(CodeInvalidValue, m.Schedule.PostByRange, "post_by before send_after",
+		l.add(errorf(diag.CodeInvalidValue, m.Schedule.PostByRange, "post_by before send_after",
 			fmt.Sprintf("%s may not be posted before %s (send_after) but must be posted by %s (post_by): no day is left to post it. Move one of them.", m.Address, FormatTime(sa), FormatTime(pb))))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/pdf"
 )
@@ -63,8 +64,8 @@ func (l *loader) postformContent() *hcl.BodyContent {
 	if len(blocks) == 0 {
 		return nil
 	}
-	content, diags := blocks[0].Body.Content(postformSchema)
-	l.add(classify(diags, CodeUnsupported)...)
+	content, diags := decodeBody(blocks[0].Body, postformSchema)
+	l.add(diags...)
 	l.postform.content = content
 	return content
 }
@@ -79,23 +80,23 @@ func (l *loader) checkRequiredVersion() {
 		return
 	}
 	v, diags := a.Expr.Value(nil)
-	l.add(classify(diags, CodeInvalidValue)...)
+	l.add(classify(diags, diag.CodeInvalidValue)...)
 	if diags.HasErrors() {
 		return
 	}
 	rng := a.Expr.Range()
 	if v.IsNull() || v.Type() != cty.String {
-		l.add(errorf(CodeWrongType, &rng, "Invalid required_version", "required_version must be a literal string such as \">= 0.1\"."))
+		l.add(errorf(diag.CodeWrongType, &rng, "Invalid required_version", "required_version must be a literal string such as \">= 0.1\"."))
 		return
 	}
 	l.cfg.RequiredVersion = v.AsString()
 	ok, err := versionAllowed(l.opts.Version, l.cfg.RequiredVersion)
 	if err != nil {
-		l.add(errorf(CodeInvalidValue, &rng, "Invalid required_version", err.Error()+"."))
+		l.add(errorf(diag.CodeInvalidValue, &rng, "Invalid required_version", err.Error()+"."))
 		return
 	}
 	if !ok {
-		l.add(errorf(CodeUnsupportedVersion, &rng, "Unsupported postform version",
+		l.add(errorf(diag.CodeUnsupportedVersion, &rng, "Unsupported postform version",
 			fmt.Sprintf("This configuration requires postform %s, but this is postform %s.", l.cfg.RequiredVersion, l.opts.Version)))
 	}
 }
@@ -112,7 +113,7 @@ func (l *loader) decodeBackend() {
 			continue
 		}
 		if first != nil {
-			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate backend block",
+			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate backend block",
 				fmt.Sprintf("A backend was already declared at %s; a configuration has one backend.", first.DefRange)))
 			continue
 		}
@@ -121,12 +122,12 @@ func (l *loader) decodeBackend() {
 		schema, ok := backendSchemas[typ]
 		if !ok {
 			rng := b.LabelRanges[0]
-			l.add(errorf(CodeUnsupported, &rng, "Unsupported backend type",
+			l.add(errorf(diag.CodeUnsupported, &rng, "Unsupported backend type",
 				fmt.Sprintf("There is no backend %q; use \"local\" (a state file) or \"pg\" (PostgreSQL).", typ)))
 			continue
 		}
-		bc, diags := b.Body.Content(schema)
-		l.add(classify(diags, CodeUnsupported)...)
+		bc, diags := decodeBody(b.Body, schema)
+		l.add(diags...)
 		s := l.baseScope("a backend block")
 		attrs := map[string]string{}
 		for _, as := range schema.Attributes {
@@ -149,7 +150,7 @@ func (l *loader) decodeProvider() {
 	for _, b := range l.uniqueBlocks("provider", true) {
 		if b.Labels[0] != "nirva" {
 			rng := b.LabelRanges[0]
-			l.add(errorf(CodeUnsupported, &rng, "Unsupported provider",
+			l.add(errorf(diag.CodeUnsupported, &rng, "Unsupported provider",
 				fmt.Sprintf("postform posts through the Nirva API only: the provider block must be provider \"nirva\", not %q.", b.Labels[0])))
 			continue
 		}
@@ -157,14 +158,14 @@ func (l *loader) decodeProvider() {
 	}
 	if chosen == nil {
 		if len(l.blocks["mailing"]) > 0 && !l.diags.HasErrors() {
-			l.add(errorf(CodeMissingArgument, l.blocks["mailing"][0].DefRange.Ptr(), "Missing provider block",
+			l.add(errorf(diag.CodeMissingArgument, l.blocks["mailing"][0].DefRange.Ptr(), "Missing provider block",
 				"A configuration with mailings needs a provider \"nirva\" block saying where to post them, e.g.\n\n  provider \"nirva\" {\n    endpoint = \"sandbox\"\n  }"))
 		}
 		return
 	}
 	p.DeclRange = chosen.DefRange
-	content, diags := chosen.Body.Content(providerSchema)
-	l.add(classify(diags, CodeMissingArgument)...)
+	content, diags := decodeBody(chosen.Body, providerSchema)
+	l.add(diags...)
 	s := l.baseScope("the provider block")
 	attrs := content.Attributes
 
@@ -201,7 +202,7 @@ func (l *loader) decodeProvider() {
 	if a, ok := attrs["max_requests_per_second"]; ok {
 		if f, ok := l.numberAttr(a, s); ok {
 			if f < 0 {
-				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_requests_per_second", "max_requests_per_second must be zero (no limit) or more."))
+				l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_requests_per_second", "max_requests_per_second must be zero (no limit) or more."))
 			}
 			p.MaxRequestsPerSecond = f
 		}
@@ -209,7 +210,7 @@ func (l *loader) decodeProvider() {
 	if a, ok := attrs["max_proof_size_mb"]; ok {
 		if f, ok := l.numberAttr(a, s); ok {
 			if f < 1 || f > maxProofSizeMB || f != float64(int64(f)) {
-				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_proof_size_mb",
+				l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_proof_size_mb",
 					fmt.Sprintf("max_proof_size_mb is a whole number of MiB from 1 to %d (default %d).", maxProofSizeMB, DefaultMaxProofSizeMB)))
 			} else {
 				p.MaxProofSize = int64(f) << 20
@@ -225,7 +226,7 @@ func (l *loader) decodeProvider() {
 		if v, set := l.stringAttr(attrs, t.name, s, ""); set {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 || d > 24*time.Hour {
-				l.add(errorf(CodeInvalidValue, attrs[t.name].Expr.Range().Ptr(), "Invalid "+t.name,
+				l.add(errorf(diag.CodeInvalidValue, attrs[t.name].Expr.Range().Ptr(), "Invalid "+t.name,
 					fmt.Sprintf("%s is a duration such as \"30s\" or \"2m\", more than zero and at most 24h; got %q.", t.name, v)))
 				continue
 			}
@@ -240,7 +241,7 @@ func (l *loader) decodeProvider() {
 	if a, ok := attrs["max_file_size"]; ok {
 		if f, ok := l.numberAttr(a, s); ok {
 			if f < 1 || f != float64(int64(f)) {
-				l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_file_size", "max_file_size is a whole number of bytes, at least 1."))
+				l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid max_file_size", "max_file_size is a whole number of bytes, at least 1."))
 			} else {
 				p.MaxFileSize = int64(f)
 			}
@@ -256,12 +257,12 @@ func (l *loader) checkEndpoint(a *hcl.Attribute, ep string, insecure bool) {
 	_, warning, err := nirva.CheckEndpoint(ep, insecure)
 	switch {
 	case errors.Is(err, nirva.ErrInsecureEndpoint):
-		l.add(errorf(CodeInsecureEndpoint, rng, "Insecure endpoint", upperFirst(err.Error())+"."))
+		l.add(errorf(diag.CodeInsecureEndpoint, rng, "Insecure endpoint", upperFirst(err.Error())+"."))
 	case err != nil:
-		l.add(errorf(CodeInvalidEndpoint, rng, "Invalid endpoint",
+		l.add(errorf(diag.CodeInvalidEndpoint, rng, "Invalid endpoint",
 			upperFirst(err.Error())+". The endpoint is the API's base URL, such as \"https://api.example.com\", or \"sandbox\" (the built-in simulator)."))
 	case warning != "":
-		l.add(NewDiag(CodeInsecureEndpoint, hcl.DiagWarning, "Insecure endpoint", warning, rng))
+		l.add(diag.NewDiag(diag.CodeInsecureEndpoint, hcl.DiagWarning, "Insecure endpoint", warning, rng))
 	}
 }
 
@@ -280,7 +281,7 @@ func (l *loader) numberAttr(a *hcl.Attribute, s *scope) (float64, bool) {
 	}
 	f, _ := v.AsBigFloat().Float64()
 	if v.AsBigFloat().IsInf() {
-		l.add(errorf(CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid number", fmt.Sprintf("%s must be finite.", a.Name)))
+		l.add(errorf(diag.CodeInvalidValue, a.Expr.Range().Ptr(), "Invalid number", fmt.Sprintf("%s must be finite.", a.Name)))
 		return 0, false
 	}
 	return f, true

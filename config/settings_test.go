@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // TestProviderEndpoint: the endpoint is checked where it is written, with
@@ -22,21 +24,21 @@ func TestProviderEndpoint(t *testing.T) {
 		{name: "loopback v4", body: `endpoint = "http://127.0.0.1:8080"`},
 		{name: "loopback v6", body: `endpoint = "http://[::1]:8080"`},
 		{name: "localhost", body: `endpoint = "http://localhost:8080"`},
-		{name: "remote http", body: `endpoint = "http://api.example.com"`, code: CodeInsecureEndpoint, severity: hcl.DiagError,
+		{name: "remote http", body: `endpoint = "http://api.example.com"`, code: diag.CodeInsecureEndpoint, severity: hcl.DiagError,
 			detail: `Endpoint "http://api.example.com" uses plain http to api.example.com, which would send the password in clear over the network: use https://, or set insecure = true in the provider block to accept that.`},
-		{name: "remote http, insecure", body: "endpoint = \"http://10.1.2.3:80\"\n  insecure = true", code: CodeInsecureEndpoint, severity: hcl.DiagWarning,
+		{name: "remote http, insecure", body: "endpoint = \"http://10.1.2.3:80\"\n  insecure = true", code: diag.CodeInsecureEndpoint, severity: hcl.DiagWarning,
 			detail: `The endpoint "http://10.1.2.3:80" uses plain http to 10.1.2.3: the password and every letter travel in clear over the network (insecure = true).`},
-		{name: "insecure false", body: "endpoint = \"http://api.example.com\"\n  insecure = false", code: CodeInsecureEndpoint, severity: hcl.DiagError},
-		{name: "insecure not a bool", body: "endpoint = \"https://h\"\n  insecure = \"maybe\"", code: CodeWrongType, severity: hcl.DiagError, line: 3},
-		{name: "unclosed bracket", body: `endpoint = "http://[::1"`, code: CodeInvalidEndpoint, severity: hcl.DiagError,
+		{name: "insecure false", body: "endpoint = \"http://api.example.com\"\n  insecure = false", code: diag.CodeInsecureEndpoint, severity: hcl.DiagError},
+		{name: "insecure not a bool", body: "endpoint = \"https://h\"\n  insecure = \"maybe\"", code: diag.CodeWrongType, severity: hcl.DiagError, line: 3},
+		{name: "unclosed bracket", body: `endpoint = "http://[::1"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError,
 			detail: `Endpoint "http://[::1" is not a URL: missing ']' in host. The endpoint is the API's base URL, such as "https://api.example.com", or "sandbox" (the built-in simulator).`},
-		{name: "query", body: `endpoint = "https://api.example.com/?tenant=1"`, code: CodeInvalidEndpoint, severity: hcl.DiagError, detail: "has a query"},
-		{name: "fragment", body: `endpoint = "https://api.example.com/#v2"`, code: CodeInvalidEndpoint, severity: hcl.DiagError, detail: "has a fragment"},
-		{name: "userinfo", body: `endpoint = "https://alice:pw@api.example.com"`, code: CodeInvalidEndpoint, severity: hcl.DiagError, detail: "carries credentials"},
-		{name: "no scheme", body: `endpoint = "api.example.com"`, code: CodeInvalidEndpoint, severity: hcl.DiagError, detail: "must start with https://"},
-		{name: "no host", body: `endpoint = "https:///v1"`, code: CodeInvalidEndpoint, severity: hcl.DiagError, detail: "has no host"},
-		{name: "empty", body: `endpoint = ""`, code: CodeInvalidEndpoint, severity: hcl.DiagError},
-		{name: "bad port", body: `endpoint = "https://h:99999"`, code: CodeInvalidEndpoint, severity: hcl.DiagError, detail: "invalid port"},
+		{name: "query", body: `endpoint = "https://api.example.com/?tenant=1"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError, detail: "has a query"},
+		{name: "fragment", body: `endpoint = "https://api.example.com/#v2"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError, detail: "has a fragment"},
+		{name: "userinfo", body: `endpoint = "https://alice:pw@api.example.com"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError, detail: "carries credentials"},
+		{name: "no scheme", body: `endpoint = "api.example.com"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError, detail: "must start with https://"},
+		{name: "no host", body: `endpoint = "https:///v1"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError, detail: "has no host"},
+		{name: "empty", body: `endpoint = ""`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError},
+		{name: "bad port", body: `endpoint = "https://h:99999"`, code: diag.CodeInvalidEndpoint, severity: hcl.DiagError, detail: "invalid port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -54,8 +56,8 @@ func TestProviderEndpoint(t *testing.T) {
 				t.Fatalf("want one %s diagnostic, got %v:\n%s", tc.code, codes(diags), out.String())
 			}
 			d := diags[0]
-			if DiagCode(d) != tc.code || d.Severity != tc.severity {
-				t.Fatalf("got %s (severity %v), want %s (%v):\n%s", DiagCode(d), d.Severity, tc.code, tc.severity, out.String())
+			if diag.Code(d) != tc.code || d.Severity != tc.severity {
+				t.Fatalf("got %s (severity %v), want %s (%v):\n%s", diag.Code(d), d.Severity, tc.code, tc.severity, out.String())
 			}
 			if tc.line == 0 {
 				tc.line = 2
@@ -92,7 +94,7 @@ func TestProviderMaxProofSize(t *testing.T) {
 		writeFiles(t, dir, map[string]string{"main.mail.hcl": body + "}\n"})
 		cfg, diags := Load(dir, LoadOptions{})
 		if tc.want == 0 {
-			d := hasCode(diags, CodeInvalidValue)
+			d := hasCode(diags, diag.CodeInvalidValue)
 			if d == nil || d.Subject.Start.Line != 3 || !strings.Contains(d.Detail, "whole number of MiB from 1 to 4096") {
 				t.Errorf("max_proof_size_mb = %s: diagnostics %v", tc.value, diags)
 			}

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // EnvVarPrefix prefixes environment variables that set input variables.
@@ -59,7 +61,7 @@ func (l *loader) decodeVariables() {
 	for _, b := range l.uniqueBlocks("variable", true) {
 		name := b.Labels[0]
 		if !hclsyntax.ValidIdentifier(name) {
-			l.add(errorf(CodeInvalidValue, b.LabelRanges[0].Ptr(), "Invalid variable name",
+			l.add(errorf(diag.CodeInvalidValue, b.LabelRanges[0].Ptr(), "Invalid variable name",
 				"A variable name must start with a letter or underscore and contain only letters, digits, underscores and dashes."))
 			continue
 		}
@@ -69,12 +71,12 @@ func (l *loader) decodeVariables() {
 			nullable: true,
 			literal:  true,
 		}
-		content, diags := b.Body.Content(variableSchema)
-		l.add(classify(diags, CodeUnsupported)...)
+		content, diags := decodeBody(b.Body, variableSchema)
+		l.add(diags...)
 		attrs := content.Attributes
 		if a, ok := attrs["type"]; ok {
 			ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
-			l.add(classify(diags, CodeWrongType)...)
+			l.add(classify(diags, diag.CodeWrongType)...)
 			if !diags.HasErrors() {
 				d.typ, d.defaults = ty, defaults
 				d.literal = ty == cty.String || ty == cty.DynamicPseudoType
@@ -91,7 +93,7 @@ func (l *loader) decodeVariables() {
 		}
 		if a, ok := attrs["default"]; ok {
 			val, diags := a.Expr.Value(nil)
-			l.add(classify(diags, CodeInvalidValue)...)
+			l.add(classify(diags, diag.CodeInvalidValue)...)
 			if !diags.HasErrors() {
 				d.hasDefault = true
 				d.def, diags = d.finish(val, a.Expr.Range().Ptr(), "its default")
@@ -99,8 +101,8 @@ func (l *loader) decodeVariables() {
 			}
 		}
 		for _, vb := range content.Blocks {
-			vc, diags := vb.Body.Content(validationSchema)
-			l.add(classify(diags, CodeMissingArgument)...)
+			vc, diags := decodeBody(vb.Body, validationSchema)
+			l.add(diags...)
 			if diags.HasErrors() {
 				continue
 			}
@@ -122,13 +124,13 @@ func (l *loader) literal(a *hcl.Attribute, ty cty.Type) cty.Value {
 		zero = cty.False
 	}
 	v, diags := a.Expr.Value(nil)
-	l.add(classify(diags, CodeInvalidValue)...)
+	l.add(classify(diags, diag.CodeInvalidValue)...)
 	if diags.HasErrors() {
 		return zero
 	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil || cv.IsNull() || !cv.IsKnown() {
-		l.add(errorf(CodeWrongType, a.Expr.Range().Ptr(), "Incorrect value type",
+		l.add(errorf(diag.CodeWrongType, a.Expr.Range().Ptr(), "Incorrect value type",
 			fmt.Sprintf("The %q argument must be a %s.", a.Name, ty.FriendlyName())))
 		return zero
 	}
@@ -147,7 +149,7 @@ func (d *varDecl) finish(val cty.Value, rng *hcl.Range, from string) (cty.Value,
 	}
 	cv, err := convert.Convert(val, d.typ)
 	if err != nil {
-		return cty.DynamicVal, hcl.Diagnostics{errorf(CodeWrongType, rng, "Invalid value for variable",
+		return cty.DynamicVal, hcl.Diagnostics{errorf(diag.CodeWrongType, rng, "Invalid value for variable",
 			fmt.Sprintf("The value for var.%s from %s is not a %s: %s.", d.v.Name, from, typeexpr.TypeString(d.typ), convertErrorText(err)))}
 	}
 	if d.defaults != nil {
@@ -219,7 +221,7 @@ func (l *loader) assignVariables(autoVars []string) {
 				if d.hasDefault && !d.def.IsNull() {
 					val = d.def
 				} else {
-					l.add(errorf(CodeInvalidValue, subjectOr(a.rng, d.v.DeclRange), "Null value for non-nullable variable",
+					l.add(errorf(diag.CodeInvalidValue, subjectOr(a.rng, d.v.DeclRange), "Null value for non-nullable variable",
 						fmt.Sprintf("var.%s is declared with nullable = false, but %s sets it to null.", name, a.source)))
 					continue
 				}
@@ -227,7 +229,7 @@ func (l *loader) assignVariables(autoVars []string) {
 		case d.hasDefault:
 			val = d.def
 			if val.IsNull() && !d.nullable {
-				l.add(errorf(CodeInvalidValue, d.v.DeclRange.Ptr(), "Null default for non-nullable variable",
+				l.add(errorf(diag.CodeInvalidValue, d.v.DeclRange.Ptr(), "Null default for non-nullable variable",
 					fmt.Sprintf("var.%s is declared with nullable = false, so its default cannot be null.", name)))
 				continue
 			}
@@ -246,7 +248,7 @@ func (l *loader) assignVariables(autoVars []string) {
 			l.deferred[name] = true
 			continue
 		default:
-			l.add(errorf(CodeMissingVariable, d.v.DeclRange.Ptr(), "No value for required variable",
+			l.add(errorf(diag.CodeMissingVariable, d.v.DeclRange.Ptr(), "No value for required variable",
 				fmt.Sprintf("The variable %q declared at %s has no default, and no value was given. Set it with --var %s=…, a *%s file or the environment variable %s%s.",
 					name, d.v.DeclRange, name, AutoVarsFileSuffix, EnvVarPrefix, name)))
 			continue
@@ -300,7 +302,7 @@ func (l *loader) rawValue(d *varDecl, raw, source string) (cty.Value, bool) {
 		}
 	}
 	// Re-home the diagnostics: the pseudo-file has no source to show.
-	l.add(errorf(CodeInvalidVariableFlag, nil, "Invalid value for variable",
+	l.add(errorf(diag.CodeInvalidVariableFlag, nil, "Invalid value for variable",
 		fmt.Sprintf("The value %q from %s for var.%s (a %s) is not a valid HCL expression: %s. Quote strings inside lists and maps, e.g. '[\"a\", \"b\"]'.",
 			raw, source, d.v.Name, typeexpr.TypeString(d.typ), diagsText(diags))))
 	return cty.NilVal, false
@@ -322,13 +324,13 @@ func (l *loader) assignVarFlag(flag string, given map[string]assigned) {
 	name, raw, ok := strings.Cut(flag, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		l.add(errorf(CodeInvalidVariableFlag, nil, "Invalid --var option",
+		l.add(errorf(diag.CodeInvalidVariableFlag, nil, "Invalid --var option",
 			fmt.Sprintf("The option --var %q is not of the form --var name=value.", flag)))
 		return
 	}
 	d, ok := l.decls[name]
 	if !ok {
-		l.add(errorf(CodeUnknownVariable, nil, "Value for undeclared variable",
+		l.add(errorf(diag.CodeUnknownVariable, nil, "Value for undeclared variable",
 			fmt.Sprintf("The option --var %s=… sets a variable %q that is not declared.%s Declare it with a variable %q {} block.", name, name, suggest(name, keysOf(l.decls)), name)))
 		return
 	}
@@ -342,8 +344,8 @@ func (l *loader) readVarsFile(name string, given map[string]assigned) {
 	if !ok {
 		return
 	}
-	attrs, diags := f.Body.JustAttributes()
-	l.add(classify(diags, CodeUnsupported)...)
+	attrs, diags := decodeAttrs(f.Body)
+	l.add(diags...)
 	names := make([]string, 0, len(attrs))
 	for n := range attrs {
 		names = append(names, n)
@@ -352,12 +354,12 @@ func (l *loader) readVarsFile(name string, given map[string]assigned) {
 	for _, n := range names {
 		a := attrs[n]
 		if _, ok := l.decls[n]; !ok {
-			l.add(NewDiag(CodeUnknownVariable, hcl.DiagWarning, "Value for undeclared variable",
+			l.add(diag.NewDiag(diag.CodeUnknownVariable, hcl.DiagWarning, "Value for undeclared variable",
 				fmt.Sprintf("%s sets a variable %q that is not declared, so the value is ignored.%s", filepath.ToSlash(name), n, suggest(n, keysOf(l.decls))), a.NameRange.Ptr()))
 			continue
 		}
 		v, diags := a.Expr.Value(nil)
-		l.add(classify(diags, CodeInvalidValue)...)
+		l.add(classify(diags, diag.CodeInvalidValue)...)
 		if diags.HasErrors() {
 			continue
 		}
@@ -381,7 +383,7 @@ func (l *loader) validateVariables(given map[string]assigned) {
 				continue
 			}
 			if cond.IsNull() {
-				l.add(errorf(CodeWrongType, rule.condition.Range().Ptr(), "Invalid validation condition", "The condition evaluated to null; it must be true or false."))
+				l.add(errorf(diag.CodeWrongType, rule.condition.Range().Ptr(), "Invalid validation condition", "The condition evaluated to null; it must be true or false."))
 				continue
 			}
 			if cond.True() {
@@ -400,7 +402,7 @@ func (l *loader) validateVariables(given map[string]assigned) {
 					subject = a.rng
 				}
 			}
-			l.add(errorf(CodeVariableValidation, subject, "Invalid value for variable",
+			l.add(errorf(diag.CodeVariableValidation, subject, "Invalid value for variable",
 				fmt.Sprintf("%s\n\nThe value of var.%s from %s failed the validation rule at %s.", msg.AsString(), name, from, rule.rng)))
 		}
 	}
