@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -15,9 +16,18 @@ import (
 	"github.com/postform/postform/state"
 )
 
+// outputOptions are the arguments of postform output.
+type outputOptions struct {
+	g    *globals
+	load loadFlags
+	out  formatFlags
+	// name is the one output asked for, when named is set.
+	name  string
+	named bool
+}
+
 func newOutputCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var asJSON bool
+	opts := &outputOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "output [NAME]",
 		Short: "Show the outputs, evaluated against the state",
@@ -26,77 +36,89 @@ func newOutputCommand(g *globals) *cobra.Command {
   postform output --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				st := sess.engine.State
-				values, diags := sess.cfg.EvalOutputs(func(addr string) (cty.Value, bool) {
-					m, ok := st.Mailings[addr]
-					if !ok {
-						return cty.NilVal, false
-					}
-					return mailingValue(m), true
-				})
-				if len(diags) > 0 {
-					g.writeDiagnostics(sess.cfg, diags)
-					if diags.HasErrors() {
-						return silent(ExitError)
-					}
-				}
-				sensitive := map[string]bool{}
-				for _, o := range sess.cfg.Outputs {
-					sensitive[o.Name] = o.Sensitive
-				}
-				names := make([]string, 0, len(values))
-				for n := range values {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				if len(args) == 1 {
-					v, ok := values[args[0]]
-					if !ok && len(names) == 0 {
-						return fmt.Errorf("no output named %q: the configuration declares no output (%s)", args[0], declareOutput)
-					}
-					if !ok {
-						return fmt.Errorf("no output named %q (outputs: %s)", args[0], strings.Join(names, ", "))
-					}
-					// Asking for one output by name prints it even if sensitive,
-					// as Terraform does: the user asked for that value.
-					if asJSON {
-						return writeCtyJSON(g, v)
-					}
-					fmt.Fprintln(g.stdout, formatValue(v))
-					return nil
-				}
-				if asJSON {
-					doc := map[string]json.RawMessage{}
-					for _, n := range names {
-						b, err := ctyjson.Marshal(values[n], values[n].Type())
-						if err != nil {
-							return err
-						}
-						doc[n] = json.RawMessage(fmt.Sprintf(`{"sensitive":%t,"value":%s}`, sensitive[n], redactJSON(b, sensitive[n])))
-					}
-					b, _ := json.MarshalIndent(doc, "", "  ")
-					fmt.Fprintln(g.stdout, string(b))
-					return nil
-				}
-				if len(names) == 0 {
-					fmt.Fprintf(g.stdout, "No outputs: the configuration declares none (%s).\n", declareOutput)
-					return nil
-				}
-				for _, n := range names {
-					if sensitive[n] {
-						fmt.Fprintf(g.stdout, "%s = (sensitive value)\n", n)
-						continue
-					}
-					fmt.Fprintf(g.stdout, "%s = %s\n", n, formatValue(values[n]))
-				}
-				return nil
-			})
+			if len(args) == 1 {
+				opts.name, opts.named = args[0], true
+			}
+			return runOutput(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	opts.load.register(cmd)
+	cmd.Flags().BoolVar(&opts.out.json, "json", false, "print as JSON")
 	return cmd
+}
+
+// runOutput evaluates the outputs against the state and prints them, or
+// the one opts.name, in the view opts.out chooses.
+func runOutput(ctx context.Context, opts *outputOptions) error {
+	g := opts.g
+	format, err := opts.out.format()
+	if err != nil {
+		return err
+	}
+	return g.withReadOnlySession(ctx, opts.load, func(sess *session) error {
+		st := sess.engine.State
+		values, diags := sess.cfg.EvalOutputs(func(addr string) (cty.Value, bool) {
+			m, ok := st.Mailings[addr]
+			if !ok {
+				return cty.NilVal, false
+			}
+			return mailingValue(m), true
+		})
+		if len(diags) > 0 {
+			g.writeDiagnostics(sess.cfg, diags)
+			if diags.HasErrors() {
+				return silent(ExitError)
+			}
+		}
+		sensitive := map[string]bool{}
+		for _, o := range sess.cfg.Outputs {
+			sensitive[o.Name] = o.Sensitive
+		}
+		names := make([]string, 0, len(values))
+		for n := range values {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if opts.named {
+			v, ok := values[opts.name]
+			if !ok && len(names) == 0 {
+				return fmt.Errorf("no output named %q: the configuration declares no output (%s)", opts.name, declareOutput)
+			}
+			if !ok {
+				return fmt.Errorf("no output named %q (outputs: %s)", opts.name, strings.Join(names, ", "))
+			}
+			// Asking for one output by name prints it even if sensitive,
+			// as Terraform does: the user asked for that value.
+			if format == formatJSON {
+				return writeCtyJSON(g, v)
+			}
+			fmt.Fprintln(g.stdout, formatValue(v))
+			return nil
+		}
+		if format == formatJSON {
+			doc := map[string]json.RawMessage{}
+			for _, n := range names {
+				b, err := ctyjson.Marshal(values[n], values[n].Type())
+				if err != nil {
+					return err
+				}
+				doc[n] = json.RawMessage(fmt.Sprintf(`{"sensitive":%t,"value":%s}`, sensitive[n], redactJSON(b, sensitive[n])))
+			}
+			return writeJSON(g.stdout, doc)
+		}
+		if len(names) == 0 {
+			fmt.Fprintf(g.stdout, "No outputs: the configuration declares none (%s).\n", declareOutput)
+			return nil
+		}
+		for _, n := range names {
+			if sensitive[n] {
+				fmt.Fprintf(g.stdout, "%s = (sensitive value)\n", n)
+				continue
+			}
+			fmt.Fprintf(g.stdout, "%s = %s\n", n, formatValue(values[n]))
+		}
+		return nil
+	})
 }
 
 // declareOutput shows how to declare an output, for the messages that

@@ -15,14 +15,13 @@ import (
 
 // validateOptions are the arguments of postform validate.
 type validateOptions struct {
-	g      *globals
-	load   loadFlags
-	format outputFormat
+	g    *globals
+	load loadFlags
+	out  formatFlags
 }
 
 func newValidateCommand(g *globals) *cobra.Command {
 	opts := &validateOptions{g: g}
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration and every PDF, without the network or the state",
@@ -30,14 +29,11 @@ func newValidateCommand(g *globals) *cobra.Command {
   postform validate --json --var 'batch=2026-03'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON {
-				opts.format = formatJSON
-			}
 			return runValidate(cmd.Context(), opts)
 		},
 	}
 	opts.load.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print {valid, error_count, warning_count, letters, diagnostics} as JSON")
+	cmd.Flags().BoolVar(&opts.out.json, "json", false, "print {valid, error_count, warning_count, letters, diagnostics} as JSON")
 	return cmd
 }
 
@@ -55,7 +51,11 @@ type validateDocument struct {
 // code is 1 when it is not valid.
 func runValidate(_ context.Context, opts *validateOptions) error {
 	g := opts.g
-	if opts.format == formatJSON {
+	format, err := opts.out.format()
+	if err != nil {
+		return err
+	}
+	if format == formatJSON {
 		return validateJSON(g, opts.load)
 	}
 	cfg, err := g.loadConfig(opts.load, false)
