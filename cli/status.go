@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,10 +19,16 @@ import (
 	"github.com/postform/postform/state"
 )
 
+// statusOptions are the arguments of postform status.
+type statusOptions struct {
+	g          *globals
+	load       loadFlags
+	out        formatFlags
+	recipients recipientsFlag
+}
+
 func newStatusCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var asJSON bool
-	var rf recipientsFlag
+	opts := &statusOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every letter's stage, tracking number, proofs and problems (from the state; no API call)",
@@ -29,35 +36,46 @@ func newStatusCommand(g *globals) *cobra.Command {
   postform status --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := rf.check(); err != nil {
-				return err
-			}
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				st := sess.engine.State
-				mode := rf.forView(sess.cfg.Review.Recipients, asJSON)
-				if asJSON {
-					return writeStatusJSON(g, st, mode)
-				}
-				if len(st.Mailings) == 0 {
-					fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
-					return nil
-				}
-				writeStatusTable(g.stdout, st, mode)
-				rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
-				if err != nil {
-					rel = sess.engine.ProofsDir
-				}
-				// proofs_dir is the checkout's text.
-				fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", termtext.Escape(rel))
-				warnMissingProofs(g, sess)
-				return nil
-			})
+			return runStatus(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as one JSON document")
-	rf.register(cmd)
+	opts.load.register(cmd)
+	cmd.Flags().BoolVar(&opts.out.json, "json", false, "print as one JSON document")
+	opts.recipients.register(cmd)
 	return cmd
+}
+
+// runStatus prints every letter of the state (read without the lock or
+// the network) in the view opts.out chooses.
+func runStatus(ctx context.Context, opts *statusOptions) error {
+	g := opts.g
+	format, err := opts.out.format()
+	if err != nil {
+		return err
+	}
+	if err := opts.recipients.check(); err != nil {
+		return err
+	}
+	return g.withReadOnlySession(ctx, opts.load, func(sess *session) error {
+		st := sess.engine.State
+		mode := opts.recipients.forView(sess.cfg.Review.Recipients, format == formatJSON)
+		if format == formatJSON {
+			return writeStatusJSON(g, st, mode)
+		}
+		if len(st.Mailings) == 0 {
+			fmt.Fprintln(g.stdout, "No letters in the state yet: run `postform apply`.")
+			return nil
+		}
+		writeStatusTable(g.stdout, st, mode)
+		rel, err := filepath.Rel(sess.cfg.Dir, sess.engine.ProofsDir)
+		if err != nil {
+			rel = sess.engine.ProofsDir
+		}
+		// proofs_dir is the checkout's text.
+		fmt.Fprintf(g.stdout, "\nProofs are kept under %s/ (sha256 of each in the state: `postform state show ADDRESS`).\n", termtext.Escape(rel))
+		warnMissingProofs(g, sess)
+		return nil
+	})
 }
 
 // statusDocument is the JSON form of status (format documented in
