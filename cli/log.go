@@ -15,9 +15,18 @@ import (
 	"github.com/postform/postform/state"
 )
 
+// logOptions are the arguments of postform log.
+type logOptions struct {
+	g      *globals
+	load   loadFlags
+	out    formatFlags
+	verify bool
+	// address keeps only the entries that concern this letter ("": all).
+	address string
+}
+
 func newLogCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var asJSON, verify bool
+	opts := &logOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "log [ADDRESS]",
 		Short: "Show the audit trail: who applied or edited the state, when, from which commit and plan",
@@ -34,52 +43,66 @@ chain and exits 1 naming the first entry that does not hold.`,
   postform log --verify`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				store, err := auditStore(sess)
-				if err != nil {
-					return err
-				}
-				entries, chainErr := audit.Read(cmd.Context(), store)
-				var ce *audit.ChainError
-				if chainErr != nil && !errors.As(chainErr, &ce) {
-					return chainErr
-				}
-				if verify {
-					if chainErr != nil {
-						return &exitError{code: ExitError, err: fmt.Errorf("%w in %s; it was changed after it was written (the entries before it hold)", chainErr, describeAudit(store))}
-					}
-					fmt.Fprintf(g.stdout, "The audit trail holds: %d entries, each chained to the one before (%s).\n", len(entries), describeAudit(store))
-					return nil
-				}
-				if len(args) == 1 {
-					kept := entries[:0]
-					for _, e := range entries {
-						if e.Concerns(args[0]) {
-							kept = append(kept, e)
-						}
-					}
-					entries = kept
-				}
-				if asJSON {
-					enc := json.NewEncoder(g.stdout)
-					enc.SetIndent("", "  ")
-					if err := enc.Encode(logDocument{FormatVersion: 1, Entries: entries}); err != nil {
-						return err
-					}
-				} else {
-					writeLog(g, entries)
-				}
-				if chainErr != nil {
-					writeMessage(g.stderr, "Warning: ", chainErr.Error()+"; run `postform log --verify`")
-				}
-				return nil
-			})
+			if len(args) == 1 {
+				opts.address = args[0]
+			}
+			return runLog(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the entries as one JSON document")
-	cmd.Flags().BoolVar(&verify, "verify", false, "check the hash chain and exit 1 naming the first entry that does not hold")
+	opts.load.register(cmd)
+	cmd.Flags().BoolVar(&opts.out.json, "json", false, "print the entries as one JSON document")
+	cmd.Flags().BoolVar(&opts.verify, "verify", false, "check the hash chain and exit 1 naming the first entry that does not hold")
 	return cmd
+}
+
+// runLog prints the audit trail in the view opts.out chooses, or with
+// --verify checks its chain.
+func runLog(ctx context.Context, opts *logOptions) error {
+	g := opts.g
+	format, err := opts.out.format()
+	if err != nil {
+		return err
+	}
+	return g.withReadOnlySession(ctx, opts.load, func(sess *session) error {
+		store, err := auditStore(sess)
+		if err != nil {
+			return err
+		}
+		entries, chainErr := audit.Read(ctx, store)
+		var ce *audit.ChainError
+		if chainErr != nil && !errors.As(chainErr, &ce) {
+			return chainErr
+		}
+		if opts.verify {
+			if chainErr != nil {
+				return &exitError{code: ExitError, err: fmt.Errorf("%w in %s; it was changed after it was written (the entries before it hold)", chainErr, describeAudit(store))}
+			}
+			fmt.Fprintf(g.stdout, "The audit trail holds: %d entries, each chained to the one before (%s).\n", len(entries), describeAudit(store))
+			return nil
+		}
+		if opts.address != "" {
+			kept := entries[:0]
+			for _, e := range entries {
+				if e.Concerns(opts.address) {
+					kept = append(kept, e)
+				}
+			}
+			entries = kept
+		}
+		if format == formatJSON {
+			enc := json.NewEncoder(g.stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(logDocument{FormatVersion: 1, Entries: entries}); err != nil {
+				return err
+			}
+		} else {
+			writeLog(g, entries)
+		}
+		if chainErr != nil {
+			writeMessage(g.stderr, "Warning: ", chainErr.Error()+"; run `postform log --verify`")
+		}
+		return nil
+	})
 }
 
 // logDocument is log --json.
