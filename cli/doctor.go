@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,10 +69,17 @@ func (r *doctorReport) add(c doctorCheck) {
 // (tests of a failing platform; 0 keeps the client's default).
 var doctorRetryDelay time.Duration
 
+// doctorOptions are the arguments of postform doctor.
+type doctorOptions struct {
+	g    *globals
+	load loadFlags
+	out  formatFlags
+	// jobID is a job of the account to read and check too ("": none).
+	jobID string
+}
+
 func newDoctorCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var asJSON bool
-	var jobID string
+	opts := &doctorOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check, without posting anything, that the platform answers as postform assumes",
@@ -90,33 +96,42 @@ with the shape of what it saw; secrets and personal data are left out. It exits
 		Example: "  postform doctor\n  postform doctor --job=88412 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			rep, err := runDoctor(cmd.Context(), g, cfg, jobID)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				b, err := json.MarshalIndent(rep, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(g.stdout, "%s\n", b)
-			} else {
-				writeDoctor(g.stdout, rep)
-			}
-			if rep.Summary.Failed > 0 {
-				return silent(ExitError)
-			}
-			return nil
+			return runDoctor(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON document")
-	cmd.Flags().StringVar(&jobID, "job", "", "also read the job `ID` (one of this account's) and check its shape")
+	opts.load.register(cmd)
+	cmd.Flags().BoolVar(&opts.out.json, "json", false, "print the report as one JSON document")
+	cmd.Flags().StringVar(&opts.jobID, "job", "", "also read the job `ID` (one of this account's) and check its shape")
 	return cmd
+}
+
+// runDoctor probes the configured platform read-only and prints the report
+// in the view opts.out chooses; a failed check is exit 1.
+func runDoctor(ctx context.Context, opts *doctorOptions) error {
+	g := opts.g
+	format, err := opts.out.format()
+	if err != nil {
+		return err
+	}
+	cfg, err := g.loadConfig(opts.load, true)
+	if err != nil {
+		return err
+	}
+	rep, err := doctorChecks(ctx, g, cfg, opts.jobID)
+	if err != nil {
+		return err
+	}
+	if format == formatJSON {
+		if err := writeJSON(g.stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		writeDoctor(g.stdout, rep)
+	}
+	if rep.Summary.Failed > 0 {
+		return silent(ExitError)
+	}
+	return nil
 }
 
 // doctorClient builds a client for the provider block as session.connect
@@ -157,9 +172,9 @@ func doctorClient(g *globals, cfg *config.Config) (*nirva.Client, func(), error)
 	return c, done, nil
 }
 
-// runDoctor runs every check in order. Each session it opens is logged out
+// doctorChecks runs every check in order. Each session it opens is logged out
 // once, on every path.
-func runDoctor(ctx context.Context, g *globals, cfg *config.Config, jobID string) (*doctorReport, error) {
+func doctorChecks(ctx context.Context, g *globals, cfg *config.Config, jobID string) (*doctorReport, error) {
 	c, done, err := doctorClient(g, cfg)
 	if err != nil {
 		return nil, err
