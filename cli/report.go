@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -21,10 +22,16 @@ import (
 	"github.com/postform/postform/state"
 )
 
+// reportOptions are the arguments of postform report.
+type reportOptions struct {
+	g          *globals
+	load       loadFlags
+	recipients recipientsFlag
+	out        string
+}
+
 func newReportCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var rf recipientsFlag
-	var out string
+	opts := &reportOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "report --out DIR",
 		Short: "Write a static site of every letter's stage, tracking and proofs, for people who do not read state files",
@@ -42,30 +49,37 @@ recipients } }, else full). No API call is made: run refresh first for news.`,
   postform report --out report --recipients=masked`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return fmt.Errorf("say where: --out DIR")
-			}
-			if err := rf.check(); err != nil {
-				return err
-			}
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				abs, err := filepath.Abs(out)
-				if err != nil {
-					return err
-				}
-				n, err := writeReport(sess.engine.State, sess.engine.ProofsDir, abs, rf.forView(sess.cfg.Review.Recipients, false), time.Now())
-				if err != nil {
-					return fmt.Errorf("writing the report to %s: %w", out, err)
-				}
-				fmt.Fprintf(g.stdout, "Wrote the report of %d letter(s) to %s (open %s in a browser).\n", n, termtext.Escape(out), termtext.Escape(filepath.Join(out, "index.html")))
-				return nil
-			})
+			return runReport(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	rf.register(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "write the site to the folder `DIR`")
+	opts.load.register(cmd)
+	opts.recipients.register(cmd)
+	cmd.Flags().StringVar(&opts.out, "out", "", "write the site to the folder `DIR`")
 	return cmd
+}
+
+// runReport writes the static site of the state (read without the lock or
+// the network) into the folder opts.out.
+func runReport(ctx context.Context, opts *reportOptions) error {
+	g := opts.g
+	if opts.out == "" {
+		return fmt.Errorf("say where: --out DIR")
+	}
+	if err := opts.recipients.check(); err != nil {
+		return err
+	}
+	return g.withReadOnlySession(ctx, opts.load, func(sess *session) error {
+		abs, err := filepath.Abs(opts.out)
+		if err != nil {
+			return err
+		}
+		n, err := writeReport(sess.engine.State, sess.engine.ProofsDir, abs, opts.recipients.forView(sess.cfg.Review.Recipients, false), time.Now())
+		if err != nil {
+			return fmt.Errorf("writing the report to %s: %w", opts.out, err)
+		}
+		fmt.Fprintf(g.stdout, "Wrote the report of %d letter(s) to %s (open %s in a browser).\n", n, termtext.Escape(opts.out), termtext.Escape(filepath.Join(opts.out, "index.html")))
+		return nil
+	})
 }
 
 // reportRow is one letter in the index's table (short keys: 10,000 rows
