@@ -133,17 +133,40 @@ func pgHarness() harness {
 		config: func(t *testing.T) Config {
 			return Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
 		},
+		// The snapshot is the states row and the letters' rows, read here
+		// without the backend and put together as the state file; a blob a
+		// postform of schema 2 wrote (setSnapshot) as it is.
 		snapshot: func(t *testing.T, cfg Config) []byte {
-			var data string
-			err := conn(t, cfg).QueryRow(ctx, "SELECT data FROM "+table(cfg, "states")+" WHERE workspace = 'default'").Scan(&data)
+			c := conn(t, cfg)
+			var data *string
+			s := &State{Mailings: map[string]*Mailing{}}
+			err := c.QueryRow(ctx, "SELECT data, coalesce(version, 0), lineage, serial, coalesce(postform_version, '') FROM "+table(cfg, "states")+" WHERE workspace = 'default'").
+				Scan(&data, &s.Version, &s.Lineage, &s.Serial, &s.PostformVersion)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			return []byte(data)
+			if data != nil {
+				return []byte(*data)
+			}
+			rows, err := c.Query(ctx, "SELECT address, mailing FROM "+table(cfg, "mailings")+" WHERE workspace = 'default'")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var addr, m string
+			_, err = pgx.ForEachRow(rows, []any{&addr, &m}, func() error {
+				s.Mailings[addr], err = DecodeMailing(addr, []byte(m))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return encode(t, s)
 		},
+		// setSnapshot writes the state as a postform of schema 2 did: one
+		// blob in the states row.
 		setSnapshot: func(t *testing.T, cfg Config, data []byte) {
 			_, err := conn(t, cfg).Exec(ctx, "INSERT INTO "+table(cfg, "states")+` (workspace, lineage, serial, data) VALUES ('default', 'x', 0, $1)
 				ON CONFLICT (workspace) DO UPDATE SET data = EXCLUDED.data`, string(data))

@@ -2,7 +2,7 @@ package state
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -23,15 +23,17 @@ const DefaultSchema = "postform"
 
 // PG keeps the state in PostgreSQL, in its own schema:
 //
-//	states(workspace PK, lineage, serial, data, updated_at)  one snapshot per workspace
+//	states(workspace PK, lineage, serial, version, postform_version, data)  one per workspace
+//	mailings(workspace, address PK, mailing)                  the snapshot, one row per letter (pgrows.go)
 //	journal(id, workspace, lineage, serial, address, mailing) records since the snapshot
-//	locks(workspace PK, lock_id, info, pid, created)         who holds a workspace's lock
-//	schema_version(version)                                  applied migrations
+//	locks(workspace PK, lock_id, info, pid, created)          who holds a workspace's lock
+//	schema_version(version)                                   applied migrations
 //
-// The snapshot is stored as text, byte for byte what Encode produced. Record
-// is one small committed INSERT; Persist replaces the snapshot and deletes the
-// folded journal rows in one transaction; Load reads both in one REPEATABLE
-// READ transaction. The lock is a session-level advisory lock held on a
+// A letter is stored as text, byte for byte what EncodeMailing produced.
+// Record is one small committed INSERT into the journal; Persist writes the
+// letters that changed, the states row and deletes the folded journal rows
+// in one transaction; Load reads all of it in one REPEATABLE READ
+// transaction. The lock is a session-level advisory lock held on a
 // dedicated connection: when the holder dies, its session ends and the lock
 // is free.
 type PG struct {
@@ -52,6 +54,7 @@ type PG struct {
 	// writes check that it still holds it.
 	fencePID int32
 	written
+	stored pgStored
 }
 
 const pgPoolSize = 4
@@ -187,7 +190,16 @@ type pgJournalRow struct {
 }
 
 func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
-	var data *string
+	var head struct {
+		found   bool
+		lineage string
+		serial  int64
+		version *int
+		pfv     *string
+		data    *string
+	}
+	var ms map[string]*Mailing
+	var sums map[string]pgSum
 	var rows []pgJournalRow
 	err := b.withConn(ctx, func(c *pgx.Conn) error {
 		tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -195,8 +207,14 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 			return err
 		}
 		defer tx.Rollback(ctx)
-		err = tx.QueryRow(ctx, "SELECT data FROM "+b.table("states")+" WHERE workspace = $1", b.workspace).Scan(&data)
+		err = tx.QueryRow(ctx, "SELECT lineage, serial, version, postform_version, data FROM "+b.table("states")+" WHERE workspace = $1", b.workspace).
+			Scan(&head.lineage, &head.serial, &head.version, &head.pfv, &head.data)
+		head.found = err == nil
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		// A blob is the snapshot: the rows are only compared with it.
+		if ms, sums, err = b.readRows(ctx, tx, head.data != nil); err != nil {
 			return err
 		}
 		r, err := tx.Query(ctx, "SELECT lineage, serial, address, mailing FROM "+b.table("journal")+" WHERE workspace = $1 ORDER BY serial, id", b.workspace)
@@ -216,13 +234,41 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 		return tx.Commit(ctx)
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, err)
-	}
-	var s *State
-	if data != nil {
-		if s, err = Decode([]byte(*data)); err != nil {
+		if _, ok := errors.AsType[*CorruptError](err); ok {
 			return nil, false, fmt.Errorf("reading the state from %s: %w; the state was not changed", b.desc, err)
 		}
+		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, err)
+	}
+	st := pgStored{exists: head.found, serial: uint64(head.serial), rows: sums}
+	var s *State
+	switch {
+	case head.data != nil:
+		if s, err = Decode([]byte(*head.data)); err != nil {
+			return nil, false, fmt.Errorf("reading the state from %s: %w; the state was not changed", b.desc, err)
+		}
+		st.blob = true
+		st.base = make(map[string]pgBase, len(s.Mailings))
+		for a := range sums {
+			st.base[a] = pgBase{}
+		}
+		for a, m := range s.Mailings {
+			if st.base[a], err = baseOf(m); err != nil {
+				return nil, false, err
+			}
+		}
+	case head.found:
+		if head.version == nil || *head.version < 1 {
+			return nil, false, fmt.Errorf("reading the state from %s: the states row of workspace %s has neither a format version nor a blob; refusing to guess. The state was not changed", b.desc, b.workspace)
+		}
+		if *head.version > FormatVersion {
+			return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, newerVersion(*head.version))
+		}
+		s = &State{Version: *head.version, Lineage: head.lineage, Serial: uint64(head.serial), Mailings: ms}
+		if head.pfv != nil {
+			s.PostformVersion = *head.pfv
+		}
+	case len(sums) > 0:
+		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, b.errNoStatesRow(len(sums)))
 	}
 	existed := s != nil || len(rows) > 0
 	lines, src, err := b.journalLines(rows)
@@ -232,9 +278,19 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 	if s, _, err = replay(s, lines, src, uuid.NewString); err != nil {
 		return nil, false, err
 	}
-	if b.baseline, err = baselineOf(s); err != nil {
-		return nil, false, err
+	// The journaled letters are, as loaded, not their rows.
+	for _, l := range lines {
+		for _, r := range l.Records {
+			if st.base == nil {
+				st.base = map[string]pgBase{}
+			}
+			if st.base[r.Address], err = baseOf(s.Mailings[r.Address]); err != nil {
+				return nil, false, err
+			}
+		}
 	}
+	st.version, st.pfv = formatOf(s), s.PostformVersion
+	b.stored = st
 	b.scanned = true
 	b.lineage, b.freshLineage = "", ""
 	if existed {
@@ -245,6 +301,18 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 	b.journalDirty = len(rows) > 0
 	b.lastSerial = s.Serial
 	return s, existed, nil
+}
+
+// baseOf is the digest of m's row, absent for nil.
+func baseOf(m *Mailing) (pgBase, error) {
+	if m == nil {
+		return pgBase{}, nil
+	}
+	enc, err := EncodeMailing(m)
+	if err != nil {
+		return pgBase{}, err
+	}
+	return pgBase{sha256.Sum256(enc), true}, nil
 }
 
 // journalLines groups journal rows, read in serial order, into the records
@@ -259,7 +327,8 @@ func (b *PG) journalLines(rows []pgJournalRow) ([]*journalLine, journalSource, e
 	for i, r := range rows {
 		rec := journalRecord{Address: r.address}
 		if r.mailing != nil {
-			if err := json.Unmarshal([]byte(*r.mailing), &rec.Mailing); err != nil {
+			var err error
+			if rec.Mailing, err = DecodeMailing(r.address, []byte(*r.mailing)); err != nil {
 				return nil, src, fmt.Errorf("the state journal in %s is corrupt (row %d, %s): %v; nothing was changed", b.desc, i+1, r.address, err)
 			}
 		}
@@ -304,7 +373,7 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 	mailings := make([]*string, len(addrs))
 	for i, a := range addrs {
 		if m := s.Mailings[a]; m != nil {
-			j, err := json.Marshal(m)
+			j, err := EncodeMailing(m)
 			if err != nil {
 				s.mu.Unlock()
 				return fmt.Errorf("encoding the record of %s: %w", a, err)
@@ -340,8 +409,8 @@ func (b *PG) Record(ctx context.Context, s *State, addrs ...string) error {
 	})
 }
 
-// Persist replaces the snapshot and deletes the folded journal rows in one
-// transaction.
+// Persist writes the letters that changed since the last Load or Persist
+// and deletes the folded journal rows, in one transaction.
 func (b *PG) Persist(ctx context.Context, s *State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -353,14 +422,24 @@ func (b *PG) Persist(ctx context.Context, s *State) error {
 	if err := b.checkLineage(s, b.desc); err != nil {
 		return err
 	}
-	data, serial, sum, skip, err := b.prepareSnapshot(s)
-	if err != nil || skip {
+	ch, err := b.stored.diff(s)
+	if err != nil {
 		return err
 	}
-	if err := b.writeSnapshot(ctx, s.Lineage, serial, data, false); err != nil {
+	if !ch.changed && len(ch.upsert) == 0 && len(ch.remove) == 0 && !b.journalDirty && !b.stored.blob {
+		return nil
+	}
+	serial := max(s.Serial, b.lastSerial)
+	if ch.changed {
+		serial++
+	}
+	all, err := b.writeSnapshot(ctx, s, serial, &ch, false)
+	if err != nil {
 		return err
 	}
-	b.snapshotWritten(s, serial, sum)
+	b.stored.written(s, serial, &ch, all)
+	s.Serial, b.lastSerial = serial, serial
+	b.journalDirty = false
 	return nil
 }
 
@@ -371,50 +450,8 @@ func (b *PG) stillLocked(ctx context.Context, c *pgx.Conn, pid int32) bool {
 	return err == nil && held
 }
 
-// writeSnapshot upserts the snapshot and deletes the journal rows it folds,
-// refusing another lineage unless force.
-func (b *PG) writeSnapshot(ctx context.Context, lineage string, serial uint64, data []byte, force bool) error {
-	err := b.withConn(ctx, func(c *pgx.Conn) error {
-		tx, err := c.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx)
-		if fence := b.fencePID; fence != 0 && !b.stillLocked(ctx, tx.Conn(), fence) {
-			return errLockLost(b.desc)
-		}
-		var have string
-		err = tx.QueryRow(ctx, "SELECT lineage FROM "+b.table("states")+" WHERE workspace = $1 FOR UPDATE", b.workspace).Scan(&have)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return err
-		case have != lineage && !force:
-			return fmt.Errorf("refusing to write: the state in %s has lineage %s, not %s", b.desc, have, lineage)
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO "+b.table("states")+` (workspace, lineage, serial, data, updated_at) VALUES ($1, $2, $3, $4, now())
-			ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, data = EXCLUDED.data, updated_at = now()`,
-			b.workspace, lineage, int64(serial), string(data)); err != nil {
-			return err
-		}
-		del := "DELETE FROM " + b.table("journal") + " WHERE workspace = $1 AND serial <= $2"
-		args := []any{b.workspace, int64(serial)}
-		if force {
-			del = "DELETE FROM " + b.table("journal") + " WHERE workspace = $1"
-			args = args[:1]
-		}
-		if _, err := tx.Exec(ctx, del, args...); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
-	})
-	if err != nil {
-		return fmt.Errorf("writing the state to %s: %w", b.desc, err)
-	}
-	return nil
-}
-
-// push replaces the stored state with s as it is.
+// push replaces the stored state with s as it is: every row, and the
+// journal goes.
 func (b *PG) push(ctx context.Context, s *State, force bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -427,18 +464,14 @@ func (b *PG) push(ctx context.Context, s *State, force bool) error {
 			return err
 		}
 	}
-	data, err := Encode(s)
+	all, err := b.writeSnapshot(ctx, s, s.Serial, nil, true)
 	if err != nil {
 		return err
 	}
-	// The pushed state replaces everything: any journal rows go too.
-	if err := b.writeSnapshot(ctx, s.Lineage, s.Serial, data, true); err != nil {
-		return err
-	}
+	b.stored.written(s, s.Serial, nil, all)
 	b.scanned = true
 	b.lineage = s.Lineage
 	b.journalDirty = false
 	b.lastSerial = s.Serial
-	b.baseline, err = baselineOf(s)
-	return err
+	return nil
 }

@@ -1,7 +1,9 @@
 package state
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -114,4 +116,259 @@ func TestPGWritesStopWhenTheLockIsLost(t *testing.T) {
 	mustContain(t, err, "state lock", "was lost")
 	err = b.Persist(ctx, s)
 	mustContain(t, err, "state lock", "was lost")
+}
+
+// pgExec runs statements on the test's database, outside any backend.
+func pgExec(t testing.TB, cfg Config, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, cfg.ConnStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func pgCount(t testing.TB, cfg Config, sql string, args ...any) int {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, cfg.ConnStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var n int
+	if err := c.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// schema2 lays out cfg's schema as a postform of schema version 2 left it:
+// its two migrations, the state s as one blob, and journal rows recorded
+// after it, written as that postform's Record and Persist wrote them.
+func schema2(t *testing.T, cfg Config, s *State, journal []journalLine) {
+	t.Helper()
+	b, err := openPG(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	pgExec(t, cfg, "CREATE SCHEMA "+pgx.Identifier{cfg.SchemaName}.Sanitize())
+	pgExec(t, cfg, "CREATE TABLE "+b.table("schema_version")+" (version integer NOT NULL)")
+	for i, m := range pgMigrations[:2] {
+		pgExec(t, cfg, b.expand(m))
+		pgExec(t, cfg, "INSERT INTO "+b.table("schema_version")+" (version) VALUES ($1)", i+1)
+	}
+	data := encode(t, s)
+	pgExec(t, cfg, "INSERT INTO "+b.table("states")+" (workspace, lineage, serial, data, updated_at) VALUES ($1, $2, $3, $4, now())",
+		DefaultWorkspace, s.Lineage, int64(s.Serial), string(data))
+	for _, l := range journal {
+		for _, r := range l.Records {
+			var m *string
+			if r.Mailing != nil {
+				j, err := json.Marshal(r.Mailing)
+				if err != nil {
+					t.Fatal(err)
+				}
+				js := string(j)
+				m = &js
+			}
+			pgExec(t, cfg, "INSERT INTO "+b.table("journal")+" (workspace, lineage, serial, address, mailing) VALUES ($1, $2, $3, $4, $5)",
+				DefaultWorkspace, l.Lineage, int64(l.Serial), r.Address, m)
+		}
+	}
+}
+
+// A database written by a postform of schema 2 (a blob and an unreplayed
+// journal) is migrated and loads as that postform would have loaded it; the
+// first Persist turns the blob into one row per letter.
+func TestPGMigratesTheBlobLayout(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	old := bigState(40)
+	old.Serial, old.PostformVersion = 7, "0.9.0"
+	old.Mailings[addrOf(3)].Recipient = &Recipient{Lines: []string{"Émile <Zola> & fils", "1 rue de la Paix"}, Postcode: "75002", City: "Paris"}
+	changed := testMailing(addrOf(3), 3)
+	changed.JobStatus = "OUTPUTTED"
+	journal := []journalLine{
+		// Folded into the blob already: a crash kept it around.
+		{Lineage: old.Lineage, Serial: 7, Records: []journalRecord{{Address: addrOf(1), Mailing: testMailing(addrOf(1), 1)}}},
+		{Lineage: old.Lineage, Serial: 8, Records: []journalRecord{{Address: addrOf(3), Mailing: changed}, {Address: "mailing.new", Mailing: testMailing("mailing.new", 99)}}},
+		{Lineage: old.Lineage, Serial: 9, Records: []journalRecord{{Address: addrOf(5)}}},
+	}
+	schema2(t, cfg, old, journal)
+	want := bigState(40)
+	want.Serial, want.PostformVersion = 9, "0.9.0"
+	want.Mailings[addrOf(3)] = changed
+	want.Mailings["mailing.new"] = testMailing("mailing.new", 99)
+	delete(want.Mailings, addrOf(5))
+
+	b := open(t, cfg)
+	got := load(t, b)
+	if !bytes.Equal(encode(t, got), encode(t, want)) {
+		t.Fatalf("the migrated state loads as\n%s\nwant\n%s", encode(t, got), encode(t, want))
+	}
+	if v := pgCount(t, cfg, "SELECT max(version) FROM "+pgx.Identifier{cfg.SchemaName, "schema_version"}.Sanitize()); v != len(pgMigrations) {
+		t.Errorf("schema version %d after migration, want %d", v, len(pgMigrations))
+	}
+	u, err := b.Lock(ctx, LockInfo{ID: "migrate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Unlock()
+	// Nothing changed: the journal is folded without a new serial.
+	if err := b.Persist(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Serial != 9 {
+		t.Errorf("serial after folding = %d, want 9", got.Serial)
+	}
+	tbl := func(n string) string { return pgx.Identifier{cfg.SchemaName, n}.Sanitize() }
+	if n := pgCount(t, cfg, "SELECT count(*) FROM "+tbl("states")+" WHERE data IS NOT NULL"); n != 0 {
+		t.Error("the blob is still there after a Persist")
+	}
+	if n := pgCount(t, cfg, "SELECT count(*) FROM "+tbl("mailings")); n != len(want.Mailings) {
+		t.Errorf("%d letter rows, want %d", n, len(want.Mailings))
+	}
+	if n := pgCount(t, cfg, "SELECT count(*) FROM "+tbl("journal")); n != 0 {
+		t.Errorf("%d journal rows left", n)
+	}
+	if again := load(t, open(t, cfg)); !bytes.Equal(encode(t, again), encode(t, want)) {
+		t.Errorf("after the first Persist, the state loads as\n%s", encode(t, again))
+	}
+	// The rows are the letters' encoding, as on a state file's line.
+	line, _ := EncodeMailing(want.Mailings[addrOf(3)])
+	if n := pgCount(t, cfg, "SELECT count(*) FROM "+tbl("mailings")+" WHERE address = $1 AND mailing = $2", addrOf(3), string(line)); n != 1 {
+		t.Error("the row of a letter is not its EncodeMailing bytes")
+	}
+}
+
+// A postform of schema 2 still running when the schema was migrated
+// writes its whole state as a blob again: the blob wins over the rows, and
+// the next Persist brings the rows in line with it.
+func TestPGBlobWrittenAfterMigrationWins(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	b := open(t, cfg)
+	s := load(t, b)
+	for i := range 5 {
+		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
+	}
+	if err := b.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	blob := bigState(3)
+	blob.Lineage, blob.Serial = s.Lineage, 2
+	blob.Mailings[addrOf(1)].JobStatus = "OUTPUTTED"
+	pgExec(t, cfg, "UPDATE "+pgx.Identifier{cfg.SchemaName, "states"}.Sanitize()+" SET data = $1, serial = 2", string(encode(t, blob)))
+	b2 := open(t, cfg)
+	got := load(t, b2)
+	if !bytes.Equal(encode(t, got), encode(t, blob)) {
+		t.Fatalf("with a blob over the rows, Load =\n%s", encode(t, got))
+	}
+	if err := b2.Persist(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Serial != 2 {
+		t.Errorf("turning an unchanged blob into rows bumped the serial to %d", got.Serial)
+	}
+	if again := load(t, open(t, cfg)); !bytes.Equal(encode(t, again), encode(t, blob)) {
+		t.Errorf("after the Persist, Load =\n%s", encode(t, again))
+	}
+	if n := pgCount(t, cfg, "SELECT count(*) FROM "+pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize()); n != 3 {
+		t.Errorf("%d rows, want the blob's 3", n)
+	}
+}
+
+// Damage to the rows layout is refused, named, and left as it is.
+func TestPGRowsDamageRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, sql string
+		wants     []string
+	}{
+		{"corrupt row", "UPDATE {mailings} SET mailing = '{\"phase\": \"posted\", ' WHERE address = 'mailing.b'", []string{"corrupt", "mailing.b", "not changed"}},
+		{"wrong address", "UPDATE {mailings} SET mailing = replace(mailing, '\"address\":\"mailing.b\"', '\"address\":\"mailing.z\"') WHERE address = 'mailing.b'", []string{"corrupt", "mailing.z"}},
+		{"newer format", "UPDATE {states} SET version = 2", []string{"format version 2", "upgrade postform"}},
+		{"no states row", "DELETE FROM {states}", []string{"2 letters", "no row", "lineage"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+			b := open(t, cfg)
+			s := load(t, b)
+			s.Mailings["mailing.a"] = testMailing("mailing.a", 1)
+			s.Mailings["mailing.b"] = testMailing("mailing.b", 2)
+			if err := b.Persist(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			pgExec(t, cfg, b.(*PG).expand(tc.sql))
+			before := pgCount(t, cfg, "SELECT count(*) FROM "+pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize())
+			b2 := open(t, cfg)
+			_, err := b2.Load(ctx)
+			mustContain(t, err, tc.wants...)
+			s.Mailings["mailing.c"] = testMailing("mailing.c", 3)
+			if err := b2.Persist(ctx, s); err == nil {
+				t.Error("Persist over a damaged state succeeded")
+			}
+			if err := b2.Record(ctx, s, "mailing.c"); err == nil {
+				t.Error("Record over a damaged state succeeded")
+			}
+			if after := pgCount(t, cfg, "SELECT count(*) FROM "+pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize()); after != before {
+				t.Errorf("the damaged state was changed: %d rows, then %d", before, after)
+			}
+		})
+	}
+}
+
+// A Persist writes the rows of the letters that changed, and only those.
+func TestPGPersistWritesOnlyChangedRows(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	b := open(t, cfg)
+	s := load(t, b)
+	for i := range 1000 {
+		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
+	}
+	if err := b.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	// Written by the last transaction: the states row is written by each.
+	lastWrite := func() int {
+		return pgCount(t, cfg, "SELECT count(*) FROM "+pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize()+
+			" WHERE xmin = (SELECT xmin FROM "+pgx.Identifier{cfg.SchemaName, "states"}.Sanitize()+")")
+	}
+	for i := range 10 {
+		s.Mailings[addrOf(i*37)].JobStatus = "OUTPUTTED"
+	}
+	delete(s.Mailings, addrOf(999))
+	s.Mailings["mailing.new"] = testMailing("mailing.new", 5)
+	if err := b.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if n := lastWrite(); n != 11 {
+		t.Errorf("a Persist that changed 10 letters and added one wrote %d rows", n)
+	}
+	if s.Serial != 2 {
+		t.Errorf("serial %d, want 2", s.Serial)
+	}
+	if got := load(t, open(t, cfg)); !bytes.Equal(encode(t, got), encode(t, s)) {
+		t.Error("a fresh Load differs from the persisted state")
+	}
+	// Records fold into just their letters' rows too.
+	b2 := open(t, cfg)
+	s2 := load(t, b2)
+	s2.Mailings[addrOf(500)].JobStatus = "PROCESSING_ERROR"
+	if err := b2.Record(ctx, s2, addrOf(500)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.Persist(ctx, s2); err != nil {
+		t.Fatal(err)
+	}
+	if n := lastWrite(); n != 1 {
+		t.Errorf("folding one record wrote %d rows", n)
+	}
 }

@@ -54,6 +54,20 @@ var pgMigrations = []string{
 		data      bytea NOT NULL,
 		stored_at timestamptz NOT NULL DEFAULT now()
 	);`,
+	// 3: one row per letter (pgrows.go), so that a run that changes 100
+	// letters of 100,000 writes 100 rows, not the whole state. The states
+	// row keeps the lineage, serial and format; its data, the whole state
+	// as one blob, is set only by a postform of schema 2: while it is there
+	// it is the snapshot, and the next Persist splits it into rows.
+	`ALTER TABLE {states} ALTER COLUMN data DROP NOT NULL;
+	ALTER TABLE {states} ADD COLUMN version integer;
+	ALTER TABLE {states} ADD COLUMN postform_version text;
+	CREATE TABLE {mailings} (
+		workspace text NOT NULL,
+		address   text NOT NULL,
+		mailing   text NOT NULL,
+		PRIMARY KEY (workspace, address)
+	) WITH (fillfactor = 90);`,
 }
 
 var tableRef = regexp.MustCompile(`\{(\w+)\}`)

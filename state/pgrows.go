@@ -1,0 +1,292 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The pg snapshot is one row per letter (schema migration 3):
+//
+//	states(workspace, lineage, serial, version, postform_version, data)
+//	mailings(workspace, address, mailing)  mailing: EncodeMailing's bytes
+//
+// so that a run that changes 100 letters of 100,000 writes 100 rows. The
+// backend keeps the sha256 of each row as it read or wrote it, never the
+// rows themselves, and Persist writes only the letters whose encoding
+// differs. A states row whose data is set was written by a postform of
+// schema 2, the whole state as one blob: that blob is the snapshot, and the
+// next Persist turns it into rows.
+
+type pgSum = [sha256.Size]byte
+
+// pgStored is what the backend knows of its workspace's stored snapshot,
+// as it last read or wrote it.
+type pgStored struct {
+	exists bool   // there is a states row
+	serial uint64 // its serial
+	blob   bool   // it holds a schema 2 blob
+	rows   map[string]pgSum
+	// base holds the digest of a letter as Load gave it where that is not
+	// its row (a journal record replayed on top, or a blob); a letter Load
+	// did not have is an entry with present false.
+	base    map[string]pgBase
+	version int
+	pfv     string // postform_version
+}
+
+type pgBase struct {
+	sum     pgSum
+	present bool
+}
+
+// baseOf is the digest of the letter at addr as last loaded or written.
+func (st *pgStored) baseOf(addr string) (pgSum, bool) {
+	if b, ok := st.base[addr]; ok {
+		return b.sum, b.present
+	}
+	sum, ok := st.rows[addr]
+	return sum, ok
+}
+
+// pgRow is one letter's row: its address, encoding and digest.
+type pgRow struct {
+	address string
+	data    []byte
+	sum     pgSum
+}
+
+// pgChange is what a Persist writes.
+type pgChange struct {
+	upsert []pgRow
+	remove []string
+	// changed: the content differs from what was last loaded or written,
+	// which bumps the serial.
+	changed bool
+}
+
+func formatOf(s *State) int {
+	if s.Version == 0 {
+		return FormatVersion
+	}
+	return s.Version
+}
+
+// diff compares s with what is stored. The caller holds s.mu.
+func (st *pgStored) diff(s *State) (pgChange, error) {
+	var ch pgChange
+	ch.changed = formatOf(s) != st.version || s.PostformVersion != st.pfv
+	for addr, m := range s.Mailings {
+		enc, err := EncodeMailing(m)
+		if err != nil {
+			return ch, err
+		}
+		sum := sha256.Sum256(enc)
+		if base, ok := st.baseOf(addr); !ok || base != sum {
+			ch.changed = true
+		}
+		if row, ok := st.rows[addr]; !ok || row != sum {
+			ch.upsert = append(ch.upsert, pgRow{addr, enc, sum})
+		}
+	}
+	for addr := range st.rows {
+		if _, ok := s.Mailings[addr]; !ok {
+			ch.remove = append(ch.remove, addr)
+			if _, was := st.baseOf(addr); was {
+				ch.changed = true
+			}
+		}
+	}
+	for addr, b := range st.base {
+		if _, ok := s.Mailings[addr]; !ok && b.present {
+			ch.changed = true
+		}
+	}
+	return ch, nil
+}
+
+// allRows encodes every letter of s. The caller holds s.mu.
+func allRows(s *State) ([]pgRow, error) {
+	rows := make([]pgRow, 0, len(s.Mailings))
+	for addr, m := range s.Mailings {
+		enc, err := EncodeMailing(m)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, pgRow{addr, enc, sha256.Sum256(enc)})
+	}
+	return rows, nil
+}
+
+// readRows reads the workspace's rows in tx, decoding them into a map of
+// letters unless digestOnly.
+func (b *PG) readRows(ctx context.Context, tx pgx.Tx, digestOnly bool) (map[string]*Mailing, map[string]pgSum, error) {
+	r, err := tx.Query(ctx, "SELECT address, mailing FROM "+b.table("mailings")+" WHERE workspace = $1", b.workspace)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	sums := map[string]pgSum{}
+	var ms map[string]*Mailing
+	if !digestOnly {
+		ms = map[string]*Mailing{}
+	}
+	for r.Next() {
+		raw := r.RawValues()
+		addr := string(raw[0])
+		sums[addr] = sha256.Sum256(raw[1])
+		if digestOnly {
+			continue
+		}
+		// Copied: the row's bytes are reused by the next row, and a
+		// decoded letter may keep slices of them.
+		m, err := DecodeMailing(addr, append([]byte(nil), raw[1]...))
+		if err != nil {
+			return nil, nil, fmt.Errorf("the row of %s in %s: %w", addr, b.table("mailings"), err)
+		}
+		ms[addr] = m
+	}
+	return ms, sums, r.Err()
+}
+
+// errNoStatesRow reports letters stored without the states row that says
+// which state they belong to: written by hand, or a database half restored.
+func (b *PG) errNoStatesRow(n int) error {
+	return fmt.Errorf("%s holds %d letters of workspace %s but %s has no row for it, so their lineage and serial are unknown; refusing to guess. Nothing was changed; restore the states row or remove the letters' rows by hand",
+		b.table("mailings"), n, b.workspace, b.table("states"))
+}
+
+// writeSnapshot writes s at serial in one transaction, fenced by the lock:
+// the states row, the rows of ch, and the deletion of the journal rows it
+// folds. When what is stored is not what this backend last read or wrote
+// (another writer came between), or force (a push) is set, it replaces
+// every row instead; it refuses another lineage unless force. It returns
+// the rows written when it wrote them all, nil otherwise. The caller holds
+// b.mu and s.mu.
+func (b *PG) writeSnapshot(ctx context.Context, s *State, serial uint64, ch *pgChange, force bool) (all []pgRow, err error) {
+	st := &b.stored
+	err = b.withConn(ctx, func(c *pgx.Conn) error {
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if fence := b.fencePID; fence != 0 && !b.stillLocked(ctx, tx.Conn(), fence) {
+			return errLockLost(b.desc)
+		}
+		var have string
+		var haveSerial int64
+		var haveBlob bool
+		err = tx.QueryRow(ctx, "SELECT lineage, serial, data IS NOT NULL FROM "+b.table("states")+" WHERE workspace = $1 FOR UPDATE", b.workspace).Scan(&have, &haveSerial, &haveBlob)
+		found := err == nil
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case have != s.Lineage && !force:
+			return fmt.Errorf("refusing to write: the state in %s has lineage %s, not %s", b.desc, have, s.Lineage)
+		}
+		// Without a states row nothing says which rows are there: a first
+		// write replaces them all, as a push does.
+		full := force || !found || !st.exists || uint64(haveSerial) != st.serial || haveBlob != st.blob
+		tag, err := tx.Exec(ctx, "INSERT INTO "+b.table("states")+` AS s (workspace, lineage, serial, version, postform_version, data, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, now())
+			ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, version = EXCLUDED.version,
+				postform_version = EXCLUDED.postform_version, data = NULL, updated_at = now()
+			WHERE $6 OR s.lineage = EXCLUDED.lineage`,
+			b.workspace, s.Lineage, int64(serial), formatOf(s), s.PostformVersion, force)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("refusing to write: the state in %s was just created by another writer with another lineage than %s", b.desc, s.Lineage)
+		}
+		if full {
+			if all, err = allRows(s); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "DELETE FROM "+b.table("mailings")+" WHERE workspace = $1", b.workspace); err != nil {
+				return err
+			}
+			if err := b.copyRows(ctx, tx, all); err != nil {
+				return err
+			}
+		} else {
+			if err := b.upsertRows(ctx, tx, ch); err != nil {
+				return err
+			}
+		}
+		del := "DELETE FROM " + b.table("journal") + " WHERE workspace = $1 AND serial <= $2"
+		args := []any{b.workspace, int64(serial)}
+		if force {
+			del = "DELETE FROM " + b.table("journal") + " WHERE workspace = $1"
+			args = args[:1]
+		}
+		if _, err := tx.Exec(ctx, del, args...); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("writing the state to %s: %w", b.desc, err)
+	}
+	return all, nil
+}
+
+// pgRowBatch bounds the letters of one statement: a statement's
+// parameters are held in memory twice, by pgx and by the server.
+const pgRowBatch = 2000
+
+// upsertRows deletes the removed letters' rows and writes the changed ones.
+func (b *PG) upsertRows(ctx context.Context, tx pgx.Tx, ch *pgChange) error {
+	for i := 0; i < len(ch.remove); i += pgRowBatch {
+		chunk := ch.remove[i:min(i+pgRowBatch, len(ch.remove))]
+		if _, err := tx.Exec(ctx, "DELETE FROM "+b.table("mailings")+" WHERE workspace = $1 AND address = ANY($2::text[])", b.workspace, chunk); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < len(ch.upsert); i += pgRowBatch {
+		chunk := ch.upsert[i:min(i+pgRowBatch, len(ch.upsert))]
+		addrs, data := make([]string, len(chunk)), make([]string, len(chunk))
+		for j, r := range chunk {
+			addrs[j], data[j] = r.address, string(r.data)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO "+b.table("mailings")+` (workspace, address, mailing)
+			SELECT $1, r.a, r.m FROM unnest($2::text[], $3::text[]) AS r(a, m)
+			ON CONFLICT (workspace, address) DO UPDATE SET mailing = EXCLUDED.mailing`, b.workspace, addrs, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyRows inserts rows with COPY, the quickest way to write them all.
+func (b *PG) copyRows(ctx context.Context, tx pgx.Tx, rows []pgRow) error {
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{b.schema, "mailings"}, []string{"workspace", "address", "mailing"},
+		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			return []any{b.workspace, rows[i].address, string(rows[i].data)}, nil
+		}))
+	return err
+}
+
+// written records that s is stored at serial, with the rows of ch, or all
+// when they were all written.
+func (st *pgStored) written(s *State, serial uint64, ch *pgChange, all []pgRow) {
+	if all != nil {
+		st.rows = make(map[string]pgSum, len(all))
+		for _, r := range all {
+			st.rows[r.address] = r.sum
+		}
+	} else {
+		for _, a := range ch.remove {
+			delete(st.rows, a)
+		}
+		for _, r := range ch.upsert {
+			st.rows[r.address] = r.sum
+		}
+	}
+	st.exists, st.serial, st.blob, st.base = true, serial, false, nil
+	st.version, st.pfv = formatOf(s), s.PostformVersion
+}
