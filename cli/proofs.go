@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,14 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/internal/safefs"
-	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/state"
 )
 
@@ -136,57 +133,6 @@ func (f evidenceFile) describe() string {
 	return fmt.Sprintf("%s: %s of %s", f.Disk, what, f.Address)
 }
 
-func newProofsVerifyCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var bundle string
-	cmd := &cobra.Command{
-		Use:   "verify [ADDRESS...]",
-		Short: "Re-hash every proof and posted document against the state (or a bundle against its manifest)",
-		Long: `verify reads every proof and every posted document the state records and
-compares its sha256 and size with the state's, naming each file missing or
-altered; it exits 1 if any is. With ADDRESS arguments, only those letters (a
-mailing name selects all its instances).
-
-With --bundle, it checks an export (a folder or a .zip written by
-'postform proofs export') against its own manifest.json instead; no state
-or configuration is read.`,
-		Example: `  postform proofs verify
-  postform proofs verify 'mailing.invoice["acme"]'
-  postform proofs verify --bundle evidence.zip`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if bundle != "" {
-				if len(args) > 0 {
-					return errors.New("--bundle checks a whole bundle: give it without addresses")
-				}
-				return g.verifyBundle(bundle)
-			}
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				files, bad := 0, 0
-				for _, addr := range sess.engine.State.Addresses() {
-					if !selected(addr, args) {
-						continue
-					}
-					for _, f := range evidenceOf(sess, sess.engine.State.Mailings[addr]) {
-						files++
-						if p := fileProblem(f); p != "" {
-							bad++
-							fmt.Fprintf(g.stderr, "%s\n  %s\n", termtext.Escape(f.describe()), termtext.Escape(p))
-						}
-					}
-				}
-				if bad > 0 {
-					return &exitError{code: ExitError, err: fmt.Errorf("%d of %d file(s) the state vouches for are missing or altered (listed above); %s", bad, files, restoreHint(sess))}
-				}
-				fmt.Fprintf(g.stdout, "All %d file(s) match the state: every proof and posted document has the sha256 recorded.\n", files)
-				return nil
-			})
-		},
-	}
-	lf.register(cmd)
-	cmd.Flags().StringVar(&bundle, "bundle", "", "check the export `DIR` or FILE.zip against its manifest.json")
-	return cmd
-}
-
 // restoreHint says how a lost proof comes back, truly for the backend: the
 // state records a proof as downloaded, so refresh never fetches it again.
 func restoreHint(sess *session) string {
@@ -208,74 +154,6 @@ func selected(addr string, addrs []string) bool {
 		}
 	}
 	return false
-}
-
-func newProofsPullCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	cmd := &cobra.Command{
-		Use:   "pull [ADDRESS...]",
-		Short: "Write the proofs kept in the state database (pg backend) to the proofs folder",
-		Long: `With the pg backend, every proof refresh downloads is also kept in the
-database. pull writes every proof the state records (or those of ADDRESS…)
-to the proofs folder, byte for byte, on any machine: nothing is asked of the
-platform. A file already there with the right sha256 is left alone; a
-missing or altered one is written again.`,
-		Example: `  postform proofs pull
-  postform proofs pull 'mailing.invoice["acme"]'`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				store, ok := sess.backend.(state.ProofStore)
-				if !ok {
-					return fmt.Errorf("the state %s keeps no proofs: with the local backend they live only in the proofs folder; pull needs the pg backend", sess.backend.Describe())
-				}
-				return g.pullProofs(cmd.Context(), sess, store, args)
-			})
-		},
-	}
-	lf.register(cmd)
-	return cmd
-}
-
-func (g *globals) pullProofs(ctx context.Context, sess *session, store state.ProofStore, addrs []string) error {
-	// The folder refresh downloads into: confined to the working directory.
-	dir, err := sess.engine.ProofsFS()
-	if err != nil {
-		return err
-	}
-	written, kept := 0, 0
-	var failed []string
-	for _, addr := range sess.engine.State.Addresses() {
-		if !selected(addr, addrs) {
-			continue
-		}
-		for _, f := range evidenceOf(sess, sess.engine.State.Mailings[addr]) {
-			if f.Kind != "proof" {
-				continue
-			}
-			if fileProblem(f) == "" {
-				kept++
-				continue
-			}
-			data, err := store.LoadProof(ctx, f.SHA256)
-			if err == nil {
-				err = dir.WriteFile(f.Rel, data, 0o644)
-			}
-			if err != nil {
-				failed = append(failed, f.describe()+": "+err.Error())
-				continue
-			}
-			written++
-			fmt.Fprintf(g.stdout, "%s\n", termtext.Escape(f.describe()))
-		}
-	}
-	fmt.Fprintf(g.stdout, "Pulled %d proof(s) from %s; %d already on disk.\n", written, store.DescribeProofs(), kept)
-	if len(failed) > 0 {
-		for _, f := range failed {
-			writeMessage(g.stderr, "Error: ", f)
-		}
-		return &exitError{code: ExitError, err: fmt.Errorf("%d proof(s) could not be pulled (listed above)", len(failed))}
-	}
-	return nil
 }
 
 // warnMissingProofs tells status users which recorded proofs are not on

@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -95,10 +96,17 @@ type manifestFile struct {
 	Source     string    `json:"source,omitempty"`
 }
 
+// proofsExportOptions are the arguments of postform proofs export.
+type proofsExportOptions struct {
+	g       *globals
+	load    loadFlags
+	out     string
+	targets []string
+	since   string
+}
+
 func newProofsExportCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var out, since string
-	var targets []string
+	opts := &proofsExportOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "export --out DIR|FILE.zip",
 		Short: "Write every letter's proofs and posted documents with a manifest of hashes and a readable index",
@@ -115,26 +123,33 @@ checks a bundle later, anywhere.`,
   postform proofs export --out evidence.zip --target mailing.invoice --since 2026-11-01`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return errors.New("say where: --out DIR or --out FILE.zip")
-			}
-			var sinceT time.Time
-			if since != "" {
-				var err error
-				if sinceT, err = parseSince(since); err != nil {
-					return err
-				}
-			}
-			return g.withReadOnlySession(cmd.Context(), lf, func(sess *session) error {
-				return g.exportProofs(sess, out, targets, since, sinceT)
-			})
+			return runProofsExport(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "write the bundle to the folder `DIR`, or to FILE.zip")
-	cmd.Flags().StringArrayVar(&targets, "target", nil, "export only this `ADDRESS` (a mailing name selects all its instances; repeatable)")
-	cmd.Flags().StringVar(&since, "since", "", "export only letters submitted on or after `DATE` (2026-11-01 or RFC 3339)")
+	opts.load.register(cmd)
+	cmd.Flags().StringVar(&opts.out, "out", "", "write the bundle to the folder `DIR`, or to FILE.zip")
+	cmd.Flags().StringArrayVar(&opts.targets, "target", nil, "export only this `ADDRESS` (a mailing name selects all its instances; repeatable)")
+	cmd.Flags().StringVar(&opts.since, "since", "", "export only letters submitted on or after `DATE` (2026-11-01 or RFC 3339)")
 	return cmd
+}
+
+// runProofsExport writes the bundle of the selected letters to opts.out,
+// refusing to write one with a missing or altered file.
+func runProofsExport(ctx context.Context, opts *proofsExportOptions) error {
+	g := opts.g
+	if opts.out == "" {
+		return errors.New("say where: --out DIR or --out FILE.zip")
+	}
+	var sinceT time.Time
+	if opts.since != "" {
+		var err error
+		if sinceT, err = parseSince(opts.since); err != nil {
+			return err
+		}
+	}
+	return g.withReadOnlySession(ctx, opts.load, func(sess *session) error {
+		return g.exportProofs(sess, opts.out, opts.targets, opts.since, sinceT)
+	})
 }
 
 func parseSince(s string) (time.Time, error) {
