@@ -17,11 +17,21 @@ import (
 	"github.com/postform/postform/reconcile"
 )
 
+// applyOptions are the arguments of postform apply.
+type applyOptions struct {
+	g           *globals
+	plan        planFlags
+	autoApprove bool
+	// approved is a reviewed plan the new plan must equal ("": none).
+	approved string
+	// wait keeps refreshing after posting, every interval, for this long.
+	wait, interval time.Duration
+	// planFile is a saved plan to post exactly ("": plan afresh).
+	planFile string
+}
+
 func newApplyCommand(g *globals) *cobra.Command {
-	var f planFlags
-	var autoApprove bool
-	var approvedPath string
-	var wait, interval time.Duration
+	opts := &applyOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
 		Short: "Post the planned letters exactly once, then track them",
@@ -42,79 +52,97 @@ merge; what is posted is what was reviewed.`,
   postform apply --approved=review.plan`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var sess *session
-			var plan *reconcile.Plan
-			var err error
-			var approved *reconcile.SavedPlan
-			if approvedPath != "" {
-				if len(args) == 1 {
-					return &exitError{code: ExitError, err: errors.New("--approved compares a new plan with the approved one: give it without a PLANFILE")}
-				}
-				if approved, err = g.readPlan(approvedPath); err != nil {
-					return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: the approved plan: %w", err)}
-				}
-				autoApprove = true // the reviewer's approval is the consent
-			}
 			if len(args) == 1 {
-				sess, plan, err = g.savedPlan(cmd.Context(), args[0], &f)
-				autoApprove = true
-			} else {
-				sess, plan, err = g.preparePlan(cmd.Context(), "apply", f)
+				opts.planFile = args[0]
 			}
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			defer g.auditApply(sess, append(args, approvedPath)...)()
-			doc := plan.Document(Version, f.planOptions())
-			g.renderPlan(sess.cfg, plan, f.view(sess.cfg, doc, false))
-			if !plan.HasChanges() {
-				g.writeUnfinished(sess.engine, wait)
-			}
-			if plan.Diagnostics.HasErrors() {
-				fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
-				return silent(ExitError)
-			}
-			if approved != nil {
-				if err := reconcile.CheckApproved(approved, plan.Saved(Version, f.planOptions())); err != nil {
-					return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: %w\nReview the new plan (plan again on a pull request) and approve it", err)}
-				}
-				fmt.Fprintf(g.stdout, "\nThe plan is the approved one (%s): posting it.\n", approvedPath)
-			}
-			if plan.HasChanges() {
-				if !autoApprove {
-					if err := g.confirm(plan); err != nil {
-						return err
-					}
-				}
-				res := sess.engine.Apply(g.interrupt, plan)
-				perr := sess.persist()
-				g.reportApply(res)
-				if perr != nil {
-					return &exitError{code: ExitError, err: perr}
-				}
-				if res.Interrupted {
-					return silent(ExitInterrupted)
-				}
-				if len(res.Errors) > 0 {
-					if wait > 0 {
-						g.wait(sess, wait, interval)
-					}
-					return silent(ExitError)
-				}
-			}
-			if wait > 0 {
-				return g.wait(sess, wait, interval)
-			}
-			return nil
+			return runApply(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "post without asking for confirmation")
-	cmd.Flags().StringVar(&approvedPath, "approved", "", "post only if the new plan is exactly this reviewed plan `FILE` (saved by plan --out)")
-	cmd.Flags().DurationVar(&wait, "wait", 0, "after posting, keep refreshing until every letter is done or this long has passed (e.g. 2m); exit 4 if some are still unfinished then")
-	cmd.Flags().DurationVar(&interval, "poll-interval", 2*time.Second, "how often --wait asks the platform")
+	opts.plan.register(cmd)
+	cmd.Flags().BoolVar(&opts.autoApprove, "auto-approve", false, "post without asking for confirmation")
+	cmd.Flags().StringVar(&opts.approved, "approved", "", "post only if the new plan is exactly this reviewed plan `FILE` (saved by plan --out)")
+	cmd.Flags().DurationVar(&opts.wait, "wait", 0, "after posting, keep refreshing until every letter is done or this long has passed (e.g. 2m); exit 4 if some are still unfinished then")
+	cmd.Flags().DurationVar(&opts.interval, "poll-interval", 2*time.Second, "how often --wait asks the platform")
 	return cmd
+}
+
+// runApply plans (or reads the saved plan), shows it, asks unless told
+// not to, posts, and with --wait follows the letters.
+func runApply(ctx context.Context, opts *applyOptions) error {
+	// f is changed by a saved plan (its --target and --replace become f's,
+	// for the view); opts stays as parsed.
+	g, f := opts.g, opts.plan
+	autoApprove, approvedPath, wait, interval := opts.autoApprove, opts.approved, opts.wait, opts.interval
+	// The audit entry names the plan files this run read.
+	planFiles := []string{approvedPath}
+	if opts.planFile != "" {
+		planFiles = []string{opts.planFile, approvedPath}
+	}
+	var sess *session
+	var plan *reconcile.Plan
+	var err error
+	var approved *reconcile.SavedPlan
+	if approvedPath != "" {
+		if opts.planFile != "" {
+			return &exitError{code: ExitError, err: errors.New("--approved compares a new plan with the approved one: give it without a PLANFILE")}
+		}
+		if approved, err = g.readPlan(approvedPath); err != nil {
+			return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: the approved plan: %w", err)}
+		}
+		autoApprove = true // the reviewer's approval is the consent
+	}
+	if opts.planFile != "" {
+		sess, plan, err = g.savedPlan(ctx, opts.planFile, &f)
+		autoApprove = true
+	} else {
+		sess, plan, err = g.preparePlan(ctx, "apply", f)
+	}
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	defer g.auditApply(sess, planFiles...)()
+	doc := plan.Document(Version, f.planOptions())
+	g.renderPlan(sess.cfg, plan, f.view(sess.cfg, doc, false))
+	if !plan.HasChanges() {
+		g.writeUnfinished(sess.engine, wait)
+	}
+	if plan.Diagnostics.HasErrors() {
+		fmt.Fprintln(g.stderr, "Nothing was posted: fix the errors above and run apply again.")
+		return silent(ExitError)
+	}
+	if approved != nil {
+		if err := reconcile.CheckApproved(approved, plan.Saved(Version, f.planOptions())); err != nil {
+			return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: %w\nReview the new plan (plan again on a pull request) and approve it", err)}
+		}
+		fmt.Fprintf(g.stdout, "\nThe plan is the approved one (%s): posting it.\n", approvedPath)
+	}
+	if plan.HasChanges() {
+		if !autoApprove {
+			if err := g.confirm(plan); err != nil {
+				return err
+			}
+		}
+		res := sess.engine.Apply(g.interrupt, plan)
+		perr := sess.persist()
+		g.reportApply(res)
+		if perr != nil {
+			return &exitError{code: ExitError, err: perr}
+		}
+		if res.Interrupted {
+			return silent(ExitInterrupted)
+		}
+		if len(res.Errors) > 0 {
+			if wait > 0 {
+				g.wait(sess, wait, interval)
+			}
+			return silent(ExitError)
+		}
+	}
+	if wait > 0 {
+		return g.wait(sess, wait, interval)
+	}
+	return nil
 }
 
 // savedPlan loads a plan saved by plan --out and checks it before anything
