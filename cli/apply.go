@@ -102,7 +102,7 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 	}
 	defer sess.close()
 	defer g.auditApply(sess, planFiles...)()
-	doc := plan.Document(Version, f.planOptions())
+	doc := plan.Document(Version, f.reconcileOptions())
 	g.renderPlan(sess.cfg, plan, f.view(sess.cfg, doc, false))
 	if !plan.HasChanges() {
 		g.writeUnfinished(sess.engine, wait)
@@ -112,7 +112,7 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 		return silent(ExitError)
 	}
 	if approved != nil {
-		if err := reconcile.CheckApproved(approved, plan.Saved(Version, f.planOptions())); err != nil {
+		if err := reconcile.CheckApproved(approved, plan.Saved(Version, f.reconcileOptions())); err != nil {
 			return &exitError{code: ExitError, err: fmt.Errorf("refusing to post, nothing was posted: %w\nReview the new plan (plan again on a pull request) and approve it", err)}
 		}
 		fmt.Fprintf(g.stdout, "\nThe plan is the approved one (%s): posting it.\n", approvedPath)

@@ -52,10 +52,19 @@ func (f *planFlags) view(cfg *config.Config, doc *reconcile.PlanDocument, asJSON
 	return doc.View(f.recipients.forView(cfg.Review.Recipients, asJSON))
 }
 
+// planOptions are the arguments of postform plan.
+type planOptions struct {
+	g        *globals
+	plan     planFlags
+	out      formatFlags
+	detailed bool
+	// saveTo is the file the plan is saved to ("": not saved); preview
+	// the folder of the HTML preview ("": none).
+	saveTo, preview string
+}
+
 func newPlanCommand(g *globals) *cobra.Command {
-	var f planFlags
-	var detailed, asJSON, asMarkdown bool
-	var out, preview string
+	opts := &planOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show which letters apply would post, forget or refuse",
@@ -65,61 +74,70 @@ func newPlanCommand(g *globals) *cobra.Command {
   postform plan --markdown --detailed-exitcode`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON && asMarkdown {
-				return errors.New("choose one of --json and --markdown")
-			}
-			if err := f.recipients.check(); err != nil {
-				return err
-			}
-			sess, plan, err := g.preparePlan(cmd.Context(), "plan", f)
-			if err != nil {
-				return err
-			}
-			defer sess.close()
-			doc := plan.Document(Version, f.planOptions())
-			view := f.view(sess.cfg, doc, asJSON)
-			if done, err := g.writeMachinePlan(view, asJSON, asMarkdown); err != nil {
-				return err
-			} else if !done {
-				g.renderPlan(sess.cfg, plan, view)
-				if !plan.HasChanges() {
-					g.writeUnfinished(sess.engine, 0)
-				}
-			}
-			if preview != "" {
-				if err := g.preview(preview, doc, sess.cfg, f.recipients.forView(sess.cfg.Review.Recipients, false), asJSON || asMarkdown); err != nil {
-					return err
-				}
-			}
-			if plan.Diagnostics.HasErrors() {
-				return silent(ExitError)
-			}
-			if out != "" {
-				saved := plan.Saved(Version, f.planOptions())
-				saved.ReviewRecipients = doc.ReviewRecipients
-				if err := writePlanFile(out, saved); err != nil {
-					return err
-				}
-				if !asJSON && !asMarkdown {
-					fmt.Fprintf(g.stdout, "\nSaved the plan to %s. To post exactly these letters, run:\n    postform apply %s\n", out, shellquote.Quote(out))
-				}
-			}
-			if detailed && plan.HasChanges() {
-				return silent(ExitChanges)
-			}
-			return nil
+			return runPlan(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on an error or a blocked letter, 2 when there are changes (none blocked)")
-	cmd.Flags().StringVar(&out, "out", "", "save the plan to `FILE`, for: postform apply FILE")
-	cmd.Flags().StringVar(&preview, "preview", "", "write a static HTML page showing each letter (recipient, page 1) into the folder `DIR`")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON document (see docs/json-format.md)")
-	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the plan as a pull-request comment")
+	opts.plan.register(cmd)
+	cmd.Flags().BoolVar(&opts.detailed, "detailed-exitcode", false, "exit 0 with no changes, 1 on an error or a blocked letter, 2 when there are changes (none blocked)")
+	cmd.Flags().StringVar(&opts.saveTo, "out", "", "save the plan to `FILE`, for: postform apply FILE")
+	cmd.Flags().StringVar(&opts.preview, "preview", "", "write a static HTML page showing each letter (recipient, page 1) into the folder `DIR`")
+	cmd.Flags().BoolVar(&opts.out.json, "json", false, "print the plan as one JSON document (see docs/json-format.md)")
+	cmd.Flags().BoolVar(&opts.out.markdown, "markdown", false, "print the plan as a pull-request comment")
 	return cmd
 }
 
-func (f *planFlags) planOptions() reconcile.PlanOptions {
+// runPlan makes the plan and prints it in the view opts.out chooses,
+// saving it with --out; the exit code says whether it has changes.
+func runPlan(ctx context.Context, opts *planOptions) error {
+	g := opts.g
+	format, err := opts.out.format()
+	if err != nil {
+		return err
+	}
+	if err := opts.plan.recipients.check(); err != nil {
+		return err
+	}
+	sess, plan, err := g.preparePlan(ctx, "plan", opts.plan)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	doc := plan.Document(Version, opts.plan.reconcileOptions())
+	view := opts.plan.view(sess.cfg, doc, format == formatJSON)
+	if done, err := g.writeMachinePlan(view, format == formatJSON, format == formatMarkdown); err != nil {
+		return err
+	} else if !done {
+		g.renderPlan(sess.cfg, plan, view)
+		if !plan.HasChanges() {
+			g.writeUnfinished(sess.engine, 0)
+		}
+	}
+	if opts.preview != "" {
+		if err := g.preview(opts.preview, doc, sess.cfg, opts.plan.recipients.forView(sess.cfg.Review.Recipients, false), format != formatHuman); err != nil {
+			return err
+		}
+	}
+	if plan.Diagnostics.HasErrors() {
+		return silent(ExitError)
+	}
+	if opts.saveTo != "" {
+		saved := plan.Saved(Version, opts.plan.reconcileOptions())
+		saved.ReviewRecipients = doc.ReviewRecipients
+		if err := writePlanFile(opts.saveTo, saved); err != nil {
+			return err
+		}
+		if format == formatHuman {
+			fmt.Fprintf(g.stdout, "\nSaved the plan to %s. To post exactly these letters, run:\n    postform apply %s\n", opts.saveTo, shellquote.Quote(opts.saveTo))
+		}
+	}
+	if opts.detailed && plan.HasChanges() {
+		return silent(ExitChanges)
+	}
+	return nil
+}
+
+// reconcileOptions are the flags that shape the plan, as the engine takes them.
+func (f *planFlags) reconcileOptions() reconcile.PlanOptions {
 	return reconcile.PlanOptions{Targets: f.targets, Excludes: f.excludes, Replace: f.replace, MaxPosts: f.maxPosts}
 }
 
@@ -190,7 +208,7 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 		return nil, nil, err
 	}
 	cfg := sess.cfg
-	opts := f.planOptions()
+	opts := f.reconcileOptions()
 	opts.Now = now
 	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
 	posts := pre.Counts().Post > 0
