@@ -453,3 +453,31 @@ func TestResolveOptionsErrors(t *testing.T) {
 		t.Fatal("options fetched twice")
 	}
 }
+
+// A re-authentication after a 401 is not a retry: with one retry allowed,
+// a call answered 401 (token expired), then 429, then 200 succeeds.
+func TestReauthenticationIsNotARetry(t *testing.T) {
+	var calls atomic.Int32
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/options" && calls.Add(1) == 2 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	e := newEnv(t, wrap, func(c *nirva.Config) { c.MaxRetries = 1 })
+	ctx := context.Background()
+	if _, err := e.c.Authenticate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	e.sb.ExpireTokens()
+	if _, err := e.c.Options(ctx); err != nil {
+		t.Fatalf("401, re-authentication, 429, 200 with one retry: %v", err)
+	}
+	if calls.Load() != 3 {
+		t.Fatalf("%d calls to /options, want 3", calls.Load())
+	}
+}

@@ -76,7 +76,7 @@ func (c *Client) CreateJob(ctx context.Context, req JobRequest) (*Job, error) {
 		return nil, fmt.Errorf("nirva: job %q was not posted: %w", req.JobName, err)
 	}
 	defer resp.Body.Close()
-	job, err := decodeJob(resp.Body)
+	job, err := decodeAs(resp.Body, wireJob.one)
 	if err != nil {
 		return nil, uncertain(req.JobName, err)
 	}

@@ -7,8 +7,8 @@ import (
 )
 
 func TestDecodeLenient(t *testing.T) {
-	j, err := decodeJob(strings.NewReader(`{"jobId": 88412, "jobName": "a", "serviceId": 311, "status": "SOMETHING_NEW",
-		"creationDate": 1764150000000, "documentCount": "2", "packGroupCountPerStates": {"ELIGIBLE": "1"}, "extra": [1,2]}`))
+	j, err := decodeAs(strings.NewReader(`{"jobId": 88412, "jobName": "a", "serviceId": 311, "status": "SOMETHING_NEW",
+		"creationDate": 1764150000000, "documentCount": "2", "packGroupCountPerStates": {"ELIGIBLE": "1"}, "extra": [1,2]}`), wireJob.one)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -16,10 +16,10 @@ func TestDecodeLenient(t *testing.T) {
 		j.PackGroupCountPerStates["ELIGIBLE"] != 1 || j.Created.IsZero() {
 		t.Fatalf("%+v", j)
 	}
-	ds, err := decodeDeliveries(strings.NewReader(`[{"deliveryId": 1, "status": "OUTPUTTED", "shipments": [
+	ds, err := decodeAs(strings.NewReader(`[{"deliveryId": 1, "status": "OUTPUTTED", "shipments": [
 		{"shipmentId": 2, "status": "-614", "metadata": [{"metadataKind":"TRACKING","metadataType":"SHORT_VALUE","name":"TRACKING","value":123}]},
 		{"shipmentId": "3", "status": "LOST_IN_SPACE"},
-		{"shipmentId": "4", "status": 600.0}]}]`))
+		{"shipmentId": "4", "status": 600.0}]}]`), list(wireDelivery.delivery))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,21 +53,21 @@ func fuzzAll(f *testing.F, decode func(*testing.T, []byte)) {
 
 func FuzzDecodeJob(f *testing.F) {
 	fuzzAll(f, func(t *testing.T, b []byte) {
-		if j, err := decodeJob(bytes.NewReader(b)); err == nil && j.ID == "" {
+		if j, err := decodeAs(bytes.NewReader(b), wireJob.one); err == nil && j.ID == "" {
 			t.Fatal("a job without an id was accepted")
 		}
-		decodeJobs(bytes.NewReader(b))
+		decodeAs(bytes.NewReader(b), list(wireJob.job))
 	})
 }
 
 func FuzzDecodeDeliveries(f *testing.F) {
-	fuzzAll(f, func(t *testing.T, b []byte) { decodeDeliveries(bytes.NewReader(b)) })
+	fuzzAll(f, func(t *testing.T, b []byte) { decodeAs(bytes.NewReader(b), list(wireDelivery.delivery)) })
 }
 
 func FuzzDecodePackGroups(f *testing.F) {
 	fuzzAll(f, func(t *testing.T, b []byte) {
-		decodePackGroups(bytes.NewReader(b))
-		decodePackGroup(bytes.NewReader(b))
+		decodeAs(bytes.NewReader(b), list(wirePackGroup.packGroup))
+		decodeAs(bytes.NewReader(b), wirePackGroup.one)
 	})
 }
 
@@ -77,9 +77,9 @@ func FuzzDecodeTrackingDetail(f *testing.F) {
 
 func FuzzDecodeProfile(f *testing.F) {
 	fuzzAll(f, func(t *testing.T, b []byte) {
-		decodeProfile(bytes.NewReader(b))
-		decodeOptionTypes(bytes.NewReader(b))
-		decodeOptions(bytes.NewReader(b))
+		decodeAs(bytes.NewReader(b), wireAuthResponse.session)
+		decodeAs(bytes.NewReader(b), list(wireOptionType.optionType))
+		decodeAs(bytes.NewReader(b), list(wireOption.option))
 		decodeError(500, b)
 	})
 }
@@ -103,7 +103,7 @@ func TestKnownStatuses(t *testing.T) {
 		}
 	}
 	// An unknown value decodes, is kept, and is recognised as unknown.
-	j, err := decodeJob(strings.NewReader(`{"jobId":"1","status":"ON_HOLD"}`))
+	j, err := decodeAs(strings.NewReader(`{"jobId":"1","status":"ON_HOLD"}`), wireJob.one)
 	if err != nil || j.Status != "ON_HOLD" || KnownJobStatus(j.Status) {
 		t.Fatalf("%+v %v", j, err)
 	}
