@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -26,6 +27,32 @@ func BenchmarkDecode(b *testing.B) {
 	for b.Loop() {
 		if _, err := Decode(data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeTerminal decodes states of terminal letters (deliveries,
+// tracking events, three proofs each, as bench/run.sh's states hold), in
+// full and for a plan: the figures of issue 18.
+func BenchmarkDecodeTerminal(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		data, err := Encode(terminalState(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, mode := range []struct {
+			name   string
+			decode func([]byte) (*State, error)
+		}{{"full", Decode}, {"plan", DecodeForPlan}} {
+			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := mode.decode(data); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

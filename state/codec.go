@@ -59,15 +59,16 @@ func encodeWithSerial(s *State, serial uint64) ([]byte, error) {
 		buf.WriteString(",\n")
 	}
 	buf.WriteString("  \"mailings\": {")
-	if err := encodeLines(&buf, s.Mailings, value); err != nil {
+	if err := encodeLines(&buf, s.Mailings, value, func(m *Mailing) error { return appendMailing(&buf, enc, m) }); err != nil {
 		return nil, err
 	}
 	buf.WriteString("}\n}\n")
 	return buf.Bytes(), nil
 }
 
-// encodeLines writes a map's entries one per line, sorted by key.
-func encodeLines[V any](buf *bytes.Buffer, m map[string]V, value func(any) error) error {
+// encodeLines writes a map's entries one per line, sorted by key, each key
+// by key and each value by val.
+func encodeLines[V any](buf *bytes.Buffer, m map[string]V, key func(any) error, val func(V) error) error {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -78,11 +79,11 @@ func encodeLines[V any](buf *bytes.Buffer, m map[string]V, value func(any) error
 			buf.WriteByte(',')
 		}
 		buf.WriteString("\n    ")
-		if err := value(k); err != nil {
+		if err := key(k); err != nil {
 			return err
 		}
 		buf.WriteString(": ")
-		if err := value(m[k]); err != nil {
+		if err := val(m[k]); err != nil {
 			return err
 		}
 	}
@@ -269,15 +270,10 @@ func position(b []byte, off int64) (line, col int) {
 
 // EncodeMailing returns one mailing's JSON exactly as it stands on its line
 // of a state file (no trailing newline). A backend that stores a row per
-// letter (pg) writes these bytes, so both backends share one encoding.
+// letter (pg) writes these bytes, so both backends share one encoding. A
+// mailing of a plan-only load keeps its undecoded detail byte for byte.
 func EncodeMailing(m *Mailing) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, fmt.Errorf("encoding mailing %s: %w", m.Address, err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return m.MarshalJSON()
 }
 
 // DecodeMailing parses what EncodeMailing wrote for the letter at address.

@@ -157,13 +157,25 @@ func (b *Local) Load(ctx context.Context) (*State, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, _, err := b.loadLocked()
+	s, _, err := b.loadLocked(Decode)
 	return s, err
 }
 
-// loadLocked reads the files and resets what the backend knows of them. It
-// reports whether anything was on disk.
-func (b *Local) loadLocked() (*State, bool, error) {
+// LoadForPlan is Load leaving terminal letters' deliveries and proofs
+// undecoded (DecodeForPlan).
+func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, _, err := b.loadLocked(DecodeForPlan)
+	return s, err
+}
+
+// loadLocked reads the files, the snapshot through decode, and resets what
+// the backend knows of them. It reports whether anything was on disk.
+func (b *Local) loadLocked(decode func([]byte) (*State, error)) (*State, bool, error) {
 	var s *State
 	data, err := b.fs.ReadFile(b.rel)
 	switch {
@@ -171,7 +183,7 @@ func (b *Local) loadLocked() (*State, bool, error) {
 	case err != nil:
 		return nil, false, fmt.Errorf("reading the state %s: %w", b.path, err)
 	default:
-		s, err = Decode(data)
+		s, err = decode(data)
 		if err != nil {
 			hint := ""
 			if b.fs.Exists(b.backupRel()) {
@@ -230,7 +242,7 @@ func (b *Local) ensureScannedLocked() error {
 	if b.scanned {
 		return nil
 	}
-	_, _, err := b.loadLocked()
+	_, _, err := b.loadLocked(Decode)
 	return err
 }
 
@@ -260,7 +272,7 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	// order of its serials, however many goroutines record at once.
 	b.mu.Lock()
 	serial := b.nextSerial(s)
-	line, err := encodeJournalLine(s.Lineage, serial, recs)
+	line, err := b.jw.encode(s.Lineage, serial, recs)
 	if err != nil {
 		b.mu.Unlock()
 		s.mu.Unlock()
@@ -308,7 +320,7 @@ func (b *Local) push(ctx context.Context, s *State, force bool) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cur, existed, err := b.loadLocked()
+	cur, existed, err := b.loadLocked(Decode)
 	if err != nil && !force {
 		return err
 	}

@@ -93,6 +93,10 @@ type Mailing struct {
 	Terminal bool `json:"terminal"`
 	// Problems are human-readable reasons the letter is stuck or failed.
 	Problems []string `json:"problems,omitempty"`
+
+	// detail holds, for a terminal letter of a plan-only load, the JSON of
+	// Deliveries, Proofs and Superseded, left undecoded (lazy.go).
+	detail *detail
 }
 
 // SupersededJob is a posted job that a later --replace superseded.
@@ -212,7 +216,8 @@ func (m *Mailing) Proof(shipmentID, name string) (Proof, bool) {
 }
 
 // Clone returns a deep copy, so that a backend can hand out a state that the
-// caller may change without racing with a journal writer.
+// caller may change without racing with a journal writer. The undecoded
+// detail of a plan-only load is shared: it is never changed in place.
 func (m *Mailing) Clone() *Mailing {
 	c := *m
 	c.Documents = append([]Document(nil), m.Documents...)

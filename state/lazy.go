@@ -1,0 +1,463 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	jsonv2 "github.com/go-json-experiment/json"
+)
+
+// A plan-only load (DecodeForPlan, LoadForPlan) leaves the detail of each
+// terminal letter — its deliveries with their shipments and tracking events,
+// its proofs, the jobs it superseded and their proofs — as the JSON it was
+// read from: a plan never looks at it, and at 100,000 letters decoding it
+// was most of the time and memory of a plan.
+//
+// The caller chooses the mode; nothing else is loaded lazily, so a run that
+// refreshes, applies or reports always sees every field. A lazily loaded
+// mailing is otherwise an ordinary Mailing:
+//   - its Deliveries, Proofs and Superseded are nil until LoadDetail fills
+//     them (DetailLoaded says which case holds); everything else, pack
+//     groups included (a plan reads them), is decoded;
+//   - encoding it (Encode, EncodeMailing, a journal record) writes the
+//     detail back byte for byte where the full encoding would put it, so
+//     the state file does not change and the local backend's digest of it
+//     still matches;
+//   - a change to its other fields keeps the detail; setting one of the
+//     three detail fields without LoadDetail first is refused when it is
+//     encoded (both the old and the new detail cannot be kept).
+//
+// The detail is checked when LoadDetail decodes it: a detail that does not
+// even delimit as JSON (an unterminated string, unbalanced brackets) makes
+// the plan-only load fall back to Decode, which reports it at once.
+
+// detail is a lazily loaded mailing's `,"deliveries":…,"proofs":…` members,
+// as they stand in src.
+type detail struct {
+	src        []byte // the state file (or row) the mailing was read from
+	start, end int    // the members' bytes, from the comma before the first
+	positioned bool   // src is a whole state file: errors give a line
+}
+
+func (d *detail) raw() []byte { return d.src[d.start:d.end] }
+
+// detailFields are the fields a plan-only load leaves undecoded. They
+// follow each other in Mailing, so their JSON is one run of members.
+type detailFields struct {
+	Deliveries []Delivery      `json:"deliveries,omitempty"`
+	Proofs     []Proof         `json:"proofs,omitempty"`
+	Superseded []SupersededJob `json:"superseded,omitempty"`
+}
+
+func isDetailKey(k string) bool { return k == "deliveries" || k == "proofs" || k == "superseded" }
+
+// DetailLoaded reports whether m's deliveries, proofs and superseded jobs are
+// Go values; false only for a terminal letter of a plan-only load, until
+// LoadDetail.
+func (m *Mailing) DetailLoaded() bool { return m.detail == nil }
+
+// LoadDetail decodes the deliveries, proofs and superseded jobs a plan-only
+// load left as JSON. It does nothing for a mailing loaded in full. A detail
+// that is not valid is a *CorruptError naming the letter, and m is left as
+// it was.
+func (m *Mailing) LoadDetail() error {
+	d := m.detail
+	if d == nil {
+		return nil
+	}
+	if m.Deliveries != nil || m.Proofs != nil || m.Superseded != nil {
+		return detailConflict(m.Address)
+	}
+	raw := d.raw()
+	buf := make([]byte, 0, len(raw)+1)
+	buf = append(buf, '{')
+	buf = append(buf, raw[1:]...) // raw starts with the comma of its first member
+	buf = append(buf, '}')
+	var f detailFields
+	if err := json.Unmarshal(buf, &f); err != nil {
+		return d.corrupt(m.Address, err)
+	}
+	m.Deliveries, m.Proofs, m.Superseded = f.Deliveries, f.Proofs, f.Superseded
+	m.detail = nil
+	return nil
+}
+
+// corrupt places a JSON error in the detail at its byte in the state file.
+func (d *detail) corrupt(addr string, err error) error {
+	reason := err.Error()
+	off := int64(-1)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		off = syn.Offset - 1
+		reason = "invalid JSON: " + syn.Error()
+	case errors.As(err, &typ):
+		off = typ.Offset
+		reason = fmt.Sprintf("invalid value for %s: %s", typ.Field, typ.Error())
+	}
+	e := &CorruptError{Offset: -1, Reason: fmt.Sprintf("the deliveries and proofs of %s: %s", addr, reason)}
+	if off >= 0 && d.positioned {
+		// off counts from the '{' LoadDetail put in place of src[d.start].
+		e.Offset = min(int64(d.start)+max(off, 0), int64(len(d.src)))
+		e.Line, e.Column = position(d.src, e.Offset)
+	}
+	return e
+}
+
+func detailConflict(addr string) error {
+	return fmt.Errorf("internal error: the deliveries or proofs of %s were set without LoadDetail on a mailing loaded for a plan; its recorded detail would be lost, so nothing was written", addr)
+}
+
+// mailingFields is Mailing without its methods, to encode its fields the
+// way encoding/json does by default.
+type mailingFields Mailing
+
+// MarshalJSON encodes m as a line of the state file does: the default
+// encoding, with a lazily loaded mailing's detail written back verbatim.
+func (m *Mailing) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := appendMailing(&buf, enc, m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// appendMailing writes m's JSON (no newline) to buf through enc, an encoder
+// of buf that does not escape HTML.
+func appendMailing(buf *bytes.Buffer, enc *json.Encoder, m *Mailing) error {
+	start := buf.Len()
+	if err := enc.Encode((*mailingFields)(m)); err != nil {
+		return fmt.Errorf("encoding mailing %s: %w", m.Address, err)
+	}
+	buf.Truncate(buf.Len() - 1) // Encode ends each value with a newline
+	if m.detail == nil {
+		return nil
+	}
+	if m.Deliveries != nil || m.Proofs != nil || m.Superseded != nil {
+		return detailConflict(m.Address)
+	}
+	// The detail goes where the full encoding has it: after pack_groups,
+	// before last_refreshed (omitted when zero) and terminal (always there,
+	// and the last ,"terminal": of the line: only a list of strings follows
+	// it, and a string cannot hold an unescaped quote).
+	enc0 := buf.Bytes()[start:]
+	at := bytes.LastIndex(enc0, []byte(`,"terminal":`))
+	if at >= 0 && !m.LastRefreshed.IsZero() {
+		at = bytes.LastIndex(enc0[:at], []byte(`,"last_refreshed":`))
+	}
+	if at < 0 {
+		return fmt.Errorf("internal error: encoding mailing %s: no place for its deliveries and proofs", m.Address)
+	}
+	tail := bytes.Clone(enc0[at:])
+	buf.Truncate(start + at)
+	buf.Write(m.detail.raw())
+	buf.Write(tail)
+	return nil
+}
+
+// PlanLoader is implemented by backends that can load a state for a plan
+// (see DecodeForPlan).
+type PlanLoader interface {
+	LoadForPlan(ctx context.Context) (*State, error)
+}
+
+// LoadForPlan loads b's state as a plan needs it: terminal letters' detail
+// left undecoded when b can do so (PlanLoader), in full otherwise. For runs
+// that neither refresh nor post; see the comment at the top of lazy.go.
+func LoadForPlan(ctx context.Context, b Backend) (*State, error) {
+	if pl, ok := b.(PlanLoader); ok {
+		return pl.LoadForPlan(ctx)
+	}
+	return b.Load(ctx)
+}
+
+// DecodeForPlan parses a state file as Decode does, leaving each terminal
+// letter's deliveries, proofs and superseded jobs as JSON (see the top of
+// lazy.go). It refuses what Decode refuses, with Decode's error: anything
+// it cannot read quickly it hands to Decode.
+func DecodeForPlan(b []byte) (*State, error) {
+	if s := decodeForPlan(b); s != nil {
+		return s, nil
+	}
+	return Decode(b)
+}
+
+// DecodeMailingForPlan is DecodeMailing for a plan-only load: a terminal
+// letter's detail is left as JSON, checked by LoadDetail.
+func DecodeMailingForPlan(address string, b []byte) (*Mailing, error) {
+	var light []byte
+	start := skipSpace(b, 0)
+	m, end := decodeMailingForPlan(b, start, false, &light)
+	if end < 0 || skipSpace(b, end) != len(b) {
+		return DecodeMailing(address, b)
+	}
+	ms := map[string]*Mailing{address: m}
+	if err := normalizeMailings(ms); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// decodeForPlan is DecodeForPlan's fast path; nil means "ask Decode": the
+// file is not valid, or not laid out as this postform writes it.
+func decodeForPlan(b []byte) *State {
+	var (
+		version  *int
+		s        = &State{}
+		mailings map[string]*Mailing
+		light    []byte
+	)
+	end, ok := eachMember(b, skipSpace(b, 0), func(key string, vs, ve int) bool {
+		v := b[vs:ve]
+		switch key {
+		case "version":
+			version = nil
+			return json.Unmarshal(v, &version) == nil
+		case "lineage":
+			return json.Unmarshal(v, &s.Lineage) == nil
+		case "serial":
+			return json.Unmarshal(v, &s.Serial) == nil
+		case "postform_version":
+			return json.Unmarshal(v, &s.PostformVersion) == nil
+		case "mailings":
+			if string(v) == "null" {
+				return true
+			}
+			if mailings == nil {
+				mailings = map[string]*Mailing{}
+			}
+			_, ok := eachMemberAt(b, vs, func(addr string, ms int) int {
+				if bytes.HasPrefix(b[ms:], []byte("null")) {
+					delete(mailings, addr)
+					return ms + len("null")
+				}
+				m, me := decodeMailingForPlan(b, ms, true, &light)
+				mailings[addr] = m
+				return me
+			})
+			return ok
+		}
+		// Decode ignores fields it does not know, but they must be JSON.
+		return json.Valid(v)
+	})
+	if !ok || skipSpace(b, end) != len(b) || version == nil || *version < 1 || *version > FormatVersion || s.Lineage == "" {
+		return nil
+	}
+	s.Version = *version
+	if mailings == nil {
+		mailings = map[string]*Mailing{}
+	}
+	s.Mailings = mailings
+	if normalizeMailings(s.Mailings) != nil {
+		return nil
+	}
+	return s
+}
+
+// decodeMailingForPlan decodes the mailing that starts at b[start] and
+// returns it and its end (-1: not readable here, ask Decode). A terminal
+// letter's detail members are kept as they are when they are one run of
+// members on one line (as Encode writes them). light is scratch space.
+func decodeMailingForPlan(b []byte, start int, positioned bool, light *[]byte) (*Mailing, int) {
+	var m Mailing
+	ds, de, prev := -1, -1, -1
+	terminal, contiguous, first := false, true, true
+	end, ok := eachMember(b, start, func(key string, vs, ve int) bool {
+		switch {
+		case isDetailKey(key):
+			if first {
+				contiguous = false // no comma before it to cut at
+			}
+			if ds < 0 {
+				ds = prev
+			} else if de != prev {
+				contiguous = false
+			}
+			de = ve
+		case key == "terminal":
+			terminal = string(b[vs:ve]) == "true"
+		}
+		first = false
+		prev = ve
+		return true
+	})
+	if !ok {
+		return nil, -1
+	}
+	if !terminal || ds < 0 || !contiguous || !bytes.HasPrefix(b[ds:de], []byte(`,"`)) || bytes.IndexByte(b[ds:de], '\n') >= 0 {
+		if unmarshalFast(b[start:end], &m) != nil {
+			return nil, -1
+		}
+		return &m, end
+	}
+	*light = append(append((*light)[:0], b[start:ds]...), b[de:end]...)
+	if unmarshalFast(*light, &m) != nil {
+		return nil, -1
+	}
+	m.detail = &detail{src: b, start: ds, end: de, positioned: positioned}
+	return &m, end
+}
+
+// unmarshalFast decodes one mailing with go-json-experiment/json, which
+// does it in a fraction of encoding/json's time and allocations: the bulk
+// of a plan-only load. Names match case-insensitively, as encoding/json
+// matches them; what it refuses (duplicate names, invalid UTF-8, …) sends
+// the whole file to Decode, so errors and edge cases stay encoding/json's.
+func unmarshalFast(b []byte, m *Mailing) error {
+	return jsonv2.Unmarshal(b, (*mailingFields)(m), jsonv2.MatchCaseInsensitiveNames(true))
+}
+
+// eachMember calls fn with each member of the JSON object at b[i] (its key
+// and its value's bytes b[vs:ve]) and returns the object's end. It checks
+// only what it needs to find the members; fn or a later json.Unmarshal
+// checks the values.
+func eachMember(b []byte, i int, fn func(key string, vs, ve int) bool) (int, bool) {
+	return eachMemberAt(b, i, func(key string, vs int) int {
+		ve := skipValue(b, vs)
+		if ve < 0 || !fn(key, vs, ve) {
+			return -1
+		}
+		return ve
+	})
+}
+
+// eachMemberAt is eachMember for an fn that finds the value's end itself
+// (-1: stop, the object is not readable).
+func eachMemberAt(b []byte, i int, fn func(key string, vs int) int) (int, bool) {
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, false
+		}
+		ke := skipString(b, i)
+		if ke < 0 {
+			return 0, false
+		}
+		key, ok := unquote(b[i:ke])
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		ve := fn(key, skipSpace(b, i+1))
+		if ve < 0 {
+			return 0, false
+		}
+		i = skipSpace(b, ve)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// unquote returns the string a JSON string literal holds.
+func unquote(q []byte) (string, bool) {
+	if bytes.IndexByte(q, '\\') < 0 {
+		return string(q[1 : len(q)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(q, &s) == nil
+}
+
+// skipValue returns the end of the JSON value starting at b[i], -1 when it
+// has none. Brackets are counted, not matched: a mismatch is found by the
+// json.Unmarshal that decodes the value.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			j := skipString(b, i)
+			if j < 0 {
+				return -1
+			}
+			if depth == 0 {
+				return j
+			}
+			i = j
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return -1
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case ' ', '\t', '\n', '\r', ',', ':':
+			if depth == 0 {
+				return -1
+			}
+		default:
+			if depth == 0 { // a number, true, false or null
+				j := i
+				for j < len(b) && !isDelimiter(b[j]) {
+					j++
+				}
+				return j
+			}
+		}
+		i++
+	}
+	return -1
+}
+
+// skipString returns the end of the JSON string starting at b[i] (a quote),
+// -1 when it is not terminated.
+func skipString(b []byte, i int) int {
+	i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := i + j
+		n := 0
+		for k := q - 1; k >= i && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
+	}
+}
+
+func isDelimiter(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ':', ']', '}':
+		return true
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,282 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// lazyCount is how many mailings of s a plan-only load left undecoded.
+func lazyCount(s *State) int {
+	n := 0
+	for _, m := range s.Mailings {
+		if !m.DetailLoaded() {
+			n++
+		}
+	}
+	return n
+}
+
+// A state file written by this postform goes through a plan-only load and
+// back byte for byte, and so does each fixture as Decode reads it.
+func TestDecodeForPlanRoundTrip(t *testing.T) {
+	ins, _ := filepath.Glob("testdata/roundtrip/*.in.json")
+	for _, in := range ins {
+		out := strings.TrimSuffix(in, ".in.json") + ".out.json"
+		for _, src := range []string{in, out} {
+			t.Run(filepath.Base(src), func(t *testing.T) {
+				data, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := DecodeForPlan(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if src == out && strings.Contains(string(data), `"terminal":true`) && strings.Contains(string(data), `"proofs":`) && lazyCount(s) == 0 {
+					t.Fatal("no terminal letter was left undecoded: the test checks nothing")
+				}
+				got, err := Encode(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("Encode(DecodeForPlan(%s)) differs from %s:\n--- got\n%s\n--- want\n%s", src, out, got, want)
+				}
+			})
+		}
+	}
+}
+
+// A plan-only load is the full load once each detail is loaded, and its
+// encoding is the full encoding's, through Encode and EncodeMailing.
+func TestDecodeForPlanMatchesDecode(t *testing.T) {
+	st := terminalState(300)
+	for i := range 100 { // some not terminal, some without proofs, some superseded
+		m := st.Mailings[addrOf(i)]
+		switch i % 4 {
+		case 0:
+			m.Terminal = false
+		case 1:
+			m.Proofs, m.Deliveries = nil, nil
+		case 2:
+			m.Superseded = []SupersededJob{{JobID: "J-old", JobName: "old", ContentHash: "x", TrackingNumbers: []string{"T1"}, Proofs: m.Proofs[:1]}}
+			m.Problems = []string{`a problem with ,"terminal":true, in it`}
+		case 3:
+			m.LastRefreshed = m.LastRefreshed.AddDate(-100, 0, 0)
+			m.LastRefreshed = m.LastRefreshed.AddDate(100, 0, 0)
+			m.Options = map[string]string{"terminal": "x", "last_refreshed": `,"terminal":`}
+		}
+	}
+	data, err := Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy, err := DecodeForPlan(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := lazyCount(lazy); n < 200 {
+		t.Fatalf("%d of 300 mailings left undecoded, want the 200+ terminal ones with detail", n)
+	}
+	again, err := Encode(lazy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Fatal("Encode(DecodeForPlan(data)) != data")
+	}
+	for a, m := range lazy.Mailings {
+		row, err := EncodeMailing(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := EncodeMailing(full.Mailings[a])
+		if !bytes.Equal(row, want) {
+			t.Fatalf("EncodeMailing of the plan-only %s:\n%s\nwant\n%s", a, row, want)
+		}
+		pm, err := DecodeMailingForPlan(a, row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pm.DetailLoaded() != m.DetailLoaded() {
+			t.Errorf("%s: DecodeMailingForPlan left detail %v, DecodeForPlan %v", a, !pm.DetailLoaded(), !m.DetailLoaded())
+		}
+		if row2, _ := EncodeMailing(pm); !bytes.Equal(row2, want) {
+			t.Fatalf("EncodeMailing(DecodeMailingForPlan(%s)) changed the row", a)
+		}
+		if err := m.LoadDetail(); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(m, full.Mailings[a]) {
+			t.Fatalf("%s after LoadDetail:\n%+v\nwant\n%+v", a, m, full.Mailings[a])
+		}
+	}
+}
+
+// Changing a plan-only mailing keeps its proofs, through Encode and through
+// the local backend's journal and snapshot.
+func TestLazyMailingKeepsItsProofs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	be := open(t, Config{Dir: dir})
+	s := load(t, be)
+	a := addrOf(7)
+	s.Mailings[a] = terminalMailing(a, 7)
+	s.Mailings[addrOf(8)] = terminalMailing(addrOf(8), 8)
+	if err := be.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	be.Close()
+
+	be = open(t, Config{Dir: dir})
+	ps, err := LoadForPlan(ctx, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ps.Mailings[a]
+	if m.DetailLoaded() || m.Proofs != nil {
+		t.Fatal("the local backend's LoadForPlan decoded a terminal letter's proofs")
+	}
+	m.Problems = []string{"looked at by a test"}
+	m.JobStatus = "ARCHIVED"
+	if err := be.Record(ctx, ps, a); err != nil { // the journal encodes it with json.Marshal
+		t.Fatal(err)
+	}
+	be.Close()
+
+	be = open(t, Config{Dir: dir})
+	got := load(t, be).Mailings[a]
+	if got.JobStatus != "ARCHIVED" || len(got.Problems) != 1 {
+		t.Fatalf("the change was not kept: %+v", got)
+	}
+	want := terminalMailing(a, 7)
+	if !reflect.DeepEqual(got.Proofs, want.Proofs) || !reflect.DeepEqual(got.Deliveries, want.Deliveries) {
+		t.Fatalf("proofs or deliveries lost through the journal:\n%+v\nwant\n%+v", got.Proofs, want.Proofs)
+	}
+
+	ps, err = LoadForPlan(ctx, be) // the journal's record is decoded in full
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps.Mailings[addrOf(8)].Problems = []string{"changed"}
+	if err := be.Persist(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	be.Close()
+	m8 := load(t, open(t, Config{Dir: dir})).Mailings[addrOf(8)]
+	if len(m8.Proofs) != 3 || len(m8.Problems) != 1 {
+		t.Fatalf("proofs lost through the snapshot: %+v", m8)
+	}
+}
+
+// Setting the detail of a plan-only mailing without loading it first is
+// refused at encoding: the recorded proofs would be lost.
+func TestLazyDetailConflict(t *testing.T) {
+	data, _ := Encode(terminalState(1))
+	s, err := DecodeForPlan(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.Mailings[addrOf(0)]
+	c := m.Clone()
+	m.Proofs = []Proof{{Name: "NEW"}}
+	if _, err := Encode(s); err == nil || !strings.Contains(err.Error(), "LoadDetail") {
+		t.Fatalf("Encode = %v, want a refusal naming LoadDetail", err)
+	}
+	if _, err := EncodeMailing(m); err == nil {
+		t.Fatal("EncodeMailing accepted it")
+	}
+	if err := m.LoadDetail(); err == nil {
+		t.Fatal("LoadDetail over set proofs accepted it")
+	}
+	// The clone shares the undecoded detail and loads it on its own.
+	if c.DetailLoaded() {
+		t.Fatal("Clone decoded the detail")
+	}
+	if err := c.LoadDetail(); err != nil || len(c.Proofs) != 3 {
+		t.Fatalf("clone LoadDetail: %v, %d proofs", err, len(c.Proofs))
+	}
+}
+
+// A corrupt detail is found by LoadDetail, at its line in the state file;
+// one that does not even delimit is found by the plan-only load.
+func TestLazyDetailCorrupt(t *testing.T) {
+	data, _ := Encode(terminalState(3))
+	bad := bytes.Replace(data, []byte(`"code":"DELIVERED"`), []byte(`"code":DELIVERED`), 1)
+	if bytes.Equal(bad, data) {
+		t.Fatal("no tracking event to spoil")
+	}
+	if _, err := Decode(bad); err == nil {
+		t.Fatal("Decode accepted it")
+	}
+	s, err := DecodeForPlan(bad)
+	if err != nil {
+		t.Fatalf("DecodeForPlan: %v", err)
+	}
+	m := s.Mailings[addrOf(0)]
+	err = m.LoadDetail()
+	var ce *CorruptError
+	if !errors.As(err, &ce) {
+		t.Fatalf("LoadDetail = %v, want a *CorruptError", err)
+	}
+	wantOff := bytes.Index(bad, []byte(`:DELIVERED`)) + 1
+	if ce.Line != 6 || ce.Offset != int64(wantOff) || !strings.Contains(ce.Error(), addrOf(0)) {
+		t.Errorf("LoadDetail = %v (offset %d), want line 6, byte %d, naming %s", err, ce.Offset, wantOff, addrOf(0))
+	}
+	if !m.DetailLoaded() && m.Proofs != nil {
+		t.Error("a failed LoadDetail changed the mailing")
+	}
+	if err := s.Mailings[addrOf(1)].LoadDetail(); err != nil {
+		t.Errorf("the next letter's detail: %v", err)
+	}
+
+	wrongType := bytes.Replace(data, []byte(`"status_code":610`), []byte(`"status_code":"610"`), 1)
+	s, err = DecodeForPlan(wrongType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Mailings[addrOf(0)].LoadDetail(); !errors.As(err, &ce) || !strings.Contains(err.Error(), "status_code") {
+		t.Errorf("LoadDetail of a wrong type = %v", err)
+	}
+
+	unterminated := bytes.Replace(data, []byte(`"code":"DELIVERED"`), []byte(`"code":"DELIVERED`), 1)
+	_, want := Decode(unterminated)
+	_, err = DecodeForPlan(unterminated)
+	if err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("DecodeForPlan = %v, want Decode's %v", err, want)
+	}
+}
+
+// The plan-only load refuses what Decode refuses, with the same error.
+func TestDecodeForPlanRefuses(t *testing.T) {
+	for _, in := range []string{
+		"", "{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"mail", `{"version": 1, "lineage": "x" ]`,
+		`{"version": 1, "lineage": "x", "serial": "three"}`,
+		`{"version": 2, "lineage": "x", "serial": 1, "mailings": {"a": "a format we do not know"}}`,
+		`{"version": 1, "serial": 1, "mailings": {}}`, `{"lineage": "x"}`, `{"version": 0, "lineage": "x"}`,
+		`{"version": 1, "lineage": "x", "mailings": {"a": {"address": "b"}}}`,
+		`{"version": 1, "lineage": "x", "mailings": {"a": {"address": "b", "deliveries": [], "terminal": true}}}`,
+		`{"version": 1, "lineage": "x", "mailings": {}} trailing`,
+		`{"version": 1, "lineage": "x", "mailings": {"a": {"terminal": "yes"}}}`,
+	} {
+		_, want := Decode([]byte(in))
+		_, got := DecodeForPlan([]byte(in))
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("DecodeForPlan(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
