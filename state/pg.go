@@ -178,7 +178,7 @@ func (b *PG) withRawConn(ctx context.Context, fn func(*pgx.Conn) error) error {
 func (b *PG) Load(ctx context.Context) (*State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, _, err := b.loadLocked(ctx)
+	s, _, err := b.loadLocked(ctx, pgFull)
 	return s, err
 }
 
@@ -189,7 +189,7 @@ type pgJournalRow struct {
 	mailing *string
 }
 
-func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
+func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error) {
 	var head struct {
 		found   bool
 		lineage string
@@ -214,7 +214,11 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 			return err
 		}
 		// A blob is the snapshot: the rows are only compared with it.
-		if ms, sums, err = b.readRows(ctx, tx, head.data != nil); err != nil {
+		decode := dec.mailing
+		if head.data != nil {
+			decode = nil
+		}
+		if ms, sums, err = b.readRows(ctx, tx, decode); err != nil {
 			return err
 		}
 		r, err := tx.Query(ctx, "SELECT lineage, serial, address, mailing FROM "+b.table("journal")+" WHERE workspace = $1 ORDER BY serial, id", b.workspace)
@@ -243,7 +247,7 @@ func (b *PG) loadLocked(ctx context.Context) (*State, bool, error) {
 	var s *State
 	switch {
 	case head.data != nil:
-		if s, err = Decode([]byte(*head.data)); err != nil {
+		if s, err = dec.state([]byte(*head.data)); err != nil {
 			return nil, false, fmt.Errorf("reading the state from %s: %w; the state was not changed", b.desc, err)
 		}
 		st.blob = true
@@ -349,7 +353,7 @@ func (b *PG) ensureScannedLocked(ctx context.Context) error {
 	if b.scanned {
 		return nil
 	}
-	_, _, err := b.loadLocked(ctx)
+	_, _, err := b.loadLocked(ctx, pgFull)
 	return err
 }
 
@@ -455,7 +459,7 @@ func (b *PG) stillLocked(ctx context.Context, c *pgx.Conn, pid int32) bool {
 func (b *PG) push(ctx context.Context, s *State, force bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cur, existed, err := b.loadLocked(ctx)
+	cur, existed, err := b.loadLocked(ctx, pgFull)
 	if err != nil && !force {
 		return err
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/postform/postform/internal/pgtest"
@@ -370,5 +372,147 @@ func TestPGPersistWritesOnlyChangedRows(t *testing.T) {
 	}
 	if n := lastWrite(); n != 1 {
 		t.Errorf("folding one record wrote %d rows", n)
+	}
+}
+
+// yearOldMailing is a terminal letter as a year of posting leaves it, its
+// tracking history and proofs included: about 2 KB encoded.
+func yearOldMailing(addr string, i int) *Mailing {
+	m := testMailing(addr, i)
+	at := m.SubmittedAt
+	m.JobStatus, m.Terminal, m.LastRefreshed = "OUTPUTTED", true, at.Add(80*time.Hour)
+	m.Recipient = &Recipient{Lines: []string{fmt.Sprintf("Client %06d", i), "12 rue des Lilas", "75011 Paris"}, Postcode: "75011", City: "Paris", Country: "FR"}
+	m.PackGroups = []PackGroup{{ID: fmt.Sprintf("PG-%08d", i), Channel: "postal", Status: "OUTPUTTED", Eligible: true}}
+	ship := Shipment{ID: fmt.Sprintf("S-%08d", i), StatusCode: 8, StatusLabel: "Distribué", TrackingNumber: fmt.Sprintf("1A%011d", i), Files: []string{"CERTIF", "ACKN"}}
+	for k, code := range []string{"PCHCFM", "ETAPRI", "ETAACH", "MLVARS", "DISREM"} {
+		ship.Events = append(ship.Events, TrackingEvent{Date: at.Add(time.Duration(k+1) * 12 * time.Hour), Code: code, Label: "Votre courrier progresse (" + code + ")"})
+	}
+	m.Deliveries = []Delivery{{ID: fmt.Sprintf("D-%08d", i), Channel: "postal", Status: "OUTPUTTED", Shipments: []Shipment{ship}}}
+	for _, name := range []string{"CERTIF", "ACKN"} {
+		m.Proofs = append(m.Proofs, Proof{Name: name, ShipmentID: ship.ID, Path: fmt.Sprintf(".postform/proofs/%s/%s.pdf", m.JobID, name),
+			SHA256: fmt.Sprintf("%064x", i*13), Size: 81234, FetchedAt: at.Add(80 * time.Hour), ShipmentCode: 8})
+	}
+	return m
+}
+
+// seedPG stores n year-old letters in cfg's workspace, as one push.
+func seedPG(tb testing.TB, cfg Config, n int) {
+	tb.Helper()
+	s := New("7f1c2a9e-0b4d-4e5f-8a6b-1c2d3e4f5a6b")
+	for i := range n {
+		s.Mailings[addrOf(i)] = yearOldMailing(addrOf(i), i)
+	}
+	s.Serial = 1
+	be, err := Open(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer be.Close()
+	start := time.Now()
+	if err := be.(*PG).push(context.Background(), s, false); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("pushed %d letters in %v", n, time.Since(start).Round(time.Millisecond))
+	pgExec(tb, cfg, "VACUUM ANALYZE "+be.(*PG).table("mailings"))
+}
+
+// BenchmarkPGLoad reads a state of year-old letters through a new backend.
+func BenchmarkPGLoad(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("letters=%d", n), func(b *testing.B) {
+			cfg := Config{Type: "pg", ConnStr: pgtest.Shared(b), SchemaName: pgtest.Schema(b)}
+			seedPG(b, cfg, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				be, err := Open(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := be.Load(context.Background())
+				if err != nil || len(s.Mailings) != n {
+					b.Fatalf("Load: %d letters, %v", len(s.Mailings), err)
+				}
+				be.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkPGChange100 changes 100 letters of a 100,000-letter state, as a
+// refresh does (in memory, then Persist) and as an apply does (one Record,
+// then Persist), and reports the WAL the database wrote for it: on the test
+// server (full_page_writes off), and right after a checkpoint with
+// full_page_writes on, a production server's worst case.
+func BenchmarkPGChange100(b *testing.B) {
+	const n, changed = 100_000, 100
+	for _, fpw := range []string{"off", "on"} {
+		for _, how := range []string{"refresh", "record"} {
+			b.Run(fmt.Sprintf("fpw=%s/%s", fpw, how), func(b *testing.B) {
+				// A server of its own, autovacuum off: its WAL is ours.
+				cfg := Config{Type: "pg", ConnStr: pgtest.StartWith(b, "full_page_writes="+fpw, "autovacuum=off"), SchemaName: "bench"}
+				seedPG(b, cfg, n)
+				ctx := context.Background()
+				c, err := pgx.Connect(ctx, cfg.ConnStr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close(ctx)
+				be, err := Open(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer be.Close()
+				s, err := be.Load(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var wal, ops int64
+				round := 0
+				for b.Loop() {
+					b.StopTimer()
+					if fpw == "on" {
+						if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
+							b.Fatal(err)
+						}
+					}
+					var before string
+					if err := c.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&before); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					one := &State{Version: FormatVersion, Lineage: s.Lineage, Serial: s.Serial, Mailings: map[string]*Mailing{}}
+					var addrs []string
+					for k := range changed {
+						// Spread over the whole table, as letters finishing
+						// on one day are.
+						a := addrOf((k*997 + round*7919) % n)
+						m := s.Mailings[a].Clone()
+						m.LastRefreshed = m.LastRefreshed.Add(time.Hour)
+						m.Problems = []string{fmt.Sprintf("round %d", round)}
+						s.Mailings[a], one.Mailings[a] = m, m
+						addrs = append(addrs, a)
+					}
+					if how == "record" {
+						if err := be.Record(ctx, one, addrs...); err != nil {
+							b.Fatal(err)
+						}
+						s.Serial = one.Serial
+					}
+					if err := be.Persist(ctx, s); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					var diff int64
+					if err := c.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint", before).Scan(&diff); err != nil {
+						b.Fatal(err)
+					}
+					wal += diff
+					ops++
+					round++
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(wal)/float64(ops), "WAL-B/op")
+			})
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -51,6 +53,14 @@ func (st *pgStored) baseOf(addr string) (pgSum, bool) {
 	sum, ok := st.rows[addr]
 	return sum, ok
 }
+
+// pgDecoder reads a stored state: in full, or for a plan (lazy.go).
+type pgDecoder struct {
+	state   func([]byte) (*State, error)
+	mailing func(string, []byte) (*Mailing, error)
+}
+
+var pgFull = pgDecoder{Decode, DecodeMailing}
 
 // pgRow is one letter's row: its address, encoding and digest.
 type pgRow struct {
@@ -121,35 +131,127 @@ func allRows(s *State) ([]pgRow, error) {
 	return rows, nil
 }
 
-// readRows reads the workspace's rows in tx, decoding them into a map of
-// letters unless digestOnly.
-func (b *PG) readRows(ctx context.Context, tx pgx.Tx, digestOnly bool) (map[string]*Mailing, map[string]pgSum, error) {
+// readRows reads the workspace's rows in tx, decoding them with decode
+// into a map of letters (nil: only their digests). Decoding is most of a Load's time: the rows
+// are decoded on every core while they stream in.
+func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func(string, []byte) (*Mailing, error)) (map[string]*Mailing, map[string]pgSum, error) {
 	r, err := tx.Query(ctx, "SELECT address, mailing FROM "+b.table("mailings")+" WHERE workspace = $1", b.workspace)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	sums := map[string]pgSum{}
-	var ms map[string]*Mailing
-	if !digestOnly {
-		ms = map[string]*Mailing{}
-	}
+	d := newRowDecoder(decode)
+	batch := d.batch()
 	for r.Next() {
 		raw := r.RawValues()
-		addr := string(raw[0])
-		sums[addr] = sha256.Sum256(raw[1])
-		if digestOnly {
-			continue
+		// Copied: pgx reuses the row's bytes, and a decoded letter may
+		// keep slices of them.
+		batch.add(raw[0], raw[1])
+		if len(batch.rows) == cap(batch.rows) {
+			d.send(batch)
+			batch = d.batch()
 		}
-		// Copied: the row's bytes are reused by the next row, and a
-		// decoded letter may keep slices of them.
-		m, err := DecodeMailing(addr, append([]byte(nil), raw[1]...))
-		if err != nil {
-			return nil, nil, fmt.Errorf("the row of %s in %s: %w", addr, b.table("mailings"), err)
-		}
-		ms[addr] = m
 	}
-	return ms, sums, r.Err()
+	d.send(batch)
+	ms, sums, derr := d.wait()
+	if err := r.Err(); err != nil {
+		return nil, nil, err
+	}
+	if derr != nil {
+		return nil, nil, fmt.Errorf("%s: %w", b.table("mailings"), derr)
+	}
+	return ms, sums, nil
+}
+
+type rowBatch struct {
+	buf  []byte // every row's bytes, one allocation for the batch
+	rows []struct{ addr, data [2]int }
+}
+
+func (rb *rowBatch) add(addr, data []byte) {
+	a := [2]int{len(rb.buf), len(rb.buf) + len(addr)}
+	rb.buf = append(rb.buf, addr...)
+	m := [2]int{len(rb.buf), len(rb.buf) + len(data)}
+	rb.buf = append(rb.buf, data...)
+	rb.rows = append(rb.rows, struct{ addr, data [2]int }{a, m})
+}
+
+// rowDecoder decodes batches of rows on GOMAXPROCS goroutines.
+type rowDecoder struct {
+	decode     func(string, []byte) (*Mailing, error)
+	work       chan *rowBatch
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	ms         map[string]*Mailing
+	sums       map[string]pgSum
+	err        error
+}
+
+const rowBatchLen = 256
+
+func newRowDecoder(decode func(string, []byte) (*Mailing, error)) *rowDecoder {
+	n := runtime.GOMAXPROCS(0)
+	d := &rowDecoder{decode: decode, work: make(chan *rowBatch, n), sums: map[string]pgSum{}}
+	if decode != nil {
+		d.ms = map[string]*Mailing{}
+	}
+	for range n {
+		d.wg.Go(func() {
+			for rb := range d.work {
+				d.decodeBatch(rb)
+			}
+		})
+	}
+	return d
+}
+
+func (d *rowDecoder) batch() *rowBatch {
+	return &rowBatch{buf: make([]byte, 0, rowBatchLen*2048), rows: make([]struct{ addr, data [2]int }, 0, rowBatchLen)}
+}
+
+func (d *rowDecoder) send(rb *rowBatch) {
+	if len(rb.rows) > 0 {
+		d.work <- rb
+	}
+}
+
+func (d *rowDecoder) decodeBatch(rb *rowBatch) {
+	type letter struct {
+		addr string
+		m    *Mailing
+		sum  pgSum
+	}
+	out := make([]letter, len(rb.rows))
+	var err error
+	for i, r := range rb.rows {
+		// Capacity cut to the row: a decoder appending to it must not
+		// overwrite the next row.
+		data := rb.buf[r.data[0]:r.data[1]:r.data[1]]
+		out[i].addr = string(rb.buf[r.addr[0]:r.addr[1]])
+		out[i].sum = sha256.Sum256(data)
+		if d.decode != nil && err == nil {
+			if out[i].m, err = d.decode(out[i].addr, data); err != nil {
+				err = fmt.Errorf("the row of %s: %w", out[i].addr, err)
+			}
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil && d.err == nil {
+		d.err = err
+	}
+	for _, l := range out {
+		d.sums[l.addr] = l.sum
+		if l.m != nil {
+			d.ms[l.addr] = l.m
+		}
+	}
+}
+
+func (d *rowDecoder) wait() (map[string]*Mailing, map[string]pgSum, error) {
+	close(d.work)
+	d.wg.Wait()
+	return d.ms, d.sums, d.err
 }
 
 // errNoStatesRow reports letters stored without the states row that says

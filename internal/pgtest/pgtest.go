@@ -52,7 +52,15 @@ type Server struct {
 // Start starts a server for t, stopped and removed when t ends.
 func Start(t testing.TB) string {
 	t.Helper()
-	srv, err := start()
+	return StartWith(t)
+}
+
+// StartWith starts a server for t with settings ("name=value", passed as
+// -c) over the test defaults, e.g. "full_page_writes=on" to measure the
+// WAL a production server writes.
+func StartWith(t testing.TB, settings ...string) string {
+	t.Helper()
+	srv, err := start(settings...)
 	if err != nil {
 		fail(t, err)
 	}
@@ -149,7 +157,7 @@ func findBin() (string, error) {
 	return "", &missingError{"initdb and pg_ctl are neither in PATH nor in /usr/lib/postgresql/*/bin"}
 }
 
-func start() (*Server, error) {
+func start(settings ...string) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -191,6 +199,9 @@ func start() (*Server, error) {
 			return nil, err
 		}
 		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200", port, dir)
+		for _, kv := range settings {
+			opts += " -c " + kv // the last -c of a name wins
+		}
 		out, err := srv.run("pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", filepath.Join(dir, "log"), "-o", opts)
 		if err != nil {
 			log, _ := os.ReadFile(filepath.Join(dir, "log"))

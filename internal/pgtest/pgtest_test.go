@@ -34,3 +34,25 @@ func TestShared(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStartWith(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second server")
+	}
+	connStr := StartWith(t, "full_page_writes=on", "work_mem=7MB")
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, connStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for name, want := range map[string]string{"full_page_writes": "on", "work_mem": "7MB", "fsync": "off"} {
+		var v string
+		if err := c.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != want {
+			t.Errorf("%s = %s, want %s", name, v, want)
+		}
+	}
+}
