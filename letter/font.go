@@ -18,6 +18,13 @@ import (
 //go:embed fonts/DejaVuSans.ttf
 var regularTTF []byte
 
+// The italic face: DejaVu Sans Oblique 2.37, cut to the same characters
+// (fonts/LICENSE), so a character either face lacks is refused by Check
+// wherever it stands in the letter.
+//
+//go:embed fonts/DejaVuSans-Oblique.ttf
+var obliqueTTF []byte
+
 var (
 	facesOnce sync.Once
 	faces     []*sfnt.Font
@@ -28,7 +35,7 @@ var (
 
 func loadFaces() ([]*sfnt.Font, error) {
 	facesOnce.Do(func() {
-		for _, b := range [][]byte{regularTTF} {
+		for _, b := range [][]byte{regularTTF, obliqueTTF} {
 			f, err := sfnt.Parse(b)
 			if err != nil {
 				facesErr = err

@@ -36,7 +36,7 @@ import (
 // Version changes whenever the layout or the font changes the bytes of a
 // rendered letter: it is part of InputHash, so cached renderings of an older
 // layout are not reused.
-const Version = "1"
+const Version = "2"
 
 // Address is a postal address. Lines are the lines between the name and
 // the locality ("12 rue de la Paix", "Bâtiment B").
@@ -93,7 +93,7 @@ type Letter struct {
 	Date  string `json:"date"`
 	// Subject is printed in bold after "Objet : ".
 	Subject string `json:"subject"`
-	// Body is Markdown: paragraphs, *emphasis* (underlined), **strong**,
+	// Body is Markdown: paragraphs, *emphasis* (oblique), **strong**,
 	// bullet and numbered lists, hard line breaks, headings.
 	Body      string `json:"body"`
 	Signature string `json:"signature"`

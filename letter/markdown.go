@@ -20,13 +20,13 @@ const listIndent = 7.0
 // bodyWriter prints a Markdown body with fpdf's flowing Write, which wraps
 // at the right margin and breaks pages by itself.
 type bodyWriter struct {
-	f         *fpdf.Fpdf
-	st        *style
-	src       []byte
-	bold      int
-	underline int
-	pt        float64
-	left      float64 // the current left margin
+	f      *fpdf.Fpdf
+	st     *style
+	src    []byte
+	bold   int
+	italic int
+	pt     float64
+	left   float64 // the current left margin
 }
 
 func body(st *style, src string) error {
@@ -40,7 +40,7 @@ func body(st *style, src string) error {
 }
 
 func (b *bodyWriter) font() {
-	b.st.set(b.bold > 0, b.underline > 0, b.pt)
+	b.st.set(b.bold > 0, b.italic > 0, b.pt)
 }
 
 func (b *bodyWriter) lh() float64 { return lineH(b.pt) }
@@ -163,14 +163,14 @@ func (b *bodyWriter) inline(n ast.Node) {
 		if n.Level >= 2 {
 			b.bold++
 		} else {
-			b.underline++
+			b.italic++
 		}
 		b.font()
 		b.inlines(n)
 		if n.Level >= 2 {
 			b.bold--
 		} else {
-			b.underline--
+			b.italic--
 		}
 		b.font()
 	case *ast.AutoLink:
