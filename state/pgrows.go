@@ -178,13 +178,13 @@ func (rb *rowBatch) add(addr, data []byte) {
 
 // rowDecoder decodes batches of rows on GOMAXPROCS goroutines.
 type rowDecoder struct {
-	decode     func(string, []byte) (*Mailing, error)
-	work       chan *rowBatch
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	ms         map[string]*Mailing
-	sums       map[string]pgSum
-	err        error
+	decode func(string, []byte) (*Mailing, error)
+	work   chan *rowBatch
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	ms     map[string]*Mailing
+	sums   map[string]pgSum
+	err    error
 }
 
 const rowBatchLen = 256
