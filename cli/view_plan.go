@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/reconcile"
 )
@@ -64,7 +65,7 @@ func escapeDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 	for i, d := range diags {
 		cp := *d
 		cp.Summary = termtext.Escape(d.Summary)
-		if strings.HasPrefix(config.DiagCode(d), "PF2") {
+		if strings.HasPrefix(diag.Code(d), "PF2") {
 			cp.Detail = termtext.Escape(d.Detail)
 		} else {
 			cp.Detail = escapeLines(d.Detail)
@@ -132,7 +133,7 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 	}
 	if len(changes) == 0 {
 		for _, d := range doc.Diagnostics {
-			if d.Code == config.CodeNoMatch {
+			if d.Code == diag.CodeNoMatch {
 				// A mistyped --target must not read as "nothing to do".
 				fmt.Fprintln(w, "No plan: a --target or --exclude matches no letter (see below).")
 				return

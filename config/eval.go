@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 // scope is what an expression may refer to.
@@ -78,33 +80,33 @@ func (s *scope) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 		case "var":
 			if hasAttr {
 				if _, ok := s.vars[attr]; !ok {
-					diags = append(diags, errorf(CodeBadReference, &rng, "Reference to undeclared input variable",
+					diags = append(diags, errorf(diag.CodeBadReference, &rng, "Reference to undeclared input variable",
 						fmt.Sprintf("An input variable with the name %q has not been declared.%s Declare it with a variable %q {} block.", attr, suggest(attr, keysOf(s.vars)), attr)))
 				}
 			}
 		case "local":
 			if hasAttr {
 				if _, ok := s.locals[attr]; !ok {
-					diags = append(diags, errorf(CodeBadReference, &rng, "Reference to undeclared local value",
+					diags = append(diags, errorf(diag.CodeBadReference, &rng, "Reference to undeclared local value",
 						fmt.Sprintf("A local value with the name %q has not been declared.%s", attr, suggest(attr, keysOf(s.locals)))))
 				}
 			}
 		case "each":
 			if s.each == nil {
-				diags = append(diags, errorf(CodeBadReference, &rng, "Reference to \"each\" in context without for_each",
+				diags = append(diags, errorf(diag.CodeBadReference, &rng, "Reference to \"each\" in context without for_each",
 					fmt.Sprintf("The \"each\" object can be used only in a mailing block that has for_each set; this is %s.", s.where)))
 			} else if hasAttr && attr != "key" && attr != "value" {
-				diags = append(diags, errorf(CodeBadReference, &rng, "Invalid \"each\" attribute",
+				diags = append(diags, errorf(diag.CodeBadReference, &rng, "Invalid \"each\" attribute",
 					fmt.Sprintf("The \"each\" object has only the attributes \"key\" and \"value\", not %q.", attr)))
 			}
 		case "path":
 			if hasAttr && attr != "module" && attr != "root" {
-				diags = append(diags, errorf(CodeBadReference, &rng, "Invalid \"path\" attribute",
+				diags = append(diags, errorf(diag.CodeBadReference, &rng, "Invalid \"path\" attribute",
 					fmt.Sprintf("The \"path\" object has only the attributes \"module\" and \"root\" (both the configuration directory), not %q.", attr)))
 			}
 		case "mailing":
 			if s.mailings == nil {
-				diags = append(diags, errorf(CodeBadReference, &rng, "Reference to a mailing outside an output",
+				diags = append(diags, errorf(diag.CodeBadReference, &rng, "Reference to a mailing outside an output",
 					fmt.Sprintf("Mailing attributes come from the postal platform after posting, so only output blocks can refer to them; this is %s.", s.where)))
 			} else if hasAttr {
 				if _, ok := s.mailings[attr]; !ok {
@@ -112,7 +114,7 @@ func (s *scope) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 					for n := range s.mailings {
 						names = append(names, n)
 					}
-					diags = append(diags, errorf(CodeBadReference, &rng, "Reference to undeclared mailing",
+					diags = append(diags, errorf(diag.CodeBadReference, &rng, "Reference to undeclared mailing",
 						fmt.Sprintf("A mailing with the name %q has not been declared.%s", attr, suggest(attr, names))))
 				}
 			}
@@ -124,7 +126,7 @@ func (s *scope) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 			if s.mailings != nil {
 				avail += ", mailing.NAME"
 			}
-			diags = append(diags, errorf(CodeBadReference, &rng, "Reference to unknown name",
+			diags = append(diags, errorf(diag.CodeBadReference, &rng, "Reference to unknown name",
 				fmt.Sprintf("There is no %q here. In %s you can refer to %s.", root, s.where, avail)))
 		}
 	}
@@ -171,13 +173,13 @@ func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what stri
 		return cty.DynamicVal, diags
 	}
 	val, diags := expr.Value(s.evalContext(fns))
-	classify(diags, CodeInvalidExpression)
+	classify(diags, diag.CodeInvalidExpression)
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
 	}
 	rng := expr.Range()
 	if !val.IsWhollyKnown() {
-		return cty.DynamicVal, append(diags, errorf(CodeInvalidExpression, &rng, "Value not known",
+		return cty.DynamicVal, append(diags, errorf(diag.CodeInvalidExpression, &rng, "Value not known",
 			fmt.Sprintf("The value of %s is not known while loading the configuration.", what)))
 	}
 	val, _ = val.UnmarkDeep()
@@ -186,7 +188,7 @@ func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what stri
 	}
 	cv, err := convert.Convert(val, ty)
 	if err != nil {
-		return cty.DynamicVal, append(diags, errorf(CodeWrongType, &rng, "Incorrect value type",
+		return cty.DynamicVal, append(diags, errorf(diag.CodeWrongType, &rng, "Incorrect value type",
 			fmt.Sprintf("Invalid value for %s: %s.", what, convertErrorText(err))))
 	}
 	return cv, diags

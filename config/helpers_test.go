@@ -13,6 +13,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/pdf"
 )
 
@@ -69,14 +70,14 @@ func encryptPDF(t testing.TB, src, dst string) {
 func codes(diags hcl.Diagnostics) []string {
 	var out []string
 	for _, d := range diags {
-		out = append(out, DiagCode(d))
+		out = append(out, diag.Code(d))
 	}
 	return out
 }
 
 func hasCode(diags hcl.Diagnostics, code string) *hcl.Diagnostic {
 	for _, d := range diags {
-		if DiagCode(d) == code {
+		if diag.Code(d) == code {
 			return d
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/letter"
@@ -130,7 +131,7 @@ func (l *loader) letterEval(expr hcl.Expression, s *scope, ty cty.Type, what str
 func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 	for _, d := range m.Documents {
 		if d.Letter != nil {
-			l.add(errorf(CodeDuplicate, b.DefRange.Ptr(), "Duplicate letter block",
+			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate letter block",
 				fmt.Sprintf("%s already has a letter block at %s; a mailing posts one letter (add its other pages as attachments).", m.Address, d.DeclRange)))
 			return
 		}
@@ -236,7 +237,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 	}
 	rng := a.Expr.Range().Ptr()
 	bad := func(detail string) letter.Address {
-		l.add(errorf(CodeWrongType, rng, "Invalid address", detail+
+		l.add(errorf(diag.CodeWrongType, rng, "Invalid address", detail+
 			" For example: { name = \"Mme Hélène Dupré\", lines = [\"12 rue de la Paix\"], postcode = \"75002\", city = \"Paris\" } (country = \"Belgique\" for a letter abroad)."))
 		return letter.Address{}
 	}
@@ -315,7 +316,7 @@ func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) 
 func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFile {
 	w := l.work()
 	if strings.TrimSpace(name) == "" {
-		l.add(errorf(CodeMissingFile, rng, "Empty file name", fmt.Sprintf("An %s of the letter of %s has no file name.", what, where)))
+		l.add(errorf(diag.CodeMissingFile, rng, "Empty file name", fmt.Sprintf("An %s of the letter of %s has no file name.", what, where)))
 		return nil
 	}
 	r, ok := w.paths[name]
@@ -325,7 +326,7 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 	}
 	path, err := r.path, r.err
 	if err != nil {
-		l.add(errorf(CodeDocumentOutside, rng, "Letter file outside the working directory",
+		l.add(errorf(diag.CodeDocumentOutside, rng, "Letter file outside the working directory",
 			fmt.Sprintf("The %s %q of the letter of %s: %v. A reviewer of this directory cannot see that file; copy it in.", what, name, where, err)))
 		return nil
 	}
@@ -342,7 +343,7 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 	if f.err != nil {
 		if !f.reported {
 			f.reported = true
-			l.add(errorf(CodeMissingFile, rng, "Cannot read letter file",
+			l.add(errorf(diag.CodeMissingFile, rng, "Cannot read letter file",
 				fmt.Sprintf("The %s %q of the letter of %s cannot be read: %v.", what, name, where, unwrapPathError(f.err))))
 		}
 		return nil
@@ -352,18 +353,18 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 
 // letterCodes gives each problem of a letter its code.
 var letterCodes = map[letter.ProblemKind]struct{ code, summary string }{
-	letter.NoLocality:     {CodeLetterLocality, "Letter address without a postcode or city"},
-	letter.AddressTooLong: {CodeLetterAddressLength, "Letter address too long"},
-	letter.MissingGlyph:   {CodeLetterGlyph, "Character not in the letter's font"},
-	letter.NotPDF:         {CodeLetterFile, "Letter attachment is not a PDF"},
-	letter.BadLogo:        {CodeLetterFile, "Letter logo is not a PNG or JPEG"},
+	letter.NoLocality:     {diag.CodeLetterLocality, "Letter address without a postcode or city"},
+	letter.AddressTooLong: {diag.CodeLetterAddressLength, "Letter address too long"},
+	letter.MissingGlyph:   {diag.CodeLetterGlyph, "Character not in the letter's font"},
+	letter.NotPDF:         {diag.CodeLetterFile, "Letter attachment is not a PDF"},
+	letter.BadLogo:        {diag.CodeLetterFile, "Letter logo is not a PNG or JPEG"},
 }
 
 // letterDiag is one problem of a letter, at the attribute it is about.
 func letterDiag(p letter.Problem, b *hcl.Block, content *hcl.BodyContent, address string) *hcl.Diagnostic {
 	c, ok := letterCodes[p.Kind]
 	if !ok {
-		c = struct{ code, summary string }{CodeLetterRender, "Letter cannot be rendered"}
+		c = struct{ code, summary string }{diag.CodeLetterRender, "Letter cannot be rendered"}
 	}
 	subject := b.DefRange.Ptr()
 	if a, ok := content.Attributes[string(p.Field)]; ok {
@@ -396,7 +397,7 @@ func (l *loader) renderLetters() {
 	all := l.letters.pending
 	subject := all[0].block.DefRange.Ptr()
 	fail := func(err error) {
-		l.add(errorf(CodeLetterRender, subject, "Cannot keep rendered letters",
+		l.add(errorf(diag.CodeLetterRender, subject, "Cannot keep rendered letters",
 			fmt.Sprintf("postform keeps rendered letters in %s and cannot write there: %v. Make the folder writable (remove a link or file in its way).", filepath.Join(l.cfg.Dir, layout.Rendered), err)))
 	}
 	wd, err := safefs.Open(l.cfg.Dir)
@@ -471,7 +472,7 @@ func (l *loader) renderLetters() {
 			if errors.As(p.err, &le) {
 				l.add(letterDiag(le.Problem, p.block, p.content, p.m.Address))
 			} else {
-				l.add(errorf(CodeLetterRender, p.block.DefRange.Ptr(), "Letter cannot be rendered",
+				l.add(errorf(diag.CodeLetterRender, p.block.DefRange.Ptr(), "Letter cannot be rendered",
 					fmt.Sprintf("The letter of %s cannot be rendered: %v.", p.m.Address, p.err)))
 			}
 			continue

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/reconcile"
@@ -143,7 +144,7 @@ func (w *postedLetter) renderedElsewhere(keepInput bool) {
 
 func blockedCode(p *reconcile.Plan) bool {
 	for _, d := range p.Diagnostics {
-		if config.DiagCode(d) == config.CodeBlockedChange {
+		if diag.Code(d) == diag.CodeBlockedChange {
 			return true
 		}
 	}
@@ -177,7 +178,7 @@ func TestRenderedLetterChangedBodyIsBlocked(t *testing.T) {
 	e := w.engine()
 	p := w.plan(e)
 	if c := p.Counts(); c.Blocked != 1 || !blockedCode(p) {
-		t.Fatalf("plan %+v, %v: want one letter blocked by %s", c, p.Diagnostics, config.CodeBlockedChange)
+		t.Fatalf("plan %+v, %v: want one letter blocked by %s", c, p.Diagnostics, diag.CodeBlockedChange)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/pdf"
 )
@@ -146,11 +147,11 @@ func TestLetterRefused(t *testing.T) {
 		line                int // of the diagnostic in main.mail.hcl (0: not checked)
 		has                 string
 	}{
-		{"no postcode", "id,name,street,postcode,city,amount\na,A,1 rue B,,Paris,1\n", noticeMD, CodeLetterLocality, 0, "no postcode"},
-		{"no city", "id,name,street,postcode,city,amount\na,A,1 rue B,75002,,1\n", noticeMD, CodeLetterLocality, 0, "no city"},
-		{"45 characters", "id,name,street,postcode,city,amount\na,A," + long + ",75002,Paris,1\n", noticeMD, CodeLetterAddressLength, 0, "45 characters"},
-		{"unknown variable", goodCSV[:strings.Index(goodCSV, "\n")+1] + "a,A,1 rue B,75002,Paris,1\n", "Bonjour ${nom},\n", CodeFunctionError, 0, "nom"},
-		{"missing glyph", "id,name,street,postcode,city,amount\na,A,1 rue B,75002,Paris,1\n", "Merci 🙂\n", CodeLetterGlyph, 0, "U+1F642"},
+		{"no postcode", "id,name,street,postcode,city,amount\na,A,1 rue B,,Paris,1\n", noticeMD, diag.CodeLetterLocality, 0, "no postcode"},
+		{"no city", "id,name,street,postcode,city,amount\na,A,1 rue B,75002,,1\n", noticeMD, diag.CodeLetterLocality, 0, "no city"},
+		{"45 characters", "id,name,street,postcode,city,amount\na,A," + long + ",75002,Paris,1\n", noticeMD, diag.CodeLetterAddressLength, 0, "45 characters"},
+		{"unknown variable", goodCSV[:strings.Index(goodCSV, "\n")+1] + "a,A,1 rue B,75002,Paris,1\n", "Bonjour ${nom},\n", diag.CodeFunctionError, 0, "nom"},
+		{"missing glyph", "id,name,street,postcode,city,amount\na,A,1 rue B,75002,Paris,1\n", "Merci 🙂\n", diag.CodeLetterGlyph, 0, "U+1F642"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +166,7 @@ func TestLetterRefused(t *testing.T) {
 			}
 			src, _ := os.ReadFile(filepath.Join(dir, "main.mail.hcl"))
 			line := strings.Split(string(src), "\n")[d.Subject.Start.Line-1]
-			attr := map[string]string{CodeLetterLocality: "to ", CodeLetterAddressLength: "to ", CodeFunctionError: "body ", CodeLetterGlyph: "body "}[tc.code]
+			attr := map[string]string{diag.CodeLetterLocality: "to ", diag.CodeLetterAddressLength: "to ", diag.CodeFunctionError: "body ", diag.CodeLetterGlyph: "body "}[tc.code]
 			if !strings.HasPrefix(strings.TrimSpace(line), attr) {
 				t.Errorf("diagnostic at line %d %q, want the %q attribute", d.Subject.Start.Line, line, attr)
 			}
@@ -178,7 +179,7 @@ func TestLetterRefused(t *testing.T) {
 		dir := letterFixture(t, goodCSV, noticeMD)
 		writeFiles(t, dir, map[string]string{"conditions.pdf": "hello"})
 		_, diags := Load(dir, LoadOptions{})
-		if d := hasCode(diags, CodeLetterFile); d == nil || !strings.Contains(d.Detail, "not a PDF") {
+		if d := hasCode(diags, diag.CodeLetterFile); d == nil || !strings.Contains(d.Detail, "not a PDF") {
 			t.Fatalf("diagnostics %v", diags)
 		}
 	})
@@ -187,7 +188,7 @@ func TestLetterRefused(t *testing.T) {
 		src := strings.Replace(sandboxProvider+letterHCL, "lines = [each.value.street]", `lines = ["a", "b", "c", "d", each.value.street]`, 1)
 		writeFiles(t, dir, map[string]string{"main.mail.hcl": src})
 		_, diags := Load(dir, LoadOptions{})
-		if d := hasCode(diags, CodeLetterAddressLength); d == nil || !strings.Contains(d.Detail, "7 lines") {
+		if d := hasCode(diags, diag.CodeLetterAddressLength); d == nil || !strings.Contains(d.Detail, "7 lines") {
 			t.Fatalf("diagnostics %v", diags)
 		}
 	})
@@ -247,7 +248,7 @@ mailing "one" {
 	}
 
 	writeFiles(t, dir, map[string]string{"logo.png": "GIF89a not a png"})
-	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, CodeLetterFile) == nil {
+	if _, diags := Load(dir, LoadOptions{}); hasCode(diags, diag.CodeLetterFile) == nil {
 		t.Errorf("a logo that is not a PNG: %v", diags)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 	"golang.org/x/text/cases"
+
+	"github.com/postform/postform/internal/diag"
 )
 
 var mailingSchema = &hcl.BodySchema{
@@ -54,7 +56,7 @@ func (l *loader) evalMailings() {
 	for _, b := range l.uniqueBlocks("mailing", true) {
 		name := b.Labels[0]
 		if !hclsyntax.ValidIdentifier(name) {
-			l.add(errorf(CodeInvalidValue, b.LabelRanges[0].Ptr(), "Invalid mailing name",
+			l.add(errorf(diag.CodeInvalidValue, b.LabelRanges[0].Ptr(), "Invalid mailing name",
 				"A mailing name must start with a letter or underscore and contain only letters, digits, underscores and dashes."))
 			continue
 		}
@@ -64,7 +66,7 @@ func (l *loader) evalMailings() {
 			continue
 		}
 		if len(content.Blocks) == 0 {
-			l.add(errorf(CodeNoDocument, b.DefRange.Ptr(), "Mailing without a document",
+			l.add(errorf(diag.CodeNoDocument, b.DefRange.Ptr(), "Mailing without a document",
 				fmt.Sprintf("mailing %q has no document or letter block; a letter needs one:\n\n  document {\n    file = \"letter.pdf\"\n  }\n\nor a letter written in the configuration:\n\n  letter {\n    to   = { name = \"…\", lines = [\"…\"], postcode = \"75002\", city = \"Paris\" }\n    body = file(\"letter.md\")\n  }", name)))
 			continue
 		}
@@ -119,7 +121,7 @@ func (l *loader) evalForEach(a *hcl.Attribute) ([]forEachItem, bool) {
 	rng := a.Expr.Range().Ptr()
 	ty := v.Type()
 	bad := func(detail string) ([]forEachItem, bool) {
-		l.add(errorf(CodeBadForEach, rng, "Invalid for_each argument", detail))
+		l.add(errorf(diag.CodeBadForEach, rng, "Invalid for_each argument", detail))
 		return nil, false
 	}
 	switch {
@@ -183,7 +185,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		m.Service = v.AsString()
 	}
 	if strings.TrimSpace(m.Service) == "" && len(l.diags) == before {
-		l.add(errorf(CodeInvalidValue, attrs["service"].Expr.Range().Ptr(), "Empty service",
+		l.add(errorf(diag.CodeInvalidValue, attrs["service"].Expr.Range().Ptr(), "Empty service",
 			fmt.Sprintf("The service of %s is empty; give the name or id of a service of your account.", m.Address)))
 	}
 
@@ -199,10 +201,10 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		subject = a.Expr.Range().Ptr()
 	}
 	if problem := jobNameProblem(m.JobName); problem != "" {
-		l.add(errorf(CodeInvalidJobName, subject, "Invalid job name",
+		l.add(errorf(diag.CodeInvalidJobName, subject, "Invalid job name",
 			fmt.Sprintf("The job name of %s, %q, %s.", m.Address, m.JobName, problem)))
 	} else if strings.TrimSpace(m.JobName) != m.JobName {
-		l.add(NewDiag(CodeJobNameSpaces, hcl.DiagWarning, "Job name with surrounding spaces",
+		l.add(diag.NewDiag(diag.CodeJobNameSpaces, hcl.DiagWarning, "Job name with surrounding spaces",
 			fmt.Sprintf("The job name of %s, %q, starts or ends with white space. A platform may trim it, and postform finds a letter on the platform by its job name: remove the spaces.", m.Address, m.JobName),
 			subject))
 	}
@@ -211,7 +213,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		for it := v.ElementIterator(); it.Next(); {
 			k, e := it.Element()
 			if e.IsNull() {
-				l.add(errorf(CodeInvalidValue, attrs["options"].Expr.Range().Ptr(), "Null option",
+				l.add(errorf(diag.CodeInvalidValue, attrs["options"].Expr.Range().Ptr(), "Null option",
 					fmt.Sprintf("The option %q of %s is null; remove it or give it a value.", k.AsString(), m.Address)))
 				continue
 			}
@@ -227,14 +229,14 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
 			if e.IsNull() || e.AsString() == "" || seen[e.AsString()] {
-				l.add(errorf(CodeInvalidValue, attrs["proofs"].Expr.Range().Ptr(), "Invalid proofs",
+				l.add(errorf(diag.CodeInvalidValue, attrs["proofs"].Expr.Range().Ptr(), "Invalid proofs",
 					"proofs lists proof names such as \"CERTIF\", \"ACKN\" and \"TRACKING_DETAIL\", each once."))
 				break
 			}
 			// A proof name becomes part of a file name: only the platform's
 			// name alphabet, never a path.
 			if !proofName.MatchString(e.AsString()) {
-				l.add(errorf(CodeInvalidValue, attrs["proofs"].Expr.Range().Ptr(), "Invalid proof name",
+				l.add(errorf(diag.CodeInvalidValue, attrs["proofs"].Expr.Range().Ptr(), "Invalid proof name",
 					fmt.Sprintf("%q is not a proof name: proof names are the platform's tracking file names, capital letters, digits and underscores such as \"CERTIF\", \"ACKN\" and \"TRACKING_DETAIL\".", e.AsString())))
 				break
 			}
@@ -245,7 +247,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	if v, ok := eval("fix", cty.DynamicPseudoType); ok {
 		fix, err := goValue(v)
 		if err != nil || fix == nil {
-			l.add(errorf(CodeWrongType, attrs["fix"].Expr.Range().Ptr(), "Invalid fix",
+			l.add(errorf(diag.CodeWrongType, attrs["fix"].Expr.Range().Ptr(), "Invalid fix",
 				"fix must be an object of raw pack group values, e.g. { address = [\"ACME SAS\", \"12 rue de la Paix\", \"75002 PARIS\"] }."))
 		} else {
 			m.Fix = fix
@@ -365,7 +367,7 @@ func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[*Mailing]*hcl.Range
 			first[m.JobName] = m
 			key := foldJobName(m.JobName)
 			if other, ok := firstFolded[key]; ok {
-				l.add(NewDiag(CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
+				l.add(diag.NewDiag(diag.CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
 					fmt.Sprintf("The job name of %s, %q, differs from the job name of %s, %q, only by case or surrounding spaces. A platform that compares job names that way would confuse the two letters when postform looks one up by name after an interrupted run, and could post one twice. Make the names clearly distinct.",
 						m.Address, m.JobName, other.Address, other.JobName),
 					jobNameAt[m]))
@@ -374,7 +376,7 @@ func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[*Mailing]*hcl.Range
 			}
 			continue
 		}
-		l.add(errorf(CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",
+		l.add(errorf(diag.CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",
 			fmt.Sprintf("%s and %s both use the job name %q. Job names must be unique: postform finds a letter on the platform by its job name after an interrupted run, so two letters with one name could be confused and one posted twice. Set distinct job_name values, e.g. including each.key.",
 				prev.Address, m.Address, m.JobName)))
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/state"
 )
 
@@ -53,7 +54,7 @@ func checkSelectors(opts PlanOptions, known []string) hcl.Diagnostics {
 				detail += " The configuration and the state hold no letter."
 			}
 			detail += " An address is mailing.NAME (every instance) or mailing.NAME[\"KEY\"], as `postform state list` and the plan show them."
-			diags = append(diags, config.NewDiag(config.CodeNoMatch, hcl.DiagError, "No letter matches "+sel.flag, detail, nil))
+			diags = append(diags, diag.NewDiag(diag.CodeNoMatch, hcl.DiagError, "No letter matches "+sel.flag, detail, nil))
 		}
 	}
 	return diags
@@ -129,7 +130,7 @@ func (p *Plan) applySchedule(now time.Time) {
 		m := ch.Desired
 		sch := m.Schedule
 		if !sch.PostBy.IsZero() && now.After(sch.PostBy) {
-			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodePastDeadline, hcl.DiagError,
+			p.Diagnostics = append(p.Diagnostics, diag.NewDiag(diag.CodePastDeadline, hcl.DiagError,
 				"Letter past its deadline",
 				fmt.Sprintf("%s had to be posted by %s (post_by), and it is now %s: it is still not posted. Posting it late may be worthless or harmful: move post_by if a late letter is still wanted, or remove the mailing.",
 					m.Address, config.FormatTime(sch.PostBy), config.FormatTime(now.In(sch.PostBy.Location()))),
@@ -162,7 +163,7 @@ func (p *Plan) checkLimit(cfg *config.Config, opts PlanOptions) {
 		LimitConfig:  "max_posts in the postform block",
 		LimitFlag:    "--max-posts",
 	}[p.MaxPostsFrom]
-	p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodeTooManyPosts, hcl.DiagError,
+	p.Diagnostics = append(p.Diagnostics, diag.NewDiag(diag.CodeTooManyPosts, hcl.DiagError,
 		"Too many letters for one plan",
 		fmt.Sprintf("This plan would post %d letters, more than %d (%s). Posted letters cannot be recalled: check that the plan posts what you meant (a for_each over the wrong list?), then raise the limit with max_posts = %d in the postform block, or for this run only with --max-posts=%d. Nothing was posted.",
 			n, p.MaxPosts, from, n, n),
@@ -203,7 +204,7 @@ func (p *Plan) estimate(cfg *config.Config) {
 		m := ch.Desired
 		price, ok := pr.Services[m.Service]
 		if !ok {
-			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodeNoPrice, hcl.DiagError,
+			p.Diagnostics = append(p.Diagnostics, diag.NewDiag(diag.CodeNoPrice, hcl.DiagError,
 				"No price for a service",
 				fmt.Sprintf("%s posts through service %q, which the pricing block has no price for (it prices %s), so the postage of this plan cannot be estimated. Add service %q { price = … } to the pricing block.",
 					ch.Address, m.Service, quoteList(pr.PricedServices()), m.Service),
@@ -227,7 +228,7 @@ func (p *Plan) estimate(cfg *config.Config) {
 	sort.Slice(est.Services, func(i, j int) bool { return est.Services[i].Service < est.Services[j].Service })
 	p.Estimate = est
 	if lim := cfg.Limits; lim.MaxCostRange != nil && est.Total > cents(lim.MaxCost) {
-		p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodeOverBudget, hcl.DiagError,
+		p.Diagnostics = append(p.Diagnostics, diag.NewDiag(diag.CodeOverBudget, hcl.DiagError,
 			"Postage over max_cost",
 			fmt.Sprintf("The estimated postage of this plan is %s %s, more than max_cost = %s. Check the plan (the price list, the number of letters and their sheets), then raise max_cost in the postform block, or post fewer letters at a time with --target or --exclude. Nothing was posted.",
 				Money(est.Total), est.Currency, Money(cents(lim.MaxCost))),

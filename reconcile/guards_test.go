@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/state"
 )
 
@@ -41,7 +42,7 @@ func TestPostingLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := MakePlan(&config.Config{Mailings: letters(tt.n), Limits: tt.limits}, state.New("l"), tt.opts)
-			if got := hasCode(p.Diagnostics, config.CodeTooManyPosts); got != tt.refused {
+			if got := hasCode(p.Diagnostics, diag.CodeTooManyPosts); got != tt.refused {
 				t.Fatalf("refused = %v, want %v (%v)", got, tt.refused, p.Diagnostics)
 			}
 			if p.MaxPosts != tt.limit || p.MaxPostsFrom != tt.limitSrc {
@@ -87,7 +88,7 @@ func TestSelectors(t *testing.T) {
 	} {
 		for _, o := range []PlanOptions{{Targets: []string{tc.sel}}, {Excludes: []string{tc.sel}}} {
 			p, _ := plan(o)
-			if !hasCode(p.Diagnostics, config.CodeNoMatch) || !strings.Contains(p.Diagnostics.Error(), tc.want) {
+			if !hasCode(p.Diagnostics, diag.CodeNoMatch) || !strings.Contains(p.Diagnostics.Error(), tc.want) {
 				t.Errorf("%+v: diagnostics %v, want PF221 with %q", o, p.Diagnostics, tc.want)
 			}
 		}
@@ -116,7 +117,7 @@ func TestSchedule(t *testing.T) {
 		if got := p.Changes[0].Action; got != tc.action {
 			t.Errorf("at %s: %s, want %s", tc.now, got, tc.action)
 		}
-		if hasCode(p.Diagnostics, config.CodePastDeadline) != tc.late {
+		if hasCode(p.Diagnostics, diag.CodePastDeadline) != tc.late {
 			t.Errorf("at %s: diagnostics %v, late = %v", tc.now, p.Diagnostics, tc.late)
 		}
 		if tc.action == ActionScheduled {
@@ -158,7 +159,7 @@ func TestEstimate(t *testing.T) {
 		t.Fatalf("estimate %+v, want %q", pp, want)
 	}
 	cfg.Limits.MaxCost, cfg.Limits.MaxCostRange = 6420, rng
-	if p := MakePlan(cfg, state.New("l"), PlanOptions{}); !hasCode(p.Diagnostics, config.CodeOverBudget) {
+	if p := MakePlan(cfg, state.New("l"), PlanOptions{}); !hasCode(p.Diagnostics, diag.CodeOverBudget) {
 		t.Errorf("6,420.15 over max_cost 6420: %v", p.Diagnostics)
 	}
 	cfg.Limits.MaxCost = 6420.15

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
@@ -165,7 +166,7 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		reason := "no longer in the configuration: postform stops tracking it; nothing is unsent"
 		if prior.Phase == state.PhasePending {
 			reason = "no longer in the configuration, but its last posting attempt is unresolved: resolve it first"
-			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodePendingJob, hcl.DiagError,
+			p.Diagnostics = append(p.Diagnostics, diag.NewDiag(diag.CodePendingJob, hcl.DiagError,
 				"Unresolved posting attempt for a removed mailing",
 				fmt.Sprintf("%s was being posted (job name %q) when a run stopped, and is no longer configured. Resolve it with `postform import %s JOB_ID` or `postform state resolve %s --not-posted` before forgetting it.", addr, prior.JobName, shellquote.Quote(addr), shellquote.Quote(addr)), nil))
 			p.Changes = append(p.Changes, &Change{Address: addr, Action: ActionBlocked, Reason: reason, Prior: prior})
@@ -267,28 +268,28 @@ func changeDiagnostics(ch *Change) hcl.Diagnostics {
 	switch ch.Action {
 	case ActionBlocked:
 		if prior.Phase == state.PhasePending {
-			diags = append(diags, config.NewDiag(config.CodePendingJob, hcl.DiagError,
+			diags = append(diags, diag.NewDiag(diag.CodePendingJob, hcl.DiagError,
 				"Unresolved posting attempt",
 				fmt.Sprintf("%s (job name %q) was being posted at %s when a run stopped, and the platform could not tell whether the job exists. If it was posted, adopt it with `postform import %s JOB_ID`; if you are sure it was not, run `postform state resolve %s --not-posted`.",
 					m.Address, prior.JobName, prior.AttemptedAt.Format("2006-01-02 15:04:05"), shellquote.Quote(m.Address), shellquote.Quote(m.Address)),
 				&m.DeclRange))
 			break
 		}
-		diags = append(diags, config.NewDiag(config.CodeBlockedChange, hcl.DiagError,
+		diags = append(diags, diag.NewDiag(diag.CodeBlockedChange, hcl.DiagError,
 			"Cannot change a letter that was already posted",
 			fmt.Sprintf("%s was posted on %s (job %s). Since then: %s. A posted letter cannot be changed: revert the edit, or post a new letter with %s.",
 				m.Address, prior.SubmittedAt.Format("2006-01-02 15:04"), prior.JobID, strings.Join(describeChange(m, prior), "; "), shellquote.Flag("replace", m.Address)),
 			&m.DeclRange))
 	case ActionNoop:
 		if stuck := notEligible(prior); len(stuck) > 0 {
-			diags = append(diags, config.NewDiag(config.CodeNotEligible, hcl.DiagError,
+			diags = append(diags, diag.NewDiag(diag.CodeNotEligible, hcl.DiagError,
 				"Letter not eligible for posting",
 				fmt.Sprintf("%s (job %s) is held by the platform: %s. Add a fix = { address = [...] } to the mailing to correct its pack group, or fix the PDF and post it again with %s.",
 					m.Address, prior.JobID, strings.Join(stuck, "; "), shellquote.Flag("replace", m.Address)),
 				&m.DeclRange))
 		}
 		if prior.JobStatus == nirva.JobProcessingError {
-			diags = append(diags, config.NewDiag(config.CodeJobFailed, hcl.DiagWarning,
+			diags = append(diags, diag.NewDiag(diag.CodeJobFailed, hcl.DiagWarning,
 				"Letter failed on the platform",
 				fmt.Sprintf("%s (job %s) ended in PROCESSING_ERROR: the platform could not read its files. Nothing was posted. Correct the documents and post again with %s.",
 					m.Address, prior.JobID, shellquote.Flag("replace", m.Address)),
@@ -374,7 +375,7 @@ func checkService(m *config.Mailing, ch *Change, profile *nirva.Profile) hcl.Dia
 	if _, ok := profile.FindService(m.Service); ok {
 		return nil
 	}
-	return hcl.Diagnostics{config.NewDiag(config.CodeUnknownSvc, hcl.DiagError,
+	return hcl.Diagnostics{diag.NewDiag(diag.CodeUnknownSvc, hcl.DiagError,
 		"Unknown service",
 		fmt.Sprintf("%s asks for service %q, which this account's profile does not offer. Available services: %s.",
 			m.Address, m.Service, quoteList(profile.ServiceNames())),
@@ -398,7 +399,7 @@ func (p *Plan) CheckOptions(ctx context.Context, resolve func(context.Context, m
 			continue
 		}
 		if _, err := resolve(ctx, ch.Desired.Options); err != nil {
-			p.Diagnostics = append(p.Diagnostics, config.NewDiag(config.CodeUnknownOption, hcl.DiagError,
+			p.Diagnostics = append(p.Diagnostics, diag.NewDiag(diag.CodeUnknownOption, hcl.DiagError,
 				"Option not offered by the platform",
 				fmt.Sprintf("%s: %v.", ch.Address, err), &ch.Desired.DeclRange))
 		}
@@ -463,7 +464,7 @@ func movedLetters(changes []*Change, orphaned map[string]*state.Mailing, replace
 			when = "being posted when a run stopped (unresolved)"
 		}
 		ch.Reason = fmt.Sprintf("the same letter is in the state as %s, %s: looks like a rename", old.Address, when)
-		diags = append(diags, config.NewDiag(config.CodeMovedLetter, hcl.DiagError,
+		diags = append(diags, diag.NewDiag(diag.CodeMovedLetter, hcl.DiagError,
 			"Same letter as one already posted",
 			fmt.Sprintf("%s has exactly the content of %s, %s, an address the configuration no longer has. If you renamed the mailing or its key, move its state: `postform state mv %s %s`. To post it again on purpose, add %s.",
 				ch.Address, old.Address, when, shellquote.Quote(old.Address), shellquote.Quote(ch.Address), shellquote.Flag("replace", ch.Address)),

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/nirva"
 	"github.com/postform/postform/state"
 )
@@ -50,37 +51,37 @@ func TestMakePlan(t *testing.T) {
 		{name: "same content is a no-op", config: []*config.Mailing{desired("mailing.a", "h1")}, state: []*state.Mailing{posted("mailing.a", "h1")},
 			want: map[string]Action{"mailing.a": ActionNoop}},
 		{name: "changed after posting is blocked", config: []*config.Mailing{desired("mailing.a", "h2")}, state: []*state.Mailing{posted("mailing.a", "h1")},
-			want: map[string]Action{"mailing.a": ActionBlocked}, wantCode: config.CodeBlockedChange, errors: true},
+			want: map[string]Action{"mailing.a": ActionBlocked}, wantCode: diag.CodeBlockedChange, errors: true},
 		{name: "--replace posts again", config: []*config.Mailing{desired("mailing.a", "h2")}, state: []*state.Mailing{posted("mailing.a", "h1")},
 			opts: PlanOptions{Replace: []string{"mailing.a"}}, want: map[string]Action{"mailing.a": ActionReplace}},
 		{name: "removed from config is forgotten", state: []*state.Mailing{posted("mailing.a", "h1")},
 			want: map[string]Action{"mailing.a": ActionForget}},
 		{name: "unresolved attempt blocks", config: []*config.Mailing{desired("mailing.a", "h1")}, state: []*state.Mailing{pending},
-			want: map[string]Action{"mailing.a": ActionBlocked}, wantCode: config.CodePendingJob, errors: true},
+			want: map[string]Action{"mailing.a": ActionBlocked}, wantCode: diag.CodePendingJob, errors: true},
 		{name: "unresolved attempt is never forgotten", state: []*state.Mailing{pending},
-			want: map[string]Action{"mailing.a": ActionBlocked}, wantCode: config.CodePendingJob, errors: true},
+			want: map[string]Action{"mailing.a": ActionBlocked}, wantCode: diag.CodePendingJob, errors: true},
 		{name: "refused attempt is posted with new content", config: []*config.Mailing{desired("mailing.a", "h1")}, state: []*state.Mailing{refused},
 			want: map[string]Action{"mailing.a": ActionCreate}},
 		{name: "not eligible without fix is an error", config: []*config.Mailing{desired("mailing.a", "h1")}, state: []*state.Mailing{notEligible},
-			want: map[string]Action{"mailing.a": ActionNoop}, wantCode: config.CodeNotEligible, errors: true},
+			want: map[string]Action{"mailing.a": ActionNoop}, wantCode: diag.CodeNotEligible, errors: true},
 		{name: "not eligible with fix is an update", config: []*config.Mailing{withFix}, state: []*state.Mailing{notEligible},
 			want: map[string]Action{"mailing.a": ActionUpdate}},
 		{name: "failed job is reported, not reposted", config: []*config.Mailing{desired("mailing.a", "h1")}, state: []*state.Mailing{failed},
-			want: map[string]Action{"mailing.a": ActionNoop}, wantCode: config.CodeJobFailed},
+			want: map[string]Action{"mailing.a": ActionNoop}, wantCode: diag.CodeJobFailed},
 		{name: "a renamed letter is not posted twice", config: []*config.Mailing{desired("mailing.b", "h1")}, state: []*state.Mailing{posted("mailing.a", "h1")},
-			want: map[string]Action{"mailing.a": ActionForget, "mailing.b": ActionBlocked}, wantCode: config.CodeMovedLetter, errors: true},
+			want: map[string]Action{"mailing.a": ActionForget, "mailing.b": ActionBlocked}, wantCode: diag.CodeMovedLetter, errors: true},
 		{name: "a rename is caught even when only the new address is targeted", config: []*config.Mailing{desired(`mailing.r["new"]`, "h1")},
 			state: []*state.Mailing{posted(`mailing.r["old"]`, "h1")}, opts: PlanOptions{Targets: []string{`mailing.r["new"]`}},
-			want: map[string]Action{`mailing.r["new"]`: ActionBlocked}, wantCode: config.CodeMovedLetter, errors: true},
+			want: map[string]Action{`mailing.r["new"]`: ActionBlocked}, wantCode: diag.CodeMovedLetter, errors: true},
 		{name: "a rename of a letter still pending is caught", config: []*config.Mailing{desired("mailing.b", "h1")}, state: []*state.Mailing{pending},
-			want: map[string]Action{"mailing.a": ActionBlocked, "mailing.b": ActionBlocked}, wantCode: config.CodeMovedLetter, errors: true},
+			want: map[string]Action{"mailing.a": ActionBlocked, "mailing.b": ActionBlocked}, wantCode: diag.CodeMovedLetter, errors: true},
 		{name: "targets select instances", config: []*config.Mailing{desired(`mailing.x["a"]`, "h1"), desired("mailing.y", "h2")},
 			opts: PlanOptions{Targets: []string{"mailing.x"}}, want: map[string]Action{`mailing.x["a"]`: ActionCreate}},
 		{name: "unknown service is caught with the profile", config: []*config.Mailing{func() *config.Mailing {
 			m := desired("mailing.a", "h1")
 			m.Service = "Lettre verte"
 			return m
-		}()}, opts: PlanOptions{Profile: profile}, want: map[string]Action{"mailing.a": ActionCreate}, wantCode: config.CodeUnknownSvc, errors: true},
+		}()}, opts: PlanOptions{Profile: profile}, want: map[string]Action{"mailing.a": ActionCreate}, wantCode: diag.CodeUnknownSvc, errors: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +114,7 @@ func TestMakePlan(t *testing.T) {
 
 func hasCode(diags hcl.Diagnostics, code string) bool {
 	for _, d := range diags {
-		if config.DiagCode(d) == code {
+		if diag.Code(d) == code {
 			return true
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 )
 
 // PlanViewFormatVersion is the version of the JSON view of a plan, which
@@ -181,7 +182,7 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 
 // DiagnosticDocument converts one diagnostic to its JSON form.
 func DiagnosticDocument(d *hcl.Diagnostic) PlanDiagnostic {
-	return PlanDiagnostic{Severity: severityName(d), Code: config.DiagCode(d), Summary: d.Summary, Detail: d.Detail, Range: planRange(d.Subject)}
+	return PlanDiagnostic{Severity: severityName(d), Code: diag.Code(d), Summary: d.Summary, Detail: d.Detail, Range: planRange(d.Subject)}
 }
 
 // severityName is a diagnostic's severity as the JSON documents write it.

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/diag"
 	"github.com/postform/postform/state"
 )
 
@@ -200,7 +201,7 @@ func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
 		sp.Changes = append(sp.Changes, sc)
 	}
 	for _, d := range p.Diagnostics {
-		sp.Diagnostics = append(sp.Diagnostics, SavedDiagnostic{Severity: severityName(d), Code: config.DiagCode(d), Summary: d.Summary, Detail: d.Detail, Range: savedRange(d.Subject)})
+		sp.Diagnostics = append(sp.Diagnostics, SavedDiagnostic{Severity: severityName(d), Code: diag.Code(d), Summary: d.Summary, Detail: d.Detail, Range: savedRange(d.Subject)})
 		if d.Severity == hcl.DiagError {
 			sp.Summary.Errors++
 		}
