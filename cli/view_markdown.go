@@ -82,6 +82,10 @@ func renderMarkdown(doc *reconcile.PlanDocument) string {
 				if f.RealPath != "" {
 					name += " → " + mdCode(f.RealPath)
 				}
+				if f.Subject != "" {
+					// A rendered letter's file is a hash: its subject says what it is.
+					name = "letter " + mdEscape(fmt.Sprintf("%q", f.Subject)) + " (" + name + ")"
+				}
 				files = append(files, name)
 				pages += f.Pages
 			}
