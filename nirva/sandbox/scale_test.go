@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,5 +218,37 @@ func TestConcurrentEditsSurviveACrash(t *testing.T) {
 	}
 	if sb2.JobCount("postform-000007") != 1 || len(sb2.Jobs()) != 64 {
 		t.Fatalf("after the crash: %d jobs", len(sb2.Jobs()))
+	}
+}
+
+// A run that changes nothing leaves the snapshot alone: at 100,000 jobs,
+// rewriting it on every Close costs seconds per postform command.
+func TestCloseWithoutChangesKeepsTheSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	sb, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedJobs(t, sb, 10)
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(filepath.Join(dir, "world.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb2, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb2.JobCount("postform-000003") != 1 {
+		t.Fatal("the snapshot lost a job")
+	}
+	if err := sb2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(filepath.Join(dir, "world.json"))
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("world.json was rewritten by a run that changed nothing (%v)", err)
 	}
 }
