@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"maps"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -23,12 +24,29 @@ import (
 // line with its own 8 hex digits written as "00000000", so a line is checked
 // without re-encoding it. One line per call makes a Record all-or-nothing: a
 // crash mid-write leaves a torn last line, which Load ignores with a warning.
+//
+// A mailing recorded again while the journal file is open (a posted letter
+// after its pending record) is written as a patch, "patches":[{"address":
+// "…","fields":{"phase":"posted","job_id":"…",…}}]: the top-level fields
+// that differ from its previous record in the same file, null for a field
+// it no longer has. That keeps the journal of an apply near one record per
+// letter instead of two (issue 18: bytes written ≤ 3 × the state). A
+// postform that predates patches ignores them and sees such a letter as
+// still pending: it looks its job up by name, never posts it again.
 
 type journalLine struct {
 	Lineage string          `json:"lineage"`
 	Serial  uint64          `json:"serial"`
 	Records []journalRecord `json:"records"`
+	Patches []journalPatch  `json:"patches,omitempty"`
 	CRC     string          `json:"crc32"` // must stay the last field
+}
+
+// journalPatch changes the top-level fields of the mailing at Address as the
+// latest earlier line of the same file holds it.
+type journalPatch struct {
+	Address string                     `json:"address"`
+	Fields  map[string]json.RawMessage `json:"fields"`
 }
 
 type journalRecord struct {
@@ -48,7 +66,12 @@ const crcSuffixLen = len(`"crc32":"`) + 8 + len(`"}`)
 
 // encodeJournalLine returns the line for one Record call, newline included.
 func encodeJournalLine(lineage string, serial uint64, recs []journalRecord) ([]byte, error) {
-	b, err := json.Marshal(journalLine{Lineage: lineage, Serial: serial, Records: recs, CRC: crcPlaceholder})
+	return encodeLine(journalLine{Lineage: lineage, Serial: serial, Records: recs})
+}
+
+func encodeLine(l journalLine) ([]byte, error) {
+	l.CRC = crcPlaceholder
+	b, err := json.Marshal(l)
 	if err != nil {
 		return nil, fmt.Errorf("encoding journal record: %w", err)
 	}
@@ -82,6 +105,77 @@ func decodeJournalLine(line []byte) (*journalLine, error) {
 	return &l, nil
 }
 
+// resolvePatches turns l's patches into full records, against latest, and
+// brings latest up to date with l.
+func resolvePatches(l *journalLine, latest map[string]*Mailing) error {
+	for _, r := range l.Records {
+		latest[r.Address] = r.Mailing
+	}
+	for _, p := range l.Patches {
+		base := latest[p.Address]
+		if base == nil {
+			return fmt.Errorf("a patch of %s, which no earlier line holds", p.Address)
+		}
+		m, err := patchMailing(base, p.Fields)
+		if err != nil {
+			return fmt.Errorf("the patch of %s: %v", p.Address, err)
+		}
+		latest[p.Address] = m
+		l.Records = append(l.Records, journalRecord{Address: p.Address, Mailing: m})
+	}
+	l.Patches = nil
+	return nil
+}
+
+// patchMailing returns base with its top-level fields replaced by fields
+// (a null value removes the field).
+func patchMailing(base *Mailing, fields map[string]json.RawMessage) (*Mailing, error) {
+	b, err := json.Marshal(base)
+	if err != nil {
+		return nil, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	for k, v := range fields {
+		if bytes.Equal(v, []byte("null")) {
+			delete(all, k)
+		} else {
+			all[k] = v
+		}
+	}
+	if b, err = json.Marshal(all); err != nil {
+		return nil, err
+	}
+	m := &Mailing{}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// fieldsPatch returns the top-level fields of next that differ from prev,
+// both encoded mailings (nil when they cannot be compared).
+func fieldsPatch(prev, next []byte) map[string]json.RawMessage {
+	var a, b map[string]json.RawMessage
+	if json.Unmarshal(prev, &a) != nil || json.Unmarshal(next, &b) != nil {
+		return nil
+	}
+	out := map[string]json.RawMessage{}
+	for k, v := range b {
+		if !bytes.Equal(a[k], v) {
+			out[k] = v
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			out[k] = json.RawMessage("null")
+		}
+	}
+	return out
+}
+
 // journalScan is the result of reading a journal file.
 type journalScan struct {
 	lines []*journalLine
@@ -104,6 +198,9 @@ func scanJournal(fsys *safefs.Dir, name, path string) (*journalScan, error) {
 		return nil, fmt.Errorf("reading the state journal: %w", err)
 	}
 	js := &journalScan{size: int64(len(data))}
+	// latest holds each address's mailing as the lines so far leave it, for
+	// the patches of later lines.
+	latest := map[string]*Mailing{}
 	off := 0
 	lineNo := 0
 	for off < len(data) {
@@ -118,6 +215,9 @@ func scanJournal(fsys *safefs.Dir, name, path string) (*journalScan, error) {
 			last = len(bytes.TrimRight(data[off+end+1:], "\x00\n")) == 0
 		}
 		l, lerr := decodeJournalLine(line)
+		if lerr == nil {
+			lerr = resolvePatches(l, latest)
+		}
 		if lerr != nil {
 			if last {
 				js.warning = fmt.Sprintf("ignored a torn last record in the state journal %s (line %d, %d bytes: %v); it was being written when a previous run stopped, and that run did not report it as recorded",
@@ -160,12 +260,69 @@ type journalWriter struct {
 	syncs   atomic.Int64
 	// truncateTo, when >= 0, cuts a torn tail before the first append.
 	truncateTo int64
+
+	// bases are the encodings of the mailings this writer recorded in full
+	// since the file was opened (or since Load read it), by address: a later
+	// record of one of them is written as a patch. An address leaves once
+	// patched, so they are only the letters in flight. encode is called
+	// in journal order (Local.Record holds its lock from encode to enqueue).
+	basesMu sync.Mutex
+	bases   map[string][]byte
 }
 
 func newJournalWriter(fsys *safefs.Dir, name, path string) *journalWriter {
-	w := &journalWriter{fs: fsys, name: name, path: path, queued: 1, truncateTo: -1}
+	w := &journalWriter{fs: fsys, name: name, path: path, queued: 1, truncateTo: -1, bases: map[string][]byte{}}
 	w.cond = sync.NewCond(&w.mu)
 	return w
+}
+
+// encode returns the line for one Record call, writing as a patch each
+// mailing this writer recorded in full before in the same file.
+func (w *journalWriter) encode(lineage string, serial uint64, recs []journalRecord) ([]byte, error) {
+	w.basesMu.Lock()
+	defer w.basesMu.Unlock()
+	l := journalLine{Lineage: lineage, Serial: serial}
+	var fresh map[string][]byte
+	for _, r := range recs {
+		if r.Mailing == nil {
+			delete(w.bases, r.Address)
+			l.Records = append(l.Records, r)
+			continue
+		}
+		next, err := json.Marshal(r.Mailing)
+		if err != nil {
+			return nil, fmt.Errorf("encoding journal record: %w", err)
+		}
+		if prev, ok := w.bases[r.Address]; ok && r.Mailing.Address == r.Address {
+			if f := fieldsPatch(prev, next); f != nil {
+				l.Patches = append(l.Patches, journalPatch{Address: r.Address, Fields: f})
+				delete(w.bases, r.Address)
+				continue
+			}
+		}
+		l.Records = append(l.Records, journalRecord{Address: r.Address, Mailing: r.Mailing})
+		if fresh == nil {
+			fresh = map[string][]byte{}
+		}
+		fresh[r.Address] = next
+	}
+	if l.Records == nil {
+		l.Records = []journalRecord{}
+	}
+	line, err := encodeLine(l)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(w.bases, fresh)
+	return line, nil
+}
+
+// forgetBases makes every later record a full one: the file they were in is
+// gone, or nothing is known of what reached it.
+func (w *journalWriter) forgetBases() {
+	w.basesMu.Lock()
+	clear(w.bases)
+	w.basesMu.Unlock()
 }
 
 // enqueue queues line and returns the batch to wait for. Lines are written in
@@ -300,6 +457,7 @@ func (w *journalWriter) quiesce(fn func() error, evenAfterFailure bool) error {
 // closeFile closes the journal file; the caller holds w.mu (inside idle) or
 // owns w.
 func (w *journalWriter) closeFile() error {
+	w.forgetBases()
 	if w.f == nil {
 		return nil
 	}
