@@ -101,17 +101,25 @@ type outgoing struct {
 // get their previous record back, so the next run plans them as before.
 func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult) {
 	par := e.parallelism()
-	// Two batches of lookahead: the workers never wait for the producer's
+	// A batch is four rounds of the workers: each fsync re-dirties the
+	// journal's last page, so fewer, larger batches write fewer bytes
+	// (issue 18: 100,000 letters, 6,250 batches of 16 cost 0.7 x the state
+	// in pages written again); the job ids still become durable before the
+	// next batch posts.
+	size := 4 * par
+	// Two rounds of lookahead: the workers never wait for the producer's
 	// fsync (measured: 1.32x -> 1.24x the ideal for 1,000 letters at 20 ms).
+	// No more: the producer writes the next batch only once the workers hold
+	// the end of this one, so that record carries the job ids of most of it.
 	ready := make(chan *outgoing, 2*par)
 	go func() {
 		defer close(ready)
-		for start := 0; start < len(posts); start += par {
+		for start := 0; start < len(posts); start += size {
 			if ctx.Err() != nil {
 				return
 			}
 			var batch []*outgoing
-			for _, ch := range posts[start:min(start+par, len(posts))] {
+			for _, ch := range posts[start:min(start+size, len(posts))] {
 				o, err := e.prepare(ctx, ch)
 				if err != nil {
 					res.fail(ch.Address, err)
