@@ -25,6 +25,27 @@
 #      < 1.5 s and < 400 MiB, literal < 2 s. BASE=/path/to/an/older/postform
 #      also measures that binary (BASE_RUNS times, default 1) for a
 #      before/after. N_E="1000 10000" measures only those sizes.
+#   f  refresh at N_F letters (1,000 / 10,000 / 100,000) of which UNF
+#      (1,000; at 1,000 letters all of them) are unfinished and the rest
+#      terminal, through bench/delay's 20 ms, --parallelism=16 (issue 18).
+#      The unfinished ones are text-less letters (NOT_ELIGIBLE for ever)
+#      applied through the sandbox, like one template letter that is
+#      refreshed until terminal; every other letter is made terminal by
+#      `gen -fill-state` (synthetic: copies of the template's platform
+#      part; refresh makes no call for a terminal letter). Goal: requests
+#      = 2 × UNF + 2 (GET job and its pack groups each, auth, logout) and
+#      wall ≤ 1.3 × ideal.
+#   g  apply of N_G new letters (1,000 / 10,000 / 100,000) against
+#      `sandbox serve --latency 20ms`, --parallelism=16 (issue 18). Goals:
+#      wall ≤ 1.15 × ideal, bytes written ≤ 3 × the final state (the
+#      kernel's write_bytes, and with strace postform's own write()s to the
+#      state files, measured in a second, untimed run; STRACE=0 skips it),
+#      peak RSS < 500 MiB.
+#   For f and g, ideal = (requests − 2) × 20 ms ÷ 16 + fixed session cost,
+#   where the fixed cost is the wall of `plan --refresh=false` in the same
+#   directory (configuration, state, plan, output: everything but the
+#   platform) + 2 × 20 ms (authenticate and log out, one after the other).
+#   Sizes of 100,000 and more run BIG_RUNS times (default 1).
 #
 # Everything generated lands in bench/out/ (gitignored). Each workdir's PDF
 # hash cache is warmed by `postform validate` before it is measured, as it
@@ -38,11 +59,11 @@ SCALE=${SCALE:-full}
 LATENCY_MS=20
 PAR=16
 case $SCALE in
-small) N_A=100 N_BIG=1000 N_SMALL=100 BLANK=10 N_E=${N_E:-100 1000 10000} ;;
-full) N_A=1000 N_BIG=10000 N_SMALL=1000 BLANK=100 N_E=${N_E:-1000 10000 100000} ;;
+small) N_A=100 N_BIG=1000 N_SMALL=100 BLANK=10 N_E=${N_E:-100 1000} N_F=${N_F:-1000 10000} UNF=100 N_G=${N_G:-100 1000} ;;
+full) N_A=1000 N_BIG=10000 N_SMALL=1000 BLANK=100 N_E=${N_E:-1000 10000 100000} N_F=${N_F:-1000 10000 100000} UNF=1000 N_G=${N_G:-1000 10000 100000} ;;
 *) echo "SCALE is small or full" >&2; exit 2 ;;
 esac
-SCENARIOS=${*:-a b c d e}
+SCENARIOS=${*:-a b c d e f g}
 
 mkdir -p "$OUT/logs"
 BIN=$OUT/postform
@@ -85,8 +106,12 @@ stop_bg() {
 
 requests() { curl -fsS "$1/_sandbox/stats" | jq .total; }
 
+# cputime PID — user + system CPU seconds the process has used so far.
+cputime() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
 # measure LOG DIR CMD… — runs CMD in DIR under /usr/bin/time -v; sets WALL
-# (seconds), RSS (KiB), FSOUT (bytes written to disk) and RC.
+# (seconds), RSS (KiB), FSOUT (bytes written to disk), CPU (user + system
+# seconds) and RC.
 measure() {
 	local log=$1 dir=$2
 	shift 2
@@ -100,6 +125,7 @@ measure() {
 	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 	RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")
 	FSOUT=$(awk -F': ' '/File system outputs/ { print $2 * 512 }' "$log.time")
+	CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$log.time")
 	if [ "$RC" -ne 0 ]; then
 		echo "warning: $* exited $RC (see $log)" >&2
 		tail -n 5 "$log" >&2
@@ -236,26 +262,135 @@ run_d() {
 		# Same apply again from a fresh state, under strace, to count what
 		# postform itself write()s to each state file (journal, snapshot,
 		# backup, lock). strace slows it down: its wall time is not reported.
-		rm -rf "$dir"/postform.state.json* "$OUT/strace"
-		mkdir -p "$OUT/strace"
-		(cd "$dir" && POSTFORM_VAR_endpoint=$WORLD strace -f -ff -qq -s 0 -y -e signal=none \
-			-e trace=write,pwrite64,writev,pwritev,copy_file_range,sendfile \
-			-o "$OUT/strace/t" "$BIN" apply --auto-approve --parallelism=$PAR >"$OUT/logs/d-strace.log" 2>&1)
-		size=$(stat -c %s "$dir/postform.state.json")
-		local logical
-		logical=$(cat "$OUT"/strace/t.* | awk '
-			/= [0-9]+$/ {
-				n = $NF
-				if ($0 ~ /^(copy_file_range)\(/) { split($0, a, ", "); p = a[3] } else if ($0 ~ /^sendfile\(/) { p = $0 } else { p = $0; sub(/, .*/, "", p) }
-				if (p ~ /postform\.state\.json/) {
-					f = p; sub(/^[^<]*</, "", f); sub(/>.*/, "", f); sub(/.*\//, "", f)
-					gsub(/\.tmp[0-9A-Za-z-]*$/, ".tmp", f)
-					by[f] += n; total += n
-				}
-			}
-			END { s = ""; for (f in by) s = s sprintf("%s %d; ", f, by[f]); printf "%d (%s)", total, s }')
-		NOTES+=("d. bytes postform write()s to state files during the $N_BIG apply: $logical for a final state of $size bytes: $(awk -v a="${logical%% *}" -v b="$size" 'BEGIN { printf "%.2f×", a / b }') (target ≤ 4×)")
+		rm -rf "$dir"/postform.state.json*
+		statebytes "$dir" "$WORLD" "$OUT/logs/d-strace.log"
+		NOTES+=("d. bytes postform write()s to state files during the $N_BIG apply: $LOGICAL for a final state of $SIZE bytes: $(awk -v a="${LOGICAL%% *}" -v b="$SIZE" 'BEGIN { printf "%.2f×", a / b }') (target ≤ 4×)")
 	fi
+}
+
+# statebytes DIR URL LOG — applies DIR against URL under strace and sets
+# LOGICAL to the bytes written to the state files ("TOTAL (file n; …)") and
+# SIZE to the final state's size.
+statebytes() {
+	local dir=$1 url=$2 log=$3
+	rm -rf "$OUT/strace"
+	mkdir -p "$OUT/strace"
+	(cd "$dir" && POSTFORM_VAR_endpoint=$url strace -f -ff -qq -s 0 -y -e signal=none \
+		-e trace=write,pwrite64,writev,pwritev,copy_file_range,sendfile \
+		-o "$OUT/strace/t" "$BIN" apply --auto-approve --parallelism=$PAR >"$log" 2>&1)
+	SIZE=$(stat -c %s "$dir/postform.state.json")
+	LOGICAL=$(cat "$OUT"/strace/t.* | awk '
+		/= [0-9]+$/ {
+			n = $NF
+			if ($0 ~ /^(copy_file_range)\(/) { split($0, a, ", "); p = a[3] } else if ($0 ~ /^sendfile\(/) { p = $0 } else { p = $0; sub(/, .*/, "", p) }
+			if (p ~ /postform\.state\.json/) {
+				f = p; sub(/^[^<]*</, "", f); sub(/>.*/, "", f); sub(/.*\//, "", f)
+				gsub(/\.tmp[0-9A-Za-z-]*$/, ".tmp", f)
+				by[f] += n; total += n
+			}
+		}
+		END { s = ""; for (f in by) s = s sprintf("%s %d; ", f, by[f]); printf "%d (%s)", total, s }')
+	rm -rf "$OUT/strace"
+}
+
+# runs_for N — how many times a scenario of N letters is measured.
+runs_for() { if [ "$1" -ge 100000 ]; then echo "${BIG_RUNS:-1}"; else echo "$RUNS"; fi; }
+
+# fixed DIR — the session's fixed cost in seconds (see f and g above). In
+# f the plan exits 1 (the NOT_ELIGIBLE letters are errors) after the same work.
+fixed() {
+	measure "$OUT/logs/fixed" "$1" "$BIN" plan --refresh=false 2>/dev/null
+	awk -v w="$WALL" -v l="$LATENCY_MS" 'BEGIN { printf "%.3f", w + 2 * l / 1000 }'
+}
+
+# ideal18 REQUESTS FIXED — the ideal of f and g.
+ideal18() { awk -v r="$1" -v f="$2" -v p="$PAR" -v l="$LATENCY_MS" 'BEGIN { printf "%.3f", (r - 2) * l / 1000 / p + f }'; }
+
+run_f() {
+	world
+	local n dir unf proxy i walls rss reqs before fx w r id targets k
+	start_bg delay-f "$OUT/delay" -to "$WORLD" -latency "${LATENCY_MS}ms"
+	proxy=$URL
+	for n in $N_F; do
+		unf=$((UNF < n ? UNF : n))
+		dir=$(workdir "wf$n" "$n" "$unf")
+		# Through the sandbox: the unfinished letters and one template
+		# letter with text (c000001; unless every letter is unfinished).
+		targets=()
+		for k in $(jq -r 'to_entries[] | select(.value.check | not) | .key' "$dir/letters.json"); do
+			targets+=("--target=mailing.letter[\"$k\"]")
+		done
+		[ "$unf" -lt "$n" ] && targets+=('--target=mailing.letter["c000001"]')
+		(cd "$dir" && POSTFORM_VAR_endpoint=$WORLD "$BIN" apply --auto-approve --parallelism=$PAR "${targets[@]}" >"$OUT/logs/build-wf$n.log" 2>&1)
+		settle "$dir" "$WORLD" "$unf"
+		if [ "$unf" -lt "$n" ]; then
+			"$OUT/gen" -fill-state "$dir" >>"$OUT/logs/build-wf$n.log"
+		fi
+		fx=$(fixed "$dir")
+		walls=()
+		rss=()
+		for i in $(seq "$(runs_for "$n")"); do
+			before=$(requests "$WORLD")
+			POSTFORM_VAR_endpoint=$proxy measure "$OUT/logs/f$n.$i" "$dir" "$BIN" refresh --parallelism=$PAR
+			reqs=$(($(requests "$WORLD") - before))
+			walls+=("$WALL")
+			rss+=("$RSS")
+			echo "f$n run $i: ${WALL}s, $reqs requests, ${RSS} KiB, CPU ${CPU}s, load $(cut -d' ' -f1-3 /proc/loadavg) (fixed ${fx}s)" >&2
+			NOTES+=("f. $n run $i: ${WALL} s, postform CPU ${CPU} s, $FSOUT bytes written; load average after: $(cut -d' ' -f1-3 /proc/loadavg)")
+		done
+		w=$(printf '%s\n' "${walls[@]}" | median)
+		r=$(printf '%s\n' "${rss[@]}" | median)
+		id=$(ideal18 "$reqs" "$fx")
+		row "f. refresh $n, $unf unfinished, 20 ms, par $PAR" "${w} s" "${id} s (fixed ${fx} s)" "$(ratio "$w" "$id") (goal ≤ 1.3×)" \
+			"$reqs (target $((2 * unf + 2)))" "$(mib "$r")"
+	done
+	stop_bg "$BGPID"
+}
+
+run_g() {
+	local n dir i walls rss fsout reqs before fx w r id size scpu
+	for n in $N_G; do
+		dir=$(workdir "wg$n" "$n" 0)
+		# A plan of new letters authenticates (it resolves the service):
+		# its fixed cost is measured against a sandbox without latency.
+		start_bg serve-g "$BIN" sandbox serve --addr 127.0.0.1:0
+		fx=$(POSTFORM_VAR_endpoint=$URL fixed "$dir")
+		stop_bg "$BGPID"
+		walls=()
+		rss=()
+		fsout=()
+		for i in $(seq "$(runs_for "$n")"); do
+			rm -f "$dir"/postform.state.json*
+			start_bg serve-g "$BIN" sandbox serve --addr 127.0.0.1:0 --latency "${LATENCY_MS}ms"
+			before=$(requests "$URL")
+			scpu=$(cputime "$BGPID")
+			POSTFORM_VAR_endpoint=$URL measure "$OUT/logs/g$n.$i" "$dir" "$BIN" apply --auto-approve --parallelism=$PAR
+			reqs=$(($(requests "$URL") - before))
+			scpu=$(awk -v a="$scpu" -v b="$(cputime "$BGPID")" 'BEGIN { printf "%.2f", b - a }')
+			stop_bg "$BGPID"
+			walls+=("$WALL")
+			rss+=("$RSS")
+			fsout+=("$FSOUT")
+			echo "g$n run $i: ${WALL}s, $reqs requests, ${RSS} KiB, $FSOUT bytes written, CPU postform ${CPU}s sandbox ${scpu}s, load $(cut -d' ' -f1-3 /proc/loadavg) (fixed ${fx}s)" >&2
+			NOTES+=("g. $n run $i: ${WALL} s; CPU: postform ${CPU} s, sandbox ${scpu} s; load average after: $(cut -d' ' -f1-3 /proc/loadavg)")
+		done
+		size=$(stat -c %s "$dir/postform.state.json")
+		w=$(printf '%s\n' "${walls[@]}" | median)
+		r=$(printf '%s\n' "${rss[@]}" | median)
+		id=$(ideal18 "$reqs" "$fx")
+		row "g. apply $n new, 20 ms, par $PAR" "${w} s" "${id} s (fixed ${fx} s)" "$(ratio "$w" "$id") (goal ≤ 1.15×)" \
+			"$reqs" "$(mib "$r") (goal < 500 MiB)"
+		local fo
+		fo=$(printf '%s\n' "${fsout[@]}" | median)
+		NOTES+=("g. $n: kernel write_bytes $fo for a final state of $size bytes: $(awk -v a="$fo" -v b="$size" 'BEGIN { printf "%.2f×", a / b }') (goal ≤ 3×)")
+		if [ "${STRACE:-1}" != 0 ] && command -v strace >/dev/null; then
+			rm -f "$dir"/postform.state.json*
+			start_bg serve-g "$BIN" sandbox serve --addr 127.0.0.1:0
+			statebytes "$dir" "$URL" "$OUT/logs/g$n-strace.log"
+			stop_bg "$BGPID"
+			NOTES+=("g. $n: postform write()s $LOGICAL to the state files for a final state of $SIZE bytes: $(awk -v a="${LOGICAL%% *}" -v b="$SIZE" 'BEGIN { printf "%.2f×", a / b }') (goal ≤ 3×)")
+		fi
+	done
 }
 
 run_e() {

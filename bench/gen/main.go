@@ -13,17 +13,32 @@
 // -blank K makes K of the letters (spread evenly) carry no text on their
 // first page: the platform finds no address in them and holds them
 // NOT_ELIGIBLE for ever, so they are never terminal.
+//
+// -fill-state DIR makes a synthetic state for the refresh benchmark: every
+// letter of DIR's configuration that its (folded) state lacks is recorded
+// as a terminal letter, its configuration part made by the engine's own
+// reconcile.NewRecord and its platform part (job status, deliveries,
+// tracking events, proofs) copied from a terminal letter the state holds,
+// under a job id of its own. Refresh never calls the platform about a
+// terminal letter, so these need not exist in the sandbox; building 100,000
+// of them through it would take hours.
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/postform/postform/config"
 	"github.com/postform/postform/pdf"
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
 )
 
 func main() {
@@ -33,7 +48,17 @@ func main() {
 	blank := flag.Int("blank", 0, "how many letters have no text on their first page (stay NOT_ELIGIBLE)")
 	keys := flag.String("keys", "json", `how for_each gets its keys: "json" (jsondecode(file("letters.json"))) or "literal" (toset([...]), needs -blank 0)`)
 	configOnly := flag.Bool("config-only", false, "write only main.mail.hcl (the letters exist already)")
+	fill := flag.String("fill-state", "", "record every configured letter the state of this working directory lacks as terminal (synthetic; see the package comment)")
 	flag.Parse()
+	if *fill != "" {
+		n, err := fillState(*fill)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("gen: recorded %d synthetic terminal letters in %s\n", n, *fill)
+		return
+	}
 	if *out == "" || *n < 1 || *blank < 0 || *blank > *n || (*keys != "json" && *keys != "literal") || (*keys == "literal" && *blank != 0) {
 		fmt.Fprintln(os.Stderr, "usage: gen -n N -out DIR [-endpoint URL] [-blank K] [-keys json|literal] [-config-only] (0 <= K <= N; literal keys need K = 0)")
 		os.Exit(2)
@@ -156,3 +181,80 @@ mailing "letter" {
   preflight = { address = %s }
 }
 `
+
+// fillState completes dir's state with synthetic terminal letters (see the
+// package comment) and returns how many it added.
+func fillState(dir string) (int, error) {
+	path := filepath.Join(dir, "postform.state.json")
+	if _, err := os.Stat(path + ".journal"); err == nil {
+		return 0, fmt.Errorf("%s.journal exists: fold it first (postform refresh)", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	s, err := state.Decode(data)
+	if err != nil {
+		return 0, err
+	}
+	var tmpl *state.Mailing
+	for _, addr := range slices.Sorted(maps.Keys(s.Mailings)) {
+		if m := s.Mailings[addr]; m.Terminal && m.JobID != "" && reconcile.StageOf(m) == reconcile.StageDone {
+			tmpl = m
+			break
+		}
+	}
+	if tmpl == nil {
+		return 0, errors.New("the state holds no terminal letter to copy: apply and refresh at least one letter with text first")
+	}
+	platform, err := json.Marshal(tmpl)
+	if err != nil {
+		return 0, err
+	}
+	// Loaded the way plan --refresh=false loads it, without reading the
+	// recipients (no PDF engine): the copies carry no recipient.
+	cfg, diags := config.Load(dir, config.LoadOptions{Env: os.Environ(), SkipPreflight: true, Offline: true})
+	if diags.HasErrors() {
+		return 0, fmt.Errorf("loading %s: %s", dir, diags.Error())
+	}
+	added := 0
+	for _, m := range cfg.Mailings {
+		if s.Mailings[m.Address] != nil {
+			continue
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(platform, &fields); err != nil {
+			return 0, err
+		}
+		delete(fields, "recipient")
+		own, err := json.Marshal(reconcile.NewRecord(m, tmpl.ServiceID))
+		if err != nil {
+			return 0, err
+		}
+		var ownFields map[string]json.RawMessage
+		if err := json.Unmarshal(own, &ownFields); err != nil {
+			return 0, err
+		}
+		for k, v := range ownFields {
+			if k != "phase" && k != "terminal" {
+				fields[k] = v
+			}
+		}
+		fields["job_id"], _ = json.Marshal(fmt.Sprintf("synthetic-%08d", added))
+		b, err := json.Marshal(fields)
+		if err != nil {
+			return 0, err
+		}
+		rec := &state.Mailing{}
+		if err := json.Unmarshal(b, rec); err != nil {
+			return 0, err
+		}
+		s.Mailings[m.Address] = rec
+		added++
+	}
+	out, err := state.Encode(s)
+	if err != nil {
+		return 0, err
+	}
+	return added, os.WriteFile(path, out, 0o644)
+}
