@@ -114,9 +114,17 @@ func describeRecord(r backendRecord) string {
 	}
 }
 
+// initOptions are the arguments of postform init.
+type initOptions struct {
+	g           *globals
+	load        loadFlags
+	migrate     bool
+	reconfigure bool
+	force       bool
+}
+
 func newInitCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var migrate, reconfigure, force bool
+	opts := &initOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Scaffold a working directory, or set up (and migrate) its backend",
@@ -129,61 +137,68 @@ workspace's state from the old backend to the new one, and --reconfigure
 switches without copying.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			existing, _ := filepath.Glob(filepath.Join(dir, "*.mail.hcl"))
-			if len(existing) == 0 {
-				return scaffold(g, dir)
-			}
-			cfg, err := g.loadConfig(lf, true)
-			if err != nil {
-				return err
-			}
-			rec, err := readBackendRecord(cfg.Dir)
-			if err != nil {
-				return err
-			}
-			cur := recordOf(cfg)
-			switch {
-			case rec == nil || *rec == cur || reconfigure:
-				if err := writeBackendRecord(cfg.Dir, cur); err != nil {
-					return err
-				}
-				b, err := state.Open(backendConfig(cfg, state.CurrentWorkspace(cfg.Dir)))
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				if _, err := b.Load(cmd.Context()); err != nil {
-					return fmt.Errorf("the backend %s: %w", b.Describe(), err)
-				}
-				fmt.Fprintf(g.stdout, "postform is initialized: state in %s.\n", b.Describe())
-				return nil
-			case !migrate:
-				return fmt.Errorf("the backend changed (was %s, now %s): run `postform init --migrate-state` to copy the state, or `postform init --reconfigure` to start from the new backend's state", describeRecord(*rec), describeRecord(cur))
-			}
-			// The previous backend as recorded; a pg password is not recorded
-			// and comes from PGPASSWORD or ~/.pgpass.
-			from := *cfg
-			from.Backend = config.Backend{Type: rec.Type, Attrs: map[string]string{"path": rec.Path, "conn_str": rec.ConnStr, "schema_name": rec.SchemaName}}
-			n, err := migrateState(cmd.Context(), &from, cfg, force)
-			if err != nil {
-				return err
-			}
-			if err := writeBackendRecord(cfg.Dir, cur); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Copied %d workspace state(s) from %s to %s. The old state was left in place.\n", n, describeRecord(*rec), describeRecord(cur))
-			return nil
+			return runInit(cmd.Context(), opts)
 		},
 	}
-	lf.register(cmd)
-	cmd.Flags().BoolVar(&migrate, "migrate-state", false, "copy the state from the previously used backend into the configured one")
-	cmd.Flags().BoolVar(&reconfigure, "reconfigure", false, "use the configured backend without copying the previous state")
-	cmd.Flags().BoolVar(&force, "force-copy", false, "overwrite a different state in the new backend")
+	opts.load.register(cmd)
+	cmd.Flags().BoolVar(&opts.migrate, "migrate-state", false, "copy the state from the previously used backend into the configured one")
+	cmd.Flags().BoolVar(&opts.reconfigure, "reconfigure", false, "use the configured backend without copying the previous state")
+	cmd.Flags().BoolVar(&opts.force, "force-copy", false, "overwrite a different state in the new backend")
 	return cmd
+}
+
+// runInit scaffolds an empty working directory, or checks its backend and
+// with --migrate-state copies the state from the one recorded before.
+func runInit(ctx context.Context, opts *initOptions) error {
+	g := opts.g
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	existing, _ := filepath.Glob(filepath.Join(dir, "*.mail.hcl"))
+	if len(existing) == 0 {
+		return scaffold(g, dir)
+	}
+	cfg, err := g.loadConfig(opts.load, true)
+	if err != nil {
+		return err
+	}
+	rec, err := readBackendRecord(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	cur := recordOf(cfg)
+	switch {
+	case rec == nil || *rec == cur || opts.reconfigure:
+		if err := writeBackendRecord(cfg.Dir, cur); err != nil {
+			return err
+		}
+		b, err := state.Open(backendConfig(cfg, state.CurrentWorkspace(cfg.Dir)))
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		if _, err := b.Load(ctx); err != nil {
+			return fmt.Errorf("the backend %s: %w", b.Describe(), err)
+		}
+		fmt.Fprintf(g.stdout, "postform is initialized: state in %s.\n", b.Describe())
+		return nil
+	case !opts.migrate:
+		return fmt.Errorf("the backend changed (was %s, now %s): run `postform init --migrate-state` to copy the state, or `postform init --reconfigure` to start from the new backend's state", describeRecord(*rec), describeRecord(cur))
+	}
+	// The previous backend as recorded; a pg password is not recorded
+	// and comes from PGPASSWORD or ~/.pgpass.
+	from := *cfg
+	from.Backend = config.Backend{Type: rec.Type, Attrs: map[string]string{"path": rec.Path, "conn_str": rec.ConnStr, "schema_name": rec.SchemaName}}
+	n, err := migrateState(ctx, &from, cfg, opts.force)
+	if err != nil {
+		return err
+	}
+	if err := writeBackendRecord(cfg.Dir, cur); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "Copied %d workspace state(s) from %s to %s. The old state was left in place.\n", n, describeRecord(*rec), describeRecord(cur))
+	return nil
 }
 
 // migrateState copies every workspace from one backend to another, each
