@@ -516,3 +516,28 @@ func BenchmarkPGChange100(b *testing.B) {
 		}
 	}
 }
+
+// Deleting a workspace takes its letters' rows too, even rows a blob
+// written by a schema 2 postform left behind: a workspace created again
+// under that name starts empty.
+func TestPGDeleteTakesTheRows(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	staging := cfg
+	staging.Workspace = "staging"
+	sb := open(t, staging)
+	s := load(t, sb)
+	s.Mailings["mailing.a"] = testMailing("mailing.a", 1)
+	if err := sb.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	empty := New(s.Lineage)
+	empty.Serial = 5
+	pgExec(t, cfg, "UPDATE "+pgx.Identifier{cfg.SchemaName, "states"}.Sanitize()+" SET data = $1, serial = 5 WHERE workspace = 'staging'", string(encode(t, empty)))
+	if err := open(t, cfg).(Workspaces).Delete(ctx, "staging"); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, open(t, staging)); len(got.Mailings) != 0 || got.Lineage == s.Lineage {
+		t.Errorf("the workspace created again holds %v of lineage %s", got.Addresses(), got.Lineage)
+	}
+}

@@ -227,7 +227,7 @@ func (b *PG) Delete(ctx context.Context, name string) error {
 			return err
 		}
 		defer tx.Rollback(ctx)
-		for _, t := range []string{"states", "journal"} {
+		for _, t := range []string{"states", "mailings", "journal"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+b.table(t)+" WHERE workspace = $1", name); err != nil {
 				return err
 			}
