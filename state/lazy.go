@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 )
@@ -35,14 +36,50 @@ import (
 // the plan-only load fall back to Decode, which reports it at once.
 
 // detail is a lazily loaded mailing's `,"deliveries":…,"proofs":…` members,
-// as they stand in src.
+// as they stand in its source.
 type detail struct {
-	src        []byte // the state file (or row) the mailing was read from
-	start, end int    // the members' bytes, from the comma before the first
-	positioned bool   // src is a whole state file: errors give a line
+	src        *source
+	start, end int // the members' bytes, from the comma before the first
 }
 
-func (d *detail) raw() []byte { return d.src[d.start:d.end] }
+// source is the state file (or row) lazily loaded mailings were read from.
+// The local backend does not keep a file's bytes once its plan-only load
+// is done (they were most of its memory): it reads the file again, the
+// first time a detail is needed, and refuses a file that changed.
+type source struct {
+	mu         sync.Mutex
+	data       []byte
+	reread     func() ([]byte, error) // when data is nil
+	positioned bool                   // a whole state file: errors give a line
+}
+
+func (s *source) bytes() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.data == nil {
+		data, err := s.reread()
+		if err != nil {
+			return nil, err
+		}
+		s.data = data
+	}
+	return s.data, nil
+}
+
+// drop forgets the bytes; reread gives them back, the same or an error.
+func (s *source) drop(reread func() ([]byte, error)) {
+	s.mu.Lock()
+	s.data, s.reread = nil, reread
+	s.mu.Unlock()
+}
+
+func (d *detail) raw() ([]byte, error) {
+	data, err := d.src.bytes()
+	if err != nil {
+		return nil, err
+	}
+	return data[d.start:d.end], nil
+}
 
 // detailFields are the fields a plan-only load leaves undecoded. They
 // follow each other in Mailing, so their JSON is one run of members.
@@ -71,7 +108,10 @@ func (m *Mailing) LoadDetail() error {
 	if m.Deliveries != nil || m.Proofs != nil || m.Superseded != nil {
 		return detailConflict(m.Address)
 	}
-	raw := d.raw()
+	raw, err := d.raw()
+	if err != nil {
+		return err
+	}
 	buf := make([]byte, 0, len(raw)+1)
 	buf = append(buf, '{')
 	buf = append(buf, raw[1:]...) // raw starts with the comma of its first member
@@ -100,10 +140,10 @@ func (d *detail) corrupt(addr string, err error) error {
 		reason = fmt.Sprintf("invalid value for %s: %s", typ.Field, typ.Error())
 	}
 	e := &CorruptError{Offset: -1, Reason: fmt.Sprintf("the deliveries and proofs of %s: %s", addr, reason)}
-	if off >= 0 && d.positioned {
-		// off counts from the '{' LoadDetail put in place of src[d.start].
-		e.Offset = min(int64(d.start)+max(off, 0), int64(len(d.src)))
-		e.Line, e.Column = position(d.src, e.Offset)
+	if data, _ := d.src.bytes(); off >= 0 && d.src.positioned {
+		// off counts from the '{' LoadDetail put in place of data[d.start].
+		e.Offset = min(int64(d.start)+max(off, 0), int64(len(data)))
+		e.Line, e.Column = position(data, e.Offset)
 	}
 	return e
 }
@@ -154,9 +194,13 @@ func appendMailing(buf *bytes.Buffer, enc *json.Encoder, m *Mailing) error {
 	if at < 0 {
 		return fmt.Errorf("internal error: encoding mailing %s: no place for its deliveries and proofs", m.Address)
 	}
+	raw, err := m.detail.raw()
+	if err != nil {
+		return fmt.Errorf("encoding mailing %s: %w", m.Address, err)
+	}
 	tail := bytes.Clone(enc0[at:])
 	buf.Truncate(start + at)
-	buf.Write(m.detail.raw())
+	buf.Write(raw)
 	buf.Write(tail)
 	return nil
 }
@@ -182,10 +226,19 @@ func LoadForPlan(ctx context.Context, b Backend) (*State, error) {
 // lazy.go). It refuses what Decode refuses, with Decode's error: anything
 // it cannot read quickly it hands to Decode.
 func DecodeForPlan(b []byte) (*State, error) {
-	if s := decodeForPlan(b); s != nil {
-		return s, nil
+	s, _, err := decodeForPlanFrom(b)
+	return s, err
+}
+
+// decodeForPlanFrom is DecodeForPlan that also returns the source its lazy
+// mailings read (nil when Decode read them all).
+func decodeForPlanFrom(b []byte) (*State, *source, error) {
+	src := &source{data: b, positioned: true}
+	if s := decodeForPlan(b, src); s != nil {
+		return s, src, nil
 	}
-	return Decode(b)
+	s, err := Decode(b)
+	return s, nil, err
 }
 
 // DecodeMailingForPlan is DecodeMailing for a plan-only load: a terminal
@@ -193,7 +246,7 @@ func DecodeForPlan(b []byte) (*State, error) {
 func DecodeMailingForPlan(address string, b []byte) (*Mailing, error) {
 	var light []byte
 	start := skipSpace(b, 0)
-	m, end := decodeMailingForPlan(b, start, false, &light)
+	m, end := decodeMailingForPlan(b, start, &source{data: b}, &light)
 	if end < 0 || skipSpace(b, end) != len(b) {
 		return DecodeMailing(address, b)
 	}
@@ -206,7 +259,7 @@ func DecodeMailingForPlan(address string, b []byte) (*Mailing, error) {
 
 // decodeForPlan is DecodeForPlan's fast path; nil means "ask Decode": the
 // file is not valid, or not laid out as this postform writes it.
-func decodeForPlan(b []byte) *State {
+func decodeForPlan(b []byte, src *source) *State {
 	var (
 		version  *int
 		s        = &State{}
@@ -237,7 +290,7 @@ func decodeForPlan(b []byte) *State {
 					delete(mailings, addr)
 					return ms + len("null")
 				}
-				m, me := decodeMailingForPlan(b, ms, true, &light)
+				m, me := decodeMailingForPlan(b, ms, src, &light)
 				mailings[addr] = m
 				return me
 			})
@@ -264,7 +317,7 @@ func decodeForPlan(b []byte) *State {
 // returns it and its end (-1: not readable here, ask Decode). A terminal
 // letter's detail members are kept as they are when they are one run of
 // members on one line (as Encode writes them). light is scratch space.
-func decodeMailingForPlan(b []byte, start int, positioned bool, light *[]byte) (*Mailing, int) {
+func decodeMailingForPlan(b []byte, start int, src *source, light *[]byte) (*Mailing, int) {
 	var m Mailing
 	ds, de, prev := -1, -1, -1
 	terminal, contiguous, first := false, true, true
@@ -300,7 +353,7 @@ func decodeMailingForPlan(b []byte, start int, positioned bool, light *[]byte) (
 	if unmarshalFast(*light, &m) != nil {
 		return nil, -1
 	}
-	m.detail = &detail{src: b, start: ds, end: de, positioned: positioned}
+	m.detail = &detail{src: src, start: ds, end: de}
 	return &m, end
 }
 

@@ -280,3 +280,48 @@ func TestDecodeForPlanRefuses(t *testing.T) {
 		}
 	}
 }
+
+// The local backend's plan-only load keeps no copy of the file: a detail
+// needed later is read again, and refused if the file changed meanwhile.
+func TestLoadForPlanRereads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	be := open(t, Config{Dir: dir})
+	s := load(t, be)
+	for i := range 3 {
+		s.Mailings[addrOf(i)] = terminalMailing(addrOf(i), i)
+	}
+	if err := be.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := LoadForPlan(ctx, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m0 := ps.Mailings[addrOf(0)]
+	if m0.DetailLoaded() {
+		t.Fatal("not loaded lazily")
+	}
+	if m0.detail.src.data != nil {
+		t.Fatal("the plan-only load kept the file's bytes")
+	}
+	if err := m0.LoadDetail(); err != nil || len(m0.Proofs) != 3 {
+		t.Fatalf("LoadDetail after the bytes were dropped: %v, %d proofs", err, len(m0.Proofs))
+	}
+
+	ps, err = LoadForPlan(ctx, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Mailings[addrOf(0)].Problems = []string{"written by another run"}
+	if err := be.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	err = ps.Mailings[addrOf(1)].LoadDetail()
+	if err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Fatalf("LoadDetail of a file written since = %v, want a refusal", err)
+	}
+	if _, err := Encode(ps); err == nil {
+		t.Fatal("Encode of a state whose file changed under it succeeded")
+	}
+}

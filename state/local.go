@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -169,9 +170,38 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, _, err := b.loadLocked(DecodeForPlan)
-	return s, err
+	var src *source
+	var size int
+	var sum uint64
+	s, _, err := b.loadLocked(func(data []byte) (*State, error) {
+		s, from, err := decodeForPlanFrom(data)
+		if from != nil {
+			src, size, sum = from, len(data), maphash.Bytes(rereadSeed, data)
+		}
+		return s, err
+	})
+	if err != nil || src == nil {
+		return s, err
+	}
+	// The file's bytes are most of what a plan-only load would keep: read
+	// it again if a detail is ever needed, and only if it did not change.
+	src.drop(func() ([]byte, error) {
+		data, err := b.fs.ReadFile(b.rel)
+		if err != nil {
+			return nil, fmt.Errorf("reading the deliveries and proofs of the state %s again: %w", b.path, err)
+		}
+		if len(data) != size || maphash.Bytes(rereadSeed, data) != sum {
+			return nil, fmt.Errorf("the state %s changed while this run was using it (another postform wrote it?): run the command again; nothing was written", b.path)
+		}
+		return data, nil
+	})
+	return s, nil
 }
+
+// rereadSeed seeds the hash that tells a state file read again from the
+// one a plan-only load read: a check against accidents, not attackers (who
+// could write the file anyway).
+var rereadSeed = maphash.MakeSeed()
 
 // loadLocked reads the files, the snapshot through decode, and resets what
 // the backend knows of them. It reports whether anything was on disk.
