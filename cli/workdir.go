@@ -244,7 +244,13 @@ func openBackend(ctx context.Context, bc state.Config, operation string, lock bo
 			return o
 		}
 	}
-	if o.state, o.err = b.Load(ctx); o.err != nil {
+	load := b.Load
+	if operation == "plan" && !lock {
+		// plan --refresh=false writes nothing and reads no letter's
+		// deliveries or proofs: terminal letters keep theirs undecoded.
+		load = func(ctx context.Context) (*state.State, error) { return state.LoadForPlan(ctx, b) }
+	}
+	if o.state, o.err = load(ctx); o.err != nil {
 		o.err = fmt.Errorf("reading the state from %s: %w", b.Describe(), o.err)
 	}
 	return o
