@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,26 +12,42 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/layout"
 	"github.com/postform/postform/internal/safefs"
+	"github.com/postform/postform/state"
 )
 
 // renderOptions are the arguments of postform render.
 type renderOptions struct {
 	address string
 	out     string
+	prune   bool
 }
 
 func newRenderCommand(g *globals) *cobra.Command {
 	var lf loadFlags
+	var rf runFlags
 	var o renderOptions
 	cmd := &cobra.Command{
-		Use:   "render ADDRESS --out FILE.pdf",
-		Short: "Write the PDF postform renders from a mailing's letter block, to look at it",
+		Use:   "render ADDRESS --out FILE.pdf | render --prune",
+		Short: "Write the PDF postform renders from a mailing's letter block, to look at it; or remove renderings no letter needs",
 		Long: "render writes the PDF of one letter written in the configuration (a mailing's letter block) as it would be posted, " +
-			"byte for byte: the same file, and the same sha256, that plan shows and apply uploads. Nothing is posted and the state is not read.",
-		Example: `  postform render 'mailing.reminder["acme"]' --out acme.pdf`,
-		Args:    cobra.ExactArgs(1),
+			"byte for byte: the same file, and the same sha256, that plan shows and apply uploads. Nothing is posted and the state is not read.\n\n" +
+			"render --prune removes from .postform/rendered every rendering that no letter of the configuration is rendered to, " +
+			"and that no letter of the state still to post (an unresolved or refused attempt) names. It takes the state lock, so it " +
+			"never runs beside an apply. A letter of the configuration whose rendering is gone is rendered again, byte for byte, by the next command.",
+		Example: "  postform render 'mailing.reminder[\"acme\"]' --out acme.pdf\n  postform render --prune",
+		Args:    cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.prune {
+				if len(args) > 0 || o.out != "" {
+					return errors.New("render --prune takes no ADDRESS and no --out: it removes renderings, it writes none")
+				}
+				return g.pruneRendered(cmd.Context(), lf, rf)
+			}
+			if len(args) != 1 {
+				return errors.New("render needs the ADDRESS of a mailing with a letter block (see postform plan), or --prune")
+			}
 			o.address = args[0]
 			if o.out == "" {
 				return errors.New("render needs --out FILE.pdf: the file to write the letter to")
@@ -39,8 +56,37 @@ func newRenderCommand(g *globals) *cobra.Command {
 		},
 	}
 	lf.register(cmd)
+	rf.register(cmd)
 	cmd.Flags().StringVar(&o.out, "out", "", "the PDF file to write (replaced if it exists)")
+	cmd.Flags().BoolVar(&o.prune, "prune", false, "remove the renderings in .postform/rendered that no letter needs")
 	return cmd
+}
+
+// pruneRendered is render --prune: under the state lock, the renderings
+// neither the configuration nor a letter of the state still to post names
+// are removed (config.PruneRendered says why that is safe).
+func (g *globals) pruneRendered(ctx context.Context, lf loadFlags, rf runFlags) error {
+	lf.offline = true
+	return g.withLockedSession(ctx, lf, rf, "render --prune", func(sess *session) error {
+		var keep []string
+		for _, m := range sess.engine.State.Mailings {
+			if m.Phase == state.PhasePosted {
+				continue
+			}
+			for _, d := range m.Documents {
+				keep = append(keep, d.SHA256)
+			}
+		}
+		res, err := config.PruneRendered(sess.cfg, keep)
+		for _, f := range res.Removed {
+			fmt.Fprintf(g.stdout, "Removed %s\n", f)
+		}
+		if err != nil {
+			return fmt.Errorf("removing renderings from %s: %w", filepath.Join(sess.cfg.Dir, layout.Rendered), err)
+		}
+		fmt.Fprintf(g.stdout, "Pruned %d rendering(s) no letter needs (%d bytes); kept %d.\n", len(res.Removed), res.Bytes, res.Kept)
+		return nil
+	})
 }
 
 func (g *globals) render(lf loadFlags, o renderOptions) error {
