@@ -325,3 +325,51 @@ func TestLoadForPlanRereads(t *testing.T) {
 		t.Fatal("Encode of a state whose file changed under it succeeded")
 	}
 }
+
+// The streamed snapshot of a plan-only load is DecodeForPlan's state, with
+// fileDigest's digest, and hands other layouts to the whole-file path.
+func TestDecodeForPlanStream(t *testing.T) {
+	st := terminalState(50)
+	st.PostformVersion = "0.9.0"
+	st.Mailings[addrOf(3)].Terminal = false
+	st.Mailings[addrOf(4)].Problems = []string{strings.Repeat("long ", 300000)} // a line longer than the reader's buffer
+	data, _ := Encode(st)
+	src := &source{positioned: true, reread: func() ([]byte, error) { return data, nil }}
+	res, ok := decodeForPlanStream(bytes.NewReader(data), src)
+	if !ok {
+		t.Fatal("a state Encode wrote was not streamed")
+	}
+	if res.digest != fileDigest(data) || res.size != int64(len(data)) {
+		t.Error("the streamed digest or size differs from the file's")
+	}
+	if lazyCount(res.s) != 49 {
+		t.Errorf("%d lazy mailings, want 49", lazyCount(res.s))
+	}
+	if got, _ := Encode(res.s); !bytes.Equal(got, data) {
+		t.Fatal("Encode of the streamed state differs from the file")
+	}
+	full, _ := Decode(data)
+	for a, m := range res.s.Mailings {
+		if err := m.LoadDetail(); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(m, full.Mailings[a]) {
+			t.Fatalf("%s streamed:\n%+v\nwant\n%+v", a, m, full.Mailings[a])
+		}
+	}
+	empty, _ := Encode(New("x"))
+	if res, ok := decodeForPlanStream(bytes.NewReader(empty), src); !ok || len(res.s.Mailings) != 0 || res.digest != fileDigest(empty) {
+		t.Errorf("empty state: ok %v", ok)
+	}
+	for _, name := range []string{"full.in.json", "minimal.in.json"} {
+		in, _ := os.ReadFile("testdata/roundtrip/" + name)
+		if _, ok := decodeForPlanStream(bytes.NewReader(in), src); ok {
+			t.Errorf("%s (another layout) was streamed", name)
+		}
+	}
+	for _, cut := range []int{len(data) - 1, len(data) / 2, 40} {
+		if _, ok := decodeForPlanStream(bytes.NewReader(data[:cut]), src); ok {
+			t.Errorf("a file cut at byte %d was streamed", cut)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"crypto/sha256"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -158,43 +159,62 @@ func (b *Local) Load(ctx context.Context) (*State, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, _, err := b.loadLocked(Decode)
+	s, _, err := b.loadLocked(b.readSnapshot)
 	return s, err
 }
 
 // LoadForPlan is Load leaving terminal letters' deliveries and proofs
-// undecoded (DecodeForPlan).
+// undecoded (DecodeForPlan), and not even in memory: the snapshot is read
+// line by line, and a detail needed later is read from the file again,
+// only if the file did not change.
 func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var src *source
-	var size int
-	var sum uint64
-	s, _, err := b.loadLocked(func(data []byte) (*State, error) {
-		s, from, err := decodeForPlanFrom(data)
-		if from != nil {
-			src, size, sum = from, len(data), maphash.Bytes(rereadSeed, data)
-		}
-		return s, err
-	})
-	if err != nil || src == nil {
-		return s, err
-	}
-	// The file's bytes are most of what a plan-only load would keep: read
-	// it again if a detail is ever needed, and only if it did not change.
-	src.drop(func() ([]byte, error) {
+	var read snapshotRead
+	reread := func() ([]byte, error) {
 		data, err := b.fs.ReadFile(b.rel)
 		if err != nil {
 			return nil, fmt.Errorf("reading the deliveries and proofs of the state %s again: %w", b.path, err)
 		}
-		if len(data) != size || maphash.Bytes(rereadSeed, data) != sum {
+		if int64(len(data)) != read.size || maphash.Bytes(rereadSeed, data) != read.sum {
 			return nil, fmt.Errorf("the state %s changed while this run was using it (another postform wrote it?): run the command again; nothing was written", b.path)
 		}
 		return data, nil
+	}
+	// A journal to replay encodes the state (baselineOf) before the load
+	// is done: the streamed file's details are read again for it.
+	src := &source{positioned: true, reread: reread}
+	s, _, err := b.loadLocked(func() (*State, func() [sha256.Size]byte, error) {
+		f, err := b.fs.Open(b.rel)
+		if err != nil {
+			return b.readSnapshot()
+		}
+		var ok bool
+		read, ok = decodeForPlanStream(f, src)
+		f.Close()
+		if !ok {
+			// Another layout, or an error to report: the whole file, as
+			// DecodeForPlan reads it.
+			data, err := b.fs.ReadFile(b.rel)
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading the state %s: %w", b.path, err)
+			}
+			s, from, err := decodeForPlanFrom(data)
+			if err != nil || from == nil {
+				return s, func() [sha256.Size]byte { return fileDigest(data) }, err
+			}
+			src = from
+			read = snapshotRead{s: s, digest: fileDigest(data), size: int64(len(data)), sum: maphash.Bytes(rereadSeed, data)}
+		}
+		return read.s, func() [sha256.Size]byte { return read.digest }, nil
 	})
+	if err != nil || read.s == nil {
+		return s, err
+	}
+	src.drop(reread)
 	return s, nil
 }
 
@@ -203,24 +223,33 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 // could write the file anyway).
 var rereadSeed = maphash.MakeSeed()
 
-// loadLocked reads the files, the snapshot through decode, and resets what
-// the backend knows of them. It reports whether anything was on disk.
-func (b *Local) loadLocked(decode func([]byte) (*State, error)) (*State, bool, error) {
-	var s *State
+// readSnapshot reads and decodes the snapshot: nil when there is none. The
+// digest is fileDigest's, computed when asked.
+func (b *Local) readSnapshot() (*State, func() [sha256.Size]byte, error) {
 	data, err := b.fs.ReadFile(b.rel)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		return nil, nil, nil
 	case err != nil:
-		return nil, false, fmt.Errorf("reading the state %s: %w", b.path, err)
-	default:
-		s, err = decode(data)
-		if err != nil {
-			hint := ""
-			if b.fs.Exists(b.backupRel()) {
-				hint = fmt.Sprintf("; the previous snapshot is kept in %s", b.backupPath())
-			}
-			return nil, false, fmt.Errorf("reading the state %s: %w%s; the state was not changed", b.path, err, hint)
+		return nil, nil, fmt.Errorf("reading the state %s: %w", b.path, err)
+	}
+	s, err := Decode(data)
+	return s, func() [sha256.Size]byte { return fileDigest(data) }, err
+}
+
+// loadLocked reads the files, the snapshot through read, and resets what
+// the backend knows of them. It reports whether anything was on disk.
+func (b *Local) loadLocked(read func() (*State, func() [sha256.Size]byte, error)) (*State, bool, error) {
+	s, digest, err := read()
+	if err != nil {
+		if s == nil && digest == nil { // the file could not be read
+			return nil, false, err
 		}
+		hint := ""
+		if b.fs.Exists(b.backupRel()) {
+			hint = fmt.Sprintf("; the previous snapshot is kept in %s", b.backupPath())
+		}
+		return nil, false, fmt.Errorf("reading the state %s: %w%s; the state was not changed", b.path, err, hint)
 	}
 	js, err := scanJournal(b.fs, b.journalRel(), b.journalPath())
 	if err != nil {
@@ -235,14 +264,14 @@ func (b *Local) loadLocked(decode func([]byte) (*State, error)) (*State, bool, e
 	if js.warning != "" {
 		b.warnings = append(b.warnings, js.warning)
 	}
-	if replayed || data == nil {
+	if replayed || digest == nil {
 		b.baseline, err = baselineOf(s)
 		if err != nil {
 			return nil, false, err
 		}
 	} else {
 		// The snapshot as read is the baseline: no need to encode it again.
-		b.baseline = fileDigest(data)
+		b.baseline = digest()
 	}
 	b.scanned = true
 	b.lineage = ""
@@ -272,7 +301,7 @@ func (b *Local) ensureScannedLocked() error {
 	if b.scanned {
 		return nil
 	}
-	_, _, err := b.loadLocked(Decode)
+	_, _, err := b.loadLocked(b.readSnapshot)
 	return err
 }
 
@@ -350,7 +379,7 @@ func (b *Local) push(ctx context.Context, s *State, force bool) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cur, existed, err := b.loadLocked(Decode)
+	cur, existed, err := b.loadLocked(b.readSnapshot)
 	if err != nil && !force {
 		return err
 	}

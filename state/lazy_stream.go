@@ -1,0 +1,151 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"hash/maphash"
+	"io"
+)
+
+// snapshotRead is what the local backend learns from reading its snapshot
+// for a plan: the state, the digest fileDigest gives the file, and what
+// tells the file read again from this one.
+type snapshotRead struct {
+	s      *State
+	digest [sha256.Size]byte
+	size   int64
+	sum    uint64 // maphash of the bytes with rereadSeed
+}
+
+// maxStreamLine bounds a line of a streamed snapshot; a longer one (a
+// mailing with thousands of tracking events) sends the file to the
+// whole-file path.
+const maxStreamLine = 4 << 20
+
+// decodeForPlanStream is the plan-only load of a snapshot read line by
+// line, as Encode lays it out (a header, one mailing per line, two closing
+// lines), so that the file is never in memory whole: a terminal letter's
+// detail is left where it is in the file, for src to read again. ok false
+// means "read the whole file": the layout is another, or something is not
+// valid (then DecodeForPlan and Decode say what).
+func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	h := sha256.New()
+	var mh maphash.Hash
+	mh.SetSeed(rereadSeed)
+	var off int64
+	next := func() ([]byte, bool) {
+		line, err := br.ReadSlice('\n')
+		if err != nil { // EOF without a newline, or a line longer than the buffer
+			if err != bufio.ErrBufferFull {
+				return nil, false
+			}
+			first := bytes.Clone(line) // the next read reuses the buffer
+			rest, err := br.ReadBytes('\n')
+			if err != nil || len(first)+len(rest) > maxStreamLine {
+				return nil, false
+			}
+			line = append(first, rest...)
+		}
+		mh.Write(line)
+		off += int64(len(line))
+		return line, true
+	}
+
+	// The header: the lines before the mailings, whose serial the digest
+	// counts as 0 (fileDigest).
+	var header []byte
+	for {
+		line, ok := next()
+		if !ok || len(header) > 4096 {
+			return res, false
+		}
+		header = append(header, line...)
+		if string(line) == "  \"mailings\": {\n" || string(line) == "  \"mailings\": {}\n" {
+			break
+		}
+	}
+	loc := serialLine.FindIndex(header[:min(len(header), 512)])
+	if loc == nil {
+		return res, false
+	}
+	h.Write(header[:loc[0]])
+	h.Write([]byte("\n  \"serial\": 0,\n"))
+	h.Write(header[loc[1]:])
+	var head struct {
+		Version         *int   `json:"version"`
+		Lineage         string `json:"lineage"`
+		Serial          uint64 `json:"serial"`
+		PostformVersion string `json:"postform_version"`
+	}
+	empty := bytes.HasSuffix(header, []byte("{}\n"))
+	closing := header[:len(header)-len("{\n")]
+	if empty {
+		closing = header[:len(header)-len("{}\n")]
+	}
+	if json.Unmarshal(append(bytes.Clone(closing), "{}}"...), &head) != nil ||
+		head.Version == nil || *head.Version < 1 || *head.Version > FormatVersion || head.Lineage == "" {
+		return res, false
+	}
+	s := &State{Version: *head.Version, Lineage: head.Lineage, Serial: head.Serial, PostformVersion: head.PostformVersion, Mailings: map[string]*Mailing{}}
+
+	var light []byte
+	if !empty {
+		for more := true; more; {
+			line, ok := next()
+			if !ok {
+				return res, false
+			}
+			h.Write(line)
+			base := off - int64(len(line))
+			body := line[:len(line)-1]
+			if !bytes.HasPrefix(body, []byte(`    "`)) {
+				return res, false
+			}
+			ke := skipString(body, 4)
+			if ke < 0 || !bytes.HasPrefix(body[ke:], []byte(": ")) {
+				return res, false
+			}
+			addr, ok := unquote(body[4:ke])
+			if !ok {
+				return res, false
+			}
+			m, me := decodeMailingForPlan(body, ke+2, src, &light)
+			switch {
+			case me < 0:
+				return res, false
+			case me == len(body)-1 && body[me] == ',':
+			case me == len(body):
+				more = false
+			default:
+				return res, false
+			}
+			if m.detail != nil {
+				m.detail.start += int(base)
+				m.detail.end += int(base)
+			}
+			s.Mailings[addr] = m
+		}
+		line, ok := next()
+		if !ok || string(line) != "  }\n" {
+			return res, false
+		}
+		h.Write(line)
+	}
+	line, ok := next()
+	if !ok || string(line) != "}\n" {
+		return res, false
+	}
+	h.Write(line)
+	if _, err := br.ReadByte(); err != io.EOF {
+		return res, false
+	}
+	if normalizeMailings(s.Mailings) != nil {
+		return res, false
+	}
+	res.s, res.size, res.sum = s, off, mh.Sum64()
+	h.Sum(res.digest[:0])
+	return res, true
+}
