@@ -2,8 +2,8 @@ package state
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
