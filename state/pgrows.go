@@ -85,22 +85,49 @@ func formatOf(s *State) int {
 	return s.Version
 }
 
-// diff compares s with what is stored. The caller holds s.mu.
+// diff compares s with what is stored. Encoding every letter is most of a
+// Persist's time: it runs on every core. The caller holds s.mu.
 func (st *pgStored) diff(s *State) (pgChange, error) {
 	var ch pgChange
 	ch.changed = formatOf(s) != st.version || s.PostformVersion != st.pfv
-	for addr, m := range s.Mailings {
-		enc, err := EncodeMailing(m)
-		if err != nil {
-			return ch, err
+	addrs := make([]string, 0, len(s.Mailings))
+	for addr := range s.Mailings {
+		addrs = append(addrs, addr)
+	}
+	type part struct {
+		upsert  []pgRow
+		changed bool
+		err     error
+	}
+	parts := make([]part, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range parts {
+		p := &parts[i]
+		lo, hi := len(addrs)*i/len(parts), len(addrs)*(i+1)/len(parts)
+		wg.Go(func() {
+			for _, addr := range addrs[lo:hi] {
+				enc, err := EncodeMailing(s.Mailings[addr])
+				if err != nil {
+					p.err = err
+					return
+				}
+				sum := sha256.Sum256(enc)
+				if base, ok := st.baseOf(addr); !ok || base != sum {
+					p.changed = true
+				}
+				if row, ok := st.rows[addr]; !ok || row != sum {
+					p.upsert = append(p.upsert, pgRow{addr, enc, sum})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, p := range parts {
+		if p.err != nil {
+			return ch, p.err
 		}
-		sum := sha256.Sum256(enc)
-		if base, ok := st.baseOf(addr); !ok || base != sum {
-			ch.changed = true
-		}
-		if row, ok := st.rows[addr]; !ok || row != sum {
-			ch.upsert = append(ch.upsert, pgRow{addr, enc, sum})
-		}
+		ch.changed = ch.changed || p.changed
+		ch.upsert = append(ch.upsert, p.upsert...)
 	}
 	for addr := range st.rows {
 		if _, ok := s.Mailings[addr]; !ok {
