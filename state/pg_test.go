@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -539,5 +540,49 @@ func TestPGDeleteTakesTheRows(t *testing.T) {
 	}
 	if got := load(t, open(t, staging)); len(got.Mailings) != 0 || got.Lineage == s.Lineage {
 		t.Errorf("the workspace created again holds %v of lineage %s", got.Addresses(), got.Lineage)
+	}
+}
+
+// A plan-only load leaves terminal letters' detail as the row's JSON, and
+// gives the same state once it is decoded; persisting it changes nothing.
+func TestPGLoadForPlan(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	b := open(t, cfg)
+	s := load(t, b)
+	for i := range 20 {
+		s.Mailings[addrOf(i)] = yearOldMailing(addrOf(i), i)
+	}
+	s.Mailings["mailing.open"] = testMailing("mailing.open", 99)
+	if err := b.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	pb := open(t, cfg)
+	got, err := LoadForPlan(ctx, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := got.Mailings[addrOf(3)]; m.DetailLoaded() || m.Deliveries != nil {
+		t.Error("a terminal letter's detail was decoded by a plan-only load")
+	}
+	if !got.Mailings["mailing.open"].DetailLoaded() {
+		t.Error("an unfinished letter was loaded lazily")
+	}
+	if !bytes.Equal(encode(t, got), encode(t, s)) {
+		t.Error("a plan-only load does not encode as the state")
+	}
+	if err := pb.Persist(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Serial != s.Serial {
+		t.Errorf("persisting an unchanged plan-only load bumped the serial to %d", got.Serial)
+	}
+	for _, m := range got.Mailings {
+		if err := m.LoadDetail(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(got.Mailings, s.Mailings) {
+		t.Error("the letters of a plan-only load, once decoded, differ from the state")
 	}
 }
