@@ -26,6 +26,15 @@ type scope struct {
 	// base, when set, is the shared var/local/path context of the final
 	// top-level scope, built once per Load instead of once per expression.
 	base *hcl.EvalContext
+	// child is base with each, built at the first expression of an
+	// instance and used by all its others.
+	child *hcl.EvalContext
+	// refsOK, shared by the instances of one for_each, holds the
+	// expressions whose references checkRefs found sound: every instance
+	// has the same var, local, path and each names, so the answer is the
+	// same for all, and a mail merge of 10,000 letters walks each
+	// expression once instead of 10,000 times.
+	refsOK map[hcl.Expression]bool
 }
 
 type eachValues struct{ key, value cty.Value }
@@ -36,9 +45,11 @@ func (s *scope) evalContext(fns funcsTable) *hcl.EvalContext {
 		if s.each == nil {
 			return s.base
 		}
-		child := s.base.NewChild()
-		child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.value})}
-		return child
+		if s.child == nil {
+			s.child = s.base.NewChild()
+			s.child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.value})}
+		}
+		return s.child
 	}
 	return s.fullContext(fns)
 }
@@ -71,6 +82,20 @@ func objectOf(m map[string]cty.Value) cty.Value {
 // expression with bad references is skipped, so the user sees one clear
 // error rather than HCL's generic one.
 func (s *scope) checkRefs(expr hcl.Expression) hcl.Diagnostics {
+	if s.refsOK != nil && s.refsOK[expr] {
+		return nil
+	}
+	diags := s.badRefs(expr)
+	if s.refsOK != nil && len(diags) == 0 && len(s.refsOK) < maxRefsOK {
+		s.refsOK[expr] = true
+	}
+	return diags
+}
+
+// maxRefsOK bounds refsOK: a mailing block has a few dozen expressions.
+const maxRefsOK = 1 << 12
+
+func (s *scope) badRefs(expr hcl.Expression) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, t := range expr.Variables() {
 		rng := t.SourceRange()
@@ -182,7 +207,13 @@ func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what stri
 		return cty.DynamicVal, append(diags, errorf(diag.CodeInvalidExpression, &rng, "Value not known",
 			fmt.Sprintf("The value of %s is not known while loading the configuration.", what)))
 	}
-	val, _ = val.UnmarkDeep()
+	// A string, a number or a bool holds no nested marks: a shallow
+	// unmark does, without walking (the body of every letter is one).
+	if val.Type().IsPrimitiveType() {
+		val, _ = val.Unmark()
+	} else {
+		val, _ = val.UnmarkDeep()
+	}
 	if ty == cty.DynamicPseudoType {
 		return val, diags
 	}

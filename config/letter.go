@@ -91,8 +91,7 @@ type sharedKey struct {
 }
 
 type sharedValue struct {
-	v     cty.Value
-	diags hcl.Diagnostics
+	v cty.Value
 }
 
 func (l *loader) work() *letterWork {
@@ -102,10 +101,11 @@ func (l *loader) work() *letterWork {
 	return l.letters
 }
 
-// letterEval is s.eval, once per Load for an expression without each (a
-// sender, a date, a footer): a mail merge of 10,000 letters evaluates
-// them once, not 10,000 times.
-func (l *loader) letterEval(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+// evalShared is s.eval, once per Load for an expression without each (a
+// service, a sender, a date, a footer): a mail merge of 10,000 letters
+// evaluates them once, not 10,000 times. A value with diagnostics is not
+// shared: each instance evaluates it again, so its messages name it.
+func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
 	w := l.work()
 	perEach, known := w.perEach[expr]
 	if !known {
@@ -114,15 +114,17 @@ func (l *loader) letterEval(expr hcl.Expression, s *scope, ty cty.Type, what str
 		}
 		w.perEach[expr] = perEach
 	}
-	if perEach {
+	if perEach || s.base == nil || s.mailings != nil {
 		return s.eval(expr, l.funcs, ty, what)
 	}
 	k := sharedKey{expr, ty}
 	if r, ok := w.shared[k]; ok {
-		return r.v, r.diags
+		return r.v, nil
 	}
 	v, diags := s.eval(expr, l.funcs, ty, what)
-	w.shared[k] = sharedValue{v, diags}
+	if len(diags) == 0 {
+		w.shared[k] = sharedValue{v: v}
+	}
 	return v, diags
 }
 
@@ -148,7 +150,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		if !ok {
 			return ""
 		}
-		v, diags := l.letterEval(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", name, m.Address))
+		v, diags := l.evalShared(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", name, m.Address))
 		l.add(diags...)
 		return stringOf(v)
 	}
@@ -168,7 +170,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		}
 	}
 	if a, ok := attrs["attachments"]; ok {
-		v, diags := l.letterEval(a.Expr, s, cty.List(cty.String), "the \"attachments\" argument of the letter of "+m.Address)
+		v, diags := l.evalShared(a.Expr, s, cty.List(cty.String), "the \"attachments\" argument of the letter of "+m.Address)
 		l.add(diags...)
 		if !diags.HasErrors() && !v.IsNull() {
 			for it := v.ElementIterator(); it.Next(); {
@@ -230,7 +232,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 	if sender {
 		what = "from"
 	}
-	v, diags := l.letterEval(a.Expr, s, cty.DynamicPseudoType, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, fmt.Sprintf("the %q argument of the letter of %s", what, where))
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return letter.Address{}
@@ -303,7 +305,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 }
 
 func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) *letterFile {
-	v, diags := l.letterEval(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	v, diags := l.evalShared(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", what, where))
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return nil

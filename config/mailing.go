@@ -84,9 +84,12 @@ func (l *loader) evalMailings() {
 		if !ok {
 			continue
 		}
+		where := fmt.Sprintf("mailing %q", name)
+		refsOK := map[hcl.Expression]bool{}
 		for _, it := range items {
-			s := l.baseScope(fmt.Sprintf("mailing %q", name))
+			s := l.baseScope(where)
 			s.each = &eachValues{key: cty.StringVal(it.key), value: it.value}
+			s.refsOK = refsOK
 			if m, subject := l.evalInstance(b, content, name, it.key, true, s); m != nil {
 				all = append(all, m)
 				jobNameAt[m] = subject
@@ -173,7 +176,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 		if !ok {
 			return cty.NilVal, false
 		}
-		v, diags := s.eval(a.Expr, l.funcs, ty, fmt.Sprintf("the %q argument of %s", attr, m.Address))
+		v, diags := l.evalShared(a.Expr, s, ty, fmt.Sprintf("the %q argument of %s", attr, m.Address))
 		l.add(diags...)
 		if diags.HasErrors() || v.IsNull() {
 			return cty.NilVal, false

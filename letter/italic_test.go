@@ -142,3 +142,13 @@ func TestItalic(t *testing.T) {
 		t.Error("a letter without italics embeds the oblique face")
 	}
 }
+
+// missingGlyph takes printable ASCII as drawn without asking the faces:
+// both must have all of it.
+func TestFacesCoverASCII(t *testing.T) {
+	for r := ' '; r <= '~'; r++ {
+		if !hasGlyph(r) {
+			t.Errorf("the embedded faces lack %q", r)
+		}
+	}
+}
