@@ -3,10 +3,12 @@
 #
 #   bench/letters.sh              # both scenarios, 5 runs each
 #   RUNS=3 N_PLAN=2000 bench/letters.sh
+#   ITALIC=1 SKIP_U=1 bench/letters.sh   # only r, with an italic word
 #
 #   r  render N_RENDER (1,000) one-page letters: plan --refresh=false of a
 #      mail merge (a CSV, one Markdown template) no run has rendered, with an
-#      empty cache folder. Goal < 5 s.
+#      empty cache folder. Goal < 5 s. ITALIC=1 puts a word of the template
+#      in italics: each letter then embeds the oblique face too.
 #   u  plan --refresh=false of N_PLAN (10,000) rendered letters, all posted
 #      and terminal in the state, nothing to do: nothing is rendered or
 #      hashed again. Goal < 1 s. One letter is posted through the
@@ -41,13 +43,14 @@ mailmerge() {
 	cat >"$dir/letters/notice.md" <<'MD'
 Madame, Monsieur,
 
-Malgré nos relances, la somme de **${amount}** reste *impayée* à ce jour.
+Malgré nos relances, la somme de **${amount}** reste impayée à ce jour.
 
 - facture du 3 octobre 2026 ;
 - pénalités de retard.
 
 Nous vous prions d’agréer nos salutations distinguées.
 MD
+	if [ "${ITALIC:-0}" = 1 ]; then sed -i 's/reste impayée/reste *impayée*/' "$dir/letters/notice.md"; fi
 	cat >"$dir/main.mail.hcl" <<'HCL'
 provider "nirva" {
   endpoint = "sandbox"
@@ -107,6 +110,11 @@ done
 R_WALL=$(printf '%s\n' "${walls[@]}" | median)
 R_RSS=$RSS
 
+if [ "${SKIP_U:-0}" = 1 ]; then
+	printf '| r. render %s letters (plan of new letters, italic=%s) | %s s | < 5 s | %s MiB |\n' "$N_RENDER" "${ITALIC:-0}" "$R_WALL" "$((R_RSS / 1024))"
+	exit 0
+fi
+
 # u: one letter through the sandbox until terminal, the rest synthetic.
 DIR=$OUT/u$N_PLAN
 export POSTFORM_CACHE_DIR=$OUT/cache-u
@@ -131,5 +139,5 @@ done
 U_WALL=$(printf '%s\n' "${walls[@]}" | median)
 
 printf '| scenario | median wall (%s runs) | goal | peak RSS |\n|---|---:|---|---:|\n' "$RUNS"
-printf '| r. render %s letters (plan of new letters) | %s s | < 5 s | %s MiB |\n' "$N_RENDER" "$R_WALL" "$((R_RSS / 1024))"
+printf '| r. render %s letters (plan of new letters, italic=%s) | %s s | < 5 s | %s MiB |\n' "$N_RENDER" "${ITALIC:-0}" "$R_WALL" "$((R_RSS / 1024))"
 printf '| u. plan --refresh=false, %s rendered letters unchanged | %s s | < 1 s | %s MiB |\n' "$N_PLAN" "$U_WALL" "$((RSS / 1024))"

@@ -193,3 +193,28 @@ func TestRenderedLetterOldStateKeepsContentHash(t *testing.T) {
 		t.Fatalf("plan %+v, %v: want the letter blocked as before", c, p.Diagnostics)
 	}
 }
+
+// A renamed mailing whose letter an older postform rendered into other
+// bytes is still the same letter: refused as a rename (PF206), not posted
+// again under its new address.
+func TestRenderedLetterRenamedIsNotPostedAgain(t *testing.T) {
+	w := newPostedLetter(t)
+	w.renderedElsewhere(true)
+	src, err := os.ReadFile(filepath.Join(w.dir, "main.mail.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(w.dir, "main.mail.hcl"), []byte(strings.Replace(string(src), `mailing "notice"`, `mailing "relance"`, 1)), 0o644)
+	e := w.engine()
+	p := w.plan(e)
+	moved := false
+	for _, d := range p.Diagnostics {
+		moved = moved || diag.Code(d) == diag.CodeMovedLetter
+	}
+	if c := p.Counts(); c.Post != 0 || !moved {
+		t.Fatalf("plan %+v, %v: want the renamed letter refused as a move", c, p.Diagnostics)
+	}
+	if res := e.Apply(context.Background(), p); res.Posted != 0 || w.sb.JobCount("notice-1") != 1 {
+		t.Fatalf("apply posted %d", res.Posted)
+	}
+}
