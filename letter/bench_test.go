@@ -3,6 +3,7 @@ package letter
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -36,6 +37,18 @@ func BenchmarkThousandLetters(b *testing.B) {
 
 func BenchmarkRender(b *testing.B) {
 	l := sample()
+	for b.Loop() {
+		if _, err := Render(l); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderUpright is BenchmarkRender without italics: the oblique
+// face is not added to the document.
+func BenchmarkRenderUpright(b *testing.B) {
+	l := sample()
+	l.Body = strings.ReplaceAll(l.Body, "*impayée*", "impayée")
 	for b.Loop() {
 		if _, err := Render(l); err != nil {
 			b.Fatal(err)
