@@ -1,7 +1,9 @@
 package state
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -43,7 +45,7 @@ func BenchmarkDecodeTerminal(b *testing.B) {
 		for _, mode := range []struct {
 			name   string
 			decode func([]byte) (*State, error)
-		}{{"full", Decode}, {"plan", DecodeForPlan}} {
+		}{{"full", Decode}, {"plan", DecodeForPlan}, {"plan-streamed", decodeStreamed}} {
 			b.Run(fmt.Sprintf("%s/%d", mode.name, n), func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
 				b.ReportAllocs()
@@ -164,4 +166,13 @@ func TestWriteAmplification(t *testing.T) {
 	if ratio >= 4 {
 		t.Errorf("write amplification %.2f, want < 4", ratio)
 	}
+}
+
+// decodeStreamed is the local backend's plan-only load of a snapshot.
+func decodeStreamed(data []byte) (*State, error) {
+	res, ok := decodeForPlanStream(bytes.NewReader(data), &source{positioned: true})
+	if !ok {
+		return nil, errors.New("not streamed")
+	}
+	return res.s, nil
 }

@@ -13,9 +13,10 @@ type pusher interface {
 }
 
 // Pull returns the backend's state (snapshot plus journal) as a state file,
-// for `postform state pull` and migrations.
+// for `postform state pull` and migrations. It changes nothing, so it loads
+// as a plan does: terminal letters' detail is copied, not decoded.
 func Pull(ctx context.Context, b Backend) ([]byte, error) {
-	s, err := b.Load(ctx)
+	s, err := LoadForPlan(ctx, b)
 	if err != nil {
 		return nil, err
 	}
