@@ -17,9 +17,10 @@ import (
 // read from: a plan never looks at it, and at 100,000 letters decoding it
 // was most of the time and memory of a plan.
 //
-// The caller chooses the mode; nothing else is loaded lazily, so a run that
-// refreshes, applies or reports always sees every field. A lazily loaded
-// mailing is otherwise an ordinary Mailing:
+// The caller chooses the mode (plan --refresh=false and state pull do:
+// they write nothing and read no detail); nothing else is loaded lazily, so
+// a run that refreshes, applies or reports sees every field. A lazily
+// loaded mailing is otherwise an ordinary Mailing:
 //   - its Deliveries, Proofs and Superseded are nil until LoadDetail fills
 //     them (DetailLoaded says which case holds); everything else, pack
 //     groups included (a plan reads them), is decoded;
@@ -29,11 +30,20 @@ import (
 //     still matches;
 //   - a change to its other fields keeps the detail; setting one of the
 //     three detail fields without LoadDetail first is refused when it is
-//     encoded (both the old and the new detail cannot be kept).
+//     encoded, and by LoadDetail (the old and the new detail cannot both be
+//     kept, and neither may be lost);
+//   - the local backend keeps no copy of the file (LoadForPlan streams
+//     it): a detail needed later is read from the file again, and refused
+//     if the file changed since.
 //
-// The detail is checked when LoadDetail decodes it: a detail that does not
-// even delimit as JSON (an unterminated string, unbalanced brackets) makes
-// the plan-only load fall back to Decode, which reports it at once.
+// Corruption is found as follows. Anything that breaks the layout (an
+// unterminated string, unbalanced brackets, a bad separator) or is wrong
+// in the decoded fields makes the plan-only load fall back to Decode, which
+// reports it at once, with today's error. A detail that delimits but does
+// not decode (a bad literal, a wrong type) is a *CorruptError, naming the
+// letter and its line, from LoadDetail or an encoding that needs it; the
+// plan-only load itself does not see it, and every full load (any other
+// command) reports it as today.
 
 // detail is a lazily loaded mailing's `,"deliveries":…,"proofs":…` members,
 // as they stand in its source.

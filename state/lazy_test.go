@@ -373,3 +373,38 @@ func TestDecodeForPlanStream(t *testing.T) {
 		}
 	}
 }
+
+// The local backend's plan-only load refuses a corrupt snapshot as Load
+// does, and places a corrupt detail at its line in the file.
+func TestLoadForPlanCorrupt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	be := open(t, Config{Dir: dir})
+	data, _ := Encode(terminalState(3))
+	path := be.(*Local).Path()
+	write := func(b []byte) {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(bytes.Replace(data, []byte(`"terminal":true}`), []byte(`"terminal":true`), 1))
+	_, want := be.Load(ctx)
+	_, got := LoadForPlan(ctx, be)
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Fatalf("LoadForPlan = %v, want Load's %v", got, want)
+	}
+
+	write(bytes.Replace(data, []byte(`"status_code":610`), []byte(`"status_code":61O`), 2))
+	s, err := LoadForPlan(ctx, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Mailings[addrOf(1)].LoadDetail()
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Line != 7 || !strings.Contains(err.Error(), addrOf(1)) {
+		t.Fatalf("LoadDetail = %v, want a *CorruptError at line 7 naming %s", err, addrOf(1))
+	}
+	if _, err := be.Load(ctx); !errors.As(err, &ce) {
+		t.Fatalf("Load = %v, want the *CorruptError", err)
+	}
+}
