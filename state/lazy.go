@@ -41,9 +41,9 @@ import (
 // in the decoded fields makes the plan-only load fall back to Decode, which
 // reports it at once, with today's error. A detail that delimits but does
 // not decode (a bad literal, a wrong type) is a *CorruptError, naming the
-// letter and its line, from LoadDetail or an encoding that needs it; the
-// plan-only load itself does not see it, and every full load (any other
-// command) reports it as today.
+// letter and its line, from LoadDetail (an encoding writes it back as it
+// was); the plan-only load itself does not see it, and every full load
+// (any other command) reports it as today.
 
 // detail is a lazily loaded mailing's `,"deliveries":…,"proofs":…` members,
 // as they stand in its source.
