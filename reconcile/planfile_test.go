@@ -207,13 +207,14 @@ func TestSavedPlanSealIsChecked(t *testing.T) {
 	}
 	masked := string(view)
 	tests := map[string]struct{ in, want string }{
-		"edited":        {edited, "digest does not match its content"},
-		"no digest":     {reencode(func(c map[string]any) { delete(c, "digest") }), "has no digest"},
-		"unknown field": {reencode(func(c map[string]any) { c["post_anyway"] = true }), `unknown field "post_anyway"`},
-		"trailing data": {string(good) + "{}", "more data follows"},
-		"version 1":     {reencode(func(c map[string]any) { c["format_version"] = 1 }), "format version 1; this postform reads version 3"},
-		"not json":      {"PK\x03\x04", "not a postform plan file"},
-		"masked view":   {masked, "printed with --recipients=masked: its recipients cannot be checked"},
+		"edited":             {edited, "digest does not match its content"},
+		"no digest":          {reencode(func(c map[string]any) { delete(c, "digest") }), "has no digest"},
+		"unknown field":      {reencode(func(c map[string]any) { c["post_anyway"] = true }), `unknown field "post_anyway"`},
+		"a view's own field": {reencode(func(c map[string]any) { c["shown_at"] = "2026-12-01" }), "a plan to apply is the file `postform plan --out=FILE` writes"},
+		"trailing data":      {string(good) + "{}", "more data follows"},
+		"version 1":          {reencode(func(c map[string]any) { c["format_version"] = 1 }), "format version 1; this postform reads version 3"},
+		"not json":           {"PK\x03\x04", "not a postform plan file"},
+		"masked view":        {masked, "printed with --recipients=masked: its recipients cannot be checked"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
