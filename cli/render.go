@@ -56,7 +56,8 @@ func newRenderCommand(g *globals) *cobra.Command {
 		},
 	}
 	lf.register(cmd)
-	rf.register(cmd)
+	// render makes no API call: of the run flags only the lock's wait.
+	cmd.Flags().DurationVar(&rf.lockTimeout, "lock-timeout", 0, "with --prune, wait this long for the state lock (0: fail at once when it is held)")
 	cmd.Flags().StringVar(&o.out, "out", "", "the PDF file to write (replaced if it exists)")
 	cmd.Flags().BoolVar(&o.prune, "prune", false, "remove the renderings in .postform/rendered that no letter needs")
 	return cmd
