@@ -417,25 +417,37 @@ func seedPG(tb testing.TB, cfg Config, n int) {
 	pgExec(tb, cfg, "VACUUM ANALYZE "+be.(*PG).table("mailings"))
 }
 
-// BenchmarkPGLoad reads a state of year-old letters through a new backend.
+// BenchmarkPGLoad reads a state of year-old (terminal) letters through a
+// new backend: in full, and for a plan (terminal letters' detail left as
+// JSON), as plan --refresh=false does.
 func BenchmarkPGLoad(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprintf("letters=%d", n), func(b *testing.B) {
-			cfg := Config{Type: "pg", ConnStr: pgtest.Shared(b), SchemaName: pgtest.Schema(b)}
-			seedPG(b, cfg, n)
-			b.ReportAllocs()
-			for b.Loop() {
-				be, err := Open(cfg)
-				if err != nil {
-					b.Fatal(err)
+		cfg := Config{Type: "pg", ConnStr: pgtest.Shared(b), SchemaName: pgtest.Schema(b)}
+		seeded := false
+		for _, mode := range []string{"full", "plan"} {
+			b.Run(fmt.Sprintf("letters=%d/%s", n, mode), func(b *testing.B) {
+				if !seeded {
+					seedPG(b, cfg, n)
+					seeded = true
 				}
-				s, err := be.Load(context.Background())
-				if err != nil || len(s.Mailings) != n {
-					b.Fatalf("Load: %d letters, %v", len(s.Mailings), err)
+				b.ReportAllocs()
+				for b.Loop() {
+					be, err := Open(cfg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					load := be.Load
+					if mode == "plan" {
+						load = be.(PlanLoader).LoadForPlan
+					}
+					s, err := load(context.Background())
+					if err != nil || len(s.Mailings) != n {
+						b.Fatalf("Load: %d letters, %v", len(s.Mailings), err)
+					}
+					be.Close()
 				}
-				be.Close()
-			}
-		})
+			})
+		}
 	}
 }
 
