@@ -333,8 +333,13 @@ func (b *PG) writeSnapshot(ctx context.Context, s *State, serial uint64, ch *pgC
 			return fmt.Errorf("refusing to write: the state in %s was just created by another writer with another lineage than %s", b.desc, s.Lineage)
 		}
 		if full {
-			if all, err = allRows(s); err != nil {
-				return err
+			switch {
+			case ch != nil && len(ch.upsert) == len(s.Mailings):
+				all = ch.upsert // every letter is to be written already: a first write
+			default:
+				if all, err = allRows(s); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.Exec(ctx, "DELETE FROM "+b.table("mailings")+" WHERE workspace = $1", b.workspace); err != nil {
 				return err
