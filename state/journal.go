@@ -75,11 +75,32 @@ func encodeLine(l journalLine) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding journal record: %w", err)
 	}
+	return sealLine(b), nil
+}
+
+// rawLine is journalLine with its mailings already encoded (the writer
+// encodes each once, for the line and as the base of a later patch).
+type rawLine struct {
+	Lineage string         `json:"lineage"`
+	Serial  uint64         `json:"serial"`
+	Records []rawRecord    `json:"records"`
+	Patches []journalPatch `json:"patches,omitempty"`
+	CRC     string         `json:"crc32"` // must stay the last field
+}
+
+type rawRecord struct {
+	Address string          `json:"address"`
+	Mailing json.RawMessage `json:"mailing"`
+}
+
+// sealLine writes the checksum into b, a line encoded with crcPlaceholder,
+// and appends the newline.
+func sealLine(b []byte) []byte {
 	sum := crc32.Checksum(b, crcTable)
 	var digits [4]byte
 	digits[0], digits[1], digits[2], digits[3] = byte(sum>>24), byte(sum>>16), byte(sum>>8), byte(sum)
 	hex.Encode(b[len(b)-10:len(b)-2], digits[:])
-	return append(b, '\n'), nil
+	return append(b, '\n')
 }
 
 // decodeJournalLine checks and parses one line (without its newline).
@@ -281,12 +302,12 @@ func newJournalWriter(fsys *safefs.Dir, name, path string) *journalWriter {
 func (w *journalWriter) encode(lineage string, serial uint64, recs []journalRecord) ([]byte, error) {
 	w.basesMu.Lock()
 	defer w.basesMu.Unlock()
-	l := journalLine{Lineage: lineage, Serial: serial}
+	l := rawLine{Lineage: lineage, Serial: serial, Records: []rawRecord{}, CRC: crcPlaceholder}
 	var fresh map[string][]byte
 	for _, r := range recs {
 		if r.Mailing == nil {
 			delete(w.bases, r.Address)
-			l.Records = append(l.Records, r)
+			l.Records = append(l.Records, rawRecord{Address: r.Address, Mailing: json.RawMessage("null")})
 			continue
 		}
 		next, err := json.Marshal(r.Mailing)
@@ -300,21 +321,18 @@ func (w *journalWriter) encode(lineage string, serial uint64, recs []journalReco
 				continue
 			}
 		}
-		l.Records = append(l.Records, journalRecord{Address: r.Address, Mailing: r.Mailing})
+		l.Records = append(l.Records, rawRecord{Address: r.Address, Mailing: next})
 		if fresh == nil {
 			fresh = map[string][]byte{}
 		}
 		fresh[r.Address] = next
 	}
-	if l.Records == nil {
-		l.Records = []journalRecord{}
-	}
-	line, err := encodeLine(l)
+	b, err := json.Marshal(l)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encoding journal record: %w", err)
 	}
 	maps.Copy(w.bases, fresh)
-	return line, nil
+	return sealLine(b), nil
 }
 
 // forgetBases makes every later record a full one: the file they were in is
