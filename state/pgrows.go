@@ -173,11 +173,11 @@ func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func(string, []byte
 		raw := r.RawValues()
 		// Copied: pgx reuses the row's bytes, and a decoded letter may
 		// keep slices of them.
-		batch.add(raw[0], raw[1])
-		if len(batch.rows) == cap(batch.rows) {
+		if batch.full(len(raw[0]) + len(raw[1])) {
 			d.send(batch)
 			batch = d.batch()
 		}
+		batch.add(raw[0], raw[1])
 	}
 	d.send(batch)
 	ms, sums, derr := d.wait()
@@ -193,6 +193,12 @@ func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func(string, []byte
 type rowBatch struct {
 	buf  []byte // every row's bytes, one allocation for the batch
 	rows []struct{ addr, data [2]int }
+}
+
+// full says whether a row of n bytes would not fit: a batch's buffer is
+// never grown (and copied) but for a single row larger than it.
+func (rb *rowBatch) full(n int) bool {
+	return len(rb.rows) > 0 && (len(rb.rows) == cap(rb.rows) || len(rb.buf)+n > cap(rb.buf))
 }
 
 func (rb *rowBatch) add(addr, data []byte) {
