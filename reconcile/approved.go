@@ -16,7 +16,7 @@ var ErrNotApproved = errors.New("the plan is not the one that was approved")
 // every letter that would be posted, forgotten or edited must be exactly one
 // of the approved plan, and every letter the approved plan posts must still
 // be posted — same address, action, job name, service, options, owner,
-// documents (box, sha256) and recipient, proofs, schedule, the value a fix
+// documents (box, sha256, subject) and recipient, proofs, schedule, the value a fix
 // writes and the job a forget or replace lets go of. The state the two plans were made
 // against may differ (other merges, refreshes): what is compared is what
 // would happen to each letter, not the state's serial.

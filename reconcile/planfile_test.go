@@ -147,6 +147,12 @@ func TestForgedSavedPlanIsRefused(t *testing.T) {
 		{name: "the letter reads another recipient now", cfg: func(c *config.Config) {
 			c.Mailings[0].Documents[0].Recipient.Lines = []string{"Crédit Lyonnais", "75002 PARIS"}
 		}, want: []string{`mailing.a: the recipient read from a.pdf differs: "S… G… · 75009 PARIS" in the saved plan, "C… L… · 75002 PARIS" now`}},
+		{name: "a letter's subject forged", edit: func(d *SavedPlan) {
+			change(d, "mailing.a").Files[0].Subject = "Invitation"
+		}, want: []string{`mailing.a: subject of a.pdf "Invitation" in the saved plan, "" now`}},
+		{name: "the letter has another subject now", cfg: func(c *config.Config) {
+			c.Mailings[0].Documents[0].Letter = &config.Letter{Subject: "Mise en demeure"}
+		}, want: []string{`mailing.a: subject of a.pdf "" in the saved plan, "Mise en demeure" now`}},
 		{name: "the address check turned off since", cfg: func(c *config.Config) {
 			c.Mailings[0].AddressCheck = config.AddressSkipped
 			c.Mailings[0].Documents[0].Recipient = nil

@@ -450,6 +450,10 @@ func diffChange(s, n *SavedChange, then string) []string {
 		default:
 			field("box of "+n.Files[i].File, s.Files[i].Box, n.Files[i].Box)
 			field("real path of "+n.Files[i].File, s.Files[i].RealPath, n.Files[i].RealPath)
+			// The subject is what a review shows of a rendered letter
+			// besides its recipient: a plan sealed again with another one
+			// would show the reviewer a letter that is not the one posted.
+			field("subject of "+n.Files[i].File, s.Files[i].Subject, n.Files[i].Subject)
 			if canonJSON(s.Files[i].Recipient) != canonJSON(n.Files[i].Recipient) {
 				a, b := recipientText(s.Files[i].Recipient), recipientText(n.Files[i].Recipient)
 				if a == b {
