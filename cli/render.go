@@ -19,15 +19,16 @@ import (
 
 // renderOptions are the arguments of postform render.
 type renderOptions struct {
+	g       *globals
+	load    loadFlags
+	run     runFlags
 	address string
 	out     string
 	prune   bool
 }
 
 func newRenderCommand(g *globals) *cobra.Command {
-	var lf loadFlags
-	var rf runFlags
-	var o renderOptions
+	o := &renderOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "render ADDRESS --out FILE.pdf | render --prune",
 		Short: "Write the PDF postform renders from a mailing's letter block, to look at it; or remove renderings no letter needs",
@@ -39,28 +40,35 @@ func newRenderCommand(g *globals) *cobra.Command {
 		Example: "  postform render 'mailing.reminder[\"acme\"]' --out acme.pdf\n  postform render --prune",
 		Args:    cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.prune {
-				if len(args) > 0 || o.out != "" {
-					return errors.New("render --prune takes no ADDRESS and no --out: it removes renderings, it writes none")
-				}
-				return g.pruneRendered(cmd.Context(), lf, rf)
+			if len(args) == 1 {
+				o.address = args[0]
 			}
-			if len(args) != 1 {
-				return errors.New("render needs the ADDRESS of a mailing with a letter block (see postform plan), or --prune")
-			}
-			o.address = args[0]
-			if o.out == "" {
-				return errors.New("render needs --out FILE.pdf: the file to write the letter to")
-			}
-			return g.render(lf, o)
+			return runRender(cmd.Context(), o)
 		},
 	}
-	lf.register(cmd)
+	o.load.register(cmd)
 	// render makes no API call: of the run flags only the lock's wait.
-	cmd.Flags().DurationVar(&rf.lockTimeout, "lock-timeout", 0, "with --prune, wait this long for the state lock (0: fail at once when it is held)")
+	cmd.Flags().DurationVar(&o.run.lockTimeout, "lock-timeout", 0, "with --prune, wait this long for the state lock (0: fail at once when it is held)")
 	cmd.Flags().StringVar(&o.out, "out", "", "the PDF file to write (replaced if it exists)")
 	cmd.Flags().BoolVar(&o.prune, "prune", false, "remove the renderings in .postform/rendered that no letter needs")
 	return cmd
+}
+
+// runRender writes one letter's rendering to --out, or prunes renderings.
+func runRender(ctx context.Context, o *renderOptions) error {
+	if o.prune {
+		if o.address != "" || o.out != "" {
+			return errors.New("render --prune takes no ADDRESS and no --out: it removes renderings, it writes none")
+		}
+		return o.g.pruneRendered(ctx, o.load, o.run)
+	}
+	if o.address == "" {
+		return errors.New("render needs the ADDRESS of a mailing with a letter block (see postform plan), or --prune")
+	}
+	if o.out == "" {
+		return errors.New("render needs --out FILE.pdf: the file to write the letter to")
+	}
+	return o.g.render(o.load, o)
 }
 
 // pruneRendered is render --prune: under the state lock, the renderings
@@ -90,7 +98,7 @@ func (g *globals) pruneRendered(ctx context.Context, lf loadFlags, rf runFlags) 
 	})
 }
 
-func (g *globals) render(lf loadFlags, o renderOptions) error {
+func (g *globals) render(lf loadFlags, o *renderOptions) error {
 	// The preflight reads PDFs postform did not make; rendering needs none.
 	cfg, err := g.loadConfig(lf, true)
 	if err != nil {
