@@ -34,24 +34,35 @@ import (
 // postform that predates patches ignores them and sees such a letter as
 // still pending: it looks its job up by name, never posts it again.
 
-type journalLine struct {
-	Lineage string          `json:"lineage"`
-	Serial  uint64          `json:"serial"`
-	Records []journalRecord `json:"records"`
-	Patches []journalPatch  `json:"patches,omitempty"`
-	CRC     string          `json:"crc32"` // must stay the last field
+// journalLineOf is a line whose records hold mailings as M: decoded
+// (journalLine) or, as the writer makes them, already encoded (rawLine).
+type journalLineOf[M any] struct {
+	Lineage string               `json:"lineage"`
+	Serial  uint64               `json:"serial"`
+	Records []journalRecordOf[M] `json:"records"`
+	Patches []journalPatch       `json:"patches,omitempty"`
+	CRC     string               `json:"crc32"` // must stay the last field
 }
+
+type journalRecordOf[M any] struct {
+	Address string `json:"address"`
+	Mailing M      `json:"mailing"`
+}
+
+type (
+	journalLine   = journalLineOf[*Mailing]
+	journalRecord = journalRecordOf[*Mailing]
+	// rawLine is journalLine with its mailings already encoded (the writer
+	// encodes each once, for the line and as the base of a later patch).
+	rawLine   = journalLineOf[json.RawMessage]
+	rawRecord = journalRecordOf[json.RawMessage]
+)
 
 // journalPatch changes the top-level fields of the mailing at Address as the
 // latest earlier line of the same file holds it.
 type journalPatch struct {
 	Address string                     `json:"address"`
 	Fields  map[string]json.RawMessage `json:"fields"`
-}
-
-type journalRecord struct {
-	Address string   `json:"address"`
-	Mailing *Mailing `json:"mailing"`
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -69,28 +80,14 @@ func encodeJournalLine(lineage string, serial uint64, recs []journalRecord) ([]b
 	return encodeLine(journalLine{Lineage: lineage, Serial: serial, Records: recs})
 }
 
-func encodeLine(l journalLine) ([]byte, error) {
+// encodeLine encodes and seals l, newline included.
+func encodeLine[M any](l journalLineOf[M]) ([]byte, error) {
 	l.CRC = crcPlaceholder
 	b, err := json.Marshal(l)
 	if err != nil {
 		return nil, fmt.Errorf("encoding journal record: %w", err)
 	}
 	return sealLine(b), nil
-}
-
-// rawLine is journalLine with its mailings already encoded (the writer
-// encodes each once, for the line and as the base of a later patch).
-type rawLine struct {
-	Lineage string         `json:"lineage"`
-	Serial  uint64         `json:"serial"`
-	Records []rawRecord    `json:"records"`
-	Patches []journalPatch `json:"patches,omitempty"`
-	CRC     string         `json:"crc32"` // must stay the last field
-}
-
-type rawRecord struct {
-	Address string          `json:"address"`
-	Mailing json.RawMessage `json:"mailing"`
 }
 
 // sealLine writes the checksum into b, a line encoded with crcPlaceholder,
@@ -302,7 +299,7 @@ func newJournalWriter(fsys *safefs.Dir, name, path string) *journalWriter {
 func (w *journalWriter) encode(lineage string, serial uint64, recs []journalRecord) ([]byte, error) {
 	w.basesMu.Lock()
 	defer w.basesMu.Unlock()
-	l := rawLine{Lineage: lineage, Serial: serial, Records: []rawRecord{}, CRC: crcPlaceholder}
+	l := rawLine{Lineage: lineage, Serial: serial, Records: []rawRecord{}}
 	var fresh map[string][]byte
 	for _, r := range recs {
 		if r.Mailing == nil {
@@ -327,12 +324,12 @@ func (w *journalWriter) encode(lineage string, serial uint64, recs []journalReco
 		}
 		fresh[r.Address] = next
 	}
-	b, err := json.Marshal(l)
+	line, err := encodeLine(l)
 	if err != nil {
-		return nil, fmt.Errorf("encoding journal record: %w", err)
+		return nil, err
 	}
 	maps.Copy(w.bases, fresh)
-	return sealLine(b), nil
+	return line, nil
 }
 
 // forgetBases makes every later record a full one: the file they were in is
