@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // The read and edit routes: jobs, pack groups, deliveries, tracking files,
@@ -13,19 +14,25 @@ import (
 
 func (s *Sandbox) findJob(id string) *jobRecord { return s.index.byID[id] }
 
-func (s *Sandbox) getJob(w http.ResponseWriter, r *http.Request, _ string) {
+// answerJob answers with what render makes of the job id under the lock,
+// or JOB_NOT_FOUND when there is no such job.
+func (s *Sandbox) answerJob(w http.ResponseWriter, id string, render func(j *jobRecord, now time.Time) any) {
 	s.mu.Lock()
-	j := s.findJob(r.PathValue("id"))
-	var body map[string]any
+	j := s.findJob(id)
+	var body any
 	if j != nil {
-		body = s.jobJSON(j, s.now())
+		body = render(j, s.now())
 	}
 	s.mu.Unlock()
 	if j == nil {
-		writeError(w, http.StatusNotFound, "JOB_NOT_FOUND", "unknown job "+r.PathValue("id"))
+		writeError(w, http.StatusNotFound, "JOB_NOT_FOUND", "unknown job "+id)
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Sandbox) getJob(w http.ResponseWriter, r *http.Request, _ string) {
+	s.answerJob(w, r.PathValue("id"), func(j *jobRecord, now time.Time) any { return s.jobJSON(j, now) })
 }
 
 func (s *Sandbox) listJobs(w http.ResponseWriter, r *http.Request, _ string) {
@@ -56,20 +63,13 @@ func (s *Sandbox) listJobs(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (s *Sandbox) getPackGroups(w http.ResponseWriter, r *http.Request, _ string) {
-	s.mu.Lock()
-	j := s.findJob(r.PathValue("id"))
-	out := []map[string]any{}
-	if j != nil {
-		for _, pv := range s.view(j, s.now()).packGroups {
+	s.answerJob(w, r.PathValue("id"), func(j *jobRecord, now time.Time) any {
+		out := []map[string]any{}
+		for _, pv := range s.view(j, now).packGroups {
 			out = append(out, pgJSON(pv))
 		}
-	}
-	s.mu.Unlock()
-	if j == nil {
-		writeError(w, http.StatusNotFound, "JOB_NOT_FOUND", "unknown job "+r.PathValue("id"))
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+		return out
+	})
 }
 
 func (s *Sandbox) editPackGroup(w http.ResponseWriter, r *http.Request, _ string) {
@@ -141,24 +141,17 @@ func (s *Sandbox) editPackGroupLocked(id string, raw map[string]any) (status int
 func (s *Sandbox) getDeliveries(w http.ResponseWriter, r *http.Request, tok string) {
 	jobID := r.URL.Query().Get("jobId")
 	h := s.hostile()
-	s.mu.Lock()
-	var secrets []string
-	if t := s.tokens[tok]; t != nil {
-		secrets = []string{t.password, tok}
-	}
-	j := s.findJob(jobID)
-	out := []map[string]any{}
-	if j != nil {
-		for _, dv := range s.view(j, s.now()).deliveries {
+	s.answerJob(w, jobID, func(j *jobRecord, now time.Time) any {
+		var secrets []string
+		if t := s.tokens[tok]; t != nil {
+			secrets = []string{t.password, tok}
+		}
+		out := []map[string]any{}
+		for _, dv := range s.view(j, now).deliveries {
 			out = append(out, deliveryJSON(j, dv, h, secrets))
 		}
-	}
-	s.mu.Unlock()
-	if j == nil {
-		writeError(w, http.StatusNotFound, "JOB_NOT_FOUND", "unknown job "+jobID)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+		return out
+	})
 }
 
 func (s *Sandbox) getTrackingFile(w http.ResponseWriter, r *http.Request, _ string) {
