@@ -36,6 +36,24 @@ type workspaceOptions struct {
 	name string
 }
 
+// newWorkspaceNameCommand is a workspace subcommand of one NAME argument
+// (new, select, delete), which run carries out.
+func newWorkspaceNameCommand(g *globals, use, short, example string, run func(context.Context, *workspaceOptions) error) *cobra.Command {
+	opts := &workspaceOptions{g: g}
+	cmd := &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.name = args[0]
+			return run(cmd.Context(), opts)
+		},
+	}
+	opts.load.register(cmd)
+	return cmd
+}
+
 // withWorkspaces evaluates the configuration, opens its backend and runs fn
 // on the backend's workspaces.
 func withWorkspaces(opts *workspaceOptions, fn func(cfg *config.Config, ws state.Workspaces) error) error {

@@ -11,19 +11,7 @@ import (
 )
 
 func newWorkspaceDeleteCommand(g *globals) *cobra.Command {
-	opts := &workspaceOptions{g: g}
-	cmd := &cobra.Command{
-		Use:     "delete NAME",
-		Short:   "Delete a workspace whose state tracks no letter",
-		Example: `  postform workspace delete march`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.name = args[0]
-			return runWorkspaceDelete(cmd.Context(), opts)
-		},
-	}
-	opts.load.register(cmd)
-	return cmd
+	return newWorkspaceNameCommand(g, "delete NAME", "Delete a workspace whose state tracks no letter", `  postform workspace delete march`, runWorkspaceDelete)
 }
 
 // runWorkspaceDelete deletes the workspace opts.name; the backend refuses

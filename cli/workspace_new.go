@@ -13,19 +13,7 @@ import (
 )
 
 func newWorkspaceNewCommand(g *globals) *cobra.Command {
-	opts := &workspaceOptions{g: g}
-	cmd := &cobra.Command{
-		Use:     "new NAME",
-		Short:   "Create a workspace with an empty state and select it",
-		Example: `  postform workspace new march`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.name = args[0]
-			return runWorkspaceNew(cmd.Context(), opts)
-		},
-	}
-	opts.load.register(cmd)
-	return cmd
+	return newWorkspaceNameCommand(g, "new NAME", "Create a workspace with an empty state and select it", `  postform workspace new march`, runWorkspaceNew)
 }
 
 // runWorkspaceNew creates the workspace opts.name with an empty state and

@@ -13,19 +13,7 @@ import (
 )
 
 func newWorkspaceSelectCommand(g *globals) *cobra.Command {
-	opts := &workspaceOptions{g: g}
-	cmd := &cobra.Command{
-		Use:     "select NAME",
-		Short:   "Select an existing workspace",
-		Example: `  postform workspace select default`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.name = args[0]
-			return runWorkspaceSelect(cmd.Context(), opts)
-		},
-	}
-	opts.load.register(cmd)
-	return cmd
+	return newWorkspaceNameCommand(g, "select NAME", "Select an existing workspace", `  postform workspace select default`, runWorkspaceSelect)
 }
 
 // runWorkspaceSelect makes opts.name, which must exist (or be the
