@@ -42,12 +42,7 @@ func newImportCommand(g *globals) *cobra.Command {
 func runImport(ctx context.Context, opts *importOptions) error {
 	g, addr, jobID := opts.g, opts.address, opts.jobID
 	return g.withLockedSession(ctx, opts.load, opts.run, "import", func(sess *session) error {
-		var desired *config.Mailing
-		for _, m := range sess.cfg.Mailings {
-			if m.Address == addr {
-				desired = m
-			}
-		}
+		desired := configMailing(sess.cfg, addr)
 		if desired == nil {
 			return fmt.Errorf("%s is not a mailing of this configuration: declare it first, so that postform knows what the job is", addr)
 		}
@@ -70,3 +65,14 @@ func runImport(ctx context.Context, opts *importOptions) error {
 // same record a post would make, recipient included, so that the next plan
 // compares it like any posted letter.
 func importBase(m *config.Mailing) *state.Mailing { return reconcile.NewRecord(m, "") }
+
+// configMailing is the configuration's mailing at addr, nil when it
+// declares none.
+func configMailing(cfg *config.Config, addr string) *config.Mailing {
+	for _, m := range cfg.Mailings {
+		if m.Address == addr {
+			return m
+		}
+	}
+	return nil
+}

@@ -104,12 +104,7 @@ func (g *globals) render(lf loadFlags, o *renderOptions) error {
 	if err != nil {
 		return err
 	}
-	var m *config.Mailing
-	for _, x := range cfg.Mailings {
-		if x.Address == o.address {
-			m = x
-		}
-	}
+	m := configMailing(cfg, o.address)
 	if m == nil {
 		return fmt.Errorf("%s is not a mailing of this configuration (addresses look like mailing.notice or mailing.notice[\"key\"]: see postform plan)", o.address)
 	}

@@ -60,10 +60,8 @@ func runStateRm(ctx context.Context, opts *stateRmOptions) error {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "Removed %s from the state.\n", a)
-			for _, m := range sess.cfg.Mailings {
-				if m.Address == a {
-					fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, shellquote.Quote(a))
-				}
+			if configMailing(sess.cfg, a) != nil {
+				fmt.Fprintf(g.stderr, "Warning: %s is still in the configuration: the next plan posts it again unless you `postform import %s JOB_ID` or remove its block.\n", a, shellquote.Quote(a))
 			}
 		}
 		detail := ""
