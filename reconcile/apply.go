@@ -104,8 +104,10 @@ func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult)
 	// A batch is four rounds of the workers: each fsync re-dirties the
 	// journal's last page, so fewer, larger batches write fewer bytes
 	// (issue 18: 100,000 letters, 6,250 batches of 16 cost 0.7 x the state
-	// in pages written again); the job ids still become durable before the
-	// next batch posts.
+	// in pages written again). Every pending record is durable before its
+	// POST; a job id rides on a later batch's fsync (most of a batch's on
+	// the next one's) or the end of the run, and one still only in memory
+	// at a crash is found again by its job name.
 	size := 4 * par
 	// Two rounds of lookahead: the workers never wait for the producer's
 	// fsync (measured: 1.32x -> 1.24x the ideal for 1,000 letters at 20 ms).
@@ -240,6 +242,11 @@ func (e *Engine) prepare(ctx context.Context, ch *Change) (*outgoing, error) {
 	rec.AttemptedAt = e.now()
 	prior := e.get(m.Address)
 	if prior != nil {
+		// The new record carries the prior's superseded jobs and proofs:
+		// from a state loaded for a plan they would be nil, and lost.
+		if err := prior.LoadDetail(); err != nil {
+			return nil, err
+		}
 		rec.Superseded = prior.Superseded
 		if ch.Action == ActionReplace && prior.JobID != "" {
 			// The replaced job stays on record, and a lookup by name after
