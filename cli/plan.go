@@ -90,11 +90,8 @@ func newPlanCommand(g *globals) *cobra.Command {
 // saving it with --out; the exit code says whether it has changes.
 func runPlan(ctx context.Context, opts *planOptions) error {
 	g := opts.g
-	format, err := opts.out.format()
+	format, err := viewFormat(opts.out, &opts.plan.recipients)
 	if err != nil {
-		return err
-	}
-	if err := opts.plan.recipients.check(); err != nil {
 		return err
 	}
 	sess, plan, err := g.preparePlan(ctx, "plan", opts.plan)

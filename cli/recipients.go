@@ -27,6 +27,16 @@ func (r *recipientsFlag) check() error {
 	return fmt.Errorf("--recipients=%s: choose full, masked (initials and the locality line) or hidden", r.mode)
 }
 
+// viewFormat is the view out chooses, once r is known to name a mode: the
+// flags a view command checks before anything is done.
+func viewFormat(out formatFlags, r *recipientsFlag) (outputFormat, error) {
+	format, err := out.format()
+	if err != nil {
+		return format, err
+	}
+	return format, r.check()
+}
+
 // forView is the mode of a view: the flag when given, else, for the
 // human and markdown views, the configuration's default (review), else
 // full. JSON is machine output: full unless the flag asks otherwise.

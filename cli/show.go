@@ -49,11 +49,8 @@ func newShowCommand(g *globals) *cobra.Command {
 // view opts.out chooses.
 func runShow(ctx context.Context, opts *showOptions) error {
 	g := opts.g
-	format, err := opts.out.format()
+	format, err := viewFormat(opts.out, &opts.recipients)
 	if err != nil {
-		return err
-	}
-	if err := opts.recipients.check(); err != nil {
 		return err
 	}
 	if opts.planFile == "" && opts.preview != "" {

@@ -49,11 +49,8 @@ func newStatusCommand(g *globals) *cobra.Command {
 // the network) in the view opts.out chooses.
 func runStatus(ctx context.Context, opts *statusOptions) error {
 	g := opts.g
-	format, err := opts.out.format()
+	format, err := viewFormat(opts.out, &opts.recipients)
 	if err != nil {
-		return err
-	}
-	if err := opts.recipients.check(); err != nil {
 		return err
 	}
 	return g.withReadOnlySession(ctx, opts.load, func(sess *session) error {
