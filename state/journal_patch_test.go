@@ -10,21 +10,24 @@ import (
 	"time"
 )
 
+// recordMailing stores m in s at its address and records it through b, as
+// an apply records a letter.
+func recordMailing(t *testing.T, b Backend, s *State, m *Mailing) {
+	t.Helper()
+	s.Mailings[m.Address] = m
+	if err := b.Record(context.Background(), s, m.Address); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // pendingThenPosted records a letter as pending, then posted, as an apply
 // does, and returns the journal's bytes.
 func pendingThenPosted(t *testing.T, b Backend, s *State, addr string) []byte {
 	t.Helper()
-	ctx := context.Background()
 	pending := testMailing(addr, 1)
 	pending.Phase, pending.JobID, pending.SubmittedAt, pending.JobStatus = PhasePending, "", time.Time{}, ""
-	s.Mailings[addr] = pending
-	if err := b.Record(ctx, s, addr); err != nil {
-		t.Fatal(err)
-	}
-	s.Mailings[addr] = testMailing(addr, 1)
-	if err := b.Record(ctx, s, addr); err != nil {
-		t.Fatal(err)
-	}
+	recordMailing(t, b, s, pending)
+	recordMailing(t, b, s, testMailing(addr, 1))
 	j, err := os.ReadFile(b.(*Local).journalPath())
 	if err != nil {
 		t.Fatal(err)
@@ -58,20 +61,13 @@ func TestJournalRecordsARecordedLetterAgainAsAPatch(t *testing.T) {
 }
 
 func TestJournalPatchRemovesAField(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	b := open(t, Config{Dir: dir})
 	s := load(t, b)
 	m := testMailing("a", 1)
 	m.Problems = []string{"refused"}
-	s.Mailings["a"] = m
-	if err := b.Record(ctx, s, "a"); err != nil {
-		t.Fatal(err)
-	}
-	s.Mailings["a"] = testMailing("a", 1)
-	if err := b.Record(ctx, s, "a"); err != nil {
-		t.Fatal(err)
-	}
+	recordMailing(t, b, s, m)
+	recordMailing(t, b, s, testMailing("a", 1))
 	if got := load(t, open(t, Config{Dir: dir})).Mailings["a"]; got.Problems != nil {
 		t.Errorf("the problems the patch removed came back: %q", got.Problems)
 	}
@@ -84,17 +80,11 @@ func TestJournalNoPatchAcrossAFold(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, Config{Dir: dir})
 	s := load(t, b)
-	s.Mailings["a"] = testMailing("a", 1)
-	if err := b.Record(ctx, s, "a"); err != nil {
-		t.Fatal(err)
-	}
+	recordMailing(t, b, s, testMailing("a", 1))
 	if err := b.Persist(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	s.Mailings["a"] = testMailing("a", 2)
-	if err := b.Record(ctx, s, "a"); err != nil {
-		t.Fatal(err)
-	}
+	recordMailing(t, b, s, testMailing("a", 2))
 	j, _ := os.ReadFile(filepath.Join(dir, DefaultPath+".journal"))
 	if bytes.Contains(j, []byte(`"patches"`)) {
 		t.Fatalf("a record after the fold is a patch:\n%s", j)

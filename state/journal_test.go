@@ -99,10 +99,7 @@ func TestJournalFoldedRecordsSkipped(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, Config{Dir: dir})
 	s := load(t, b)
-	s.Mailings["a"] = testMailing("a", 1)
-	if err := b.Record(ctx, s, "a"); err != nil {
-		t.Fatal(err)
-	}
+	recordMailing(t, b, s, testMailing("a", 1))
 	journal, _ := os.ReadFile(filepath.Join(dir, DefaultPath+".journal"))
 	delete(s.Mailings, "a")
 	s.Mailings["b"] = testMailing("b", 2)
@@ -119,14 +116,10 @@ func TestJournalFoldedRecordsSkipped(t *testing.T) {
 }
 
 func TestRecordIntoNewWorkspace(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	b := open(t, Config{Dir: dir, Workspace: "fresh"})
 	s := New("22222222-2222-4222-8222-222222222222")
-	s.Mailings["a"] = testMailing("a", 1)
-	if err := b.Record(ctx, s, "a"); err != nil {
-		t.Fatal(err)
-	}
+	recordMailing(t, b, s, testMailing("a", 1))
 	got := load(t, open(t, Config{Dir: dir, Workspace: "fresh"}))
 	if got.Lineage != s.Lineage || got.Mailings["a"] == nil {
 		t.Errorf("got lineage %s, %v", got.Lineage, got.Addresses())
