@@ -250,20 +250,28 @@ func TestPGMigratesTheBlobLayout(t *testing.T) {
 	}
 }
 
+// persistedPG opens a new pg schema and persists n letters into it through
+// the backend it returns, with the state they are in.
+func persistedPG(t *testing.T, n int) (Config, Backend, *State) {
+	t.Helper()
+	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
+	b := open(t, cfg)
+	s := load(t, b)
+	for i := range n {
+		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
+	}
+	if err := b.Persist(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, b, s
+}
+
 // A postform of schema 2 still running when the schema was migrated
 // writes its whole state as a blob again: the blob wins over the rows, and
 // the next Persist brings the rows in line with it.
 func TestPGBlobWrittenAfterMigrationWins(t *testing.T) {
 	ctx := context.Background()
-	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
-	b := open(t, cfg)
-	s := load(t, b)
-	for i := range 5 {
-		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
-	}
-	if err := b.Persist(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	cfg, _, s := persistedPG(t, 5)
 	blob := bigState(3)
 	blob.Lineage, blob.Serial = s.Lineage, 2
 	blob.Mailings[addrOf(1)].JobStatus = "OUTPUTTED"
@@ -330,15 +338,7 @@ func TestPGRowsDamageRefused(t *testing.T) {
 // A Persist writes the rows of the letters that changed, and only those.
 func TestPGPersistWritesOnlyChangedRows(t *testing.T) {
 	ctx := context.Background()
-	cfg := Config{Type: "pg", ConnStr: pgtest.Shared(t), SchemaName: pgtest.Schema(t)}
-	b := open(t, cfg)
-	s := load(t, b)
-	for i := range 1000 {
-		s.Mailings[addrOf(i)] = testMailing(addrOf(i), i)
-	}
-	if err := b.Persist(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	cfg, b, s := persistedPG(t, 1000)
 	// Written by the last transaction: the states row is written by each.
 	lastWrite := func() int {
 		return pgCount(t, cfg, "SELECT count(*) FROM "+pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize()+
