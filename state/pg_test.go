@@ -121,8 +121,9 @@ func TestPGWritesStopWhenTheLockIsLost(t *testing.T) {
 	mustContain(t, err, "state lock", "was lost")
 }
 
-// pgExec runs statements on the test's database, outside any backend.
-func pgExec(t testing.TB, cfg Config, sql string, args ...any) {
+// pgDo runs fn on a connection of its own to the test's database, outside
+// any backend; an error of fn fails the test, named by sql.
+func pgDo(t testing.TB, cfg Config, sql string, fn func(ctx context.Context, c *pgx.Conn) error) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, cfg.ConnStr)
@@ -130,23 +131,24 @@ func pgExec(t testing.TB, cfg Config, sql string, args ...any) {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql, args...); err != nil {
+	if err := fn(ctx, c); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
 
+// pgExec runs statements on the test's database, outside any backend.
+func pgExec(t testing.TB, cfg Config, sql string, args ...any) {
+	t.Helper()
+	pgDo(t, cfg, sql, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, sql, args...)
+		return err
+	})
+}
+
 func pgCount(t testing.TB, cfg Config, sql string, args ...any) int {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, cfg.ConnStr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	var n int
-	if err := c.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	pgDo(t, cfg, sql, func(ctx context.Context, c *pgx.Conn) error { return c.QueryRow(ctx, sql, args...).Scan(&n) })
 	return n
 }
 
