@@ -100,7 +100,7 @@ func Functions(dir string) map[string]function.Function {
 		"base64decode": base64DecodeFunc,
 		"base64encode": base64EncodeFunc,
 		"csvdecode":    stdlib.CSVDecodeFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
+		"jsondecode":   makeJSONDecodeFunc(),
 		"jsonencode":   stdlib.JSONEncodeFunc,
 		"sha256":       sha256Func,
 		"urlencode":    urlEncodeFunc,

@@ -1,0 +1,207 @@
+package config
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// go-cty's (v1.20.0) jsondecode walks its input twice with encoding/json's
+// Decoder.Token: once in its Type function (json.ImpliedType) and again in
+// its Impl (json.Unmarshal, which moreover re-decodes every nested value
+// from a RawMessage copy). For a 7 MB letters.json that is over a quarter of
+// a plan. The fast path below decodes the document once with jsontext and
+// builds the cty value directly, the way those two functions together
+// would; whenever it meets anything it is not certain to treat as cty does
+// (any syntax error, a duplicate or non-NFC object key, a number
+// cty.ParseNumberVal refuses, data after the value, deep nesting), it gives
+// up and cty's own code runs, so cty's results and error messages stand.
+
+// jsonFastMaxDepth bounds the nesting the fast path accepts: encoding/json
+// refuses documents nested more than 10,000 deep, jsontext likewise, and
+// their exact limits need not agree.
+const jsonFastMaxDepth = 1000
+
+// decodeJSONFast returns the value cty's jsondecode gives for src, or false
+// when the caller must use cty's function instead.
+func decodeJSONFast(src string) (cty.Value, bool) {
+	buf := []byte(src)
+	// AllowDuplicateNames: duplicates are detected below (and sent to cty,
+	// which accepts them only when their types agree). Invalid UTF-8 stays
+	// an error, so such input goes to cty, which replaces it with U+FFFD.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(buf), jsontext.AllowDuplicateNames(true))
+	p := jsonFastParser{dec: dec}
+	v, ok := p.value(0)
+	if !ok {
+		return cty.NilVal, false
+	}
+	// Only JSON whitespace may follow; cty tolerates some other trailing
+	// bytes (a stray "]" or "}"), which it then handles itself.
+	for _, c := range buf[dec.InputOffset():] {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return cty.NilVal, false
+		}
+	}
+	return v, true
+}
+
+type jsonFastParser struct {
+	dec *jsontext.Decoder
+}
+
+func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
+	tok, err := p.dec.ReadToken()
+	if err != nil {
+		return cty.NilVal, false
+	}
+	switch tok.Kind() {
+	case 'n':
+		// ImpliedType types a null as DynamicPseudoType, and Unmarshal
+		// gives cty.NullVal of that type.
+		return cty.NullVal(cty.DynamicPseudoType), true
+	case 't':
+		return cty.True, true
+	case 'f':
+		return cty.False, true
+	case '"':
+		return cty.StringVal(tok.String()), true
+	case '0':
+		// tok.String() is the literal as written, which is what
+		// encoding/json's UseNumber hands cty.ParseNumberVal.
+		v, err := cty.ParseNumberVal(tok.String())
+		if err != nil {
+			return cty.NilVal, false
+		}
+		return v, true
+	case '{':
+		if depth >= jsonFastMaxDepth {
+			return cty.NilVal, false
+		}
+		var attrs map[string]cty.Value
+		for {
+			if p.dec.PeekKind() == '}' {
+				if _, err := p.dec.ReadToken(); err != nil {
+					return cty.NilVal, false
+				}
+				break
+			}
+			ktok, err := p.dec.ReadToken()
+			if err != nil || ktok.Kind() != '"' {
+				return cty.NilVal, false
+			}
+			k := ktok.String()
+			// ImpliedType keeps keys as written while cty.ObjectVal
+			// normalises them to NFC; only NFC keys are the same for both.
+			if cty.NormalizeString(k) != k {
+				return cty.NilVal, false
+			}
+			v, ok := p.value(depth + 1)
+			if !ok {
+				return cty.NilVal, false
+			}
+			if attrs == nil {
+				attrs = make(map[string]cty.Value)
+			}
+			// A key already there leaves the map's length unchanged.
+			n := len(attrs)
+			if attrs[k] = v; len(attrs) == n {
+				return cty.NilVal, false
+			}
+		}
+		if len(attrs) == 0 {
+			return cty.EmptyObjectVal, true
+		}
+		return cty.ObjectVal(attrs), true
+	case '[':
+		if depth >= jsonFastMaxDepth {
+			return cty.NilVal, false
+		}
+		var elems []cty.Value
+		for {
+			if p.dec.PeekKind() == ']' {
+				if _, err := p.dec.ReadToken(); err != nil {
+					return cty.NilVal, false
+				}
+				break
+			}
+			v, ok := p.value(depth + 1)
+			if !ok {
+				return cty.NilVal, false
+			}
+			elems = append(elems, v)
+		}
+		if len(elems) == 0 {
+			return cty.EmptyTupleVal, true
+		}
+		return cty.TupleVal(elems), true
+	default:
+		return cty.NilVal, false
+	}
+}
+
+// jsonDecodeCache carries the value decoded by the Type function to the
+// Impl of the same call, so the document is decoded once. It is keyed by
+// the document itself: a value found under the same string is the value
+// for that string, whichever call put it there.
+type jsonDecodeCache struct {
+	mu  sync.Mutex
+	src string
+	val cty.Value
+	set bool
+}
+
+func (c *jsonDecodeCache) put(src string, v cty.Value) {
+	c.mu.Lock()
+	c.src, c.val, c.set = src, v, true
+	c.mu.Unlock()
+}
+
+func (c *jsonDecodeCache) take(src string) (cty.Value, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.set || c.src != src {
+		return cty.NilVal, false
+	}
+	v := c.val
+	c.src, c.val, c.set = "", cty.NilVal, false
+	return v, true
+}
+
+// makeJSONDecodeFunc is stdlib.JSONDecodeFunc with the fast path: the same
+// parameter (so the same null, type, unknown and mark handling by
+// function.Call), the same type and value for every document the fast path
+// takes, and cty's own code for everything else.
+func makeJSONDecodeFunc() function.Function {
+	slow := stdlib.JSONDecodeFunc
+	cache := &jsonDecodeCache{}
+	return function.New(&function.Spec{
+		Description: slow.Description(),
+		Params:      slow.Params(),
+		Type: func(args []cty.Value) (cty.Type, error) {
+			str := args[0]
+			if str.IsKnown() {
+				src := str.AsString()
+				if v, ok := decodeJSONFast(src); ok {
+					cache.put(src, v)
+					return v.Type(), nil
+				}
+			}
+			return slow.ReturnTypeForValues(args)
+		},
+		Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+			src := args[0].AsString()
+			if v, ok := cache.take(src); ok {
+				return v, nil
+			}
+			// What stdlib.JSONDecodeFunc's Impl does.
+			return ctyjson.Unmarshal([]byte(src), retType)
+		},
+	})
+}
