@@ -112,11 +112,7 @@ func knownAddresses(cfg *config.Config, st *state.State) []string {
 		seen[m.Address] = true
 		out = append(out, m.Address)
 	}
-	for _, a := range st.Addresses() {
-		if !seen[a] {
-			out = append(out, a)
-		}
-	}
+	out = append(out, st.AddressesWhere(func(a string, _ *state.Mailing) bool { return !seen[a] })...)
 	return out
 }
 

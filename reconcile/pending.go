@@ -13,13 +13,7 @@ import (
 func (e *Engine) Pending() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []string
-	for _, a := range e.State.Addresses() {
-		if e.State.Mailings[a].Phase == state.PhasePending {
-			out = append(out, a)
-		}
-	}
-	return out
+	return e.State.AddressesWhere(func(_ string, m *state.Mailing) bool { return m.Phase == state.PhasePending })
 }
 
 func adoptJob(m *state.Mailing, j *nirva.Job) {

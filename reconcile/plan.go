@@ -158,10 +158,11 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		p.Changes = append(p.Changes, ch)
 	}
 	p.Diagnostics = append(p.Diagnostics, config.MergeWarnings(posting)...)
-	for _, addr := range st.Addresses() {
-		if _, ok := desired[addr]; ok || !selected(addr, opts) {
-			continue
-		}
+	gone := st.AddressesWhere(func(addr string, _ *state.Mailing) bool {
+		_, ok := desired[addr]
+		return !ok && selected(addr, opts)
+	})
+	for _, addr := range gone {
 		prior := st.Mailings[addr]
 		reason := "no longer in the configuration: postform stops tracking it; nothing is unsent"
 		if prior.Phase == state.PhasePending {

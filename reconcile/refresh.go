@@ -37,14 +37,7 @@ func joinByAddress(byAddr map[string]error) error {
 func (e *Engine) NeedsRefresh() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []string
-	for _, a := range e.State.Addresses() {
-		m := e.State.Mailings[a]
-		if m.Phase == state.PhasePosted && !m.Terminal {
-			out = append(out, a)
-		}
-	}
-	return out
+	return e.State.AddressesWhere(func(_ string, m *state.Mailing) bool { return m.Phase == state.PhasePosted && !m.Terminal })
 }
 
 // Refresh resolves pending attempts, then asks the platform about every
