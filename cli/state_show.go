@@ -74,6 +74,7 @@ func writeMailing(g *globals, eng *reconcile.Engine, m *state.Mailing, recipient
 	row("job_status", jobStatusLine(m.JobStatus))
 	row("service", fmt.Sprintf("%s (id %s)", m.Service, m.ServiceID))
 	row("content_hash", m.ContentHash)
+	row("input_hash", m.InputHash)
 	row("recipient", recipientLine(stateRecipient(m.Recipient), recipients))
 	if !m.AttemptedAt.IsZero() {
 		row("attempted_at", m.AttemptedAt.Format("2006-01-02T15:04:05Z07:00"))
