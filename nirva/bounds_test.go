@@ -71,9 +71,13 @@ func hostileEnv(t *testing.T, path string, h func(w http.ResponseWriter, r *http
 	return e, ho
 }
 
-// slowDecode leaves time to decode 8 MiB, even under the race detector:
-// those tests are about the size limit, not the deadline.
-func slowDecode(c *nirva.Config) { c.RequestTimeout = 20 * time.Second }
+// slowDecode leaves time to send and decode 8 MiB, even under the race
+// detector or a loaded machine (an 80 ms idle timeout fired between two
+// reads at load 20): those tests are about the size limit, not time.
+func slowDecode(c *nirva.Config) {
+	c.RequestTimeout = 20 * time.Second
+	c.IdleTimeout = 5 * time.Second
+}
 
 // endless writes until the client goes away.
 func endless(w http.ResponseWriter, r *http.Request) {
@@ -276,13 +280,18 @@ func TestStalledUploadIsUncertain(t *testing.T) {
 // TestSlowButSteadyAnswerPasses: a body that keeps moving within the idle
 // timeout and ends before the deadline is read whole.
 func TestSlowButSteadyAnswerPasses(t *testing.T) {
+	// Three gaps of 120 ms: each well within the 300 ms idle timeout (a
+	// loaded machine delays a wake-up by tens of ms), together longer.
 	e, _ := hostileEnv(t, "/options/type", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		for _, part := range []string{`[{"id":"12",`, `"name":"printMode"}`, `]`} {
 			io.WriteString(w, part)
 			w.(http.Flusher).Flush()
-			time.Sleep(40 * time.Millisecond)
+			time.Sleep(120 * time.Millisecond)
 		}
+	}, func(c *nirva.Config) {
+		c.IdleTimeout = 300 * time.Millisecond
+		c.RequestTimeout = 3 * time.Second
 	})
 	types, err := e.c.OptionTypes(context.Background())
 	if err != nil || len(types) != 1 || types[0].Name != "printMode" {
