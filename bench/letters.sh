@@ -77,24 +77,7 @@ mailing "notice" {
 HCL
 }
 
-# timed LOG CMD… — runs CMD in $DIR; sets WALL (s), RSS (KiB), RC.
-timed() {
-	local log=$1 t0 t1
-	shift
-	t0=$(date +%s%N)
-	set +e
-	(cd "$DIR" && /usr/bin/time -v -o "$log.time" "$@" >"$log" 2>&1)
-	RC=$?
-	set -e
-	t1=$(date +%s%N)
-	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-	RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")
-	if [ "$RC" -ne 0 ]; then
-		echo "warning: $* exited $RC (see $log)" >&2
-		tail -n 5 "$log" >&2
-	fi
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$ROOT/bench/measure.sh"
 
 # r: every run renders afresh, in a directory and a cache folder of its own.
 walls=()
@@ -102,7 +85,7 @@ for i in $(seq "$RUNS"); do
 	DIR=$OUT/r$N_RENDER
 	mailmerge "$DIR" "$N_RENDER"
 	rm -rf "$OUT/cache-r"
-	POSTFORM_CACHE_DIR=$OUT/cache-r timed "$OUT/r.$i.log" "$BIN" plan --refresh=false
+	POSTFORM_CACHE_DIR=$OUT/cache-r measure "$OUT/r.$i.log" "$DIR" "$BIN" plan --refresh=false
 	grep -q "Plan: $N_RENDER to post" "$OUT/r.$i.log" || { echo "r: the plan does not post $N_RENDER letters" >&2; exit 1; }
 	[ "$(ls "$DIR/.postform/rendered" | wc -l)" -eq "$N_RENDER" ] || { echo "r: not $N_RENDER renderings" >&2; exit 1; }
 	walls+=("$WALL")
@@ -132,7 +115,7 @@ done
 grep -q "No changes" "$OUT/u.warm.log" || { echo "u: the plan is not empty:" >&2; tail -n 5 "$OUT/u.warm.log" >&2; exit 1; }
 walls=()
 for i in $(seq "$RUNS"); do
-	timed "$OUT/u.$i.log" "$BIN" plan --refresh=false
+	measure "$OUT/u.$i.log" "$DIR" "$BIN" plan --refresh=false
 	grep -q "No changes" "$OUT/u.$i.log" || { echo "u: the plan is not empty" >&2; exit 1; }
 	walls+=("$WALL")
 done
