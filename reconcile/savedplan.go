@@ -172,9 +172,7 @@ func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
 			sc.PriorJobID = ch.Prior.JobID
 			switch ch.Action {
 			case ActionBlocked, ActionReplace, ActionForget:
-				if r := ch.Prior.Recipient; r != nil {
-					sc.PriorRecipient = &SavedRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
-				}
+				sc.PriorRecipient = stateRecipient(ch.Prior.Recipient)
 			}
 		}
 		if m := ch.Desired; m != nil {
@@ -188,11 +186,8 @@ func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
 				sc.PostBy = t.Format(time.RFC3339)
 			}
 			for _, d := range m.Documents {
-				f := SavedFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages, RealPath: d.RealPath, Subject: d.Subject()}
-				if r := d.Recipient; r != nil {
-					f.Recipient = &SavedRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
-				}
-				sc.Files = append(sc.Files, f)
+				sc.Files = append(sc.Files, SavedFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages,
+					RealPath: d.RealPath, Recipient: configRecipient(d.Recipient), Subject: d.Subject()})
 			}
 			sc.DeclRange = savedRange(&m.DeclRange)
 		} else if ch.Prior != nil {
@@ -218,6 +213,24 @@ func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
 		sp.Summary.EstimatedPostage = pp
 	}
 	return sp
+}
+
+// configRecipient is the saved plan's copy of a recipient read for a
+// document.
+func configRecipient(r *config.Recipient) *SavedRecipient {
+	if r == nil {
+		return nil
+	}
+	return &SavedRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
+}
+
+// stateRecipient is the saved plan's copy of the recipient a state record
+// keeps.
+func stateRecipient(r *state.Recipient) *SavedRecipient {
+	if r == nil {
+		return nil
+	}
+	return &SavedRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
 }
 
 func savedRange(r *hcl.Range) *SavedRange {
