@@ -87,20 +87,11 @@ func (l *loader) decodeLimits() {
 			}
 		}
 	}
-	var first *hcl.Block
-	for _, b := range content.Blocks {
-		if b.Type != "pricing" {
-			continue
-		}
-		if first != nil {
-			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate pricing block",
-				fmt.Sprintf("A pricing block was already declared at %s.", first.DefRange)))
-			continue
-		}
-		first = b
-		lim.Pricing = l.decodePricing(b)
+	pricing := l.postformBlock(content, "pricing", "A pricing block was already declared at %s.")
+	if pricing != nil {
+		lim.Pricing = l.decodePricing(pricing)
 	}
-	if lim.MaxCostRange != nil && lim.Pricing == nil && first == nil {
+	if lim.MaxCostRange != nil && pricing == nil {
 		l.add(errorf(diag.CodeMissingArgument, lim.MaxCostRange, "max_cost without pricing",
 			"max_cost bounds the estimated postage, which needs a price per service: add a pricing block to the postform block, e.g.\n\n  pricing {\n    currency = \"EUR\"\n    service \"Lettre recommandée avec AR\" {\n      price           = 6.42\n      per_extra_sheet = 0.15\n    }\n  }"))
 	}

@@ -49,30 +49,22 @@ func (l *loader) decodeReview() {
 	if content == nil {
 		return
 	}
-	var first *hcl.Block
-	for _, b := range content.Blocks {
-		if b.Type != "review" {
-			continue
-		}
-		if first != nil {
-			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate review block",
-				fmt.Sprintf("A review block was already declared at %s.", first.DefRange)))
-			continue
-		}
-		first = b
-		rc, diags := decodeBody(b.Body, reviewSchema)
-		l.add(diags...)
-		v, set := l.stringAttr(rc.Attributes, "recipients", l.baseScope("the review block"), RecipientsFull)
-		if !set {
-			continue
-		}
-		switch v {
-		case RecipientsFull, RecipientsMasked, RecipientsHidden:
-			l.cfg.Review.Recipients = v
-		default:
-			l.add(errorf(diag.CodeInvalidValue, rc.Attributes["recipients"].Expr.Range().Ptr(), "Invalid review recipients",
-				fmt.Sprintf("recipients is %q; it says how plans show recipient addresses: \"full\", \"masked\" (initials and the locality line) or \"hidden\".", v)))
-		}
+	b := l.postformBlock(content, "review", "A review block was already declared at %s.")
+	if b == nil {
+		return
+	}
+	rc, diags := decodeBody(b.Body, reviewSchema)
+	l.add(diags...)
+	v, set := l.stringAttr(rc.Attributes, "recipients", l.baseScope("the review block"), RecipientsFull)
+	if !set {
+		return
+	}
+	switch v {
+	case RecipientsFull, RecipientsMasked, RecipientsHidden:
+		l.cfg.Review.Recipients = v
+	default:
+		l.add(errorf(diag.CodeInvalidValue, rc.Attributes["recipients"].Expr.Range().Ptr(), "Invalid review recipients",
+			fmt.Sprintf("recipients is %q; it says how plans show recipient addresses: \"full\", \"masked\" (initials and the locality line) or \"hidden\".", v)))
 	}
 }
 

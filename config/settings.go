@@ -70,6 +70,24 @@ func (l *loader) postformContent() *hcl.BodyContent {
 	return content
 }
 
+// postformBlock is the postform block's first nested block of type typ;
+// each further one is reported as a duplicate, detail saying (with %s for
+// the first one's range) that it was already declared.
+func (l *loader) postformBlock(content *hcl.BodyContent, typ, detail string) *hcl.Block {
+	var first *hcl.Block
+	for _, b := range content.Blocks {
+		if b.Type != typ {
+			continue
+		}
+		if first != nil {
+			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate "+typ+" block", fmt.Sprintf(detail, first.DefRange)))
+			continue
+		}
+		first = b
+	}
+	return first
+}
+
 func (l *loader) checkRequiredVersion() {
 	content := l.postformContent()
 	if content == nil {
@@ -107,40 +125,32 @@ func (l *loader) decodeBackend() {
 	if content == nil {
 		return
 	}
-	var first *hcl.Block
-	for _, b := range content.Blocks {
-		if b.Type != "backend" {
-			continue
-		}
-		if first != nil {
-			l.add(errorf(diag.CodeDuplicate, b.DefRange.Ptr(), "Duplicate backend block",
-				fmt.Sprintf("A backend was already declared at %s; a configuration has one backend.", first.DefRange)))
-			continue
-		}
-		first = b
-		typ := b.Labels[0]
-		schema, ok := backendSchemas[typ]
-		if !ok {
-			rng := b.LabelRanges[0]
-			l.add(errorf(diag.CodeUnsupported, &rng, "Unsupported backend type",
-				fmt.Sprintf("There is no backend %q; use \"local\" (a state file) or \"pg\" (PostgreSQL).", typ)))
-			continue
-		}
-		bc, diags := decodeBody(b.Body, schema)
-		l.add(diags...)
-		s := l.baseScope("a backend block")
-		attrs := map[string]string{}
-		for _, as := range schema.Attributes {
-			def := ""
-			if typ == "local" && as.Name == "path" {
-				def = DefaultStatePath
-			}
-			if v, _ := l.stringAttr(bc.Attributes, as.Name, s, def); v != "" {
-				attrs[as.Name] = v
-			}
-		}
-		l.cfg.Backend = Backend{Type: typ, Attrs: attrs, DeclRange: b.DefRange}
+	b := l.postformBlock(content, "backend", "A backend was already declared at %s; a configuration has one backend.")
+	if b == nil {
+		return
 	}
+	typ := b.Labels[0]
+	schema, ok := backendSchemas[typ]
+	if !ok {
+		rng := b.LabelRanges[0]
+		l.add(errorf(diag.CodeUnsupported, &rng, "Unsupported backend type",
+			fmt.Sprintf("There is no backend %q; use \"local\" (a state file) or \"pg\" (PostgreSQL).", typ)))
+		return
+	}
+	bc, diags := decodeBody(b.Body, schema)
+	l.add(diags...)
+	s := l.baseScope("a backend block")
+	attrs := map[string]string{}
+	for _, as := range schema.Attributes {
+		def := ""
+		if typ == "local" && as.Name == "path" {
+			def = DefaultStatePath
+		}
+		if v, _ := l.stringAttr(bc.Attributes, as.Name, s, def); v != "" {
+			attrs[as.Name] = v
+		}
+	}
+	l.cfg.Backend = Backend{Type: typ, Attrs: attrs, DeclRange: b.DefRange}
 }
 
 func (l *loader) decodeProvider() {
