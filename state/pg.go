@@ -292,15 +292,20 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 	if s, _, err = replay(s, lines, src, uuid.NewString); err != nil {
 		return nil, false, err
 	}
-	// The journaled letters are, as loaded, not their rows.
+	// The journaled letters are, as loaded, not their rows. A letter
+	// journaled more than once (pending, then posted) is encoded once.
+	journaled := map[string]bool{}
 	for _, l := range lines {
 		for _, r := range l.Records {
-			if st.base == nil {
-				st.base = map[string]pgBase{}
-			}
-			if st.base[r.Address], err = baseOf(s.Mailings[r.Address]); err != nil {
-				return nil, false, err
-			}
+			journaled[r.Address] = true
+		}
+	}
+	if len(journaled) > 0 && st.base == nil {
+		st.base = make(map[string]pgBase, len(journaled))
+	}
+	for a := range journaled {
+		if st.base[a], err = baseOf(s.Mailings[a]); err != nil {
+			return nil, false, err
 		}
 	}
 	st.version, st.pfv = formatOf(s), s.PostformVersion
