@@ -213,9 +213,13 @@ func (g *globals) exportProofs(sess *session, out string, targets []string, sinc
 			}
 			mf := manifestFile{Kind: f.Kind, SHA256: f.SHA256, Size: f.Size}
 			if f.proof != nil {
-				mf.Path = base + "/proofs/" + path.Base(f.proof.Path)
+				// The name postform gave the proof, encoded again: the state
+				// is a backend's answer, and "..", or a name verify would
+				// refuse, must not reach the bundle.
+				name := safefs.Component(path.Base(f.proof.Path))
+				mf.Path = base + "/proofs/" + name
 				if f.JobID != "" {
-					mf.Path = base + "/superseded/" + safefs.Component(f.JobID) + "/" + path.Base(f.proof.Path)
+					mf.Path = base + "/superseded/" + safefs.Component(f.JobID) + "/" + name
 				}
 				mf.Name, mf.ShipmentID, mf.JobID, mf.FetchedAt = f.Name, f.Shipment, f.JobID, f.proof.FetchedAt
 			} else {
