@@ -121,11 +121,11 @@ func workdir(t *testing.T, endpoint string, n int) string {
 	for i := 0; i < n; i++ {
 		key := fmt.Sprintf("l%03d", i)
 		keys = append(keys, fmt.Sprintf("%q", key))
-		pdf, err := pdf.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
+		doc, err := pdf.MakePDF("Customer "+key, "1 rue de la Paix", "75002 PARIS")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, key+".pdf"), pdf, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, key+".pdf"), doc, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
