@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
-	"github.com/postform/postform/internal/diag"
 )
 
 // PlanViewFormatVersion is the version of the JSON view of a plan, which
@@ -180,9 +178,10 @@ func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
 	return p.Saved(version, opts).Document()
 }
 
-// DiagnosticDocument converts one diagnostic to its JSON form.
+// DiagnosticDocument converts one diagnostic to its JSON form: the view of
+// it as a saved plan keeps it, like every other part of the view.
 func DiagnosticDocument(d *hcl.Diagnostic) PlanDiagnostic {
-	return PlanDiagnostic{Severity: severityName(d), Code: diag.Code(d), Summary: d.Summary, Detail: d.Detail, Range: planRange(d.Subject)}
+	return savedDiagnostic(d).view()
 }
 
 // severityName is a diagnostic's severity as the JSON documents write it.
@@ -191,13 +190,6 @@ func severityName(d *hcl.Diagnostic) string {
 		return "warning"
 	}
 	return "error"
-}
-
-func planRange(r *hcl.Range) *PlanRange {
-	if r == nil || r.Filename == "" {
-		return nil
-	}
-	return &PlanRange{Filename: filepath.Base(r.Filename), Line: r.Start.Line, Column: r.Start.Column}
 }
 
 // canonJSON is a value's JSON for comparing: nil and empty are alike.

@@ -196,7 +196,7 @@ func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
 		sp.Changes = append(sp.Changes, sc)
 	}
 	for _, d := range p.Diagnostics {
-		sp.Diagnostics = append(sp.Diagnostics, SavedDiagnostic{Severity: severityName(d), Code: diag.Code(d), Summary: d.Summary, Detail: d.Detail, Range: savedRange(d.Subject)})
+		sp.Diagnostics = append(sp.Diagnostics, savedDiagnostic(d))
 		if d.Severity == hcl.DiagError {
 			sp.Summary.Errors++
 		}
@@ -233,6 +233,10 @@ func stateRecipient(r *state.Recipient) *SavedRecipient {
 	return &SavedRecipient{Lines: append([]string{}, r.Lines...), Postcode: r.Postcode, City: r.City, Country: r.Country}
 }
 
+func savedDiagnostic(d *hcl.Diagnostic) SavedDiagnostic {
+	return SavedDiagnostic{Severity: severityName(d), Code: diag.Code(d), Summary: d.Summary, Detail: d.Detail, Range: savedRange(d.Subject)}
+}
+
 func savedRange(r *hcl.Range) *SavedRange {
 	if r == nil || r.Filename == "" {
 		return nil
@@ -262,7 +266,7 @@ func (sp *SavedPlan) Document() *PlanDocument {
 		doc.Changes = append(doc.Changes, pc)
 	}
 	for _, d := range sp.Diagnostics {
-		doc.Diagnostics = append(doc.Diagnostics, PlanDiagnostic{Severity: d.Severity, Code: d.Code, Summary: d.Summary, Detail: d.Detail, Range: d.Range.view()})
+		doc.Diagnostics = append(doc.Diagnostics, d.view())
 	}
 	s := sp.Summary
 	doc.Summary = PlanSummary{Post: s.Post, Forget: s.Forget, Blocked: s.Blocked, Update: s.Update, NoOp: s.NoOp, Errors: s.Errors,
@@ -282,6 +286,10 @@ func (r *SavedRecipient) view() *PlanRecipient {
 		return nil
 	}
 	return &PlanRecipient{Lines: r.Lines, Postcode: r.Postcode, City: r.City, Country: r.Country}
+}
+
+func (d SavedDiagnostic) view() PlanDiagnostic {
+	return PlanDiagnostic{Severity: d.Severity, Code: d.Code, Summary: d.Summary, Detail: d.Detail, Range: d.Range.view()}
 }
 
 func (r *SavedRange) view() *PlanRange {
