@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/termtext"
 	"github.com/postform/postform/state"
 )
 
@@ -45,7 +46,9 @@ func runWorkspaceList(ctx context.Context, opts *workspaceOptions) error {
 			if n == cur {
 				mark = "*"
 			}
-			fmt.Fprintf(g.stdout, "%s %s\n", mark, n)
+			// A pg backend's names and a checkout's .postform/environment
+			// are not validated on the way in.
+			fmt.Fprintf(g.stdout, "%s %s\n", mark, termtext.Escape(n))
 		}
 		return nil
 	})
