@@ -1,6 +1,8 @@
 package config
 
 import (
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -72,12 +74,5 @@ func (l *loader) deferredCredential(a *hcl.Attribute) bool {
 
 // DeferredNames is Deferred for a message: "password", "login and password".
 func (p *Provider) DeferredNames() string {
-	out := ""
-	for i, n := range p.Deferred {
-		if i > 0 {
-			out += " and "
-		}
-		out += n
-	}
-	return out
+	return strings.Join(p.Deferred, " and ")
 }
