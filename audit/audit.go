@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -86,17 +87,8 @@ type Letter struct {
 
 // Concerns reports whether the entry is about the letter at addr.
 func (e *Entry) Concerns(addr string) bool {
-	for _, l := range e.Letters {
-		if l.Address == addr {
-			return true
-		}
-	}
-	for _, a := range e.Addresses {
-		if a == addr {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(e.Addresses, addr) ||
+		slices.ContainsFunc(e.Letters, func(l Letter) bool { return l.Address == addr })
 }
 
 // Store keeps the entries' lines; the state backends implement it.
