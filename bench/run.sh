@@ -202,18 +202,26 @@ run_b() {
 	done
 }
 
+# refresh_run LOG DIR ENDPOINT — one measured refresh of DIR through
+# ENDPOINT: appends WALL and RSS to the caller's walls and rss and sets its
+# reqs to the requests the sandbox world ($WORLD) saw.
+refresh_run() {
+	local before
+	before=$(requests "$WORLD")
+	POSTFORM_VAR_endpoint=$3 measure "$1" "$2" "$BIN" refresh --parallelism=$PAR
+	reqs=$(($(requests "$WORLD") - before))
+	walls+=("$WALL")
+	rss+=("$RSS")
+}
+
 run_c() {
 	world
-	local dir proxy i walls=() rss=() reqs=0 before
+	local dir proxy i walls=() rss=() reqs=0
 	dir=$(build wc "$N_BIG" "$BLANK")
 	start_bg delay-c "$OUT/delay" -to "$WORLD" -latency "${LATENCY_MS}ms"
 	proxy=$URL
 	for i in $(seq "$RUNS"); do
-		before=$(requests "$WORLD")
-		POSTFORM_VAR_endpoint=$proxy measure "$OUT/logs/c.$i" "$dir" "$BIN" refresh --parallelism=$PAR
-		reqs=$(($(requests "$WORLD") - before))
-		walls+=("$WALL")
-		rss+=("$RSS")
+		refresh_run "$OUT/logs/c.$i" "$dir" "$proxy"
 		echo "c run $i: ${WALL}s, $reqs requests, ${RSS} KiB" >&2
 	done
 	stop_bg "$BGPID"
@@ -285,7 +293,7 @@ ideal18() { awk -v r="$1" -v f="$2" -v p="$PAR" -v l="$LATENCY_MS" 'BEGIN { prin
 
 run_f() {
 	world
-	local n dir unf proxy i walls rss reqs before fx w r id targets k
+	local n dir unf proxy i walls rss reqs fx w r id targets k
 	start_bg delay-f "$OUT/delay" -to "$WORLD" -latency "${LATENCY_MS}ms"
 	proxy=$URL
 	for n in $N_F; do
@@ -307,11 +315,7 @@ run_f() {
 		walls=()
 		rss=()
 		for i in $(seq "$(runs_for "$n")"); do
-			before=$(requests "$WORLD")
-			POSTFORM_VAR_endpoint=$proxy measure "$OUT/logs/f$n.$i" "$dir" "$BIN" refresh --parallelism=$PAR
-			reqs=$(($(requests "$WORLD") - before))
-			walls+=("$WALL")
-			rss+=("$RSS")
+			refresh_run "$OUT/logs/f$n.$i" "$dir" "$proxy"
 			echo "f$n run $i: ${WALL}s, $reqs requests, ${RSS} KiB, CPU ${CPU}s, load $(cut -d' ' -f1-3 /proc/loadavg) (fixed ${fx}s)" >&2
 			NOTES+=("f. $n run $i: ${WALL} s, postform CPU ${CPU} s, $FSOUT bytes written; load average after: $(cut -d' ' -f1-3 /proc/loadavg)")
 		done
