@@ -272,15 +272,5 @@ func (p *Plan) VerifyFiles() error {
 
 // EncodePlanView writes the view as indented JSON with its digest.
 func EncodePlanView(doc *PlanDocument) ([]byte, error) {
-	sealed := *doc
-	d, err := canonDigest(&sealed, func(c *PlanDocument) { c.Digest = "" })
-	if err != nil {
-		return nil, err
-	}
-	sealed.Digest = d
-	b, err := json.MarshalIndent(&sealed, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return encodeSealed(doc, func(c *PlanDocument) *string { return &c.Digest })
 }

@@ -512,12 +512,18 @@ func errSavedVersion(v int) error {
 // EncodeSavedPlan writes a saved plan as indented JSON, sealed with its
 // digest.
 func EncodeSavedPlan(sp *SavedPlan) ([]byte, error) {
-	sealed := *sp
-	d, err := canonDigest(&sealed, func(c *SavedPlan) { c.Digest = "" })
+	return encodeSealed(sp, func(c *SavedPlan) *string { return &c.Digest })
+}
+
+// encodeSealed writes a copy of doc as indented JSON, its digest field
+// (digest) set to canonDigest of the copy without it.
+func encodeSealed[T any](doc *T, digest func(*T) *string) ([]byte, error) {
+	sealed := *doc
+	d, err := canonDigest(&sealed, func(c *T) { *digest(c) = "" })
 	if err != nil {
 		return nil, err
 	}
-	sealed.Digest = d
+	*digest(&sealed) = d
 	b, err := json.MarshalIndent(&sealed, "", "  ")
 	if err != nil {
 		return nil, err
