@@ -416,11 +416,13 @@ func (l *loader) renderLetters() {
 	defer dir.Close()
 	index := renderedIndexFile{Version: letter.Version, Entries: map[string]renderedEntry{}}
 	indexDir, indexName := l.renderedIndexPlace()
-	if b, err := safefs.ReadFileAt(filepath.Join(indexDir, indexName)); indexDir != "" && err == nil {
-		var f renderedIndexFile
-		// A corrupt index, or one of another layout, costs renderings only.
-		if json.Unmarshal(b, &f) == nil && f.Version == letter.Version && f.Entries != nil {
-			index = f
+	if indexDir != "" {
+		if b, err := safefs.ReadFileAt(filepath.Join(indexDir, indexName)); err == nil {
+			var f renderedIndexFile
+			// A corrupt index, or one of another layout, costs renderings only.
+			if json.Unmarshal(b, &f) == nil && f.Version == letter.Version && f.Entries != nil {
+				index = f
+			}
 		}
 	}
 
