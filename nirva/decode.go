@@ -10,7 +10,7 @@ import (
 
 // Decoding: one bounded JSON decoder (decodeAs), and for each wire struct the
 // conversion into the package's type. The request loop decodes answers
-// through callJSON (client.go) with these conversions.
+// through callJSON (request.go) with these conversions.
 
 // decodeAs decodes one JSON value of type W, of at most MaxJSONBody bytes
 // (answers are also bounded by the request loop, files decoded here are
