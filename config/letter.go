@@ -458,8 +458,10 @@ func (l *loader) renderLetters() {
 				s := sha256.Sum256(p.res.PDF)
 				p.sum = hex.EncodeToString(s[:])
 				// Written even when the name exists: a file found
-				// different from its name is replaced.
-				p.err = keepRendered(dir, p.sum+".pdf", p.res.PDF)
+				// different from its name is replaced. Without fsync: a
+				// rendering is checked against the sha256 in its name
+				// before use, so one a crash tears is rendered again.
+				p.err = dir.WriteCache(p.sum+".pdf", p.res.PDF, 0o644)
 			}
 		}()
 	}
@@ -522,15 +524,6 @@ func (l *loader) renderedIndexPlace() (dir, name string) {
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return filepath.Join(l.opts.CacheDir, "rendered"), hex.EncodeToString(sum[:8]) + ".json"
-}
-
-// keepRendered replaces name with data atomically (a temporary file
-// renamed), never through a link, but without fsync: a rendering is a
-// cache, checked against the sha256 in its name before it is used and by
-// the upload, so a file a crash loses or tears is rendered again, and
-// 1,000 new letters do not wait for 2,000 disk flushes.
-func keepRendered(dir *safefs.Dir, name string, data []byte) error {
-	return dir.WriteCache(name, data, 0o644)
 }
 
 // renderedStillThere reports whether the rendering e is on disk, unchanged:
