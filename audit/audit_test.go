@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +131,34 @@ func TestGitOfOutsideARepository(t *testing.T) {
 	g := GitOf(context.Background(), t.TempDir())
 	if g.Commit != "" || g.Unknown == "" {
 		t.Fatalf("GitOf(not a repository) = %+v", g)
+	}
+}
+
+// A repository's configuration does not make GitOf run a program: git
+// status would start the core.fsmonitor hook it names.
+func TestGitOfRunsNoFsmonitorHook(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil || runtime.GOOS == "windows" {
+		t.Skip("needs git and a shell script for the hook")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "ran")
+	hook := filepath.Join(t.TempDir(), "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "x"},
+		{"config", "core.fsmonitor", hook},
+	} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	if g := GitOf(context.Background(), dir); g.Commit == "" {
+		t.Fatalf("GitOf = %+v", g)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("git status ran the repository's core.fsmonitor program")
 	}
 }

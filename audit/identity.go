@@ -49,7 +49,10 @@ func GitOf(ctx context.Context, dir string) Git {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	run := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, bin, append([]string{"-C", dir}, args...)...)
+		// core.fsmonitor off: a repository's own configuration could name
+		// a program that `git status` runs (a checkout unpacked from
+		// elsewhere, .git included).
+		cmd := exec.CommandContext(ctx, bin, append([]string{"-C", dir, "-c", "core.fsmonitor=false"}, args...)...)
 		// Never prompt, never page; the user's configuration is kept.
 		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
 		out, err := cmd.Output()
