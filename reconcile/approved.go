@@ -40,7 +40,7 @@ func CheckApproved(approved, now *SavedPlan) error {
 			diffs = append(diffs, fmt.Sprintf("%s: would %s now, but the approved plan does not", addr, verb(g.Action)))
 			continue
 		}
-		diffs = append(diffs, compareChange(addr, w, g)...)
+		diffs = append(diffs, compareChange(addr, w, g, "in the approved plan")...)
 	}
 	for _, addr := range slices.Sorted(maps.Keys(want)) {
 		if _, ok := got[addr]; !ok {
@@ -91,11 +91,12 @@ func plural(n int) string {
 	return "s"
 }
 
-// compareChange lists how one letter's change differs from the approved one,
-// field by field as the saved-plan check does.
-func compareChange(addr string, w, g *SavedChange) []string {
+// compareChange lists, each line led by addr, how one letter's change
+// differs from the one reviewed (diffChange): the saved-plan check and
+// apply --approved report alike.
+func compareChange(addr string, w, g *SavedChange, then string) []string {
 	var out []string
-	for _, d := range diffChange(w, g, "in the approved plan") {
+	for _, d := range diffChange(w, g, then) {
 		out = append(out, addr+": "+d)
 	}
 	return out

@@ -412,9 +412,7 @@ func diffChanges(saved, now *SavedPlan) []string {
 			out = append(out, fmt.Sprintf("%s: %s in the saved plan, but it is not a change now (not in the configuration or the state, or not targeted)", s.Address, s.Action))
 			continue
 		}
-		for _, d := range diffChange(s, n, "in the saved plan") {
-			out = append(out, s.Address+": "+d)
-		}
+		out = append(out, compareChange(s.Address, s, n, "in the saved plan")...)
 	}
 	for _, n := range now.Changes {
 		if !seen[n.Address] {
