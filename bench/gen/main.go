@@ -211,6 +211,11 @@ func fillState(dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var tmplFields map[string]json.RawMessage
+	if err := json.Unmarshal(platform, &tmplFields); err != nil {
+		return 0, err
+	}
+	delete(tmplFields, "recipient")
 	// Loaded the way plan --refresh=false loads it, without reading the
 	// recipients (no PDF engine): the copies carry no recipient.
 	cfg, diags := config.Load(dir, config.LoadOptions{Env: os.Environ(), SkipPreflight: true, Offline: true})
@@ -222,11 +227,7 @@ func fillState(dir string) (int, error) {
 		if s.Mailings[m.Address] != nil {
 			continue
 		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(platform, &fields); err != nil {
-			return 0, err
-		}
-		delete(fields, "recipient")
+		fields := maps.Clone(tmplFields) // values are replaced, never changed in place
 		own, err := json.Marshal(reconcile.NewRecord(m, tmpl.ServiceID))
 		if err != nil {
 			return 0, err
