@@ -87,21 +87,31 @@ func userPath(dir, p string) string {
 	return p
 }
 
-// hashFile returns the sha256 and size of root/rel, read without following
-// a link at rel (a checkout could plant one).
-func hashFile(root, rel string) (string, int64, error) {
+// openEvidence opens root/rel for reading, confined to root and without
+// following a link at rel (a checkout could plant one).
+func openEvidence(root, rel string) (*os.File, error) {
 	d, err := safefs.Open(root)
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
 	defer d.Close()
-	f, err := d.Open(rel)
+	return d.Open(rel)
+}
+
+// hashFile returns the sha256 and size of root/rel, opened by openEvidence.
+func hashFile(root, rel string) (string, int64, error) {
+	f, err := openEvidence(root, rel)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
+	return sha256Of(f)
+}
+
+// sha256Of returns the hex sha256 of what r holds and its size.
+func sha256Of(r io.Reader) (string, int64, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, r)
 	return hex.EncodeToString(h.Sum(nil)), n, err
 }
 

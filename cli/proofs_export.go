@@ -4,9 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -273,23 +271,18 @@ func (b bundleFile) copyTo(w io.Writer) error {
 		_, err := w.Write(b.data)
 		return err
 	}
-	d, err := safefs.Open(b.src.Root)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	f, err := d.Open(b.src.Rel)
+	f, err := openEvidence(b.src.Root, b.src.Rel)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	// Hashed again while copied: what lands in the bundle is what was
 	// checked.
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(w, h), f); err != nil {
+	sum, _, err := sha256Of(io.TeeReader(f, w))
+	if err != nil {
 		return err
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.src.SHA256 {
+	if sum != b.src.SHA256 {
 		return fmt.Errorf("%s changed while it was exported (sha256 %s, the state recorded %s)", b.src.Disk, sum, b.src.SHA256)
 	}
 	return nil
@@ -419,9 +412,7 @@ func hashFrom(open func(string) (io.ReadCloser, error), name string) (string, in
 		return "", 0, err
 	}
 	defer r.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	return hex.EncodeToString(h.Sum(nil)), n, err
+	return sha256Of(r)
 }
 
 //go:embed proofs_export.html.tmpl
