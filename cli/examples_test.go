@@ -11,8 +11,7 @@ import (
 // four letters, three PDFs with every recipient read from the address
 // window and one rendered from its letter block, and posts them once.
 func TestQuickstartPlansAndPostsEachLetterOnce(t *testing.T) {
-	wd, _ := os.Getwd()
-	t.Cleanup(func() { os.Chdir(wd) })
+	keepCwd(t)
 	t.Setenv("POSTFORM_SANDBOX_TIME_SCALE", "100")
 	dir := filepath.Join(t.TempDir(), "quickstart")
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "examples", "quickstart"))); err != nil {
