@@ -367,6 +367,11 @@ var oneFunc = function.New(&function.Spec{
 
 // readLimited reads a regular file of at most maxReadFile bytes.
 func readLimited(path string) ([]byte, error) {
+	return readAtMost(path, maxReadFile)
+}
+
+// readAtMost reads a regular file of at most max bytes.
+func readAtMost(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -379,12 +384,12 @@ func readLimited(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxReadFile+1))
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxReadFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxReadFile)
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
 	return b, nil
 }

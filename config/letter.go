@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -335,7 +334,13 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 	f, ok := w.files[path]
 	if !ok {
 		f = &letterFile{}
-		f.data, f.err = os.ReadFile(path)
+		// No logo or attachment can be larger than the letter it is
+		// part of, and a letter is at most max_file_size.
+		maxSize := l.cfg.Provider.MaxFileSize
+		if maxSize <= 0 {
+			maxSize = DefaultMaxFileSize
+		}
+		f.data, f.err = readAtMost(path, maxSize)
 		if f.err == nil {
 			s := sha256.Sum256(f.data)
 			f.sum = hex.EncodeToString(s[:])

@@ -183,6 +183,15 @@ func TestLetterRefused(t *testing.T) {
 			t.Fatalf("diagnostics %v", diags)
 		}
 	})
+	t.Run("attachment larger than max_file_size", func(t *testing.T) {
+		dir := letterFixture(t, goodCSV, noticeMD)
+		src := strings.Replace(sandboxProvider, `endpoint = "sandbox"`, "endpoint = \"sandbox\"\n  max_file_size = 100", 1) + letterHCL
+		writeFiles(t, dir, map[string]string{"main.mail.hcl": src})
+		_, diags := Load(dir, LoadOptions{})
+		if d := hasCode(diags, diag.CodeMissingFile); d == nil || !strings.Contains(d.Detail, "larger than 100 bytes") {
+			t.Fatalf("diagnostics %v", diags)
+		}
+	})
 	t.Run("seven lines", func(t *testing.T) {
 		dir := letterFixture(t, goodCSV, noticeMD)
 		src := strings.Replace(sandboxProvider+letterHCL, "lines = [each.value.street]", `lines = ["a", "b", "c", "d", each.value.street]`, 1)
