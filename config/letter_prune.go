@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/postform/postform/internal/layout"
@@ -61,11 +60,10 @@ func PruneRendered(cfg *Config, keep []string) (Pruned, error) {
 		return out, err
 	}
 	defer dir.Close()
-	entries, err := os.ReadDir(dir.Path())
+	entries, err := os.ReadDir(dir.Path()) // sorted by name
 	if err != nil {
 		return out, err
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	for _, e := range entries {
 		name := e.Name()
 		if !isRenderingName(name) || !e.Type().IsRegular() {
