@@ -45,7 +45,12 @@ func runStateMv(ctx context.Context, opts *stateMvOptions) error {
 		if err := sess.engine.Move(ctx, from, to); err != nil {
 			return err
 		}
+		// Said once the state is written, as import does: a failed write
+		// moved nothing.
+		if err := sess.persist(); err != nil {
+			return err
+		}
 		fmt.Fprintf(g.stdout, "Moved %s to %s.\n", from, to)
-		return g.auditEdit(sess, "state mv", []string{from, to}, "", sess.persist())
+		return g.auditEdit(sess, "state mv", []string{from, to}, "", nil)
 	})
 }

@@ -52,7 +52,10 @@ func runStateResolve(ctx context.Context, opts *stateResolveOptions) error {
 		if err := sess.engine.ResolveNotPosted(ctx, addr); err != nil {
 			return err
 		}
+		if err := sess.persist(); err != nil {
+			return err
+		}
 		fmt.Fprintf(g.stdout, "%s is marked not posted; the next apply will post it.\n", addr)
-		return g.auditEdit(sess, "state resolve", []string{addr}, "--not-posted", sess.persist())
+		return g.auditEdit(sess, "state resolve", []string{addr}, "--not-posted", nil)
 	})
 }
