@@ -600,12 +600,7 @@ func (m *Mailing) InputHash() string {
 	if !rendered {
 		return ""
 	}
-	b, err := json.Marshal(canon)
-	if err != nil {
-		panic(err) // strings and maps of strings always marshal
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return canonicalHash(canon)
 }
 
 // Subject is the subject of a letter postform renders, "" for a PDF.

@@ -391,7 +391,14 @@ func contentHash(m *Mailing) string {
 	for _, d := range m.Documents {
 		canon.Documents = append(canon.Documents, doc{Box: d.Box, SHA256: d.SHA256})
 	}
-	b, err := json.Marshal(canon)
+	return canonicalHash(canon)
+}
+
+// canonicalHash is the hex sha256 of v's JSON encoding, for the canonical
+// structs of contentHash and InputHash (strings and maps of strings, whose
+// keys encoding/json sorts).
+func canonicalHash(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // strings and maps of strings always marshal
 	}
