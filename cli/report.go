@@ -182,12 +182,7 @@ func writeReport(st *state.State, proofsDir, out, mode string, now time.Time) (i
 		if !m.SubmittedAt.IsZero() {
 			row.Submitted = m.SubmittedAt.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		if tn := m.TrackingNumbers(); len(tn) > 0 {
-			row.Tracking = tn[0]
-			for _, t := range tn[1:] {
-				row.Tracking += ", " + t
-			}
-		}
+		row.Tracking = strings.Join(m.TrackingNumbers(), ", ")
 		for _, p := range m.Proofs {
 			row.Proofs = append(row.Proofs, reportProof{Name: p.Name, Href: proofHref(out, proofsDir, p.Path)})
 		}
