@@ -89,13 +89,15 @@ func (h *heartbeat) stop() {
 }
 
 // stageCounts is "3 printing, 1 mailed, 2 done" for the state's letters, in
-// the order of the stages: one line whatever the number of letters.
+// the order of the stages: one line whatever the number of letters. It
+// runs after every refresh of a wait, so it counts the map as it is rather
+// than sorting 100,000 addresses first.
 func stageCounts(st *state.State) (text string, done, total int) {
 	counts := map[reconcile.Stage]int{}
-	for _, a := range st.Addresses() {
-		counts[reconcile.StageOf(st.Mailings[a])]++
-		total++
+	for _, m := range st.Mailings {
+		counts[reconcile.StageOf(m)]++
 	}
+	total = len(st.Mailings)
 	var parts []string
 	for _, s := range reconcile.Stages {
 		if counts[s] > 0 {
