@@ -74,7 +74,7 @@ type letterWork struct {
 	paths map[string]insideResult
 	// shared holds the values of letter arguments that do not refer to
 	// each: the same for every letter of a for_each, evaluated once.
-	shared map[sharedKey]sharedValue
+	shared map[sharedKey]cty.Value
 	// perEach says whether an expression refers to each.
 	perEach map[hcl.Expression]bool
 }
@@ -89,13 +89,9 @@ type sharedKey struct {
 	ty   cty.Type
 }
 
-type sharedValue struct {
-	v cty.Value
-}
-
 func (l *loader) work() *letterWork {
 	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]sharedValue{}, perEach: map[hcl.Expression]bool{}}
+		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]cty.Value{}, perEach: map[hcl.Expression]bool{}}
 	}
 	return l.letters
 }
@@ -117,12 +113,12 @@ func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what str
 		return s.eval(expr, l.funcs, ty, what)
 	}
 	k := sharedKey{expr, ty}
-	if r, ok := w.shared[k]; ok {
-		return r.v, nil
+	if v, ok := w.shared[k]; ok {
+		return v, nil
 	}
 	v, diags := s.eval(expr, l.funcs, ty, what)
 	if len(diags) == 0 {
-		w.shared[k] = sharedValue{v: v}
+		w.shared[k] = v
 	}
 	return v, diags
 }
