@@ -176,10 +176,8 @@ func (c *recipientCache) save() {
 	if err != nil || c.dir == "" {
 		return
 	}
-	if d, err := safefs.OpenCreate(c.dir); err == nil {
-		d.WriteFile(c.path, b, 0o644)
-		d.Close()
-	}
+	// writeInWorkDir confines to any folder: here the cache's own.
+	writeInWorkDir(c.dir, c.path, b)
 	c.dirty = false
 }
 
