@@ -152,10 +152,7 @@ func (l *loader) processDocuments() {
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 
-	maxSize := l.cfg.Provider.MaxFileSize
-	if maxSize <= 0 {
-		maxSize = DefaultMaxFileSize
-	}
+	maxSize := l.maxFileSize()
 	type job struct {
 		f                      *docFile
 		hash, magic, preflight bool
@@ -337,4 +334,12 @@ func (l *loader) realDir(dir string) (string, error) {
 	}
 	l.realDirs[dir] = real
 	return real, nil
+}
+
+// maxFileSize is the provider's max_file_size, else DefaultMaxFileSize.
+func (l *loader) maxFileSize() int64 {
+	if n := l.cfg.Provider.MaxFileSize; n > 0 {
+		return n
+	}
+	return DefaultMaxFileSize
 }

@@ -332,11 +332,7 @@ func (l *loader) letterFile(rng *hcl.Range, name, where, what string) *letterFil
 		f = &letterFile{}
 		// No logo or attachment can be larger than the letter it is
 		// part of, and a letter is at most max_file_size.
-		maxSize := l.cfg.Provider.MaxFileSize
-		if maxSize <= 0 {
-			maxSize = DefaultMaxFileSize
-		}
-		f.data, f.err = readAtMost(path, maxSize)
+		f.data, f.err = readAtMost(path, l.maxFileSize())
 		if f.err == nil {
 			s := sha256.Sum256(f.data)
 			f.sum = hex.EncodeToString(s[:])
