@@ -98,14 +98,20 @@ func stageCounts(st *state.State) (text string, done, total int) {
 		counts[reconcile.StageOf(m)]++
 	}
 	total = len(st.Mailings)
+	done = counts[reconcile.StageDone] + counts[reconcile.StageFailed] + counts[reconcile.StageNotPosted]
+	return stageList(counts), done, total
+}
+
+// stageList is "3 printing, 1 mailed" for counts, in the order of the
+// stages, leaving out the empty ones.
+func stageList(counts map[reconcile.Stage]int) string {
 	var parts []string
 	for _, s := range reconcile.Stages {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
-	done = counts[reconcile.StageDone] + counts[reconcile.StageFailed] + counts[reconcile.StageNotPosted]
-	return strings.Join(parts, ", "), done, total
+	return strings.Join(parts, ", ")
 }
 
 // bar is a progress bar of width cells for done of total.

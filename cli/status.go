@@ -224,13 +224,7 @@ func (g *globals) writeUnfinished(e *reconcile.Engine, wait time.Duration) {
 	for _, a := range addrs {
 		counts[reconcile.StageOf(e.State.Mailings[a])]++
 	}
-	var parts []string
-	for _, s := range reconcile.Stages {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	line := fmt.Sprintf("Not finished yet: %s.", strings.Join(parts, ", "))
+	line := fmt.Sprintf("Not finished yet: %s.", stageList(counts))
 	if wait > 0 {
 		line += fmt.Sprintf(" Waiting up to %s for them.", wait)
 	} else {
