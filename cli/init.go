@@ -208,13 +208,16 @@ func migrateState(ctx context.Context, from, to *config.Config, force bool) (int
 	if err != nil {
 		return 0, err
 	}
-	ws, ok := src.(state.Workspaces)
-	src.Close()
+	// Listed before src is closed (List on a closed backend worked only
+	// because both backends happen to reopen); closed before each
+	// workspace is opened again under its lock.
 	names := []string{state.DefaultWorkspace}
-	if ok {
-		if names, err = ws.List(ctx); err != nil {
-			return 0, err
-		}
+	if ws, ok := src.(state.Workspaces); ok {
+		names, err = ws.List(ctx)
+	}
+	src.Close()
+	if err != nil {
+		return 0, err
 	}
 	sort.Strings(names)
 	for _, name := range names {
