@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,11 +73,7 @@ func runOutput(ctx context.Context, opts *outputOptions) error {
 		for _, o := range sess.cfg.Outputs {
 			sensitive[o.Name] = o.Sensitive
 		}
-		names := make([]string, 0, len(values))
-		for n := range values {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := sortedKeys(values)
 		if opts.named {
 			v, ok := values[opts.name]
 			if !ok && len(names) == 0 {

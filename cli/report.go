@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -235,11 +234,7 @@ func writeReport(st *state.State, proofsDir, out, mode string, now time.Time) (i
 
 // chartDays lays out the stacked bars of letters posted per day.
 func chartDays(days map[string]*reportDay) []reportDay {
-	keys := make([]string, 0, len(days))
-	for k := range days {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(days)
 	if len(keys) > 90 {
 		keys = keys[len(keys)-90:] // the last 90 days of posting
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -226,13 +225,8 @@ func describeRaw(ch reconcile.PlanChange, shown string) []string {
 			lines = append(lines, toLine(ch, d, shown)...)
 		}
 		if len(ch.Options) > 0 {
-			keys := make([]string, 0, len(ch.Options))
-			for k := range ch.Options {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
 			var kv []string
-			for _, k := range keys {
+			for _, k := range sortedKeys(ch.Options) {
 				kv = append(kv, k+"="+ch.Options[k])
 			}
 			lines = append(lines, "options "+strings.Join(kv, ", "))
