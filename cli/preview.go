@@ -193,7 +193,7 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 		j := jobs[key]
 		if j == nil {
 			sum := sha256.Sum256([]byte(key))
-			j = &previewJob{file: f.File, sha: f.SHA256, w: w, name: previewPages + "/page1-" + shortSHA(f.SHA256) + "-" + hex.EncodeToString(sum[:4]) + ".png"}
+			j = &previewJob{file: f.File, sha: f.SHA256, w: w, name: "page1-" + shortSHA(f.SHA256) + "-" + hex.EncodeToString(sum[:4]) + ".png"}
 			jobs[key] = j
 			order = append(order, j)
 		}
@@ -214,7 +214,7 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 			defer func() { <-sem; wg.Done() }()
 			b, problem := renderPreviewPage(eng, work, j.file, j.sha, j.w, covered)
 			if problem == "" {
-				if err := pages.WriteFile(strings.TrimPrefix(j.name, previewPages+"/"), b, 0o644); err != nil {
+				if err := pages.WriteFile(j.name, b, 0o644); err != nil {
 					mu.Lock()
 					writeErr = err
 					mu.Unlock()
@@ -226,7 +226,7 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 			j.written = problem == ""
 			for _, l := range j.letters {
 				if problem == "" {
-					l.Image = j.name
+					l.Image = previewPages + "/" + j.name
 					st.Rendered++
 				} else {
 					l.Placeholder = problem
@@ -257,7 +257,7 @@ func writePreview(dir, workDir string, eng *pdf.Engine, src previewSource) (prev
 type previewJob struct {
 	file, sha string
 	w         pdf.Window
-	name      string // inside the preview folder
+	name      string // inside the pages folder
 	letters   []*previewLetter
 	written   bool
 }
@@ -272,7 +272,7 @@ func removeStalePages(pages *safefs.Dir, kept []*previewJob) error {
 		if !j.written {
 			continue
 		}
-		keep[strings.TrimPrefix(j.name, previewPages+"/")] = true
+		keep[j.name] = true
 	}
 	d, err := pages.Open(".")
 	if err != nil {
