@@ -65,3 +65,14 @@ func BenchmarkPlanDocument10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConfigHash10000 hashes 10,000 mailings' canonical encoding.
+func BenchmarkConfigHash10000(b *testing.B) {
+	cfg, _ := planInputs(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(reconcile.ConfigHash(cfg)) != 64 {
+			b.Fatal("no hash")
+		}
+	}
+}

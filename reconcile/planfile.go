@@ -1,16 +1,12 @@
 package reconcile
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/postform/postform/config"
 )
 
 // PlanViewFormatVersion is the version of the JSON view of a plan, which
@@ -203,50 +199,6 @@ func canonJSON(v any) string {
 		return ""
 	}
 	return string(b)
-}
-
-// ConfigHash identifies an evaluated configuration: for every mailing, its
-// address, job name, service, owner, options, proofs, fix, content hash and
-// each document's box, file as written, sha256 and size. Pages are left out
-// (apply does not preflight again), and so are absolute paths, so a plan
-// made in one checkout applies in another.
-func ConfigHash(cfg *config.Config) string {
-	type doc struct {
-		Box    string `json:"box"`
-		File   string `json:"file"`
-		SHA256 string `json:"sha256"`
-		Size   int64  `json:"size"`
-	}
-	type mailing struct {
-		Address     string            `json:"address"`
-		JobName     string            `json:"job_name"`
-		Service     string            `json:"service"`
-		Owner       string            `json:"owner"`
-		Options     map[string]string `json:"options"`
-		Proofs      []string          `json:"proofs"`
-		Fix         map[string]any    `json:"fix"`
-		ContentHash string            `json:"content_hash"`
-		Documents   []doc             `json:"documents"`
-	}
-	canon := struct {
-		V        int       `json:"v"`
-		Mailings []mailing `json:"mailings"`
-	}{V: 1, Mailings: []mailing{}}
-	for _, m := range cfg.Mailings {
-		cm := mailing{Address: m.Address, JobName: m.JobName, Service: m.Service, Owner: m.Owner, Options: m.Options,
-			Proofs: m.Proofs, Fix: m.Fix, ContentHash: m.ContentHash, Documents: []doc{}}
-		for _, d := range m.Documents {
-			cm.Documents = append(cm.Documents, doc{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size})
-		}
-		canon.Mailings = append(canon.Mailings, cm)
-	}
-	b, err := json.Marshal(canon)
-	if err != nil {
-		// fix holds what HCL decoded from JSON; it always encodes.
-		b = []byte(fmt.Sprintf("unencodable configuration: %v", err))
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // VerifyFiles re-hashes every document the plan would post and reports
