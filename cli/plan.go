@@ -99,7 +99,18 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 		return err
 	}
 	defer sess.close()
-	doc := plan.Document(Version, opts.plan.reconcileOptions())
+	ropts := opts.plan.reconcileOptions()
+	// The saved form is made once, for the file and the view; the human
+	// view alone, unmasked, needs only the changes that do something.
+	var saved *reconcile.SavedPlan
+	var doc *reconcile.PlanDocument
+	mode := opts.plan.recipients.forView(sess.cfg.Review.Recipients, format == formatJSON)
+	if format == formatHuman && opts.preview == "" && opts.saveTo == "" && mode == config.RecipientsFull {
+		doc = plan.Brief(Version, ropts)
+	} else {
+		saved = plan.Saved(Version, ropts)
+		doc = saved.Document()
+	}
 	view := opts.plan.view(sess.cfg, doc, format == formatJSON)
 	if done, err := g.writeMachinePlan(view, format == formatJSON, format == formatMarkdown); err != nil {
 		return err
@@ -118,7 +129,6 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 		return silent(ExitError)
 	}
 	if opts.saveTo != "" {
-		saved := plan.Saved(Version, opts.plan.reconcileOptions())
 		saved.ReviewRecipients = doc.ReviewRecipients
 		if err := writePlanFile(opts.saveTo, saved); err != nil {
 			return err
@@ -239,11 +249,15 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 			return nil, nil, silent(ExitInterrupted)
 		}
 	}
-	if sess.client != nil {
-		opts.Profile = sess.client.Profile()
+	if sess.client == nil {
+		// Nothing was refreshed and no profile is known: the plan made
+		// above is the plan, and at 100,000 letters making it twice cost a
+		// second.
+		return sess, pre, nil
 	}
+	opts.Profile = sess.client.Profile()
 	plan := reconcile.MakePlan(cfg, sess.engine.State, opts)
-	if sess.client != nil && plan.Counts().Post > 0 {
+	if plan.Counts().Post > 0 {
 		plan.CheckOptions(ctx, sess.client.ResolveOptions)
 	}
 	return sess, plan, nil

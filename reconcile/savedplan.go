@@ -160,10 +160,30 @@ type SavedServicePostage struct {
 
 // Saved is the plan as plan --out saves it.
 func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
+	return p.saved(version, opts, true)
+}
+
+// Brief is the plan's JSON view without its no-op changes, which the
+// summary still counts: all the human view prints of them. At 100,000
+// posted letters, the documents of the no-ops were most of a plan's cost.
+// A masked view needs the whole document (Document): its redactor masks
+// every recipient of the plan, a no-op's too.
+func (p *Plan) Brief(version string, opts PlanOptions) *PlanDocument {
+	return p.saved(version, opts, false).Document()
+}
+
+// saved is Saved, leaving the no-op changes out unless noops.
+func (p *Plan) saved(version string, opts PlanOptions, noops bool) *SavedPlan {
 	sp := &SavedPlan{FormatVersion: SavedPlanFormatVersion, PostformVersion: version,
 		State: SavedState{Lineage: p.Lineage, Serial: p.Serial}, Targets: opts.Targets, Excludes: opts.Excludes, Replace: opts.Replace,
 		Changes: []SavedChange{}, Diagnostics: []SavedDiagnostic{}, ConfigHash: p.ConfigHash}
+	if noops {
+		sp.Changes = make([]SavedChange, 0, len(p.Changes))
+	}
 	for _, ch := range p.Changes {
+		if !noops && ch.Action == ActionNoop {
+			continue
+		}
 		sc := SavedChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason}
 		for _, e := range ch.Edits {
 			sc.Edits = append(sc.Edits, SavedEdit(e))
