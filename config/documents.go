@@ -39,7 +39,7 @@ type docFile struct {
 }
 
 func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document {
-	content, diags := decodeBody(b.Body, documentSchema)
+	content, diags := l.documentBody(b)
 	l.add(diags...)
 	if diags.HasErrors() {
 		return nil
@@ -72,7 +72,13 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 		f.docs = append(f.docs, d)
 		return d
 	}
-	st, err := os.Stat(d.Path)
+	// One lstat tells a plain file (most letters) from a link; only a
+	// link needs the stat of its target.
+	st, err := os.Lstat(d.Path)
+	link := err == nil && st.Mode()&fs.ModeSymlink != 0
+	if link {
+		st, err = os.Stat(d.Path)
+	}
 	switch {
 	case err != nil && os.IsNotExist(err):
 		l.add(errorf(diag.CodeMissingFile, rng, "Document file not found",
@@ -87,11 +93,29 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 			fmt.Sprintf("The document %q of %s is not a regular file.", d.File, address)))
 		return nil
 	}
-	if !l.checkRealPath(d, rng, address) {
+	if !l.checkRealPath(d, link, rng, address) {
 		return nil
 	}
 	l.docs[d.Path] = &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime(), docs: []*Document{d}}
 	return d
+}
+
+// documentBody is decodeBody of a document block, once per block per
+// Load: every instance of a for_each has the same body, and decoding it
+// 100,000 times was a fifth of evaluating the documents. A body with
+// diagnostics is decoded again each time, so each instance reports its own.
+func (l *loader) documentBody(b *hcl.Block) (*hcl.BodyContent, hcl.Diagnostics) {
+	if content, ok := l.docBodies[b]; ok {
+		return content, nil
+	}
+	content, diags := decodeBody(b.Body, documentSchema)
+	if len(diags) == 0 {
+		if l.docBodies == nil {
+			l.docBodies = map[*hcl.Block]*hcl.BodyContent{}
+		}
+		l.docBodies[b] = content
+	}
+	return content, diags
 }
 
 // checkRealPath resolves the symbolic links on a document's path: the plan
@@ -100,8 +124,10 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 // an error: a reviewer of the checkout cannot see what would be posted (a
 // pull request can commit a link to /etc/passwd). A path written outside it
 // is the configuration's own, visible choice.
-func (l *loader) checkRealPath(d *Document, rng *hcl.Range, address string) bool {
-	real, err := l.realPath(d.Path)
+//
+// link says whether d.Path itself is a symbolic link (evalDocument's lstat).
+func (l *loader) checkRealPath(d *Document, link bool, rng *hcl.Range, address string) bool {
+	real, err := l.realPath(d.Path, link)
 	if err != nil {
 		l.add(errorf(diag.CodeMissingFile, rng, "Cannot read document file",
 			fmt.Sprintf("The document %q of %s cannot be resolved: %v.", d.File, address, unwrapPathError(err))))
@@ -302,14 +328,11 @@ func byteSize(n int64) string {
 }
 
 // realPath is filepath.EvalSymlinks(p) with each folder resolved once per
-// load: 10,000 letters in one folder cost one walk of it and one lstat each,
-// not a walk each.
-func (l *loader) realPath(p string) (string, error) {
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return "", err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
+// load: 10,000 letters in one folder cost one walk of it, not a walk each.
+// link says whether p itself is a symbolic link, as the caller's lstat
+// found.
+func (l *loader) realPath(p string, link bool) (string, error) {
+	if link {
 		return filepath.EvalSymlinks(p)
 	}
 	real, err := l.realDir(filepath.Dir(p))

@@ -119,3 +119,56 @@ func TestSkipPreflightChecksMagicWithCache(t *testing.T) {
 		t.Fatalf("want PF103, got %v", diags)
 	}
 }
+
+// evalDocument tells a plain file from a link with one lstat: a link is
+// still judged by its target (its size, a folder, a dangling link), never
+// by the link itself.
+func TestDocumentLinkTarget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		link    func(dir string) error
+		summary string // "" when loaded
+	}{
+		{name: "link to a file", link: func(dir string) error {
+			if err := os.WriteFile(filepath.Join(dir, "real.pdf"), a4(), 0o644); err != nil {
+				return err
+			}
+			return os.Symlink("../real.pdf", filepath.Join(dir, "letters", "a.pdf"))
+		}},
+		{name: "dangling link", link: func(dir string) error {
+			return os.Symlink("../gone.pdf", filepath.Join(dir, "letters", "a.pdf"))
+		}, summary: "Document file not found"},
+		{name: "link to a folder", link: func(dir string) error {
+			if err := os.Mkdir(filepath.Join(dir, "folder"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink("../folder", filepath.Join(dir, "letters", "a.pdf"))
+		}, summary: "Document is not a file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"main.mail.hcl": oneLetter})
+			if err := os.Mkdir(filepath.Join(dir, "letters"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.link(dir); err != nil {
+				t.Fatal(err)
+			}
+			cfg, diags := Load(dir, LoadOptions{})
+			if tc.summary != "" {
+				d := hasCode(diags, diag.CodeMissingFile)
+				if d == nil || d.Summary != tc.summary || len(diags) != 1 {
+					t.Fatalf("want one PF %s %q, got %v", diag.CodeMissingFile, tc.summary, diags)
+				}
+				return
+			}
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			d := cfg.Mailings[0].Documents[0]
+			if d.Size != int64(len(a4())) || d.Pages != 1 || d.RealPath != "real.pdf" {
+				t.Fatalf("size %d, %d pages, real path %q: want the target's %d bytes, 1 page, real.pdf", d.Size, d.Pages, d.RealPath, len(a4()))
+			}
+		})
+	}
+}

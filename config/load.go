@@ -115,6 +115,8 @@ var rootSchema = &hcl.BodySchema{
 type loader struct {
 	// realDirs memoises the folders documents resolve to (realDir).
 	realDirs map[string]string
+	// docBodies memoises the document blocks' decoded bodies (documentBody).
+	docBodies map[*hcl.Block]*hcl.BodyContent
 
 	cfg    *Config
 	opts   LoadOptions
