@@ -13,9 +13,9 @@ import (
 )
 
 // POST /jobs, in the platform's order: read the upload, check the
-// parameters against the catalogue, process the files (as the platform's
-// processing would), store the job durably, then answer (or misbehave, as
-// the faults say).
+// parameters against the catalogue, store the job and its files durably,
+// then answer (or misbehave, as the faults say). The files are processed
+// later, when an answer first needs it (process.go).
 
 const maxFileSize = 20 << 20
 
@@ -29,6 +29,7 @@ type uploaded struct {
 	box   string
 	n     int
 	field string
+	index int // among the request's files, in the order uploaded
 	data  []byte
 }
 
@@ -52,8 +53,8 @@ func (s *Sandbox) createJob(w http.ResponseWriter, r *http.Request, tok string) 
 	}
 	job := &jobRecord{
 		Name: req.name, ServiceID: req.svc.ID, OwnerID: req.ownerID, Options: req.opts, Documents: len(req.mainFiles),
+		Pending: newPendingUpload(req),
 	}
-	s.process(job, req)
 	body, err := s.store(job, req, tok)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL", err.Error())
@@ -101,7 +102,7 @@ func readUpload(r *http.Request) (params []byte, files []uploaded, ref *refusal)
 			if len(data) > maxFileSize {
 				return nil, nil, refuse(http.StatusRequestEntityTooLarge, "FILE_TOO_LARGE", fmt.Sprintf("file %s exceeds %d MiB", name, maxFileSize>>20))
 			}
-			files = append(files, uploaded{box: m[1], n: n, field: name, data: data})
+			files = append(files, uploaded{box: m[1], n: n, field: name, index: len(files), data: data})
 			break
 		}
 	}
@@ -185,29 +186,6 @@ func parseJobRequest(params []byte, files []uploaded) (*jobRequest, *refusal) {
 	return req, nil
 }
 
-// process is what the platform's processing does: a file it cannot parse
-// (or decrypt) fails the job; the first MAIN file's address window is read
-// for the address.
-func (s *Sandbox) process(job *jobRecord, req *jobRequest) {
-	for _, f := range req.files {
-		if _, err := inspectPDF(f.data); err != nil {
-			job.Failed, job.FailReason = true, fmt.Sprintf("%s: %v", f.field, err)
-			return
-		}
-	}
-	lines, reasons, err := readAddress(s.opts.PDF, req.mainFiles[0].data)
-	if err != nil {
-		job.Failed, job.FailReason = true, fmt.Sprintf("%s: %v", req.mainFiles[0].field, err)
-	}
-	job.NeedsAddress, job.AddressReasons = len(reasons) > 0, reasons
-	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" && len(job.Address) < 6 {
-			job.Address = append(job.Address, l)
-		}
-		job.Undeliverable = job.Undeliverable || strings.Contains(strings.ToUpper(l), "UNDELIVERABLE")
-	}
-}
-
 // store adds the job to the world and returns its answer once the job is
 // durable.
 func (s *Sandbox) store(job *jobRecord, req *jobRequest, tok string) (map[string]any, error) {
@@ -275,14 +253,14 @@ func (s *Sandbox) addJobLocked(job *jobRecord, svc serviceDef, printMode string)
 	next := func() string { s.world.NextID++; return strconv.FormatInt(s.world.NextID, 10) }
 	job.ID = next()
 	for _, ch := range svc.Channels {
-		raw := map[string]any{"address": addressAny(job.Address), "printMode": printMode}
-		if job.NeedsAddress {
-			raw["address"] = []any{}
-		}
+		raw := map[string]any{"printMode": printMode}
 		if ch == "EMAIL" {
 			raw["email"] = "recipient@example.com"
 		}
 		job.PackGroups = append(job.PackGroups, &packGroupRec{ID: next(), Channel: ch, Raw: raw})
+	}
+	if job.Pending == nil {
+		job.fillAddresses() // the address is known (a seeded job)
 	}
 	for _, ch := range svc.Channels {
 		d := &deliveryRecord{ID: next(), Channel: ch}

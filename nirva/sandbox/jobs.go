@@ -14,11 +14,19 @@ import (
 
 func (s *Sandbox) findJob(id string) *jobRecord { return s.index.byID[id] }
 
+// jobsOf is j as a list for lockSettled: none when nil.
+func jobsOf(j *jobRecord) []*jobRecord {
+	if j == nil {
+		return nil
+	}
+	return []*jobRecord{j}
+}
+
 // answerJob answers with what render makes of the job id under the lock,
 // or JOB_NOT_FOUND when there is no such job.
 func (s *Sandbox) answerJob(w http.ResponseWriter, id string, render func(j *jobRecord, now time.Time) any) {
-	s.mu.Lock()
-	j := s.findJob(id)
+	var j *jobRecord
+	s.lockSettled(func() []*jobRecord { j = s.findJob(id); return jobsOf(j) })
 	var body any
 	if j != nil {
 		body = render(j, s.now())
@@ -48,12 +56,13 @@ func (s *Sandbox) listJobs(w http.ResponseWriter, r *http.Request, _ string) {
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "job lookup by name is not available")
 		return
 	}
-	s.mu.Lock()
+	jobs := s.lockSettled(func() []*jobRecord {
+		if byName {
+			return s.index.byName[name[0]]
+		}
+		return s.world.Jobs // without a name: every job, a tool's call, not a letter's
+	})
 	now := s.now()
-	jobs := s.world.Jobs // without a name: every job, a tool's call, not a letter's
-	if byName {
-		jobs = s.index.byName[name[0]]
-	}
 	out := []map[string]any{}
 	for i := len(jobs) - 1; i >= 0; i-- { // newest first
 		out = append(out, s.jobJSON(jobs[i], now))
@@ -100,10 +109,10 @@ func (s *Sandbox) editPackGroup(w http.ResponseWriter, r *http.Request, _ string
 // editPackGroupLocked applies an edit and appends it to the log; the
 // caller syncs line seq before answering.
 func (s *Sandbox) editPackGroupLocked(id string, raw map[string]any) (status int, body map[string]any, seq int64, err error) {
-	s.mu.Lock()
+	var j *jobRecord
+	s.lockSettled(func() []*jobRecord { j = s.index.byPackGroup[id]; return jobsOf(j) })
 	defer s.mu.Unlock()
 	now := s.now()
-	j := s.index.byPackGroup[id]
 	if j == nil {
 		return http.StatusNotFound, nil, 0, nil
 	}
@@ -160,9 +169,9 @@ func (s *Sandbox) getTrackingFile(w http.ResponseWriter, r *http.Request, _ stri
 	if name == hostileProofName {
 		name = "CERTIF"
 	}
-	s.mu.Lock()
+	var job *jobRecord
+	s.lockSettled(func() []*jobRecord { job = s.index.byShipment[id]; return jobsOf(job) })
 	var sh *shipmentView
-	job := s.index.byShipment[id]
 	if job != nil {
 		for _, dv := range s.view(job, s.now()).deliveries {
 			if dv.rec.ShipmentID == id {

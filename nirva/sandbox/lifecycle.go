@@ -63,6 +63,10 @@ type jobRecord struct {
 	Created   time.Time      `json:"created"`
 	Options   []optionChoice `json:"options,omitempty"`
 	Documents int            `json:"documents"`
+	// Pending holds the files of a job not processed yet (process.go);
+	// every field below but the pack groups' and deliveries' ids is
+	// unknown until then.
+	Pending *pendingUpload `json:"pending,omitempty"`
 	// Failed: a file could not be processed (PROCESSING_ERROR).
 	Failed     bool   `json:"failed,omitempty"`
 	FailReason string `json:"failReason,omitempty"`
@@ -177,9 +181,13 @@ func (j *jobRecord) fixed() (bool, time.Time) {
 	return true, last
 }
 
-// view computes the job's state at now.
+// view computes the job's state at now (caller holds s.mu), processing
+// the job first if that state depends on it.
 func (s *Sandbox) view(j *jobRecord, now time.Time) jobView {
 	e := s.since(j.Created, now)
+	if e >= tPackGroups {
+		s.settleLocked(j)
+	}
 	var v jobView
 	switch {
 	case e < tProcessing:

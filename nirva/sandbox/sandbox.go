@@ -112,16 +112,17 @@ type Sandbox struct {
 	now   func() time.Time
 	scale float64
 
-	mu     sync.Mutex // guards world, its indexes, tokens, closed, log, logged
-	world  world
-	index  worldIndex
-	tokens map[string]*tokenRec
-	closed bool
-	lock   *os.File
-	fs     *safefs.Dir // opts.Dir: the world's files, never through a link
-	log    *os.File    // the append-only world log, open while jobs are recorded
-	logged int64       // lines appended to log since Open
-	dirty  bool        // the log holds lines the snapshot lacks
+	mu       sync.Mutex // guards world, its indexes, tokens, closed, log, logged, inflight
+	world    world
+	inflight map[*jobRecord]chan struct{} // jobs settle is processing, closed when done
+	index    worldIndex
+	tokens   map[string]*tokenRec
+	closed   bool
+	lock     *os.File
+	fs       *safefs.Dir // opts.Dir: the world's files, never through a link
+	log      *os.File    // the append-only world log, open while jobs are recorded
+	logged   int64       // lines appended to log since Open
+	dirty    bool        // the log holds lines the snapshot lacks
 
 	syncMu sync.Mutex // held while fsyncing the log; taken before mu, never after
 	synced int64      // lines of log known to be on disk
@@ -148,7 +149,8 @@ type tokenRec struct {
 
 // Open creates a sandbox, loading Dir/world.json when Dir is set.
 func Open(opts Options) (*Sandbox, error) {
-	s := &Sandbox{opts: opts, now: opts.Now, scale: opts.TimeScale, tokens: map[string]*tokenRec{}, routeStats: map[string]int64{}}
+	s := &Sandbox{opts: opts, now: opts.Now, scale: opts.TimeScale, tokens: map[string]*tokenRec{}, routeStats: map[string]int64{},
+		inflight: map[*jobRecord]chan struct{}{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -185,8 +187,10 @@ func Open(opts Options) (*Sandbox, error) {
 	return s, nil
 }
 
-// Close persists the world and releases the directory lock.
+// Close processes the jobs still pending (when the world is on disk),
+// persists the world and releases the directory lock.
 func (s *Sandbox) Close() error {
+	s.processPending()
 	s.syncMu.Lock() // no fsync of a log being folded and closed
 	defer s.syncMu.Unlock()
 	s.mu.Lock()
@@ -230,7 +234,7 @@ func (s *Sandbox) JobCount(jobName string) int {
 
 // Jobs lists every job, oldest first, with its current status.
 func (s *Sandbox) Jobs() []JobInfo {
-	s.mu.Lock()
+	s.lockSettled(func() []*jobRecord { return s.world.Jobs })
 	defer s.mu.Unlock()
 	now := s.now()
 	out := make([]JobInfo, 0, len(s.world.Jobs))
