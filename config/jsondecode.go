@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -37,19 +39,55 @@ func decodeJSONFast(src string) (cty.Value, bool) {
 	dec := jsontext.NewDecoder(bytes.NewBuffer(buf), jsontext.AllowDuplicateNames(true))
 	p := jsonFastParser{dec: dec}
 	v, ok := p.value(0)
-	if !ok {
+	if !ok || !p.atEnd(buf) {
 		return cty.NilVal, false
 	}
-	// Only JSON whitespace may follow; cty tolerates some other trailing
-	// bytes (a stray "]" or "}"), which it then handles itself.
-	for _, c := range buf[dec.InputOffset():] {
+	return v, true
+}
+
+// decodeJSONObjectItems is for_each = jsondecode(src) for a document that
+// is one object: its members as for_each items, sorted by key as cty
+// iterates an object, without the object itself. At 100,000 letters that
+// object's type alone holds 100,000 attributes, and every walk of it (the
+// known check, the unmarking, the iteration) sorts them again. It takes
+// exactly the documents decodeJSONFast takes whose value is an object, and
+// gives each member the value decodeJSONFast gives it.
+func decodeJSONObjectItems(src string) ([]forEachItem, bool) {
+	buf := []byte(src)
+	dec := jsontext.NewDecoder(bytes.NewBuffer(buf), jsontext.AllowDuplicateNames(true))
+	p := jsonFastParser{dec: dec}
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	var items []forEachItem
+	ok := p.members(0, func(k string, v cty.Value) bool {
+		items = append(items, forEachItem{key: k, value: v})
+		return true
+	})
+	if !ok || !p.atEnd(buf) {
+		return nil, false
+	}
+	slices.SortFunc(items, func(a, b forEachItem) int { return strings.Compare(a.key, b.key) })
+	for i := 1; i < len(items); i++ {
+		if items[i].key == items[i-1].key {
+			return nil, false // decodeJSONFast refuses duplicates too
+		}
+	}
+	return items, true
+}
+
+// atEnd reports whether only JSON whitespace follows the value read; cty
+// tolerates some other trailing bytes (a stray "]" or "}"), which it then
+// handles itself.
+func (p *jsonFastParser) atEnd(buf []byte) bool {
+	for _, c := range buf[p.dec.InputOffset():] {
 		switch c {
 		case ' ', '\t', '\n', '\r':
 		default:
-			return cty.NilVal, false
+			return false
 		}
 	}
-	return v, true
+	return true
 }
 
 type jsonFastParser struct {
@@ -85,35 +123,17 @@ func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
 			return cty.NilVal, false
 		}
 		var attrs map[string]cty.Value
-		for {
-			if p.dec.PeekKind() == '}' {
-				if _, err := p.dec.ReadToken(); err != nil {
-					return cty.NilVal, false
-				}
-				break
-			}
-			ktok, err := p.dec.ReadToken()
-			if err != nil || ktok.Kind() != '"' {
-				return cty.NilVal, false
-			}
-			k := ktok.String()
-			// ImpliedType keeps keys as written while cty.ObjectVal
-			// normalises them to NFC; only NFC keys are the same for both.
-			if cty.NormalizeString(k) != k {
-				return cty.NilVal, false
-			}
-			v, ok := p.value(depth + 1)
-			if !ok {
-				return cty.NilVal, false
-			}
+		ok := p.members(depth, func(k string, v cty.Value) bool {
 			if attrs == nil {
 				attrs = make(map[string]cty.Value)
 			}
 			// A key already there leaves the map's length unchanged.
 			n := len(attrs)
-			if attrs[k] = v; len(attrs) == n {
-				return cty.NilVal, false
-			}
+			attrs[k] = v
+			return len(attrs) > n
+		})
+		if !ok {
+			return cty.NilVal, false
 		}
 		if len(attrs) == 0 {
 			return cty.EmptyObjectVal, true
@@ -143,6 +163,31 @@ func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
 		return cty.TupleVal(elems), true
 	default:
 		return cty.NilVal, false
+	}
+}
+
+// members reads an object's members up to and including its "}", its "{"
+// read already, handing each to add; false when a member or add refuses.
+func (p *jsonFastParser) members(depth int, add func(k string, v cty.Value) bool) bool {
+	for {
+		if p.dec.PeekKind() == '}' {
+			_, err := p.dec.ReadToken()
+			return err == nil
+		}
+		ktok, err := p.dec.ReadToken()
+		if err != nil || ktok.Kind() != '"' {
+			return false
+		}
+		k := ktok.String()
+		// ImpliedType keeps keys as written while cty.ObjectVal
+		// normalises them to NFC; only NFC keys are the same for both.
+		if cty.NormalizeString(k) != k {
+			return false
+		}
+		v, ok := p.value(depth + 1)
+		if !ok || !add(k, v) {
+			return false
+		}
 	}
 }
 

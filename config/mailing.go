@@ -118,6 +118,9 @@ func (l *loader) evalForEach(a *hcl.Attribute) ([]forEachItem, bool) {
 	if items, ok := l.tosetKeys(a.Expr); ok {
 		return items, true
 	}
+	if items, ok := l.jsondecodeItems(a.Expr); ok {
+		return items, true
+	}
 	s := l.baseScope("the for_each argument")
 	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, "for_each")
 	l.add(diags...)
@@ -197,6 +200,27 @@ func (l *loader) tosetKeys(expr hcl.Expression) ([]forEachItem, bool) {
 		items[i] = forEachItem{key: k, value: cty.StringVal(k)}
 	}
 	return items, true
+}
+
+// jsondecodeItems is for_each = jsondecode(STRING) for a document that is
+// one JSON object (a mail merge's letters.json): its members straight from
+// the document (decodeJSONObjectItems), never a cty object of all the
+// letters. Any other argument or document returns false, and the for_each
+// is evaluated as written, with its own diagnostics.
+func (l *loader) jsondecodeItems(expr hcl.Expression) ([]forEachItem, bool) {
+	call, ok := expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "jsondecode" || len(call.Args) != 1 || call.ExpandFinal {
+		return nil, false
+	}
+	if _, builtin := l.funcs["jsondecode"]; !builtin {
+		return nil, false
+	}
+	s := l.baseScope("the for_each argument")
+	v, diags := s.eval(call.Args[0], l.funcs, cty.DynamicPseudoType, "for_each")
+	if len(diags) > 0 || v.IsMarked() || !v.IsKnown() || v.IsNull() || !v.Type().Equals(cty.String) {
+		return nil, false
+	}
+	return decodeJSONObjectItems(v.AsString())
 }
 
 // evalInstance evaluates one mailing instance; nil when it has errors.
