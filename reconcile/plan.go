@@ -145,15 +145,28 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 	for _, r := range opts.Replace {
 		replace[r] = true
 	}
-	desired := map[string]*config.Mailing{}
+	desired := make(map[string]*config.Mailing, len(cfg.Mailings))
+	// tracked counts the state's letters the configuration has: when it is
+	// all of them, no letter is gone or orphaned, and the state need not
+	// be walked again for them.
+	tracked := 0
 	var posting []*config.Mailing
-	for _, m := range cfg.Mailings {
+	p.Changes = make([]*Change, 0, len(cfg.Mailings))
+	// One allocation for every mailing's change rather than one each.
+	slab := make([]Change, len(cfg.Mailings))
+	for i, m := range cfg.Mailings {
+		if _, dup := desired[m.Address]; !dup {
+			if _, ok := st.Mailings[m.Address]; ok {
+				tracked++
+			}
+		}
 		desired[m.Address] = m
 		if !selected(m.Address, opts) {
 			continue
 		}
 		prior := st.Mailings[m.Address]
-		ch := planMailing(m, prior, replace[m.Address])
+		ch := &slab[i]
+		planMailing(ch, m, prior, replace[m.Address])
 		p.Diagnostics = append(p.Diagnostics, checkService(m, ch, opts.Profile)...)
 		p.Diagnostics = append(p.Diagnostics, changeDiagnostics(ch)...)
 		if ch.Action == ActionCreate || ch.Action == ActionReplace {
@@ -164,10 +177,14 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		p.Changes = append(p.Changes, ch)
 	}
 	p.Diagnostics = append(p.Diagnostics, config.MergeWarnings(posting)...)
-	gone := st.AddressesWhere(func(addr string, _ *state.Mailing) bool {
-		_, ok := desired[addr]
-		return !ok && selected(addr, opts)
-	})
+	everyTracked := tracked == len(st.Mailings)
+	var gone []string
+	if !everyTracked {
+		gone = st.AddressesWhere(func(addr string, _ *state.Mailing) bool {
+			_, ok := desired[addr]
+			return !ok && selected(addr, opts)
+		})
+	}
 	for _, addr := range gone {
 		prior := st.Mailings[addr]
 		reason := "no longer in the configuration: postform stops tracking it; nothing is unsent"
@@ -182,8 +199,12 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 		p.Changes = append(p.Changes, &Change{Address: addr, Action: ActionForget, Reason: reason, Prior: prior})
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
-	p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, orphans(st, desired), replace)...)
-	p.Diagnostics = append(p.Diagnostics, checkSelectors(opts, knownAddresses(cfg, st))...)
+	if !everyTracked {
+		p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, orphans(st, desired), replace)...)
+	}
+	if len(opts.Targets)+len(opts.Excludes) > 0 {
+		p.Diagnostics = append(p.Diagnostics, checkSelectors(opts, knownAddresses(cfg, st))...)
+	}
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -201,8 +222,9 @@ func MakePlan(cfg *config.Config, st *state.State, opts PlanOptions) *Plan {
 	return p
 }
 
-func planMailing(m *config.Mailing, prior *state.Mailing, replace bool) *Change {
-	ch := &Change{Address: m.Address, Desired: m, Prior: prior}
+// planMailing fills ch with the plan for configured mailing m.
+func planMailing(ch *Change, m *config.Mailing, prior *state.Mailing, replace bool) {
+	*ch = Change{Address: m.Address, Desired: m, Prior: prior}
 	switch {
 	case prior == nil:
 		ch.Action, ch.Reason = ActionCreate, "new letter"
@@ -233,7 +255,6 @@ func planMailing(m *config.Mailing, prior *state.Mailing, replace bool) *Change 
 			ch.Reason = "not eligible for posting: the configured fix will be written into the pack group"
 		}
 	}
-	return ch
 }
 
 // sameInputs reports whether a posted letter postform rendered is made of
