@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,17 +133,33 @@ func openRecipientCache(workDir string) *recipientCache {
 	return c
 }
 
+// recipientKey is an entry's key: "sha256 left,top,width,height", the
+// numbers as %g writes them.
 func recipientKey(sha string, w pdf.Window) string {
-	return fmt.Sprintf("%s %g,%g,%g,%g", sha, w.LeftMM, w.TopMM, w.WidthMM, w.HeightMM)
+	return string(appendRecipientKey(nil, sha, w))
+}
+
+// appendRecipientKey is recipientKey without fmt: a plan looks up every
+// letter's, and fmt boxed each number.
+func appendRecipientKey(b []byte, sha string, w pdf.Window) []byte {
+	b = append(append(b, sha...), ' ')
+	for i, v := range [...]float64{w.LeftMM, w.TopMM, w.WidthMM, w.HeightMM} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return b
 }
 
 func (c *recipientCache) LookupRecipient(sha string, w pdf.Window) (*pdf.Recipient, bool) {
+	var buf [128]byte
+	k := appendRecipientKey(buf[:0], sha, w)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := recipientKey(sha, w)
-	r, ok := c.entries[k]
+	r, ok := c.entries[string(k)]
 	if ok && r != nil {
-		c.used[k] = true
+		c.used[string(k)] = true
 		return r, true
 	}
 	return nil, false
