@@ -254,9 +254,14 @@ func decodeForPlanFrom(b []byte) (*State, *source, error) {
 // DecodeMailingForPlan is DecodeMailing for a plan-only load: a terminal
 // letter's detail is left as JSON, checked by LoadDetail.
 func DecodeMailingForPlan(address string, b []byte) (*Mailing, error) {
-	var light []byte
+	return newPlanScanner().decodeMailing(address, b)
+}
+
+// decodeMailing is DecodeMailingForPlan with p's shared strings.
+func (p *planScanner) decodeMailing(address string, b []byte) (*Mailing, error) {
 	start := skipSpace(b, 0)
-	m, end := decodeMailingForPlan(b, start, &source{data: b}, &light)
+	p.addr = address
+	m, end := decodeMailingForPlan(p, b, start, &source{data: b})
 	if end < 0 || skipSpace(b, end) != len(b) {
 		return DecodeMailing(address, b)
 	}
@@ -274,7 +279,7 @@ func decodeForPlan(b []byte, src *source) *State {
 		version  *int
 		s        = &State{}
 		mailings map[string]*Mailing
-		light    []byte
+		p        = newPlanScanner()
 	)
 	end, ok := eachMember(b, skipSpace(b, 0), func(key string, vs, ve int) bool {
 		v := b[vs:ve]
@@ -300,7 +305,8 @@ func decodeForPlan(b []byte, src *source) *State {
 					delete(mailings, addr)
 					return ms + len("null")
 				}
-				m, me := decodeMailingForPlan(b, ms, src, &light)
+				p.addr = addr
+				m, me := decodeMailingForPlan(p, b, ms, src)
 				mailings[addr] = m
 				return me
 			})
@@ -326,8 +332,41 @@ func decodeForPlan(b []byte, src *source) *State {
 // decodeMailingForPlan decodes the mailing that starts at b[start] and
 // returns it and its end (-1: not readable here, ask Decode). A terminal
 // letter's detail members are kept as they are when they are one run of
-// members on one line (as Encode writes them). light is scratch space.
-func decodeMailingForPlan(b []byte, start int, src *source, light *[]byte) (*Mailing, int) {
+// members on one line (as Encode writes them). The scanner reads what
+// Encode writes; anything else, and a letter whose detail must be decoded
+// (not terminal), goes through decodeMailingGeneral.
+func decodeMailingForPlan(p *planScanner, b []byte, start int, src *source) (*Mailing, int) {
+	p.b = b
+	m := p.newMailing()
+	end, hasDetail, ds, de, contiguous := p.mailing(start, m)
+	p.b = nil
+	switch {
+	case end < 0:
+		return decodeMailingGeneral(b, start, src, &p.scratch)
+	case !hasDetail:
+		return m, end
+	case !lazyDetail(b, ds, de, m.Terminal, contiguous):
+		*m = Mailing{}
+		if unmarshalFast(b[start:end], m) != nil {
+			return nil, -1
+		}
+		return m, end
+	}
+	m.detail = &take(&p.detailSlab, 1)[0]
+	*m.detail = detail{src: src, start: ds, end: de}
+	return m, end
+}
+
+// lazyDetail says whether the detail members b[ds:de] can be left as they
+// are: a terminal letter's, one run of members from a comma, on one line.
+func lazyDetail(b []byte, ds, de int, terminal, contiguous bool) bool {
+	return terminal && ds >= 0 && contiguous && bytes.HasPrefix(b[ds:de], []byte(`,"`)) && bytes.IndexByte(b[ds:de], '\n') < 0
+}
+
+// decodeMailingGeneral is decodeMailingForPlan for what the scanner does
+// not take: the members are found by eachMember and decoded by
+// unmarshalFast. light is scratch space.
+func decodeMailingGeneral(b []byte, start int, src *source, light *[]byte) (*Mailing, int) {
 	var m Mailing
 	ds, de, prev := -1, -1, -1
 	terminal, contiguous, first := false, true, true
@@ -353,7 +392,7 @@ func decodeMailingForPlan(b []byte, start int, src *source, light *[]byte) (*Mai
 	if !ok {
 		return nil, -1
 	}
-	if !terminal || ds < 0 || !contiguous || !bytes.HasPrefix(b[ds:de], []byte(`,"`)) || bytes.IndexByte(b[ds:de], '\n') >= 0 {
+	if !lazyDetail(b, ds, de, terminal, contiguous) {
 		if unmarshalFast(b[start:end], &m) != nil {
 			return nil, -1
 		}

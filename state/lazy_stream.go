@@ -3,20 +3,17 @@ package state
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"hash/maphash"
 	"io"
 )
 
 // snapshotRead is what the local backend learns from reading its snapshot
-// for a plan: the state, the digest fileDigest gives the file, and what
-// tells the file read again from this one.
+// for a plan: the state, and what tells the file read again from this one.
 type snapshotRead struct {
-	s      *State
-	digest [sha256.Size]byte
-	size   int64
-	sum    uint64 // maphash of the bytes with rereadSeed
+	s    *State
+	size int64
+	sum  uint64 // maphash of the bytes with rereadSeed
 }
 
 // maxStreamLine bounds a line of a streamed snapshot; a longer one (a
@@ -32,7 +29,6 @@ const maxStreamLine = 4 << 20
 // valid (then DecodeForPlan and Decode say what).
 func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	h := sha256.New()
 	var mh maphash.Hash
 	mh.SetSeed(rereadSeed)
 	var off int64
@@ -54,8 +50,7 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 		return line, true
 	}
 
-	// The header: the lines before the mailings, whose serial the digest
-	// counts as 0 (fileDigest).
+	// The header: the lines before the mailings.
 	var header []byte
 	for {
 		line, ok := next()
@@ -67,13 +62,9 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 			break
 		}
 	}
-	loc := serialLine.FindIndex(header[:min(len(header), 512)])
-	if loc == nil {
-		return res, false
+	if serialLine.FindIndex(header[:min(len(header), 512)]) == nil {
+		return res, false // fileDigest would not find the serial
 	}
-	h.Write(header[:loc[0]])
-	h.Write([]byte("\n  \"serial\": 0,\n"))
-	h.Write(header[loc[1]:])
 	var head struct {
 		Version         *int   `json:"version"`
 		Lineage         string `json:"lineage"`
@@ -91,14 +82,13 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 	}
 	s := &State{Version: *head.Version, Lineage: head.Lineage, Serial: head.Serial, PostformVersion: head.PostformVersion, Mailings: map[string]*Mailing{}}
 
-	var light []byte
+	p := newPlanScanner()
 	if !empty {
 		for more := true; more; {
 			line, ok := next()
 			if !ok {
 				return res, false
 			}
-			h.Write(line)
 			base := off - int64(len(line))
 			body := line[:len(line)-1]
 			if !bytes.HasPrefix(body, []byte(`    "`)) {
@@ -108,11 +98,12 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 			if ke < 0 || !bytes.HasPrefix(body[ke:], []byte(": ")) {
 				return res, false
 			}
-			addr, ok := unquote(body[4:ke])
+			addr, ok := p.unquote(body[4:ke])
 			if !ok {
 				return res, false
 			}
-			m, me := decodeMailingForPlan(body, ke+2, src, &light)
+			p.addr = addr
+			m, me := decodeMailingForPlan(p, body, ke+2, src)
 			switch {
 			case me < 0:
 				return res, false
@@ -132,13 +123,11 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 		if !ok || string(line) != "  }\n" {
 			return res, false
 		}
-		h.Write(line)
 	}
 	line, ok := next()
 	if !ok || string(line) != "}\n" {
 		return res, false
 	}
-	h.Write(line)
 	if _, err := br.ReadByte(); err != io.EOF {
 		return res, false
 	}
@@ -146,6 +135,5 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 		return res, false
 	}
 	res.s, res.size, res.sum = s, off, mh.Sum64()
-	h.Sum(res.digest[:0])
 	return res, true
 }

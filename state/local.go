@@ -187,7 +187,7 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 	// A journal to replay encodes the state (baselineOf) before the load
 	// is done: the streamed file's details are read again for it.
 	src := &source{positioned: true, reread: reread}
-	s, _, err := b.loadLocked(func() (*State, func() [sha256.Size]byte, error) {
+	s, _, err := b.loadLocked(func() (*State, *snapshotDigest, error) {
 		f, err := b.fs.Open(b.rel)
 		if err != nil {
 			return b.readSnapshot()
@@ -203,13 +203,25 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 				return nil, nil, fmt.Errorf("reading the state %s: %w", b.path, err)
 			}
 			s, from, err := decodeForPlanFrom(data)
+			digest := &snapshotDigest{now: func() [sha256.Size]byte { return fileDigest(data) }}
 			if err != nil || from == nil {
-				return s, func() [sha256.Size]byte { return fileDigest(data) }, err
+				return s, digest, err
 			}
 			src = from
-			read = snapshotRead{s: s, digest: fileDigest(data), size: int64(len(data)), sum: maphash.Bytes(rereadSeed, data)}
+			read = snapshotRead{s: s, size: int64(len(data)), sum: maphash.Bytes(rereadSeed, data)}
+			return s, digest, nil
 		}
-		return read.s, func() [sha256.Size]byte { return read.digest }, nil
+		// The file's digest is needed only by a Persist, which a plan does
+		// not make: the file is read again then (and refused if it
+		// changed) rather than hashed now. Not kept in src: its details
+		// are read again only if they are asked for.
+		return read.s, &snapshotDigest{later: func() ([sha256.Size]byte, error) {
+			data, err := reread()
+			if err != nil {
+				return [sha256.Size]byte{}, err
+			}
+			return fileDigest(data), nil
+		}}, nil
 	})
 	if err != nil || read.s == nil {
 		return s, err
@@ -223,9 +235,16 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 // could write the file anyway).
 var rereadSeed = maphash.MakeSeed()
 
+// snapshotDigest is how a load learns fileDigest of the snapshot it read:
+// now, from the bytes in hand, or later, only if a Persist needs it.
+type snapshotDigest struct {
+	now   func() [sha256.Size]byte
+	later func() ([sha256.Size]byte, error)
+}
+
 // readSnapshot reads and decodes the snapshot: nil when there is none. The
 // digest is fileDigest's, computed when asked.
-func (b *Local) readSnapshot() (*State, func() [sha256.Size]byte, error) {
+func (b *Local) readSnapshot() (*State, *snapshotDigest, error) {
 	data, err := b.fs.ReadFile(b.rel)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -234,12 +253,12 @@ func (b *Local) readSnapshot() (*State, func() [sha256.Size]byte, error) {
 		return nil, nil, fmt.Errorf("reading the state %s: %w", b.path, err)
 	}
 	s, err := Decode(data)
-	return s, func() [sha256.Size]byte { return fileDigest(data) }, err
+	return s, &snapshotDigest{now: func() [sha256.Size]byte { return fileDigest(data) }}, err
 }
 
 // loadLocked reads the files, the snapshot through read, and resets what
 // the backend knows of them. It reports whether anything was on disk.
-func (b *Local) loadLocked(read func() (*State, func() [sha256.Size]byte, error)) (*State, bool, error) {
+func (b *Local) loadLocked(read func() (*State, *snapshotDigest, error)) (*State, bool, error) {
 	s, digest, err := read()
 	if err != nil {
 		if s == nil && digest == nil { // the file could not be read
@@ -264,14 +283,18 @@ func (b *Local) loadLocked(read func() (*State, func() [sha256.Size]byte, error)
 	if js.warning != "" {
 		b.warnings = append(b.warnings, js.warning)
 	}
-	if replayed || digest == nil {
-		b.baseline, err = baselineOf(s)
+	switch {
+	case replayed || digest == nil:
+		sum, err := baselineOf(s)
 		if err != nil {
 			return nil, false, err
 		}
-	} else {
+		b.setBaseline(sum)
+	case digest.later != nil:
+		b.baseline, b.baselineLater = [sha256.Size]byte{}, digest.later
+	default:
 		// The snapshot as read is the baseline: no need to encode it again.
-		b.baseline = digest()
+		b.setBaseline(digest.now())
 	}
 	b.scanned = true
 	b.lineage = ""
@@ -398,9 +421,11 @@ func (b *Local) push(ctx context.Context, s *State, force bool) error {
 	b.scanned = true
 	b.lineage = s.Lineage
 	b.lastSerial = s.Serial
-	if b.baseline, err = baselineOf(s); err != nil {
+	sum, err := baselineOf(s)
+	if err != nil {
 		return err
 	}
+	b.setBaseline(sum)
 	b.journalDirty = true
 	return b.dropJournalLocked()
 }

@@ -13,6 +13,9 @@ type written struct {
 	lineage      string            // lineage of what is stored, "" when nothing is
 	freshLineage string            // the new lineage Load handed out when nothing was stored
 	baseline     [sha256.Size]byte // digest of the encoding (serial 0) last loaded or persisted
+	// baselineLater, when set, gives baseline the first time a Persist
+	// needs it: a plan-only load kept no bytes to compute it from.
+	baselineLater func() ([sha256.Size]byte, error)
 	// lastSerial is the highest serial stored (snapshot or journal): the
 	// backend hands out the serials of records itself, under its lock, so
 	// that the journal's order is its serials' order whoever calls Record.
@@ -29,6 +32,12 @@ func (w *written) prepareSnapshot(s *State) (data []byte, serial uint64, sum [sh
 	if err != nil {
 		return nil, 0, sum, false, err
 	}
+	if later := w.baselineLater; later != nil {
+		if w.baseline, err = later(); err != nil {
+			return nil, 0, sum, false, err
+		}
+		w.baselineLater = nil
+	}
 	sum = digest(cur)
 	changed := sum != w.baseline
 	if !changed && !w.journalDirty {
@@ -44,8 +53,12 @@ func (w *written) prepareSnapshot(s *State) (data []byte, serial uint64, sum [sh
 // snapshotWritten records that the snapshot prepared for s is stored.
 func (w *written) snapshotWritten(s *State, serial uint64, sum [sha256.Size]byte) {
 	s.Serial, w.lastSerial = serial, serial
-	w.baseline = sum
+	w.setBaseline(sum)
 	w.journalDirty = false
+}
+
+func (w *written) setBaseline(sum [sha256.Size]byte) {
+	w.baseline, w.baselineLater = sum, nil
 }
 
 // nextSerial returns the serial for a new record of s. The caller holds
@@ -65,9 +78,11 @@ func (w *written) checkLineage(s *State, where string) error {
 		w.lineage = s.Lineage
 		if s.Lineage != w.freshLineage {
 			var err error
-			if w.baseline, err = baselineOf(New(s.Lineage)); err != nil {
+			sum, err := baselineOf(New(s.Lineage))
+			if err != nil {
 				return err
 			}
+			w.setBaseline(sum)
 		}
 		return nil
 	}
