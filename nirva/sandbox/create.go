@@ -269,6 +269,8 @@ func (s *Sandbox) addJobLocked(job *jobRecord, svc serviceDef, printMode string)
 	}
 	s.world.Jobs = append(s.world.Jobs, job)
 	s.index.add(job)
+	s.pending.add(job)
+	s.kickLocked()
 }
 
 func addressAny(lines []string) []any {

@@ -90,6 +90,7 @@ func (s *Sandbox) applyLocked(j *jobRecord, r processed) {
 	}
 	j.Failed, j.FailReason = r.failed, r.failReason
 	j.Address, j.NeedsAddress, j.AddressReasons, j.Undeliverable = r.address, r.needsAddress, r.reasons, r.undeliverable
+	s.pending.done(j)
 	j.Pending = nil
 	j.fillAddresses()
 	s.dirty = s.dirty || s.opts.Dir != ""
@@ -205,5 +206,91 @@ func (s *Sandbox) lockSettled(find func() []*jobRecord) []*jobRecord {
 func (s *Sandbox) settleLocked(j *jobRecord) {
 	if j.Pending != nil {
 		s.applyLocked(j, processUpload(s.opts.PDF, j.Pending))
+	}
+}
+
+// pendingQueue is the jobs not processed yet, oldest first, and the bytes
+// of their uploads.
+type pendingQueue struct {
+	jobs  []*jobRecord // may still hold jobs processed since, skipped by next
+	bytes int64
+	count int
+}
+
+func (p *pendingUpload) size() (n int64) {
+	for _, f := range p.Files {
+		n += int64(len(f.Data))
+	}
+	return n
+}
+
+func (q *pendingQueue) add(j *jobRecord) {
+	if j.Pending != nil {
+		q.jobs = append(q.jobs, j)
+		q.bytes += j.Pending.size()
+		q.count++
+	}
+}
+
+// done is called as j's upload is dropped.
+func (q *pendingQueue) done(j *jobRecord) {
+	q.bytes -= j.Pending.size()
+	if q.count--; q.count == 0 {
+		q.jobs = nil // every job queued was processed: forget them
+	}
+}
+
+// next removes and returns the oldest job still pending, nil when none.
+func (q *pendingQueue) next() *jobRecord {
+	for len(q.jobs) > 0 {
+		j := q.jobs[0]
+		q.jobs[0], q.jobs = nil, q.jobs[1:]
+		if j.Pending != nil {
+			return j
+		}
+	}
+	return nil
+}
+
+// kickLocked wakes the worker when the uploads kept pass the budget
+// (caller holds s.mu, or is Open).
+func (s *Sandbox) kickLocked() {
+	if s.pending.bytes > s.opts.PendingBudget {
+		select {
+		case s.kick <- struct{}{}:
+		default: // already awake
+		}
+	}
+}
+
+// drain is the background worker: while the uploads kept pass the budget,
+// it processes the oldest pending job, one at a time, so that a sandbox
+// sent many letters nobody reads holds a bounded memory and uses at most
+// one core for it. Within the budget, jobs wait for their first reader.
+func (s *Sandbox) drain() {
+	defer close(s.drained)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+		}
+		for {
+			s.mu.Lock()
+			var j *jobRecord
+			if s.pending.bytes > s.opts.PendingBudget {
+				j = s.pending.next()
+			}
+			s.mu.Unlock()
+			if j == nil {
+				break
+			}
+			s.processJob(j, false)
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+		}
 	}
 }

@@ -279,3 +279,45 @@ func TestConcurrentReadsOfAPendingJob(t *testing.T) {
 		t.Fatalf("%d jobs still marked in flight", len(h.sb.inflight))
 	}
 }
+
+// Letters nobody reads are kept only up to the budget: beyond it the
+// worker processes the oldest, so the uploads kept stay bounded, and those
+// jobs answer as the others.
+func TestPendingUploadsStayWithinTheBudget(t *testing.T) {
+	blank := pdf(t)
+	h := newHarness(t, Options{PendingBudget: int64(3*len(blank) + 1)})
+	var ids []string
+	for i := range 12 {
+		_, job := h.post(fmt.Sprintf(`{"jobName":"b%d","serviceId":"311"}`, i), map[string][]byte{"file__file_2201_0": blank})
+		ids = append(ids, job["jobId"].(string))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		h.sb.mu.Lock()
+		kept, count := h.sb.pending.bytes, h.sb.pending.count
+		h.sb.mu.Unlock()
+		if kept <= h.sb.opts.PendingBudget {
+			if count != 3 {
+				t.Fatalf("%d jobs kept pending within a budget of 3 uploads", count)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("uploads of %d bytes still kept, over a budget of %d", kept, h.sb.opts.PendingBudget)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, id := range ids {
+		if pending := h.sb.index.byID[id].Pending != nil; pending != (i >= 9) {
+			t.Fatalf("job %d pending: %v; the oldest must be processed first", i, pending)
+		}
+	}
+	h.clk.Advance(5 * time.Second)
+	for _, id := range ids {
+		var j struct{ PackGroupCountPerStates map[string]int }
+		h.get("/jobs/"+id, &j)
+		if j.PackGroupCountPerStates["NOT_ELIGIBLE"] != 1 {
+			t.Fatalf("job %s: %v", id, j.PackGroupCountPerStates)
+		}
+	}
+}

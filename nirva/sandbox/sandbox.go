@@ -57,6 +57,10 @@ type Options struct {
 	// sandboxes, its compilation cached under $POSTFORM_CACHE_DIR/pdfium or
 	// the user cache dir's postform/pdfium, never closed.
 	PDF *postpdf.Engine
+	// PendingBudget bounds the bytes of uploads kept for jobs accepted and
+	// not processed yet (0 = 256 MiB): beyond it, a background worker
+	// processes the oldest ones, one at a time (process.go).
+	PendingBudget int64
 }
 
 // Faults are injected into the API routes (not into /_sandbox/).
@@ -115,6 +119,12 @@ type Sandbox struct {
 	mu       sync.Mutex // guards world, its indexes, tokens, closed, log, logged, inflight
 	world    world
 	inflight map[*jobRecord]chan struct{} // jobs settle is processing, closed when done
+	pending  pendingQueue                 // jobs accepted and not processed yet, oldest first
+
+	kick     chan struct{} // wakes the worker when pending passes the budget
+	stop     chan struct{} // closed by Close: the worker returns
+	stopOnce sync.Once
+	drained  chan struct{} // closed when the worker has returned
 	index    worldIndex
 	tokens   map[string]*tokenRec
 	closed   bool
@@ -150,7 +160,8 @@ type tokenRec struct {
 // Open creates a sandbox, loading Dir/world.json when Dir is set.
 func Open(opts Options) (*Sandbox, error) {
 	s := &Sandbox{opts: opts, now: opts.Now, scale: opts.TimeScale, tokens: map[string]*tokenRec{}, routeStats: map[string]int64{},
-		inflight: map[*jobRecord]chan struct{}{}}
+		inflight: map[*jobRecord]chan struct{}{},
+		kick:     make(chan struct{}, 1), stop: make(chan struct{}), drained: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -183,6 +194,11 @@ func Open(opts Options) (*Sandbox, error) {
 		}
 		s.reindex()
 	}
+	if s.opts.PendingBudget <= 0 {
+		s.opts.PendingBudget = 256 << 20
+	}
+	go s.drain()
+	s.kickLocked() // a reloaded world may hold more than the budget
 	s.handler = s.buildHandler()
 	return s, nil
 }
@@ -190,6 +206,8 @@ func Open(opts Options) (*Sandbox, error) {
 // Close processes the jobs still pending (when the world is on disk),
 // persists the world and releases the directory lock.
 func (s *Sandbox) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.drained
 	s.processPending()
 	s.syncMu.Lock() // no fsync of a log being folded and closed
 	defer s.syncMu.Unlock()

@@ -34,8 +34,10 @@ func (s *Sandbox) reindex() {
 		byID: map[string]*jobRecord{}, byPackGroup: map[string]*jobRecord{},
 		byShipment: map[string]*jobRecord{}, byName: map[string][]*jobRecord{},
 	}
+	s.pending = pendingQueue{}
 	for _, j := range s.world.Jobs {
 		s.index.add(j)
+		s.pending.add(j)
 	}
 }
 
