@@ -77,6 +77,9 @@ type letterWork struct {
 	shared map[sharedKey]cty.Value
 	// perEach says whether an expression refers to each.
 	perEach map[hcl.Expression]bool
+	// memos are the values of expressions that refer to each, by what
+	// they read from it (eachmemo.go).
+	memos map[sharedKey]*eachMemo
 }
 
 type insideResult struct {
@@ -91,7 +94,7 @@ type sharedKey struct {
 
 func (l *loader) work() *letterWork {
 	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]cty.Value{}, perEach: map[hcl.Expression]bool{}}
+		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]cty.Value{}, perEach: map[hcl.Expression]bool{}, memos: map[sharedKey]*eachMemo{}}
 	}
 	return l.letters
 }
@@ -109,8 +112,14 @@ func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what str
 		}
 		w.perEach[expr] = perEach
 	}
-	if perEach || s.base == nil || s.mailings != nil {
+	if s.base == nil || s.mailings != nil {
 		return s.eval(expr, l.funcs, ty, what)
+	}
+	if perEach {
+		if s.each == nil {
+			return s.eval(expr, l.funcs, ty, what) // its error says each is not here
+		}
+		return l.evalEach(expr, s, ty, what)
 	}
 	k := sharedKey{expr, ty}
 	if v, ok := w.shared[k]; ok {

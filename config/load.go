@@ -115,6 +115,9 @@ var rootSchema = &hcl.BodySchema{
 type loader struct {
 	// realDirs memoises the folders documents resolve to (realDir).
 	realDirs map[string]string
+	// noEachMemo turns evalEach's memo off, for the tests that compare
+	// both ways.
+	noEachMemo bool
 	// docBodies memoises the document blocks' decoded bodies (documentBody).
 	docBodies map[*hcl.Block]*hcl.BodyContent
 
@@ -148,6 +151,12 @@ type loader struct {
 // diagnostics; when the diagnostics hold errors, the rest of the Config is
 // incomplete and must not be used.
 func Load(dir string, opts LoadOptions) (cfg *Config, diags hcl.Diagnostics) {
+	return loadWith(dir, opts, nil)
+}
+
+// loadWith is Load with the loader first handed to tweak (when not nil):
+// the tests that compare a fast path with the general one turn it off so.
+func loadWith(dir string, opts LoadOptions, tweak func(*loader)) (cfg *Config, diags hcl.Diagnostics) {
 	l := &loader{
 		cfg:    &Config{Variables: map[string]*Variable{}},
 		opts:   opts,
@@ -155,6 +164,9 @@ func Load(dir string, opts LoadOptions) (cfg *Config, diags hcl.Diagnostics) {
 		blocks: map[string][]*hcl.Block{},
 		decls:  map[string]*varDecl{},
 		docs:   map[string]*docFile{},
+	}
+	if tweak != nil {
+		tweak(l)
 	}
 	l.cfg.Files = l.parser.Files()
 	defer func() {
@@ -309,7 +321,7 @@ func (l *loader) stringAttr(attrs hcl.Attributes, name string, s *scope, def str
 	if !ok {
 		return def, false
 	}
-	v, diags := s.eval(a.Expr, l.funcs, cty.String, fmt.Sprintf("the %q argument", name))
+	v, diags := l.evalShared(a.Expr, s, cty.String, fmt.Sprintf("the %q argument", name))
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return def, false

@@ -73,7 +73,7 @@ var windowKeys = []string{"left_mm", "top_mm", "width_mm", "height_mm"}
 // windowAttr evaluates address_window = { left_mm, top_mm, width_mm,
 // height_mm }: all four, in millimetres from the page's top-left corner.
 func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Window, bool) {
-	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, "the \"address_window\" argument of "+where)
+	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, "the \"address_window\" argument of "+where)
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return pdf.Window{}, false
@@ -117,7 +117,7 @@ func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Windo
 // preflightAttr evaluates preflight = { address = false }; it returns
 // whether the address check stays on.
 func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
-	v, diags := s.eval(a.Expr, l.funcs, cty.DynamicPseudoType, "the \"preflight\" argument of "+where)
+	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, "the \"preflight\" argument of "+where)
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return true

@@ -1,0 +1,135 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// An expression that refers to each is evaluated per instance, but its
+// value depends only on the values it reads from each (var, local and path
+// are the same for every instance, and postform's functions are pure), and
+// in a mail merge many letters read the same values: preflight = { address
+// = each.value.check } is one of two objects for 100,000 letters. eachMemo
+// keeps such values by what the expression read, when everything it reads
+// from each is a string or a bool.
+type eachMemo struct {
+	refs []eachRef
+	vals map[string]cty.Value
+	hits int
+	off  bool // the expression reads something else, or rarely repeats
+}
+
+// eachRef is one each.key... or each.value... traversal: the root and the
+// steps after it.
+type eachRef struct {
+	key   bool
+	steps hcl.Traversal
+}
+
+// maxEachMemo bounds the values kept for one expression: past it, an
+// expression whose values mostly differ (a job name with each.key) stops
+// being memoised.
+const maxEachMemo = 64
+
+// newEachMemo makes the memo of expr, off when expr reads from each other
+// than by each.key or each.value traversals.
+func newEachMemo(expr hcl.Expression) *eachMemo {
+	m := &eachMemo{}
+	for _, t := range expr.Variables() {
+		if t.RootName() != "each" {
+			continue
+		}
+		if len(t) < 2 {
+			return &eachMemo{off: true}
+		}
+		step, isAttr := t[1].(hcl.TraverseAttr)
+		if !isAttr || (step.Name != "key" && step.Name != "value") {
+			return &eachMemo{off: true}
+		}
+		m.refs = append(m.refs, eachRef{key: step.Name == "key", steps: t[2:]})
+	}
+	if len(m.refs) == 0 {
+		m.off = true
+	}
+	return m
+}
+
+// key is what expr reads from s.each, as a map key; false when some of it
+// is not a known, unmarked, non-null string or bool.
+func (m *eachMemo) key(s *scope) (string, bool) {
+	var b strings.Builder
+	for _, r := range m.refs {
+		v := s.each.value
+		if r.key {
+			v = s.each.key
+		}
+		if len(r.steps) > 0 {
+			var diags hcl.Diagnostics
+			if v, diags = r.steps.TraverseRel(v); diags.HasErrors() {
+				return "", false
+			}
+		}
+		if v.IsMarked() || !v.IsKnown() || v.IsNull() {
+			return "", false
+		}
+		switch v.Type() {
+		case cty.String:
+			str := v.AsString()
+			b.WriteByte('s')
+			b.WriteString(strconv.Itoa(len(str)))
+			b.WriteByte(':')
+			b.WriteString(str)
+		case cty.Bool:
+			if v.True() {
+				b.WriteByte('t')
+			} else {
+				b.WriteByte('f')
+			}
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// evalEach is s.eval of an expression that refers to each, through its
+// memo. A value with diagnostics is not kept: each instance evaluates it
+// again, so its messages name it.
+func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+	w := l.work()
+	k := sharedKey{expr, ty}
+	m := w.memos[k]
+	if m == nil {
+		m = newEachMemo(expr)
+		w.memos[k] = m
+	}
+	if m.off || l.noEachMemo {
+		return s.eval(expr, l.funcs, ty, what)
+	}
+	key, ok := m.key(s)
+	if !ok {
+		return s.eval(expr, l.funcs, ty, what)
+	}
+	if v, ok := m.vals[key]; ok {
+		m.hits++
+		return v, nil
+	}
+	v, diags := s.eval(expr, l.funcs, ty, what)
+	if len(diags) > 0 {
+		return v, diags
+	}
+	if len(m.vals) >= maxEachMemo && m.hits < len(m.vals) {
+		m.off, m.vals = true, nil
+		return v, diags
+	}
+	if m.vals == nil {
+		m.vals = map[string]cty.Value{}
+	}
+	if len(m.vals) < 4*maxEachMemo {
+		m.vals[key] = v
+	}
+	return v, diags
+}

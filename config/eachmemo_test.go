@@ -1,0 +1,101 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/postform/postform/internal/diag"
+)
+
+// TestEachMemoMatchesEvaluation loads mail merges whose letters read
+// repeated, distinct, missing and wrong values from each, with evalEach's
+// memo and without it: the letters (every field) and the diagnostics must
+// be the same, and the memo must have served some letters, or the
+// comparison shows nothing.
+func TestEachMemoMatchesEvaluation(t *testing.T) {
+	checks := []any{true, false, true, nil, "yes", true, 1, map[string]any{"a": true}, false, true}
+	colors := []any{"red", "blue", "red", nil, "red", "blue", 3, "red", []any{"x"}, "blue"}
+	owners := []any{"a", "a", "b", nil, "a", "", "b", "a", "a", true}
+	boxes := []any{"main", "main", "MAIN", "", nil, "main", "annex", "main", "main", "main"}
+	dates := []any{"2026-12-05", "2026-12-05", "nope", nil, "2026-12-05T09:00:00+01:00", "2026-12-05", "2026-12-06", "2026-12-05", "2026-12-05", "2026-12-05"}
+	windows := []any{nil, map[string]any{"left_mm": 20, "top_mm": 50, "width_mm": 90, "height_mm": 40}, nil, "bad", nil, nil, nil, nil, nil, nil}
+	letters := map[string]map[string]any{}
+	for i := 0; i < 200; i++ {
+		j := i % 10
+		letters[fmt.Sprintf("k%03d", i)] = map[string]any{
+			"file": "a.pdf", "check": checks[j], "color": colors[(i/3)%10], "owner": owners[(i/7)%10],
+			"box": boxes[(i/2)%10], "date": dates[(i/5)%10], "window": windows[(i/11)%10], "tz": []any{"UTC", "Europe/Paris", "Mars/Base"}[i%3],
+		}
+	}
+	js, err := json.Marshal(letters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, body string }{
+		{"preflight", `preflight = { address = each.value.check }`},
+		{"preflight literal", `preflight = { address = true }
+  job_name = "j-${each.key}-${each.value.check == true}"`},
+		{"options", `options = { color = each.value.color, "k" = each.key == "k001" ? "one" : "other" }`},
+		{"owner", `owner = each.value.owner`},
+		{"box", `preflight = { address = false }`},
+		{"schedule", `send_after = each.value.date
+  time_zone  = each.value.tz`},
+		{"window", `address_window = each.value.window`},
+		{"mixed", `owner    = "${each.value.owner}-${each.value.color}"
+  preflight = each.value.check == true ? { address = true } : { address = false }
+  options  = { color = upper(each.value.color) }`},
+		{"each.value whole", `owner = jsonencode(each.value)`},
+		{"index", `owner = each.value["owner"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			box := `box = each.value.box`
+			if tc.name != "box" {
+				box = ""
+			}
+			writeFiles(t, dir, map[string]string{
+				"main.mail.hcl": simple(`for_each = jsondecode(file("letters.json"))
+  ` + tc.body + `
+  document {
+    file = each.value.file
+    ` + box + `
+  }`),
+				"a.pdf":        string(a4()),
+				"letters.json": string(js),
+			})
+			var memo *loader
+			cfg, diags := loadWith(dir, LoadOptions{}, func(l *loader) { memo = l })
+			ref, refDiags := loadWith(dir, LoadOptions{}, func(l *loader) { l.noEachMemo = true })
+			if !reflect.DeepEqual(cfg.Mailings, ref.Mailings) {
+				for i := range min(len(cfg.Mailings), len(ref.Mailings)) {
+					if !reflect.DeepEqual(cfg.Mailings[i], ref.Mailings[i]) {
+						t.Fatalf("letter %d differs:\n  memo: %+v\n  eval: %+v", i, *cfg.Mailings[i], *ref.Mailings[i])
+					}
+				}
+				t.Fatalf("%d letters with the memo, %d without", len(cfg.Mailings), len(ref.Mailings))
+			}
+			if got, want := diagLines(diags), diagLines(refDiags); !reflect.DeepEqual(got, want) {
+				t.Fatalf("diagnostics differ:\n  memo: %q\n  eval: %q", got, want)
+			}
+			hits := 0
+			for _, m := range memo.work().memos {
+				hits += m.hits
+			}
+			if hits == 0 && tc.name != "each.value whole" && tc.name != "index" {
+				t.Fatalf("the memo served no letter (%d letters, %d diagnostics)", len(cfg.Mailings), len(diags))
+			}
+		})
+	}
+}
+
+func diagLines(diags hcl.Diagnostics) []string {
+	out := make([]string, len(diags))
+	for i, d := range diags {
+		out[i] = fmt.Sprintf("%v %s %s: %s", d.Subject, diag.Code(d), d.Summary, d.Detail)
+	}
+	return out
+}
