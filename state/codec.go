@@ -213,14 +213,22 @@ func Decode(b []byte) (*State, error) {
 // key; an address that disagrees with its key is corruption.
 func normalizeMailings(ms map[string]*Mailing) error {
 	for k, m := range ms {
-		switch {
-		case m == nil:
+		if m == nil {
 			delete(ms, k)
-		case m.Address == "":
-			m.Address = k
-		case m.Address != k:
-			return &CorruptError{Offset: -1, Reason: fmt.Sprintf("mailing stored under %q says its address is %q", k, m.Address)}
+		} else if err := normalizeMailing(k, m); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// normalizeMailing is normalizeMailings for the mailing m stored under k.
+func normalizeMailing(k string, m *Mailing) error {
+	switch {
+	case m.Address == "":
+		m.Address = k
+	case m.Address != k:
+		return &CorruptError{Offset: -1, Reason: fmt.Sprintf("mailing stored under %q says its address is %q", k, m.Address)}
 	}
 	return nil
 }
@@ -283,8 +291,7 @@ func DecodeMailing(address string, b []byte) (*Mailing, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, &CorruptError{Offset: -1, Reason: fmt.Sprintf("mailing %s: %v", address, err)}
 	}
-	ms := map[string]*Mailing{address: &m}
-	if err := normalizeMailings(ms); err != nil {
+	if err := normalizeMailing(address, &m); err != nil {
 		return nil, err
 	}
 	return &m, nil

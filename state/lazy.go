@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // A plan-only load (DecodeForPlan, LoadForPlan) leaves the detail of each
@@ -265,8 +266,22 @@ func (p *planScanner) decodeMailing(address string, b []byte) (*Mailing, error) 
 	if end < 0 || skipSpace(b, end) != len(b) {
 		return DecodeMailing(address, b)
 	}
-	ms := map[string]*Mailing{address: m}
-	if err := normalizeMailings(ms); err != nil {
+	if err := normalizeMailing(address, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// decodeRow is a rowDecodeFunc for a plan: DecodeMailingForPlan of the
+// row src.data[start:end], its detail left in src.
+func (p *planScanner) decodeRow(address string, src *source, start, end int) (*Mailing, error) {
+	b := src.data[:end]
+	p.addr = address
+	m, me := decodeMailingForPlan(p, b, skipSpace(b, start), src)
+	if me < 0 || skipSpace(b, me) != len(b) {
+		return DecodeMailing(address, b[start:])
+	}
+	if err := normalizeMailing(address, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -407,12 +422,14 @@ func decodeMailingGeneral(b []byte, start int, src *source, light *[]byte) (*Mai
 }
 
 // unmarshalFast decodes one mailing with go-json-experiment/json, which
-// does it in a fraction of encoding/json's time and allocations: the bulk
-// of a plan-only load. Names match case-insensitively, as encoding/json
-// matches them; what it refuses (duplicate names, invalid UTF-8, …) sends
-// the whole file to Decode, so errors and edge cases stay encoding/json's.
+// does it in a fraction of encoding/json's time and allocations: what the
+// scanner does not take. Names match case-insensitively as encoding/json
+// matches them (strings.EqualFold: v2's own folding also ignores
+// underscores, and took "contenthash" for content_hash); what it refuses
+// (duplicate names, invalid UTF-8, …) sends the whole file to Decode, so
+// errors and edge cases stay encoding/json's.
 func unmarshalFast(b []byte, m *Mailing) error {
-	return jsonv2.Unmarshal(b, (*mailingFields)(m), jsonv2.MatchCaseInsensitiveNames(true))
+	return jsonv2.Unmarshal(b, (*mailingFields)(m), jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
 }
 
 // eachMember calls fn with each member of the JSON object at b[i] (its key

@@ -51,6 +51,7 @@ func scanSeeds(t testing.TB) [][]byte {
 		[]byte(`{"documents":[{"size":1e3}]}`),
 		[]byte(`{"phase":"posted","phase":"pending"}`),
 		[]byte(`{"Phase":"posted"}`),
+		[]byte(`{"ContenthAsh":"x","job_iD":"y","Documents":[{"SHA256":"z","Si_ze":1}]}`), // found by the fuzzer
 		[]byte("{\"service\":\"\xff\"}"),
 		[]byte("{\"owner\":\"\\u00e9\xc3\"}"),
 		[]byte("{\"service\":\"Lettre recommand\xc3\xa9e\"}"),

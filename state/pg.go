@@ -188,7 +188,7 @@ func (b *PG) Load(ctx context.Context) (*State, error) {
 func (b *PG) LoadForPlan(ctx context.Context) (*State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, _, err := b.loadLocked(ctx, pgDecoder{DecodeForPlan, DecodeMailingForPlan})
+	s, _, err := b.loadLocked(ctx, pgPlan)
 	return s, err
 }
 
@@ -224,7 +224,7 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 			return err
 		}
 		// A blob is the snapshot: the rows are only compared with it.
-		decode := dec.mailing
+		decode := dec.rows
 		if head.data != nil {
 			decode = nil
 		}

@@ -56,11 +56,26 @@ func (st *pgStored) baseOf(addr string) (pgSum, bool) {
 
 // pgDecoder reads a stored state: in full, or for a plan (lazy.go).
 type pgDecoder struct {
-	state   func([]byte) (*State, error)
-	mailing func(string, []byte) (*Mailing, error)
+	state func([]byte) (*State, error)
+	// rows returns a decoder of rows for one goroutine.
+	rows func() rowDecodeFunc
 }
 
-var pgFull = pgDecoder{Decode, DecodeMailing}
+// rowDecodeFunc decodes the row of the letter at address, the bytes
+// src.data[start:end]. A plan-only decode keeps src for the detail it
+// leaves as JSON.
+type rowDecodeFunc func(address string, src *source, start, end int) (*Mailing, error)
+
+var (
+	pgFull = pgDecoder{Decode, func() rowDecodeFunc {
+		return func(address string, src *source, start, end int) (*Mailing, error) {
+			return DecodeMailing(address, src.data[start:end:end])
+		}
+	}}
+	// pgPlan decodes each goroutine's rows with a scanner of its own, whose
+	// shared strings and blocks of letters serve every row it reads.
+	pgPlan = pgDecoder{DecodeForPlan, func() rowDecodeFunc { return newPlanScanner().decodeRow }}
+)
 
 // pgRow is one letter's row: its address, encoding and digest.
 type pgRow struct {
@@ -158,10 +173,11 @@ func allRows(s *State) ([]pgRow, error) {
 	return rows, nil
 }
 
-// readRows reads the workspace's rows in tx, decoding them with decode
-// into a map of letters (nil: only their digests). Decoding is most of a Load's time: the rows
-// are decoded on every core while they stream in.
-func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func(string, []byte) (*Mailing, error)) (map[string]*Mailing, map[string]pgSum, error) {
+// readRows reads the workspace's rows in tx, decoding them with decoders
+// made by decode into a map of letters (nil: only their digests). Decoding
+// is most of a Load's time: the rows are decoded on every core while they
+// stream in.
+func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func() rowDecodeFunc) (map[string]*Mailing, map[string]pgSum, error) {
 	r, err := tx.Query(ctx, "SELECT address, mailing FROM "+b.table("mailings")+" WHERE workspace = $1", b.workspace)
 	if err != nil {
 		return nil, nil, err
@@ -211,7 +227,7 @@ func (rb *rowBatch) add(addr, data []byte) {
 
 // rowDecoder decodes batches of rows on GOMAXPROCS goroutines.
 type rowDecoder struct {
-	decode func(string, []byte) (*Mailing, error)
+	decode func() rowDecodeFunc
 	work   chan *rowBatch
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -222,7 +238,7 @@ type rowDecoder struct {
 
 const rowBatchLen = 256
 
-func newRowDecoder(decode func(string, []byte) (*Mailing, error)) *rowDecoder {
+func newRowDecoder(decode func() rowDecodeFunc) *rowDecoder {
 	n := runtime.GOMAXPROCS(0)
 	d := &rowDecoder{decode: decode, work: make(chan *rowBatch, n), sums: map[string]pgSum{}}
 	if decode != nil {
@@ -230,8 +246,12 @@ func newRowDecoder(decode func(string, []byte) (*Mailing, error)) *rowDecoder {
 	}
 	for range n {
 		d.wg.Go(func() {
+			var dec rowDecodeFunc
+			if decode != nil {
+				dec = decode()
+			}
 			for rb := range d.work {
-				d.decodeBatch(rb)
+				d.decodeBatch(rb, dec)
 			}
 		})
 	}
@@ -248,7 +268,7 @@ func (d *rowDecoder) send(rb *rowBatch) {
 	}
 }
 
-func (d *rowDecoder) decodeBatch(rb *rowBatch) {
+func (d *rowDecoder) decodeBatch(rb *rowBatch, decode rowDecodeFunc) {
 	type letter struct {
 		addr string
 		m    *Mailing
@@ -256,14 +276,12 @@ func (d *rowDecoder) decodeBatch(rb *rowBatch) {
 	}
 	out := make([]letter, len(rb.rows))
 	var err error
+	src := &source{data: rb.buf}
 	for i, r := range rb.rows {
-		// Capacity cut to the row: a decoder appending to it must not
-		// overwrite the next row.
-		data := rb.buf[r.data[0]:r.data[1]:r.data[1]]
 		out[i].addr = string(rb.buf[r.addr[0]:r.addr[1]])
-		out[i].sum = sha256.Sum256(data)
-		if d.decode != nil && err == nil {
-			if out[i].m, err = d.decode(out[i].addr, data); err != nil {
+		out[i].sum = sha256.Sum256(rb.buf[r.data[0]:r.data[1]])
+		if decode != nil && err == nil {
+			if out[i].m, err = decode(out[i].addr, src, r.data[0], r.data[1]); err != nil {
 				err = fmt.Errorf("the row of %s: %w", out[i].addr, err)
 			}
 		}
