@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/layout"
-	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/pdf"
 )
 
@@ -41,15 +41,31 @@ type hashEntry struct {
 
 func openHashCache(dir string) *hashCache {
 	c := &hashCache{dir: dir, path: layout.FileHashes, entries: map[string]hashEntry{}}
-	if b, err := readInWorkDir(dir, c.path); err == nil {
+	if f, err := openInWorkDir(dir, c.path); err == nil {
+		defer f.Close()
 		// A corrupt cache is dropped: it will be rebuilt from the files.
 		// Decoded with json v2: at 100,000 documents encoding/json took
 		// a tenth of a plan; whatever v2 refuses is only a rebuilt cache.
-		if jsonv2.Unmarshal(b, &c.entries) != nil {
+		// An entry is about 190 bytes of the file.
+		c.entries = make(map[string]hashEntry, sizeHint(f, 160))
+		if jsonv2.UnmarshalRead(f, &c.entries) != nil {
 			c.entries = map[string]hashEntry{}
 		}
 	}
 	return c
+}
+
+// sizeHint is about how many entries a cache file of perEntry bytes an
+// entry holds, within a million, so that its map is made that big at once
+// rather than grown step by step. The file is decoded as it is read
+// (jsonv2.UnmarshalRead), never read whole first: at 100,000 letters the
+// growing buffer of the whole file was more memory than the decoding.
+func sizeHint(f *os.File, perEntry int64) int {
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	return int(min(st.Size()/perEntry, 1<<20))
 }
 
 func (c *hashCache) Lookup(path string, size int64, mtime time.Time) (string, int, bool) {
@@ -123,10 +139,13 @@ func openRecipientCache(workDir string) *recipientCache {
 	}
 	sum := sha256.Sum256([]byte(abs))
 	c.dir, c.path = filepath.Join(root, "recipients"), hex.EncodeToString(sum[:8])+".json"
-	if b, err := safefs.ReadFileAt(filepath.Join(c.dir, c.path)); err == nil {
-		var f recipientCacheFile
+	// openInWorkDir confines to any folder: here the cache's own.
+	if r, err := openInWorkDir(c.dir, c.path); err == nil {
+		defer r.Close()
+		// An entry is about 240 bytes of the file.
+		f := recipientCacheFile{Entries: make(map[string]*pdf.Recipient, sizeHint(r, 200))}
 		// A corrupt cache, or one of another version, is dropped.
-		if jsonv2.Unmarshal(b, &f) == nil && f.Version == Version && f.Entries != nil {
+		if jsonv2.UnmarshalRead(r, &f) == nil && f.Version == Version && f.Entries != nil {
 			c.entries = f.Entries
 		}
 	}

@@ -406,6 +406,18 @@ func readInWorkDir(dir, rel string) ([]byte, error) {
 	return wd.ReadFile(rel)
 }
 
+// openInWorkDir opens rel inside the folder dir for reading, never through
+// a link a checkout planted, as readInWorkDir reads it.
+func openInWorkDir(dir, rel string) (*os.File, error) {
+	wd, err := safefs.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	// The file stays open once its folder's root is closed.
+	defer wd.Close()
+	return wd.Open(rel)
+}
+
 // writeInWorkDir replaces rel inside the working directory dir atomically,
 // never through a link a checkout planted.
 func writeInWorkDir(dir, rel string, data []byte) error {
