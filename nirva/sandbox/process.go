@@ -120,9 +120,31 @@ func (s *Sandbox) due(j *jobRecord, now time.Time) bool {
 // must not hold it), so that one letter's PDF reading does not hold up
 // every other request.
 func (s *Sandbox) settle(jobs ...*jobRecord) {
-	for _, j := range jobs {
-		s.processJob(j, true)
+	s.processAll(jobs, true)
+}
+
+// processAll processes jobs (with onlyDue, those due) as many at once as
+// there are CPUs: a listing of every job must not read 100,000 letters one
+// after the other.
+func (s *Sandbox) processAll(jobs []*jobRecord, onlyDue bool) {
+	if len(jobs) == 1 {
+		s.processJob(jobs[0], onlyDue)
+		return
 	}
+	work := make(chan *jobRecord)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for j := range work {
+				s.processJob(j, onlyDue)
+			}
+		})
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
 }
 
 // processJob processes j outside s.mu, unless it is processed already or,
@@ -169,20 +191,7 @@ func (s *Sandbox) processPending() {
 		}
 	}
 	s.mu.Unlock()
-	work := make(chan *jobRecord)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
-		wg.Go(func() {
-			for j := range work {
-				s.processJob(j, false)
-			}
-		})
-	}
-	for _, j := range todo {
-		work <- j
-	}
-	close(work)
-	wg.Wait()
+	s.processAll(todo, false)
 }
 
 // lockSettled takes s.mu and returns the jobs find gives (under s.mu),

@@ -321,3 +321,30 @@ func TestPendingUploadsStayWithinTheBudget(t *testing.T) {
 		}
 	}
 }
+
+// A listing of every job processes those whose status depends on it (in
+// parallel) and leaves the others pending.
+func TestListingProcessesTheJobsItShows(t *testing.T) {
+	h := newHarness(t, Options{})
+	for i := range 5 {
+		h.post(fmt.Sprintf(`{"jobName":"l%d","serviceId":"311"}`, i), map[string][]byte{"file__file_2201_0": pdf(t)})
+	}
+	h.post(`{"jobName":"broken","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": []byte("%PDF-1.4 junk")})
+	h.clk.Advance(5 * time.Second)
+	h.post(`{"jobName":"new","serviceId":"311"}`, map[string][]byte{"file__file_2201_0": pdf(t)})
+	var got []string
+	for _, j := range h.sb.Jobs() {
+		got = append(got, j.JobName+" "+j.Status)
+	}
+	want := "l0 PACK_GROUP_CREATED, l1 PACK_GROUP_CREATED, l2 PACK_GROUP_CREATED, l3 PACK_GROUP_CREATED, l4 PACK_GROUP_CREATED, broken PROCESSING_ERROR, new RECEIVED"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("jobs: %s", strings.Join(got, ", "))
+	}
+	if h.sb.index.byName["new"][0].Pending == nil || h.sb.index.byName["l3"][0].Pending != nil {
+		t.Fatal("the listing processed a job not due, or left a due one pending")
+	}
+	var jobs []struct{ JobName, Status string }
+	if h.get("/jobs", &jobs); len(jobs) != 7 || jobs[0].JobName != "new" || jobs[1].Status != "PROCESSING_ERROR" {
+		t.Fatalf("GET /jobs: %+v", jobs)
+	}
+}

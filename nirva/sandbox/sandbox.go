@@ -6,7 +6,9 @@
 //
 // The world is a list of job records; every status is computed lazily from a
 // job's creation (or fix) time, so persisting the world means persisting the
-// records, and nothing ticks over all jobs. Jobs are found through maps (by
+// records, and nothing ticks over all jobs. A job's files are processed (PDF
+// inspection, the address window) when an answer first depends on them, not
+// inside POST /jobs (process.go). Jobs are found through maps (by
 // id, name, pack group and shipment), so no request's cost grows with the
 // world: 100,000 jobs answer as fast as ten.
 //
