@@ -46,7 +46,7 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	}
 	d := &Document{DeclRange: b.DefRange}
 	if a, ok := content.Attributes["box"]; ok {
-		v, diags := l.evalShared(a.Expr, s, cty.String, "the \"box\" argument of "+address)
+		v, diags := l.evalShared(a.Expr, s, cty.String, func() string { return "the \"box\" argument of " + address })
 		l.add(diags...)
 		if diags.HasErrors() {
 			return nil
@@ -54,7 +54,7 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 		d.Box = stringOf(v)
 	}
 	a := content.Attributes["file"]
-	v, diags := l.evalShared(a.Expr, s, cty.String, "the \"file\" argument of "+address)
+	v, diags := l.evalShared(a.Expr, s, cty.String, func() string { return "the \"file\" argument of " + address })
 	l.add(diags...)
 	if diags.HasErrors() {
 		return nil

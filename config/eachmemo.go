@@ -98,7 +98,7 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 // evalEach is s.eval of an expression that refers to each, through its
 // memo. A value with diagnostics is not kept: each instance evaluates it
 // again, so its messages name it.
-func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics) {
 	w := l.work()
 	k := sharedKey{expr, ty}
 	m := w.memos[k]
@@ -107,17 +107,17 @@ func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what strin
 		w.memos[k] = m
 	}
 	if m.off || l.noEachMemo {
-		return s.eval(expr, l.funcs, ty, what)
+		return s.evalWhat(expr, l.funcs, ty, what)
 	}
 	key, ok := m.key(s)
 	if !ok {
-		return s.eval(expr, l.funcs, ty, what)
+		return s.evalWhat(expr, l.funcs, ty, what)
 	}
 	if v, ok := m.vals[key]; ok {
 		m.hits++
 		return v, nil
 	}
-	v, diags := s.eval(expr, l.funcs, ty, what)
+	v, diags := s.evalWhat(expr, l.funcs, ty, what)
 	if len(diags) > 0 {
 		return v, diags
 	}

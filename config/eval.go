@@ -194,6 +194,11 @@ func suggest(name string, names []string) string {
 // result to ty (cty.DynamicPseudoType: no conversion). what names the value
 // in messages, e.g. `the "service" argument`.
 func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+	return s.evalWhat(expr, fns, ty, func() string { return what })
+}
+
+// evalWhat is eval with what made only for a message.
+func (s *scope) evalWhat(expr hcl.Expression, fns funcsTable, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics) {
 	if diags := s.checkRefs(expr); diags.HasErrors() {
 		return cty.DynamicVal, diags
 	}
@@ -205,7 +210,7 @@ func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what stri
 	rng := expr.Range()
 	if !val.IsWhollyKnown() {
 		return cty.DynamicVal, append(diags, errorf(diag.CodeInvalidExpression, &rng, "Value not known",
-			fmt.Sprintf("The value of %s is not known while loading the configuration.", what)))
+			fmt.Sprintf("The value of %s is not known while loading the configuration.", what())))
 	}
 	// A string, a number or a bool holds no nested marks: a shallow
 	// unmark does, without walking (the body of every letter is one).
@@ -220,7 +225,7 @@ func (s *scope) eval(expr hcl.Expression, fns funcsTable, ty cty.Type, what stri
 	cv, err := convert.Convert(val, ty)
 	if err != nil {
 		return cty.DynamicVal, append(diags, errorf(diag.CodeWrongType, &rng, "Incorrect value type",
-			fmt.Sprintf("Invalid value for %s: %s.", what, convertErrorText(err))))
+			fmt.Sprintf("Invalid value for %s: %s.", what(), convertErrorText(err))))
 	}
 	return cv, diags
 }

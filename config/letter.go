@@ -103,7 +103,10 @@ func (l *loader) work() *letterWork {
 // service, a sender, a date, a footer): a mail merge of 10,000 letters
 // evaluates them once, not 10,000 times. A value with diagnostics is not
 // shared: each instance evaluates it again, so its messages name it.
-func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what string) (cty.Value, hcl.Diagnostics) {
+//
+// what names the value in messages, made only for a message: building it for
+// every argument of every letter was a tenth of a mail merge's evaluation.
+func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics) {
 	w := l.work()
 	perEach, known := w.perEach[expr]
 	if !known {
@@ -113,11 +116,11 @@ func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what str
 		w.perEach[expr] = perEach
 	}
 	if s.base == nil || s.mailings != nil {
-		return s.eval(expr, l.funcs, ty, what)
+		return s.evalWhat(expr, l.funcs, ty, what)
 	}
 	if perEach {
 		if s.each == nil {
-			return s.eval(expr, l.funcs, ty, what) // its error says each is not here
+			return s.evalWhat(expr, l.funcs, ty, what) // its error says each is not here
 		}
 		return l.evalEach(expr, s, ty, what)
 	}
@@ -125,7 +128,7 @@ func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what str
 	if v, ok := w.shared[k]; ok {
 		return v, nil
 	}
-	v, diags := s.eval(expr, l.funcs, ty, what)
+	v, diags := s.evalWhat(expr, l.funcs, ty, what)
 	if len(diags) == 0 {
 		w.shared[k] = v
 	}
@@ -154,7 +157,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		if !ok {
 			return ""
 		}
-		v, diags := l.evalShared(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", name, m.Address))
+		v, diags := l.evalShared(a.Expr, s, cty.String, func() string { return fmt.Sprintf("the %q argument of the letter of %s", name, m.Address) })
 		l.add(diags...)
 		return stringOf(v)
 	}
@@ -174,7 +177,7 @@ func (l *loader) evalLetter(b *hcl.Block, s *scope, m *Mailing) {
 		}
 	}
 	if a, ok := attrs["attachments"]; ok {
-		v, diags := l.evalShared(a.Expr, s, cty.List(cty.String), "the \"attachments\" argument of the letter of "+m.Address)
+		v, diags := l.evalShared(a.Expr, s, cty.List(cty.String), func() string { return "the \"attachments\" argument of the letter of " + m.Address })
 		l.add(diags...)
 		if !diags.HasErrors() && !v.IsNull() {
 			for it := v.ElementIterator(); it.Next(); {
@@ -236,7 +239,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 	if sender {
 		what = "from"
 	}
-	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, func() string { return fmt.Sprintf("the %q argument of the letter of %s", what, where) })
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return letter.Address{}
@@ -309,7 +312,7 @@ func (l *loader) addressAttr(a *hcl.Attribute, s *scope, where string, sender bo
 }
 
 func (l *loader) letterFileAttr(a *hcl.Attribute, s *scope, where, what string) *letterFile {
-	v, diags := l.evalShared(a.Expr, s, cty.String, fmt.Sprintf("the %q argument of the letter of %s", what, where))
+	v, diags := l.evalShared(a.Expr, s, cty.String, func() string { return fmt.Sprintf("the %q argument of the letter of %s", what, where) })
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return nil

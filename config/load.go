@@ -321,7 +321,7 @@ func (l *loader) stringAttr(attrs hcl.Attributes, name string, s *scope, def str
 	if !ok {
 		return def, false
 	}
-	v, diags := l.evalShared(a.Expr, s, cty.String, fmt.Sprintf("the %q argument", name))
+	v, diags := l.evalShared(a.Expr, s, cty.String, func() string { return fmt.Sprintf("the %q argument", name) })
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return def, false

@@ -73,7 +73,7 @@ var windowKeys = []string{"left_mm", "top_mm", "width_mm", "height_mm"}
 // windowAttr evaluates address_window = { left_mm, top_mm, width_mm,
 // height_mm }: all four, in millimetres from the page's top-left corner.
 func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Window, bool) {
-	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, "the \"address_window\" argument of "+where)
+	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, func() string { return "the \"address_window\" argument of " + where })
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return pdf.Window{}, false
@@ -117,7 +117,7 @@ func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Windo
 // preflightAttr evaluates preflight = { address = false }; it returns
 // whether the address check stays on.
 func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
-	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, "the \"preflight\" argument of "+where)
+	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, func() string { return "the \"preflight\" argument of " + where })
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return true
@@ -205,9 +205,13 @@ func (l *loader) readRecipients(all []*Mailing) {
 	type use struct {
 		m *Mailing
 		d *Document
+		j *recipientJob
 	}
-	var uses []use
-	jobs := map[recipientKey]*recipientJob{}
+	if l.opts.PDF == nil || l.opts.SkipPreflight {
+		return // no letter is read
+	}
+	uses := make([]use, 0, len(all))
+	jobs := make(map[recipientKey]*recipientJob, len(all))
 	var order []*recipientJob
 	for _, m := range all {
 		if m.AddressCheck == AddressSkipped || m.AddressCheck == AddressRendered {
@@ -218,13 +222,14 @@ func (l *loader) readRecipients(all []*Mailing) {
 			continue
 		}
 		m.AddressCheck = AddressRead
-		uses = append(uses, use{m, d})
 		k := recipientKey{d.SHA256, m.Window}
-		if _, ok := jobs[k]; ok {
+		if j, ok := jobs[k]; ok {
+			uses = append(uses, use{m, d, j})
 			continue
 		}
 		j := &recipientJob{key: k, path: d.Path}
 		jobs[k] = j
+		uses = append(uses, use{m, d, j})
 		if c := l.opts.Recipients; c != nil {
 			if r, ok := c.LookupRecipient(k.sha, k.w); ok {
 				j.r = r
@@ -259,7 +264,7 @@ func (l *loader) readRecipients(all []*Mailing) {
 	}
 
 	for _, u := range uses {
-		j := jobs[recipientKey{u.d.SHA256, u.m.Window}]
+		j := u.j
 		if j.err != nil {
 			u.m.AddressProblems = append(u.m.AddressProblems, addressDiag(u.m, u.d, pdf.Unreadable,
 				fmt.Sprintf("page 1 cannot be read: %v", j.err)))
