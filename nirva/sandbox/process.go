@@ -21,8 +21,9 @@ import (
 // same as if it had been processed on arrival.
 
 // pendingUpload is a job's files kept until the job is processed, then
-// dropped. It is persisted with the job (log line and snapshot), so a job
-// accepted before a restart is processed after it.
+// dropped. The world log's line of the job holds it, so a job accepted
+// before a crash is processed after it; Close processes every pending job
+// before writing the snapshot, which therefore holds none.
 type pendingUpload struct {
 	Files []pendingFile `json:"files"` // in the order they were uploaded
 	Main  int           `json:"main"`  // index in Files of the MAIN box's first file
@@ -64,6 +65,10 @@ func processUpload(e *postpdf.Engine, p *pendingUpload) processed {
 			r.failed, r.failReason = true, fmt.Sprintf("%s: %v", f.Field, err)
 			return r
 		}
+	}
+	if p.Main < 0 || p.Main >= len(p.Files) { // a world file edited by hand
+		r.failed, r.failReason = true, "the upload kept for this job names no MAIN file"
+		return r
 	}
 	main := p.Files[p.Main]
 	lines, reasons, err := readAddress(e, main.Data)
