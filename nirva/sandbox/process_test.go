@@ -348,3 +348,13 @@ func TestListingProcessesTheJobsItShows(t *testing.T) {
 		t.Fatalf("GET /jobs: %+v", jobs)
 	}
 }
+
+// A world file whose pending upload names no MAIN file (edited by hand)
+// fails that job rather than the sandbox.
+func TestPendingUploadWithoutMainFails(t *testing.T) {
+	for _, p := range []*pendingUpload{{}, {Files: []pendingFile{{"file__file_2201_0", pdf(t, "A", "75002 PARIS")}}, Main: 1}} {
+		if r := processUpload(testPDF, p); !r.failed {
+			t.Fatalf("%+v processed as %+v", p, r)
+		}
+	}
+}
