@@ -42,7 +42,7 @@ func TestHashCacheIsReadBackAndNothingElse(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(cache, saved[:len(saved)-1], 0o644)
-	if n := len(openHashCache(dir).entries); n != 0 {
+	if n := len(loaded(openHashCache(dir)).entries); n != 0 {
 		t.Errorf("a truncated cache gave %d entries", n)
 	}
 	outside := filepath.Join(t.TempDir(), "planted.json")
@@ -51,7 +51,7 @@ func TestHashCacheIsReadBackAndNothingElse(t *testing.T) {
 	if err := os.Symlink(outside, cache); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
-	if n := len(openHashCache(dir).entries); n != 0 {
+	if n := len(loaded(openHashCache(dir)).entries); n != 0 {
 		t.Errorf("a cache linked out of the checkout gave %d entries", n)
 	}
 }
@@ -78,8 +78,20 @@ func TestRecipientCacheIsReadBack(t *testing.T) {
 		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(openRecipientCache(dir).entries); n != 0 {
+		if n := len(loadedRecipients(openRecipientCache(dir)).entries); n != 0 {
 			t.Errorf("%s: %d entries read", name, n)
 		}
 	}
+}
+
+// loaded is c once its file is read.
+func loaded(c *hashCache) *hashCache {
+	c.loading.Wait()
+	return c
+}
+
+// loadedRecipients is c once its file is read.
+func loadedRecipients(c *recipientCache) *recipientCache {
+	c.loading.Wait()
+	return c
 }

@@ -30,6 +30,10 @@ type hashCache struct {
 	mu      sync.Mutex
 	entries map[string]hashEntry
 	dirty   bool
+	// loading is done once entries hold the file's: it is read on another
+	// goroutine while the configuration is evaluated, and the first lookup
+	// waits for it.
+	loading sync.WaitGroup
 }
 
 type hashEntry struct {
@@ -40,19 +44,27 @@ type hashEntry struct {
 }
 
 func openHashCache(dir string) *hashCache {
-	c := &hashCache{dir: dir, path: layout.FileHashes, entries: map[string]hashEntry{}}
-	if f, err := openInWorkDir(dir, c.path); err == nil {
-		defer f.Close()
-		// A corrupt cache is dropped: it will be rebuilt from the files.
-		// Decoded with json v2: at 100,000 documents encoding/json took
-		// a tenth of a plan; whatever v2 refuses is only a rebuilt cache.
-		// An entry is about 190 bytes of the file.
-		c.entries = make(map[string]hashEntry, sizeHint(f, 160))
-		if jsonv2.UnmarshalRead(f, &c.entries) != nil {
-			c.entries = map[string]hashEntry{}
-		}
-	}
+	c := &hashCache{dir: dir, path: layout.FileHashes}
+	c.loading.Go(func() { c.entries = readHashCache(dir, c.path) })
 	return c
+}
+
+// readHashCache is the cache file's entries; none when it cannot be read.
+func readHashCache(dir, path string) map[string]hashEntry {
+	f, err := openInWorkDir(dir, path)
+	if err != nil {
+		return map[string]hashEntry{}
+	}
+	defer f.Close()
+	// A corrupt cache is dropped: it will be rebuilt from the files.
+	// Decoded with json v2: at 100,000 documents encoding/json took a
+	// tenth of a plan; whatever v2 refuses is only a rebuilt cache. An
+	// entry is about 190 bytes of the file.
+	entries := make(map[string]hashEntry, sizeHint(f, 160))
+	if jsonv2.UnmarshalRead(f, &entries) != nil {
+		return map[string]hashEntry{}
+	}
+	return entries
 }
 
 // sizeHint is about how many entries a cache file of perEntry bytes an
@@ -69,6 +81,7 @@ func sizeHint(f *os.File, perEntry int64) int {
 }
 
 func (c *hashCache) Lookup(path string, size int64, mtime time.Time) (string, int, bool) {
+	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[path]
@@ -79,6 +92,7 @@ func (c *hashCache) Lookup(path string, size int64, mtime time.Time) (string, in
 }
 
 func (c *hashCache) Store(path string, size int64, mtime time.Time, sha string, pages int) {
+	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.entries[path] = hashEntry{Size: size, ModTime: mtime, SHA256: sha, Pages: pages}
@@ -87,6 +101,7 @@ func (c *hashCache) Store(path string, size int64, mtime time.Time, sha string, 
 
 // save writes the cache atomically; failures only cost speed next time.
 func (c *hashCache) save() {
+	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dirty {
@@ -115,6 +130,9 @@ type recipientCache struct {
 	entries map[string]*pdf.Recipient
 	used    map[string]bool
 	dirty   bool
+	// loading is done once entries hold the file's, read as the hash
+	// cache's are.
+	loading sync.WaitGroup
 }
 
 // recipientCacheFile is the file's layout.
@@ -139,17 +157,29 @@ func openRecipientCache(workDir string) *recipientCache {
 	}
 	sum := sha256.Sum256([]byte(abs))
 	c.dir, c.path = filepath.Join(root, "recipients"), hex.EncodeToString(sum[:8])+".json"
-	// openInWorkDir confines to any folder: here the cache's own.
-	if r, err := openInWorkDir(c.dir, c.path); err == nil {
-		defer r.Close()
-		// An entry is about 240 bytes of the file.
-		f := recipientCacheFile{Entries: make(map[string]*pdf.Recipient, sizeHint(r, 200))}
-		// A corrupt cache, or one of another version, is dropped.
-		if jsonv2.UnmarshalRead(r, &f) == nil && f.Version == Version && f.Entries != nil {
-			c.entries = f.Entries
+	c.loading.Go(func() {
+		if entries := readRecipientCache(c.dir, c.path); entries != nil {
+			c.entries = entries
 		}
-	}
+	})
 	return c
+}
+
+// readRecipientCache is the cache file's entries; nil when it cannot be
+// read, is corrupt or of another version.
+func readRecipientCache(dir, path string) map[string]*pdf.Recipient {
+	// openInWorkDir confines to any folder: here the cache's own.
+	r, err := openInWorkDir(dir, path)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	// An entry is about 240 bytes of the file.
+	f := recipientCacheFile{Entries: make(map[string]*pdf.Recipient, sizeHint(r, 200))}
+	if jsonv2.UnmarshalRead(r, &f) != nil || f.Version != Version {
+		return nil
+	}
+	return f.Entries
 }
 
 // recipientKey is an entry's key: "sha256 left,top,width,height", the
@@ -174,6 +204,7 @@ func appendRecipientKey(b []byte, sha string, w pdf.Window) []byte {
 func (c *recipientCache) LookupRecipient(sha string, w pdf.Window) (*pdf.Recipient, bool) {
 	var buf [128]byte
 	k := appendRecipientKey(buf[:0], sha, w)
+	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.entries[string(k)]
@@ -185,6 +216,7 @@ func (c *recipientCache) LookupRecipient(sha string, w pdf.Window) (*pdf.Recipie
 }
 
 func (c *recipientCache) StoreRecipient(sha string, w pdf.Window, r *pdf.Recipient) {
+	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := recipientKey(sha, w)
@@ -194,6 +226,7 @@ func (c *recipientCache) StoreRecipient(sha string, w pdf.Window, r *pdf.Recipie
 // save writes the cache when it changed, keeping only the entries this run
 // used when it used any (a run that reads no recipient keeps them all).
 func (c *recipientCache) save() {
+	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.used) > 0 && len(c.used) < len(c.entries) {

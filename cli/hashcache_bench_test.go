@@ -38,7 +38,7 @@ func BenchmarkOpenCaches(b *testing.B) {
 	b.Run("hashes", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if c := openHashCache(dir); len(c.entries) != 100000 {
+			if c := loaded(openHashCache(dir)); len(c.entries) != 100000 {
 				b.Fatalf("%d entries", len(c.entries))
 			}
 		}
@@ -46,7 +46,7 @@ func BenchmarkOpenCaches(b *testing.B) {
 	b.Run("recipients", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if c := openRecipientCache(dir); len(c.entries) != 100000 {
+			if c := loadedRecipients(openRecipientCache(dir)); len(c.entries) != 100000 {
 				b.Fatalf("%d entries", len(c.entries))
 			}
 		}
