@@ -133,6 +133,10 @@ type recipientCache struct {
 	// loading is done once entries hold the file's, read as the hash
 	// cache's are.
 	loading sync.WaitGroup
+	// window and windowKey are the window last looked up and its part of
+	// the key: the letters of a mail merge share one.
+	window    pdf.Window
+	windowKey []byte
 }
 
 // recipientCacheFile is the file's layout.
@@ -159,7 +163,8 @@ func openRecipientCache(workDir string) *recipientCache {
 	c.dir, c.path = filepath.Join(root, "recipients"), hex.EncodeToString(sum[:8])+".json"
 	c.loading.Go(func() {
 		if entries := readRecipientCache(c.dir, c.path); entries != nil {
-			c.entries = entries
+			// A plan looks up every letter's entry.
+			c.entries, c.used = entries, make(map[string]bool, len(entries))
 		}
 	})
 	return c
@@ -191,7 +196,11 @@ func recipientKey(sha string, w pdf.Window) string {
 // appendRecipientKey is recipientKey without fmt: a plan looks up every
 // letter's, and fmt boxed each number.
 func appendRecipientKey(b []byte, sha string, w pdf.Window) []byte {
-	b = append(append(b, sha...), ' ')
+	return appendWindow(append(append(b, sha...), ' '), w)
+}
+
+// appendWindow is a window as a key writes it: "left,top,width,height".
+func appendWindow(b []byte, w pdf.Window) []byte {
 	for i, v := range [...]float64{w.LeftMM, w.TopMM, w.WidthMM, w.HeightMM} {
 		if i > 0 {
 			b = append(b, ',')
@@ -202,11 +211,14 @@ func appendRecipientKey(b []byte, sha string, w pdf.Window) []byte {
 }
 
 func (c *recipientCache) LookupRecipient(sha string, w pdf.Window) (*pdf.Recipient, bool) {
-	var buf [128]byte
-	k := appendRecipientKey(buf[:0], sha, w)
 	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.windowKey == nil || w != c.window {
+		c.window, c.windowKey = w, appendWindow(nil, w)
+	}
+	var buf [128]byte
+	k := append(append(append(buf[:0], sha...), ' '), c.windowKey...)
 	r, ok := c.entries[string(k)]
 	if ok && r != nil {
 		c.used[string(k)] = true

@@ -37,6 +37,15 @@ func TestRecipientCacheLookup(t *testing.T) {
 	if _, ok := c.LookupRecipient("abd", pdf.DefaultWindow); ok {
 		t.Fatal("found under another sha256")
 	}
+	c.StoreRecipient("abc", other, &pdf.Recipient{Lines: []string{"elsewhere"}})
+	for range 2 {
+		if got, ok := c.LookupRecipient("abc", pdf.DefaultWindow); !ok || got != r {
+			t.Fatalf("the recipient stored first is not found again: %v %v", got, ok)
+		}
+		if got, ok := c.LookupRecipient("abc", other); !ok || got.Lines[0] != "elsewhere" {
+			t.Fatalf("the recipient of the other window is not found: %v %v", got, ok)
+		}
+	}
 }
 
 func BenchmarkLookupRecipient(b *testing.B) {
