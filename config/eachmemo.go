@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -106,7 +107,17 @@ func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func(
 		m = newEachMemo(expr)
 		w.memos[k] = m
 	}
-	if m.off || l.noEachMemo {
+	if l.noEachFast {
+		return s.evalWhat(expr, l.funcs, ty, what)
+	}
+	if diags := s.checkRefs(expr); diags.HasErrors() {
+		return s.evalWhat(expr, l.funcs, ty, what) // which reports them
+	}
+	if v, ok := s.evalDirect(expr, ty); ok {
+		l.eachFast++
+		return v, nil
+	}
+	if m.off {
 		return s.evalWhat(expr, l.funcs, ty, what)
 	}
 	key, ok := m.key(s)
@@ -115,6 +126,7 @@ func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func(
 	}
 	if v, ok := m.vals[key]; ok {
 		m.hits++
+		l.eachFast++
 		return v, nil
 	}
 	v, diags := s.evalWhat(expr, l.funcs, ty, what)
@@ -132,4 +144,77 @@ func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func(
 		m.vals[key] = v
 	}
 	return v, diags
+}
+
+// evalDirect evaluates the shapes most per-letter arguments of a mail merge
+// have, each.value.file and "bench-${each.key}", straight from s.each: no
+// HCL evaluation context, whose each object is otherwise built for every
+// letter. It gives the value HCL gives when every part is a known string
+// read from each or written literally, or false, and the expression is
+// evaluated as written. The caller has checked the references.
+func (s *scope) evalDirect(expr hcl.Expression, ty cty.Type) (cty.Value, bool) {
+	if ty != cty.String && ty != cty.DynamicPseudoType {
+		return cty.NilVal, false
+	}
+	switch e := expr.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		return s.eachString(e.Traversal)
+	case *hclsyntax.TemplateWrapExpr:
+		// "${each.key}" is the value of its expression, not converted.
+		if t, ok := e.Wrapped.(*hclsyntax.ScopeTraversalExpr); ok {
+			return s.eachString(t.Traversal)
+		}
+	case *hclsyntax.TemplateExpr:
+		var b strings.Builder
+		for _, part := range e.Parts {
+			switch p := part.(type) {
+			case *hclsyntax.LiteralValueExpr:
+				if p.Val.IsMarked() || !p.Val.IsKnown() || p.Val.IsNull() || p.Val.Type() != cty.String {
+					return cty.NilVal, false
+				}
+				b.WriteString(p.Val.AsString())
+			case *hclsyntax.ScopeTraversalExpr:
+				v, ok := s.eachString(p.Traversal)
+				if !ok {
+					return cty.NilVal, false
+				}
+				b.WriteString(v.AsString())
+			default:
+				return cty.NilVal, false
+			}
+		}
+		return cty.StringVal(b.String()), true
+	}
+	return cty.NilVal, false
+}
+
+// eachString is the value of an each.key... or each.value... traversal
+// when it is a known, unmarked, non-null string.
+func (s *scope) eachString(t hcl.Traversal) (cty.Value, bool) {
+	if len(t) < 2 || t.RootName() != "each" {
+		return cty.NilVal, false
+	}
+	step, ok := t[1].(hcl.TraverseAttr)
+	if !ok {
+		return cty.NilVal, false
+	}
+	var v cty.Value
+	switch step.Name {
+	case "key":
+		v = s.each.key
+	case "value":
+		v = s.each.value
+	default:
+		return cty.NilVal, false
+	}
+	if len(t) > 2 {
+		var diags hcl.Diagnostics
+		if v, diags = t[2:].TraverseRel(v); diags.HasErrors() {
+			return cty.NilVal, false
+		}
+	}
+	if v.IsMarked() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+		return cty.NilVal, false
+	}
+	return v, true
 }

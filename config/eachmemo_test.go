@@ -11,12 +11,12 @@ import (
 	"github.com/postform/postform/internal/diag"
 )
 
-// TestEachMemoMatchesEvaluation loads mail merges whose letters read
+// TestEachFastPathsMatchEvaluation loads mail merges whose letters read
 // repeated, distinct, missing and wrong values from each, with evalEach's
-// memo and without it: the letters (every field) and the diagnostics must
-// be the same, and the memo must have served some letters, or the
-// comparison shows nothing.
-func TestEachMemoMatchesEvaluation(t *testing.T) {
+// memo and direct evaluation and without them: the letters (every field)
+// and the diagnostics must be the same, and the fast paths must have served
+// some letters, or the comparison shows nothing.
+func TestEachFastPathsMatchEvaluation(t *testing.T) {
 	checks := []any{true, false, true, nil, "yes", true, 1, map[string]any{"a": true}, false, true}
 	colors := []any{"red", "blue", "red", nil, "red", "blue", 3, "red", []any{"x"}, "blue"}
 	owners := []any{"a", "a", "b", nil, "a", "", "b", "a", "a", true}
@@ -36,10 +36,12 @@ func TestEachMemoMatchesEvaluation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, body string }{
+		{"file", ``},
 		{"preflight", `preflight = { address = each.value.check }`},
 		{"preflight literal", `preflight = { address = true }
   job_name = "j-${each.key}-${each.value.check == true}"`},
-		{"options", `options = { color = each.value.color, "k" = each.key == "k001" ? "one" : "other" }`},
+		{"options", `options = { color = each.value.color }`},
+		{"options key", `options = { color = each.value.color, "k" = each.key == "k001" ? "one" : "other" }`},
 		{"owner", `owner = each.value.owner`},
 		{"box", `preflight = { address = false }`},
 		{"schedule", `send_after = each.value.date
@@ -50,18 +52,30 @@ func TestEachMemoMatchesEvaluation(t *testing.T) {
   options  = { color = upper(each.value.color) }`},
 		{"each.value whole", `owner = jsonencode(each.value)`},
 		{"index", `owner = each.value["owner"]`},
+		{"job name", `job_name = "j-${each.key}-${each.value.owner}"`},
+		{"job name wrap", `job_name = "${each.key}"`},
+		{"job name parts", `job_name = "${each.key}${each.value.color}%{if each.value.check == true}-c%{endif}"`},
+		{"job name missing", `job_name = "j-${each.value.nope}"`},
+		{"job name key", `job_name = each.key`},
+		{"owner colors", `owner = each.value.color`},
+		{"owner key", `owner = "${each.key}:${each.value.tz}"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			box := `box = each.value.box`
-			if tc.name != "box" {
-				box = ""
+			// The document reads each only where a case is about it, so
+			// that the fast paths' count is the case's.
+			file, box := `"a.pdf"`, ""
+			switch tc.name {
+			case "box":
+				box = `box = each.value.box`
+			case "file":
+				file = `each.value.file`
 			}
 			writeFiles(t, dir, map[string]string{
 				"main.mail.hcl": simple(`for_each = jsondecode(file("letters.json"))
   ` + tc.body + `
   document {
-    file = each.value.file
+    file = ` + file + `
     ` + box + `
   }`),
 				"a.pdf":        string(a4()),
@@ -69,7 +83,7 @@ func TestEachMemoMatchesEvaluation(t *testing.T) {
 			})
 			var memo *loader
 			cfg, diags := loadWith(dir, LoadOptions{}, func(l *loader) { memo = l })
-			ref, refDiags := loadWith(dir, LoadOptions{}, func(l *loader) { l.noEachMemo = true })
+			ref, refDiags := loadWith(dir, LoadOptions{}, func(l *loader) { l.noEachFast = true })
 			if !reflect.DeepEqual(cfg.Mailings, ref.Mailings) {
 				for i := range min(len(cfg.Mailings), len(ref.Mailings)) {
 					if !reflect.DeepEqual(cfg.Mailings[i], ref.Mailings[i]) {
@@ -81,12 +95,12 @@ func TestEachMemoMatchesEvaluation(t *testing.T) {
 			if got, want := diagLines(diags), diagLines(refDiags); !reflect.DeepEqual(got, want) {
 				t.Fatalf("diagnostics differ:\n  memo: %q\n  eval: %q", got, want)
 			}
-			hits := 0
-			for _, m := range memo.work().memos {
-				hits += m.hits
-			}
-			if hits == 0 && tc.name != "each.value whole" && tc.name != "index" {
-				t.Fatalf("the memo served no letter (%d letters, %d diagnostics)", len(cfg.Mailings), len(diags))
+			// Neither fast path takes a value that is not a string or a
+			// bool, nor an expression that reads each.key but is not a
+			// traversal or a plain template.
+			slow := map[string]bool{"each.value whole": true, "job name missing": true, "preflight literal": true, "options key": true, "job name parts": true}
+			if served := memo.eachFast > 0; served == slow[tc.name] {
+				t.Fatalf("the fast paths served %d letters (%d letters, %d diagnostics)", memo.eachFast, len(cfg.Mailings), len(diags))
 			}
 		})
 	}

@@ -115,9 +115,10 @@ var rootSchema = &hcl.BodySchema{
 type loader struct {
 	// realDirs memoises the folders documents resolve to (realDir).
 	realDirs map[string]string
-	// noEachMemo turns evalEach's memo off, for the tests that compare
-	// both ways.
-	noEachMemo bool
+	// noEachFast turns evalEach's memo and direct evaluation off, for the
+	// tests that compare both ways.
+	noEachFast bool
+	eachFast   int // values evalEach's fast paths gave, for those tests
 	// docBodies memoises the document blocks' decoded bodies (documentBody).
 	docBodies map[*hcl.Block]*hcl.BodyContent
 
