@@ -504,67 +504,71 @@ func unquote(q []byte) (string, bool) {
 // has none. Brackets are counted, not matched: a mismatch is found by the
 // json.Unmarshal that decodes the value.
 func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+	case ' ', '\t', '\n', '\r', ',', ':', '}', ']':
+		return -1
+	default: // a number, true, false or null
+		j := i
+		for j < len(b) && !isDelimiter(b[j]) {
+			j++
+		}
+		return j
+	}
 	depth := 0
 	for i < len(b) {
-		switch c := b[i]; c {
+		switch b[i] {
 		case '"':
-			j := skipString(b, i)
-			if j < 0 {
+			if i = skipString(b, i); i < 0 {
 				return -1
 			}
-			if depth == 0 {
-				return j
-			}
-			i = j
-			continue
 		case '{', '[':
 			depth++
+			i++
 		case '}', ']':
-			depth--
-			if depth < 0 {
-				return -1
-			}
-			if depth == 0 {
+			if depth--; depth == 0 {
 				return i + 1
 			}
-		case ' ', '\t', '\n', '\r', ',', ':':
-			if depth == 0 {
-				return -1
-			}
-		default:
-			if depth == 0 { // a number, true, false or null
-				j := i
-				for j < len(b) && !isDelimiter(b[j]) {
-					j++
-				}
-				return j
-			}
+			i++
 		}
-		i++
+		// The bytes between (numbers, literals, separators): what a
+		// terminal letter's detail, skipped whole, is made of besides
+		// its strings.
+		for i < len(b) && !structural[b[i]] {
+			i++
+		}
 	}
 	return -1
 }
 
+// structural marks the bytes skipValue looks at inside a value.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
 // skipString returns the end of the JSON string starting at b[i] (a quote),
-// -1 when it is not terminated.
+// -1 when it is not terminated. A byte at a time: the strings of a state
+// are short, shorter than what makes bytes.IndexByte worth its call.
 func skipString(b []byte, i int) int {
-	i++
-	for {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return -1
+	for i++; i < len(b); i++ {
+		for i < len(b) && !stringStop[b[i]] {
+			i++
 		}
-		q := i + j
-		n := 0
-		for k := q - 1; k >= i && b[k] == '\\'; k-- {
-			n++
+		if i >= len(b) {
+			break
 		}
-		if n%2 == 0 {
-			return q + 1
+		if b[i] == '"' {
+			return i + 1
 		}
-		i = q + 1
+		i++ // past the backslash: the escaped byte is skipped by the loop
 	}
+	return -1
 }
+
+var stringStop = [256]bool{'"': true, '\\': true}
 
 func isDelimiter(c byte) bool {
 	switch c {

@@ -304,7 +304,13 @@ func (p *planScanner) rawString(i int) ([]byte, int) {
 	i++
 	start := i
 	ascii := true
-	for ; i < len(b); i++ {
+	for {
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return nil, -1
+		}
 		switch c := b[i]; {
 		case c == '"':
 			s := b[start:i]
@@ -316,12 +322,21 @@ func (p *planScanner) rawString(i int) ([]byte, int) {
 			return p.unescape(start, i)
 		case c < 0x20:
 			return nil, -1
-		case c >= utf8.RuneSelf:
-			ascii = false
 		}
+		ascii = false
+		i++
 	}
-	return nil, -1
 }
+
+// plainByte marks the bytes a string literal holds as they are: not a
+// quote, a backslash, a control character or part of a multi-byte
+// character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescape is rawString for a string that has an escape at b[i].
 func (p *planScanner) unescape(start, i int) ([]byte, int) {

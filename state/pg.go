@@ -208,8 +208,7 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 		pfv     *string
 		data    *string
 	}
-	var ms map[string]*Mailing
-	var sums map[string]pgSum
+	var read pgRead
 	var rows []pgJournalRow
 	err := b.withConn(ctx, func(c *pgx.Conn) error {
 		tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -224,11 +223,11 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 			return err
 		}
 		// A blob is the snapshot: the rows are only compared with it.
-		decode := dec.rows
+		rowsDec := dec
 		if head.data != nil {
-			decode = nil
+			rowsDec.rows = nil
 		}
-		if ms, sums, err = b.readRows(ctx, tx, decode); err != nil {
+		if read, err = b.readRows(ctx, tx, rowsDec); err != nil {
 			return err
 		}
 		r, err := tx.Query(ctx, "SELECT lineage, serial, address, mailing FROM "+b.table("journal")+" WHERE workspace = $1 ORDER BY serial, id", b.workspace)
@@ -253,7 +252,7 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 		}
 		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, err)
 	}
-	st := pgStored{exists: head.found, serial: uint64(head.serial), rows: sums}
+	st := pgStored{exists: head.found, serial: uint64(head.serial), rows: read.sums, later: read.later}
 	var s *State
 	switch {
 	case head.data != nil:
@@ -262,7 +261,7 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 		}
 		st.blob = true
 		st.base = make(map[string]pgBase, len(s.Mailings))
-		for a := range sums {
+		for a := range read.sums { // a blob's rows: digested at once
 			st.base[a] = pgBase{}
 		}
 		for a, m := range s.Mailings {
@@ -277,12 +276,12 @@ func (b *PG) loadLocked(ctx context.Context, dec pgDecoder) (*State, bool, error
 		if *head.version > FormatVersion {
 			return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, newerVersion(*head.version))
 		}
-		s = &State{Version: *head.version, Lineage: head.lineage, Serial: uint64(head.serial), Mailings: ms}
+		s = &State{Version: *head.version, Lineage: head.lineage, Serial: uint64(head.serial), Mailings: read.ms}
 		if head.pfv != nil {
 			s.PostformVersion = *head.pfv
 		}
-	case len(sums) > 0:
-		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, b.errNoStatesRow(len(sums)))
+	case read.n > 0:
+		return nil, false, fmt.Errorf("reading the state from %s: %w", b.desc, b.errNoStatesRow(read.n))
 	}
 	existed := s != nil || len(rows) > 0
 	lines, src, err := b.journalLines(rows)

@@ -585,12 +585,30 @@ func TestPGLoadForPlan(t *testing.T) {
 	if !bytes.Equal(encode(t, got), encode(t, s)) {
 		t.Error("a plan-only load does not encode as the state")
 	}
+	if pb.(*PG).stored.later == nil {
+		t.Error("the plan-only load digested its rows: the Persists below check nothing new")
+	}
 	if err := pb.Persist(ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Serial != s.Serial {
 		t.Errorf("persisting an unchanged plan-only load bumped the serial to %d", got.Serial)
 	}
+	// Its rows' digests, computed only now, tell the one row that changed.
+	pb = open(t, cfg)
+	if got, err = LoadForPlan(ctx, pb); err != nil {
+		t.Fatal(err)
+	}
+	got.Mailings[addrOf(4)].Problems = []string{"changed"}
+	if err := pb.Persist(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	written := pgCount(t, cfg, "SELECT count(*) FROM "+pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize()+
+		" WHERE xmin = (SELECT xmin FROM "+pgx.Identifier{cfg.SchemaName, "states"}.Sanitize()+")")
+	if written != 1 || got.Serial != s.Serial+1 {
+		t.Errorf("a Persist of one changed letter of a plan-only load wrote %d rows, serial %d", written, got.Serial)
+	}
+	got.Mailings[addrOf(4)].Problems = nil
 	for _, m := range got.Mailings {
 		if err := m.LoadDetail(); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,11 @@ type pgStored struct {
 	serial uint64 // its serial
 	blob   bool   // it holds a schema 2 blob
 	rows   map[string]pgSum
+	// later holds rows of a plan-only load not yet in rows: digesting
+	// 100,000 rows and keying them is time a plan, which writes nothing,
+	// need not spend, and their bytes are kept anyway for the detail the
+	// load left as JSON. digestRows adds them before rows is read.
+	later []*rowBatch
 	// base holds the digest of a letter as Load gave it where that is not
 	// its row (a journal record replayed on top, or a blob); a letter Load
 	// did not have is an entry with present false.
@@ -45,7 +50,18 @@ type pgBase struct {
 	present bool
 }
 
+// digestRows moves the rows of later into rows.
+func (st *pgStored) digestRows() {
+	for _, rb := range st.later {
+		for _, r := range rb.rows {
+			st.rows[string(rb.buf[r.addr[0]:r.addr[1]])] = sha256.Sum256(rb.buf[r.data[0]:r.data[1]])
+		}
+	}
+	st.later = nil
+}
+
 // baseOf is the digest of the letter at addr as last loaded or written.
+// The caller has called digestRows.
 func (st *pgStored) baseOf(addr string) (pgSum, bool) {
 	if b, ok := st.base[addr]; ok {
 		return b.sum, b.present
@@ -59,6 +75,8 @@ type pgDecoder struct {
 	state func([]byte) (*State, error)
 	// rows returns a decoder of rows for one goroutine.
 	rows func() rowDecodeFunc
+	// sumsLater leaves the rows' digests to a Persist (pgStored.later).
+	sumsLater bool
 }
 
 // rowDecodeFunc decodes the row of the letter at address, the bytes
@@ -67,14 +85,14 @@ type pgDecoder struct {
 type rowDecodeFunc func(address string, src *source, start, end int) (*Mailing, error)
 
 var (
-	pgFull = pgDecoder{Decode, func() rowDecodeFunc {
+	pgFull = pgDecoder{state: Decode, rows: func() rowDecodeFunc {
 		return func(address string, src *source, start, end int) (*Mailing, error) {
 			return DecodeMailing(address, src.data[start:end:end])
 		}
 	}}
 	// pgPlan decodes each goroutine's rows with a scanner of its own, whose
 	// shared strings and blocks of letters serve every row it reads.
-	pgPlan = pgDecoder{DecodeForPlan, func() rowDecodeFunc { return newPlanScanner().decodeRow }}
+	pgPlan = pgDecoder{state: DecodeForPlan, rows: func() rowDecodeFunc { return newPlanScanner().decodeRow }, sumsLater: true}
 )
 
 // pgRow is one letter's row: its address, encoding and digest.
@@ -103,6 +121,7 @@ func formatOf(s *State) int {
 // diff compares s with what is stored. Encoding every letter is most of a
 // Persist's time: it runs on every core. The caller holds s.mu.
 func (st *pgStored) diff(s *State) (pgChange, error) {
+	st.digestRows()
 	var ch pgChange
 	ch.changed = formatOf(s) != st.version || s.PostformVersion != st.pfv
 	addrs := make([]string, 0, len(s.Mailings))
@@ -173,17 +192,26 @@ func allRows(s *State) ([]pgRow, error) {
 	return rows, nil
 }
 
+// pgRead is what readRows read: the letters, and their rows' digests, in
+// sums or, when left for later, in later.
+type pgRead struct {
+	ms    map[string]*Mailing
+	sums  map[string]pgSum
+	later []*rowBatch
+	n     int // rows read
+}
+
 // readRows reads the workspace's rows in tx, decoding them with decoders
-// made by decode into a map of letters (nil: only their digests). Decoding
-// is most of a Load's time: the rows are decoded on every core while they
-// stream in.
-func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func() rowDecodeFunc) (map[string]*Mailing, map[string]pgSum, error) {
+// made by dec.rows into a map of letters (nil: only their digests).
+// Decoding is most of a Load's time: the rows are decoded on every core
+// while they stream in.
+func (b *PG) readRows(ctx context.Context, tx pgx.Tx, dec pgDecoder) (pgRead, error) {
 	r, err := tx.Query(ctx, "SELECT address, mailing FROM "+b.table("mailings")+" WHERE workspace = $1", b.workspace)
 	if err != nil {
-		return nil, nil, err
+		return pgRead{}, err
 	}
 	defer r.Close()
-	d := newRowDecoder(decode)
+	d := newRowDecoder(dec.rows, dec.rows != nil && dec.sumsLater)
 	batch := d.batch()
 	for r.Next() {
 		raw := r.RawValues()
@@ -196,14 +224,14 @@ func (b *PG) readRows(ctx context.Context, tx pgx.Tx, decode func() rowDecodeFun
 		batch.add(raw[0], raw[1])
 	}
 	d.send(batch)
-	ms, sums, derr := d.wait()
+	read, derr := d.wait()
 	if err := r.Err(); err != nil {
-		return nil, nil, err
+		return pgRead{}, err
 	}
 	if derr != nil {
-		return nil, nil, fmt.Errorf("%s: %w", b.table("mailings"), derr)
+		return pgRead{}, fmt.Errorf("%s: %w", b.table("mailings"), derr)
 	}
-	return ms, sums, nil
+	return read, nil
 }
 
 type rowBatch struct {
@@ -227,22 +255,23 @@ func (rb *rowBatch) add(addr, data []byte) {
 
 // rowDecoder decodes batches of rows on GOMAXPROCS goroutines.
 type rowDecoder struct {
-	decode func() rowDecodeFunc
-	work   chan *rowBatch
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	ms     map[string]*Mailing
-	sums   map[string]pgSum
-	err    error
+	decode    func() rowDecodeFunc
+	sumsLater bool
+	work      chan *rowBatch
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	read      pgRead
+	err       error
 }
 
 const rowBatchLen = 256
 
-func newRowDecoder(decode func() rowDecodeFunc) *rowDecoder {
+func newRowDecoder(decode func() rowDecodeFunc, sumsLater bool) *rowDecoder {
 	n := runtime.GOMAXPROCS(0)
-	d := &rowDecoder{decode: decode, work: make(chan *rowBatch, n), sums: map[string]pgSum{}}
+	d := &rowDecoder{decode: decode, sumsLater: sumsLater, work: make(chan *rowBatch, n)}
+	d.read.sums = map[string]pgSum{}
 	if decode != nil {
-		d.ms = map[string]*Mailing{}
+		d.read.ms = map[string]*Mailing{}
 	}
 	for range n {
 		d.wg.Go(func() {
@@ -279,7 +308,9 @@ func (d *rowDecoder) decodeBatch(rb *rowBatch, decode rowDecodeFunc) {
 	src := &source{data: rb.buf}
 	for i, r := range rb.rows {
 		out[i].addr = string(rb.buf[r.addr[0]:r.addr[1]])
-		out[i].sum = sha256.Sum256(rb.buf[r.data[0]:r.data[1]])
+		if !d.sumsLater {
+			out[i].sum = sha256.Sum256(rb.buf[r.data[0]:r.data[1]])
+		}
 		if decode != nil && err == nil {
 			if out[i].m, err = decode(out[i].addr, src, r.data[0], r.data[1]); err != nil {
 				err = fmt.Errorf("the row of %s: %w", out[i].addr, err)
@@ -291,18 +322,24 @@ func (d *rowDecoder) decodeBatch(rb *rowBatch, decode rowDecodeFunc) {
 	if err != nil && d.err == nil {
 		d.err = err
 	}
+	d.read.n += len(out)
+	if d.sumsLater {
+		d.read.later = append(d.read.later, rb)
+	}
 	for _, l := range out {
-		d.sums[l.addr] = l.sum
+		if !d.sumsLater {
+			d.read.sums[l.addr] = l.sum
+		}
 		if l.m != nil {
-			d.ms[l.addr] = l.m
+			d.read.ms[l.addr] = l.m
 		}
 	}
 }
 
-func (d *rowDecoder) wait() (map[string]*Mailing, map[string]pgSum, error) {
+func (d *rowDecoder) wait() (pgRead, error) {
 	close(d.work)
 	d.wg.Wait()
-	return d.ms, d.sums, d.err
+	return d.read, d.err
 }
 
 // errNoStatesRow reports letters stored without the states row that says
@@ -433,11 +470,12 @@ func (b *PG) copyRows(ctx context.Context, tx pgx.Tx, rows []pgRow) error {
 // when they were all written.
 func (st *pgStored) written(s *State, serial uint64, ch *pgChange, all []pgRow) {
 	if all != nil {
-		st.rows = make(map[string]pgSum, len(all))
+		st.rows, st.later = make(map[string]pgSum, len(all)), nil
 		for _, r := range all {
 			st.rows[r.address] = r.sum
 		}
 	} else {
+		st.digestRows()
 		for _, a := range ch.remove {
 			delete(st.rows, a)
 		}
