@@ -76,3 +76,17 @@ func BenchmarkConfigHash10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMakePlanNew10000 plans 10,000 letters the state does not hold
+// yet: the first apply of a mail merge.
+func BenchmarkMakePlanNew10000(b *testing.B) {
+	cfg, _ := planInputs(10000)
+	st := state.New("00000000-0000-0000-0000-000000000000")
+	b.ReportAllocs()
+	for b.Loop() {
+		p := reconcile.MakePlan(cfg, st, reconcile.PlanOptions{MaxPosts: 10000})
+		if c := p.Counts(); c.Post != 10000 {
+			b.Fatalf("unexpected plan: %+v", c)
+		}
+	}
+}
