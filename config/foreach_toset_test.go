@@ -20,6 +20,14 @@ func TestForEachTosetMatchesTheSet(t *testing.T) {
 	pdf := string(a4())
 	lists := []string{
 		`["b", "a", "a", "c"]`,
+		`[""]`,
+		`["a", "", "a"]`,
+		`["${"x"}", "y"]`,
+		`["x${"y"}", "x"]`,
+		`["a\nb", "tab\t", "q\"uote", "\u00e9", "e\u0301"]`,
+		`["%{if true}a%{endif}", "b"]`,
+		`["$${literal}", "%%{x}"]`,
+		`["a", local.keys[0]]`,
 		`["x"]`,
 		`["Zoë", "zoe", "Zoe", "é", "e\u0301"]`, // NFC: é twice, as cty normalises
 		`concat(["b"], ["a", "b"])`,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -178,29 +179,55 @@ func (l *loader) tosetKeys(expr hcl.Expression) ([]forEachItem, bool) {
 	if _, builtin := l.funcs["toset"]; !builtin {
 		return nil, false
 	}
-	s := l.baseScope("the for_each argument")
-	v, diags := s.eval(call.Args[0], l.funcs, cty.DynamicPseudoType, "for_each")
-	if len(diags) > 0 || v.IsNull() || !(v.Type().IsTupleType() || v.Type().IsListType()) || v.LengthInt() == 0 {
-		return nil, false
-	}
-	seen := make(map[string]bool, v.LengthInt())
-	keys := make([]string, 0, v.LengthInt())
-	for it := v.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		if e.IsMarked() || !e.IsKnown() || e.IsNull() || !e.Type().Equals(cty.String) {
+	keys, ok := literalStrings(call.Args[0])
+	if !ok {
+		s := l.baseScope("the for_each argument")
+		v, diags := s.eval(call.Args[0], l.funcs, cty.DynamicPseudoType, "for_each")
+		if len(diags) > 0 || v.IsNull() || !(v.Type().IsTupleType() || v.Type().IsListType()) || v.LengthInt() == 0 {
 			return nil, false
 		}
-		if k := e.AsString(); !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
+		keys = make([]string, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsMarked() || !e.IsKnown() || e.IsNull() || !e.Type().Equals(cty.String) {
+				return nil, false
+			}
+			keys = append(keys, e.AsString())
 		}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
 	items := make([]forEachItem, len(keys))
 	for i, k := range keys {
 		items[i] = forEachItem{key: k, value: cty.StringVal(k)}
 	}
 	return items, true
+}
+
+// literalStrings reads a list written as ["a", "b", ...], every element a
+// quoted string without interpolation, straight from the syntax: each
+// element's value is its literal, which the parser made (NFC, escapes
+// decoded) exactly as evaluating the element would, without evaluating
+// 100,000 templates into a tuple whose type has 100,000 elements. Anything
+// else returns false.
+func literalStrings(expr hcl.Expression) ([]string, bool) {
+	tuple, ok := expr.(*hclsyntax.TupleConsExpr)
+	if !ok || len(tuple.Exprs) == 0 {
+		return nil, false
+	}
+	keys := make([]string, len(tuple.Exprs))
+	for i, e := range tuple.Exprs {
+		t, ok := e.(*hclsyntax.TemplateExpr)
+		if !ok || len(t.Parts) != 1 {
+			return nil, false
+		}
+		lit, ok := t.Parts[0].(*hclsyntax.LiteralValueExpr)
+		if !ok || lit.Val.IsMarked() || !lit.Val.IsKnown() || lit.Val.IsNull() || !lit.Val.Type().Equals(cty.String) {
+			return nil, false
+		}
+		keys[i] = lit.Val.AsString()
+	}
+	return keys, true
 }
 
 // jsondecodeItems is for_each = jsondecode(STRING) for a document that is
