@@ -176,3 +176,35 @@ func decodeStreamed(data []byte) (*State, error) {
 	}
 	return res.s, nil
 }
+
+// BenchmarkLoadForPlanLocal is the local backend's plan-only load of a
+// snapshot of 100,000 terminal letters, as plan --refresh=false does it;
+// POSTFORM_BENCH_STATE names a real state file to load instead (copied
+// first: the load must not touch it).
+func BenchmarkLoadForPlanLocal(b *testing.B) {
+	dir := b.TempDir()
+	data, err := os.ReadFile(os.Getenv("POSTFORM_BENCH_STATE"))
+	if os.Getenv("POSTFORM_BENCH_STATE") == "" {
+		data, err = Encode(terminalState(100000))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/"+DefaultPath, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	data = nil
+	b.ReportAllocs()
+	for b.Loop() {
+		be, err := Open(Config{Dir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := LoadForPlan(context.Background(), be)
+		if err != nil || len(s.Mailings) == 0 {
+			b.Fatalf("%d letters, %v", len(s.Mailings), err)
+		}
+		be.Close()
+	}
+}

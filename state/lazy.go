@@ -554,6 +554,7 @@ var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true
 // are short, shorter than what makes bytes.IndexByte worth its call.
 func skipString(b []byte, i int) int {
 	for i++; i < len(b); i++ {
+		i += quoteRun(b[i:])
 		for i < len(b) && !stringStop[b[i]] {
 			i++
 		}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"time"
@@ -305,6 +306,7 @@ func (p *planScanner) rawString(i int) ([]byte, int) {
 	start := i
 	ascii := true
 	for {
+		i += plainRun(b[i:])
 		for i < len(b) && plainByte[b[i]] {
 			i++
 		}
@@ -326,6 +328,46 @@ func (p *planScanner) rawString(i int) ([]byte, int) {
 		ascii = false
 		i++
 	}
+}
+
+// Eight bytes at a time: most of a state's bytes are in strings, and
+// most strings are hashes, ids and names of plain ASCII.
+const (
+	lows  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasByte reports whether one of the bytes of x is c ("determine if a word
+// has a byte equal to n", Bit Twiddling Hacks: exact for "any").
+func hasByte(x uint64, c byte) bool {
+	v := x ^ lows*uint64(c)
+	return (v-lows)&^v&highs != 0
+}
+
+// plainRun returns how many bytes at the start of b are plainByte, a
+// multiple of eight: the caller goes on a byte at a time.
+func plainRun(b []byte) int {
+	n := 0
+	for ; len(b)-n >= 8; n += 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		if x&highs != 0 || (x-lows*0x20)&^x&highs != 0 || hasByte(x, '"') || hasByte(x, '\\') {
+			break
+		}
+	}
+	return n
+}
+
+// quoteRun is plainRun for skipString: how many bytes, a multiple of
+// eight, hold neither a quote nor a backslash.
+func quoteRun(b []byte) int {
+	n := 0
+	for ; len(b)-n >= 8; n += 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		if hasByte(x, '"') || hasByte(x, '\\') {
+			break
+		}
+	}
+	return n
 }
 
 // plainByte marks the bytes a string literal holds as they are: not a
