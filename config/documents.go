@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -176,7 +176,7 @@ func (l *loader) processDocuments() {
 	for _, f := range l.docs {
 		files = append(files, f)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	slices.SortFunc(files, func(a, b *docFile) int { return strings.Compare(a.path, b.path) }) // paths are unique
 
 	maxSize := l.maxFileSize()
 	type job struct {

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -99,7 +98,9 @@ func (l *loader) evalMailings() {
 			}
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Address < all[j].Address })
+	// Addresses are unique: any sort gives one order. SortFunc, without
+	// sort.Slice's reflection, for 100,000 letters.
+	slices.SortFunc(all, func(a, b *Mailing) int { return strings.Compare(a.Address, b.Address) })
 	l.renderLetters()
 	l.processDocuments()
 	l.readRecipients(all)
