@@ -218,10 +218,12 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	opts := f.reconcileOptions()
 	opts.Now = now
 	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
-	posts := pre.Counts().Post > 0
-	pending := len(sess.engine.Pending()) > 0
-	unfinished := len(sess.engine.NeedsRefresh()) > 0
-	needsEdit := pre.Counts().Update > 0
+	counts := pre.Counts()
+	posts, needsEdit := counts.Post > 0, counts.Update > 0
+	// Pending and NeedsRefresh walk the whole state: asked only where
+	// the answer can change what follows (posting connects anyway).
+	pending := !posts && (f.refresh || needsEdit) && len(sess.engine.Pending()) > 0
+	unfinished := !posts && f.refresh && !pending && len(sess.engine.NeedsRefresh()) > 0
 	if len(cfg.Provider.Deferred) > 0 {
 		// Offline, without credentials: the service's options are checked
 		// by apply, which must be given them.
