@@ -96,7 +96,9 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	if !l.checkRealPath(d, link, rng, address) {
 		return nil
 	}
-	l.docs[d.Path] = &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime(), docs: []*Document{d}}
+	f := &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime(), docs: []*Document{d}}
+	l.docs[d.Path] = f
+	l.docOrder = append(l.docOrder, f)
 	return d
 }
 
@@ -172,11 +174,12 @@ func within(dir, path string) (string, bool) {
 // consulting and feeding the hash cache from this goroutine only. Problems
 // are reported once per file, at its first use.
 func (l *loader) processDocuments() {
-	files := make([]*docFile, 0, len(l.docs))
-	for _, f := range l.docs {
-		files = append(files, f)
-	}
-	slices.SortFunc(files, func(a, b *docFile) int { return strings.Compare(a.path, b.path) }) // paths are unique
+	// In the order of their first use, the files of a mail merge are
+	// mostly in path order already, which the sort then only checks; a
+	// map's order would have it compare 100,000 long paths 1.7 million
+	// times. Paths are unique: any sort gives one order.
+	files := l.docOrder
+	slices.SortFunc(files, func(a, b *docFile) int { return strings.Compare(a.path, b.path) })
 
 	maxSize := l.maxFileSize()
 	type job struct {
