@@ -88,3 +88,29 @@ func FuzzContentHash(f *testing.F) {
 		}
 	})
 }
+
+// Load hashes its letters one after the other in one buffer: each hash is
+// still its letter's own.
+func TestLoadContentHashes(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"main.mail.hcl": simple(`for_each = {
+    a = { color = "<red>", long = "a much longer value than the others, to grow the buffer" }
+    b = {}
+    c = { x = "é" }
+  }
+  options = each.value
+  owner   = each.key
+` + doc),
+		"a.pdf": string(a4()),
+	})
+	cfg, diags := Load(dir, LoadOptions{})
+	if diags.HasErrors() || len(cfg.Mailings) != 3 {
+		t.Fatal(diags)
+	}
+	for _, m := range cfg.Mailings {
+		if want := contentHashJSON(m); m.ContentHash != want {
+			t.Errorf("%s: %s, encoding/json gives %s", m.Address, m.ContentHash, want)
+		}
+	}
+}

@@ -86,6 +86,15 @@ func (l *loader) evalMailings() {
 		if !ok {
 			continue
 		}
+		// Sized for the letters to come: growing by doubling, a mail
+		// merge's maps and slices left as much garbage as they hold.
+		all = slices.Grow(all, len(items))
+		if len(jobNameAt) == 0 {
+			jobNameAt = make(map[*Mailing]*hcl.Range, len(items))
+		}
+		if len(l.docs) == 0 {
+			l.docs = make(map[string]*docFile, len(items))
+		}
 		where := fmt.Sprintf("mailing %q", name)
 		refsOK := map[hcl.Expression]bool{}
 		for _, it := range items {
@@ -104,8 +113,10 @@ func (l *loader) evalMailings() {
 	l.renderLetters()
 	l.processDocuments()
 	l.readRecipients(all)
+	var buf []byte
 	for _, m := range all {
-		m.ContentHash = contentHash(m)
+		buf = appendContent(buf[:0], m)
+		m.ContentHash = hashHex(buf)
 	}
 	l.checkJobNames(all, jobNameAt)
 	l.cfg.Mailings = all
@@ -450,8 +461,10 @@ func goValue(v cty.Value) (map[string]any, error) {
 // written here directly: a hash recorded in a state must never change, and
 // marshalling through reflection was a fifth of a 100,000-letter load
 // (TestContentHashMatchesJSON and FuzzContentHash compare the two).
-func contentHash(m *Mailing) string {
-	b := make([]byte, 0, 128+len(m.Service)+len(m.Owner)+100*len(m.Documents))
+func contentHash(m *Mailing) string { return hashHex(appendContent(nil, m)) }
+
+// appendContent appends contentHash's canonical JSON of m to b.
+func appendContent(b []byte, m *Mailing) []byte {
 	b = append(b, `{"v":1,"service":`...)
 	b = appendJSONString(b, m.Service)
 	b = append(b, `,"documents":[`...)
@@ -476,7 +489,10 @@ func contentHash(m *Mailing) string {
 	}
 	b = append(b, `},"owner":`...)
 	b = appendJSONString(b, m.Owner)
-	b = append(b, '}')
+	return append(b, '}')
+}
+
+func hashHex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -517,8 +533,8 @@ func canonicalHash(v any) string {
 // "job-1", " job-1") get a warning at the later one's job name: a platform
 // may compare them folded, and then a lookup by name confuses the letters.
 func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[*Mailing]*hcl.Range) {
-	first := map[string]*Mailing{}
-	firstFolded := map[string]*Mailing{}
+	first := make(map[string]*Mailing, len(all))
+	firstFolded := make(map[string]*Mailing, len(all))
 	for _, m := range all {
 		prev, dup := first[m.JobName]
 		if !dup {
