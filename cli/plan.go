@@ -101,17 +101,18 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	defer sess.close()
 	ropts := opts.plan.reconcileOptions()
 	// The saved form is made once, for the file and the view; the human
-	// view alone, unmasked, needs only the changes that do something.
+	// view alone needs only the changes that do something.
 	var saved *reconcile.SavedPlan
-	var doc *reconcile.PlanDocument
-	mode := opts.plan.recipients.forView(sess.cfg.Review.Recipients, format == formatJSON)
-	if format == formatHuman && opts.preview == "" && opts.saveTo == "" && mode == config.RecipientsFull {
+	var doc, view *reconcile.PlanDocument
+	if format == formatHuman && opts.preview == "" && opts.saveTo == "" {
 		doc = plan.Brief(Version, ropts)
+		doc.ReviewRecipients = reviewDefault(sess.cfg)
+		view = plan.ViewBrief(doc, opts.plan.recipients.forView(sess.cfg.Review.Recipients, false))
 	} else {
 		saved = plan.Saved(Version, ropts)
 		doc = saved.Document()
+		view = opts.plan.view(sess.cfg, doc, format == formatJSON)
 	}
-	view := opts.plan.view(sess.cfg, doc, format == formatJSON)
 	if done, err := g.writeMachinePlan(view, format == formatJSON, format == formatMarkdown); err != nil {
 		return err
 	} else if !done {

@@ -172,6 +172,53 @@ func (p *Plan) Brief(version string, opts PlanOptions) *PlanDocument {
 	return p.saved(version, opts, false).Document()
 }
 
+// ViewBrief is brief, p's Brief, as the view shows it under mode
+// (PlanDocument.View). Masked or hidden, its Redact masks the recipients of
+// every change of p, a no-op's too, as the whole document's view does: a
+// diagnostic about a no-op letter may quote its address.
+func (p *Plan) ViewBrief(brief *PlanDocument, mode string) *PlanDocument {
+	v := brief.View(mode)
+	if v != brief {
+		v.redact = redactor(&PlanDocument{Changes: []PlanChange{{Files: p.recipientFiles()}}}, mode)
+	}
+	return v
+}
+
+// recipientFiles are the recipients every change of the saved plan and
+// its document would hold, each as a file of one change: all a redactor
+// reads of them.
+func (p *Plan) recipientFiles() []PlanFile {
+	var files []PlanFile
+	add := func(lines []string) {
+		if len(lines) > 0 {
+			files = append(files, PlanFile{Recipient: &PlanRecipient{Lines: lines}})
+		}
+	}
+	for _, ch := range p.Changes {
+		if ch.Prior != nil && ch.Prior.Recipient != nil && priorRecipientShown(ch.Action) {
+			add(ch.Prior.Recipient.Lines)
+		}
+		if ch.Desired != nil {
+			for _, d := range ch.Desired.Documents {
+				if d.Recipient != nil {
+					add(d.Recipient.Lines)
+				}
+			}
+		}
+	}
+	return files
+}
+
+// priorRecipientShown reports whether a change of action shows the
+// recipient of the letter already posted.
+func priorRecipientShown(a Action) bool {
+	switch a {
+	case ActionBlocked, ActionReplace, ActionForget:
+		return true
+	}
+	return false
+}
+
 // saved is Saved, leaving the no-op changes out unless noops.
 func (p *Plan) saved(version string, opts PlanOptions, noops bool) *SavedPlan {
 	sp := &SavedPlan{FormatVersion: SavedPlanFormatVersion, PostformVersion: version,
@@ -190,8 +237,7 @@ func (p *Plan) saved(version string, opts PlanOptions, noops bool) *SavedPlan {
 		}
 		if ch.Prior != nil {
 			sc.PriorJobID = ch.Prior.JobID
-			switch ch.Action {
-			case ActionBlocked, ActionReplace, ActionForget:
+			if priorRecipientShown(ch.Action) {
 				sc.PriorRecipient = stateRecipient(ch.Prior.Recipient)
 			}
 		}
