@@ -114,7 +114,7 @@ func warmCaches(b *testing.B, dir string, n int) (*benchCache, *benchRecipients)
 	if diags.HasErrors() || len(cfg.Mailings) != n {
 		b.Fatalf("%d mailings: %v", len(cfg.Mailings), diags)
 	}
-	recipients := &benchRecipients{m: map[string]*pdf.Recipient{}}
+	recipients := &benchRecipients{m: map[benchRecipientKey]*pdf.Recipient{}}
 	for _, m := range cfg.Mailings {
 		d := m.Documents[0]
 		st, err := os.Stat(d.Path)
