@@ -426,13 +426,34 @@ func BenchmarkPGLoad(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		cfg := Config{Type: "pg", ConnStr: pgtest.Shared(b), SchemaName: pgtest.Schema(b)}
 		seeded := false
-		for _, mode := range []string{"full", "plan"} {
+		for _, mode := range []string{"full", "plan", "rows"} {
 			b.Run(fmt.Sprintf("letters=%d/%s", n, mode), func(b *testing.B) {
 				if !seeded {
 					seedPG(b, cfg, n)
 					seeded = true
 				}
 				b.ReportAllocs()
+				if mode == "rows" {
+					// The floor: the query alone, its rows read and dropped.
+					table := pgx.Identifier{cfg.SchemaName, "mailings"}.Sanitize()
+					for b.Loop() {
+						got := 0
+						pgDo(b, cfg, "reading the rows", func(ctx context.Context, c *pgx.Conn) error {
+							r, err := c.Query(ctx, "SELECT address, mailing FROM "+table+" WHERE workspace = $1", DefaultWorkspace)
+							if err != nil {
+								return err
+							}
+							for r.Next() {
+								got += len(r.RawValues())
+							}
+							return r.Err()
+						})
+						if got != 2*n {
+							b.Fatalf("%d values, want %d", got, 2*n)
+						}
+					}
+					return
+				}
 				for b.Loop() {
 					be, err := Open(cfg)
 					if err != nil {
