@@ -18,9 +18,17 @@ import (
 // from each is a string or a bool.
 type eachMemo struct {
 	refs []eachRef
-	vals map[string]cty.Value
+	vals map[string]*memoEntry
 	hits int
 	off  bool // the expression reads something else, or rarely repeats
+}
+
+// memoEntry is one value of a memoised expression, and what a caller made
+// of it without diagnostics (preflightAttr's check): a function of the
+// value alone, kept beside it.
+type memoEntry struct {
+	v       cty.Value
+	derived any
 }
 
 // eachRef is one each.key... or each.value... traversal: the root and the
@@ -62,6 +70,9 @@ func newEachMemo(expr hcl.Expression) *eachMemo {
 // is not a known, unmarked, non-null string or bool.
 func (m *eachMemo) key(s *scope) (string, bool) {
 	var b strings.Builder
+	if len(m.refs) == 1 {
+		b.Grow(16) // one allocation for a short string; none for a bool
+	}
 	for _, r := range m.refs {
 		v := s.each.value
 		if r.key {
@@ -84,11 +95,14 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 			b.WriteByte(':')
 			b.WriteString(str)
 		case cty.Bool:
-			if v.True() {
-				b.WriteByte('t')
-			} else {
-				b.WriteByte('f')
+			c := "f"
+			if v.RawEquals(cty.True) {
+				c = "t"
 			}
+			if len(m.refs) == 1 {
+				return c, true
+			}
+			b.WriteString(c)
 		default:
 			return "", false
 		}
@@ -98,8 +112,9 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 
 // evalEach is s.eval of an expression that refers to each, through its
 // memo. A value with diagnostics is not kept: each instance evaluates it
-// again, so its messages name it.
-func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics) {
+// again, so its messages name it. The entry, when not nil, is the memo's
+// for the value returned.
+func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics, *memoEntry) {
 	w := l.work()
 	k := sharedKey{expr, ty}
 	m := w.memos[k]
@@ -107,43 +122,49 @@ func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func(
 		m = newEachMemo(expr)
 		w.memos[k] = m
 	}
+	slow := func() (cty.Value, hcl.Diagnostics, *memoEntry) {
+		v, diags := s.evalWhat(expr, l.funcs, ty, what)
+		return v, diags, nil
+	}
 	if l.noEachFast {
-		return s.evalWhat(expr, l.funcs, ty, what)
+		return slow()
 	}
 	if diags := s.checkRefs(expr); diags.HasErrors() {
-		return s.evalWhat(expr, l.funcs, ty, what) // which reports them
+		return slow() // which reports them
 	}
 	if v, ok := s.evalDirect(expr, ty); ok {
 		l.eachFast++
-		return v, nil
+		return v, nil, nil
 	}
 	if m.off {
-		return s.evalWhat(expr, l.funcs, ty, what)
+		return slow()
 	}
 	key, ok := m.key(s)
 	if !ok {
-		return s.evalWhat(expr, l.funcs, ty, what)
+		return slow()
 	}
-	if v, ok := m.vals[key]; ok {
+	if e, ok := m.vals[key]; ok {
 		m.hits++
 		l.eachFast++
-		return v, nil
+		return e.v, nil, e
 	}
 	v, diags := s.evalWhat(expr, l.funcs, ty, what)
 	if len(diags) > 0 {
-		return v, diags
+		return v, diags, nil
 	}
 	if len(m.vals) >= maxEachMemo && m.hits < len(m.vals) {
 		m.off, m.vals = true, nil
-		return v, diags
+		return v, diags, nil
+	}
+	if len(m.vals) >= 4*maxEachMemo {
+		return v, diags, nil
 	}
 	if m.vals == nil {
-		m.vals = map[string]cty.Value{}
+		m.vals = map[string]*memoEntry{}
 	}
-	if len(m.vals) < 4*maxEachMemo {
-		m.vals[key] = v
-	}
-	return v, diags
+	e := &memoEntry{v: v}
+	m.vals[key] = e
+	return v, diags, e
 }
 
 // evalDirect evaluates the shapes most per-letter arguments of a mail merge

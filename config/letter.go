@@ -107,6 +107,13 @@ func (l *loader) work() *letterWork {
 // what names the value in messages, made only for a message: building it for
 // every argument of every letter was a tenth of a mail merge's evaluation.
 func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics) {
+	v, diags, _ := l.evalSharedEntry(expr, s, ty, what)
+	return v, diags
+}
+
+// evalSharedEntry is evalShared with the memo entry of a value that
+// evalEach's memo gave or kept (nil for any other).
+func (l *loader) evalSharedEntry(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics, *memoEntry) {
 	w := l.work()
 	perEach, known := w.perEach[expr]
 	if !known {
@@ -115,24 +122,23 @@ func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what fun
 		}
 		w.perEach[expr] = perEach
 	}
-	if s.base == nil || s.mailings != nil {
-		return s.evalWhat(expr, l.funcs, ty, what)
-	}
-	if perEach {
-		if s.each == nil {
-			return s.evalWhat(expr, l.funcs, ty, what) // its error says each is not here
-		}
+	if perEach && s.each != nil && s.base != nil && s.mailings == nil {
 		return l.evalEach(expr, s, ty, what)
+	}
+	if perEach || s.base == nil || s.mailings != nil {
+		// Without each, its error says each is not here.
+		v, diags := s.evalWhat(expr, l.funcs, ty, what)
+		return v, diags, nil
 	}
 	k := sharedKey{expr, ty}
 	if v, ok := w.shared[k]; ok {
-		return v, nil
+		return v, nil, nil
 	}
 	v, diags := s.evalWhat(expr, l.funcs, ty, what)
 	if len(diags) == 0 {
 		w.shared[k] = v
 	}
-	return v, diags
+	return v, diags, nil
 }
 
 // evalLetter evaluates a mailing's letter block into the mailing's first

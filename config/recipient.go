@@ -117,10 +117,13 @@ func (l *loader) windowAttr(a *hcl.Attribute, s *scope, where string) (pdf.Windo
 // preflightAttr evaluates preflight = { address = false }; it returns
 // whether the address check stays on.
 func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
-	v, diags := l.evalShared(a.Expr, s, cty.DynamicPseudoType, func() string { return "the \"preflight\" argument of " + where })
+	v, diags, memo := l.evalSharedEntry(a.Expr, s, cty.DynamicPseudoType, func() string { return "the \"preflight\" argument of " + where })
 	l.add(diags...)
 	if diags.HasErrors() || v.IsNull() {
 		return true
+	}
+	if check, ok := memo.preflight(); ok {
+		return check // this value's, found before without a diagnostic
 	}
 	rng := a.Expr.Range().Ptr()
 	bad := func(detail string) bool {
@@ -142,7 +145,19 @@ func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
 		}
 		check = e.RawEquals(cty.True) // known and unmarked: True's Equals, cheaper
 	}
+	if memo != nil {
+		memo.derived = check
+	}
 	return check
+}
+
+// preflight is the check preflightAttr made of the entry's value.
+func (e *memoEntry) preflight() (check, ok bool) {
+	if e == nil {
+		return false, false
+	}
+	check, ok = e.derived.(bool)
+	return check, ok
 }
 
 func convertNumber(v cty.Value) (float64, error) {
