@@ -35,7 +35,14 @@ import (
 //     kept, and neither may be lost);
 //   - the local backend keeps no copy of the file (LoadForPlan streams
 //     it): a detail needed later is read from the file again, and refused
-//     if the file changed since.
+//     if the file changed since; so is the file's digest, which only a
+//     Persist needs. The pg backend keeps its rows' bytes, and digests
+//     them only when a Persist needs it.
+//
+// The fields a plan reads are decoded by a hand-written scanner
+// (lazy_scan.go) that takes only what encoding/json reads the same way and
+// hands the rest to go-json-experiment, then to Decode; FuzzPlanScanner
+// compares them.
 //
 // Corruption is found as follows. Anything that breaks the layout (an
 // unterminated string, unbalanced brackets, a bad separator) or is wrong

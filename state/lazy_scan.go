@@ -384,22 +384,20 @@ var plainByte = func() (t [256]bool) {
 func (p *planScanner) unescape(start, i int) ([]byte, int) {
 	b := p.b
 	out := append(p.scratch[:0], b[start:i]...)
-	ascii := true
 	for i < len(b) {
 		c := b[i]
 		switch {
 		case c == '"':
 			p.scratch = out
-			if !ascii && !utf8.Valid(out) {
+			// The whole string, the part before the first escape too
+			// (escaped strings are few and short: addresses).
+			if !utf8.Valid(out) {
 				return nil, -1
 			}
 			return out, i + 1
 		case c < 0x20:
 			return nil, -1
 		case c != '\\':
-			if c >= utf8.RuneSelf {
-				ascii = false
-			}
 			out = append(out, c)
 			i++
 			continue

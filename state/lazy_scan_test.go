@@ -54,6 +54,7 @@ func scanSeeds(t testing.TB) [][]byte {
 		[]byte(`{"ContenthAsh":"x","job_iD":"y","Documents":[{"SHA256":"z","Si_ze":1}]}`), // found by the fuzzer
 		[]byte("{\"service\":\"\xff\"}"),
 		[]byte("{\"owner\":\"\\u00e9\xc3\"}"),
+		[]byte("{\"address\":\"\xa9\\b\"}"), // found by the fuzzer: a bad byte before an escape
 		[]byte("{\"service\":\"Lettre recommand\xc3\xa9e\"}"),
 		[]byte(`{"attempted_at":"2026-13-01T00:00:00Z"}`),
 		[]byte(`{"terminal":true,"proofs":[{"size":"x"}],"phase":"posted"}`),
