@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"maps"
@@ -32,7 +33,14 @@ func (g *globals) color() bool {
 
 // paint wraps s in an ANSI colour when colour is on.
 func (g *globals) paint(code, s string) string {
-	if !g.color() {
+	return paintIf(g.color(), code, s)
+}
+
+// paintIf is paint with colour decided by the caller: deciding asks the
+// terminal, a system call, which a plan of 100,000 letters asked twice a
+// letter.
+func paintIf(color bool, code, s string) string {
+	if !color {
 		return s
 	}
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
@@ -123,14 +131,14 @@ func (g *globals) renderPlan(cfg *config.Config, p *reconcile.Plan, doc *reconci
 }
 
 // writePlan renders a plan document; plan, show and apply share it.
-func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
-	var changes []reconcile.PlanChange
-	for _, ch := range doc.Changes {
-		if ch.Action != reconcile.ActionNoop {
-			changes = append(changes, ch)
-		}
-	}
-	if len(changes) == 0 {
+func (g *globals) writePlan(out io.Writer, doc *reconcile.PlanDocument) {
+	// Buffered: unbuffered, each line of a plan of 100,000 letters to post
+	// was a write of its own. Flushed before anything else is printed.
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	color := g.color()
+	noop := func(ch reconcile.PlanChange) bool { return ch.Action == reconcile.ActionNoop }
+	if !slices.ContainsFunc(doc.Changes, func(ch reconcile.PlanChange) bool { return !noop(ch) }) {
 		for _, d := range doc.Diagnostics {
 			if d.Code == diag.CodeNoMatch {
 				// A mistyped --target must not read as "nothing to do".
@@ -143,11 +151,16 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 	}
 	fmt.Fprintln(w, "postform will perform the following actions:")
 	fmt.Fprintln(w)
-	for _, ch := range changes {
+	for _, ch := range doc.Changes {
+		if noop(ch) {
+			continue
+		}
 		sign, col := marker(ch.Action)
-		fmt.Fprintf(w, "  %s %s\n", g.paint(col, sign), g.paint(bold, termtext.Escape(ch.Address)))
+		fmt.Fprintf(w, "  %s %s\n", paintIf(color, col, sign), paintIf(color, bold, termtext.Escape(ch.Address)))
 		for _, line := range describe(ch, doc.RecipientsShown) {
-			fmt.Fprintf(w, "      %s\n", line)
+			w.WriteString("      ")
+			w.WriteString(line)
+			w.WriteByte('\n')
 		}
 	}
 	fmt.Fprintln(w)
@@ -159,7 +172,7 @@ func (g *globals) writePlan(w io.Writer, doc *reconcile.PlanDocument) {
 	if c.Scheduled > 0 {
 		summary += fmt.Sprintf(", %d scheduled for later (not posted by this run)", c.Scheduled)
 	}
-	fmt.Fprintln(w, g.paint(bold, summary+"."))
+	fmt.Fprintln(w, paintIf(color, bold, summary+"."))
 	fmt.Fprintln(w, limitLine(c)+".")
 	fmt.Fprintln(w, termtext.Escape(postageLine(c))+".")
 }
