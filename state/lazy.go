@@ -499,9 +499,17 @@ func eachMemberAt(b []byte, i int, fn func(key string, vs int) int) (int, bool) 
 }
 
 // unquote returns the string a JSON string literal holds.
+// Only plain ASCII is taken as it is: a control character, a bad byte or
+// an escape is left to encoding/json, which refuses or replaces them as
+// Decode does.
 func unquote(q []byte) (string, bool) {
-	if bytes.IndexByte(q, '\\') < 0 {
-		return string(q[1 : len(q)-1]), true
+	in := q[1 : len(q)-1]
+	plain := true
+	for _, c := range in {
+		plain = plain && plainByte[c]
+	}
+	if plain {
+		return string(in), true
 	}
 	var s string
 	return s, json.Unmarshal(q, &s) == nil

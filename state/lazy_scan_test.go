@@ -179,3 +179,65 @@ func TestPlanScannerSharing(t *testing.T) {
 		t.Fatalf("appending to one letter changed the next one: %+v", b)
 	}
 }
+
+// FuzzDecodeForPlan compares the plan-only loads of a whole state file,
+// DecodeForPlan and the local backend's streamed one, with Decode: what
+// Decode reads they read the same (once LoadDetail has run), what it
+// refuses they refuse (a detail that does not decode: at LoadDetail).
+func FuzzDecodeForPlan(f *testing.F) {
+	st := terminalState(3)
+	st.Mailings[addrOf(1)].Terminal = false
+	st.Mailings["mailing.x[\"é\"]"] = testMailing("mailing.x[\"é\"]", 9)
+	data, err := Encode(st)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	empty, _ := Encode(New("x"))
+	f.Add(empty)
+	for _, s := range scanSeeds(f) {
+		f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"mailings\": {\n    \"mailing.reminder[\\\"a\\\"]\": " + string(s) + "\n  }\n}\n"))
+	}
+	for _, key := range []string{`a\tb`, "a\tb", "a\xffb"} { // an escape, a raw tab, a bad byte
+		f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"mailings\": {\n    \"" + key + "\": {\"phase\":\"posted\"}\n  }\n}\n"))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want, wantErr := Decode(in)
+		got, err := DecodeForPlan(in)
+		compareLoads(t, "DecodeForPlan", in, want, wantErr, got, err)
+		res, ok := decodeForPlanStream(bytes.NewReader(in), &source{positioned: true, reread: func() ([]byte, error) { return in, nil }})
+		if ok {
+			compareLoads(t, "the streamed load", in, want, wantErr, res.s, nil)
+		}
+	})
+}
+
+func compareLoads(t *testing.T, what string, in []byte, want *State, wantErr error, got *State, err error) {
+	t.Helper()
+	if wantErr != nil {
+		if err != nil {
+			if err.Error() != wantErr.Error() {
+				t.Fatalf("%s of %q: %v; Decode: %v", what, in, err, wantErr)
+			}
+			return
+		}
+		for _, m := range got.Mailings {
+			if m.LoadDetail() != nil {
+				return // the detail's error, reported when it is loaded
+			}
+		}
+		t.Fatalf("%s accepted %q, which Decode refuses: %v", what, in, wantErr)
+	}
+	if err != nil {
+		t.Fatalf("%s of %q: %v; Decode accepts it", what, in, err)
+	}
+	for a, m := range got.Mailings {
+		if err := m.LoadDetail(); err != nil {
+			t.Fatalf("%s of %q: LoadDetail of %s: %v; Decode accepts it", what, in, a, err)
+		}
+	}
+	if got.Version != want.Version || got.Lineage != want.Lineage || got.Serial != want.Serial || got.PostformVersion != want.PostformVersion ||
+		!reflect.DeepEqual(got.Mailings, want.Mailings) {
+		t.Fatalf("%s of %q:\n%#v\nDecode:\n%#v", what, in, got.Mailings, want.Mailings)
+	}
+}
