@@ -338,9 +338,13 @@ func (l *loader) realPath(p string, link bool) (string, error) {
 	if link {
 		return filepath.EvalSymlinks(p)
 	}
-	real, err := l.realDir(filepath.Dir(p))
+	dir := filepath.Dir(p)
+	real, err := l.realDir(dir)
 	if err != nil {
 		return "", err
+	}
+	if real == dir {
+		return p, nil // no link on the way: p is clean and absolute already
 	}
 	return filepath.Join(real, filepath.Base(p)), nil
 }
