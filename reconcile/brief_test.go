@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
 	"github.com/postform/postform/state"
@@ -65,5 +68,46 @@ func TestViewBriefMasksAsTheWholeView(t *testing.T) {
 	}
 	if masked := p.ViewBrief(p.Brief("test", PlanOptions{}), config.RecipientsMasked).Redact(text); strings.Contains(masked, "Lenoir") {
 		t.Fatalf("the no-op's recipient is not masked: %q", masked)
+	}
+}
+
+// Document, which saves and views one change at a time, is the view of the
+// whole saved plan, on a plan with every kind of change.
+func TestDocumentIsTheSavedPlansView(t *testing.T) {
+	cfg, st := savedFixture()
+	a := cfg.Mailings[0]
+	a.Options, a.Proofs, a.Owner = map[string]string{"color": "true"}, []string{"deposit"}, "ops"
+	a.Schedule.PostBy = time.Date(2031, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
+	a.DeclRange = hcl.Range{Filename: "/w/main.mail.hcl", Start: hcl.Pos{Line: 3, Column: 1}}
+	fixed := desired("mailing.f", "h5")
+	fixed.Fix = map[string]any{"address": []any{"ACME", "75002 PARIS"}}
+	stuck := posted("mailing.f", "h5")
+	stuck.PackGroups = []state.PackGroup{{ID: "5531", Status: "NOT_ELIGIBLE", Reasons: []string{"ADDRESS_UNREADABLE"}, Raw: map[string]any{"printMode": "1SIDE"}}}
+	changed := desired("mailing.g", "h7")
+	pending := posted("mailing.p", "h8")
+	pending.Phase, pending.JobID = state.PhasePending, ""
+	cfg.Mailings = append(cfg.Mailings, fixed, changed, desired("mailing.p", "h8"))
+	st.Mailings["mailing.f"], st.Mailings["mailing.g"], st.Mailings["mailing.p"] = stuck, posted("mailing.g", "h6"), pending
+	st.Mailings["mailing.x"].Recipient = &state.Recipient{Lines: []string{"Paul Martin", "13001 MARSEILLE"}, City: "MARSEILLE"}
+	for _, opts := range []PlanOptions{{}, {Replace: []string{"mailing.b"}}, {Targets: []string{"mailing.a", "mailing.x"}}} {
+		p := MakePlan(cfg, st, opts)
+		got, err := json.Marshal(p.Document("test", opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(p.Saved("test", opts).Document())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%+v: Document\n%s\nis not the saved plan's view\n%s", opts, got, want)
+		}
+	}
+	kinds := map[Action]bool{}
+	for _, ch := range MakePlan(cfg, st, PlanOptions{Replace: []string{"mailing.b"}}).Changes {
+		kinds[ch.Action] = true
+	}
+	if len(kinds) < 5 {
+		t.Fatalf("the fixture plans only %v", kinds)
 	}
 }

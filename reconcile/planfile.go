@@ -171,7 +171,7 @@ func (e *PlanPostage) Text() string {
 // Document is the plan's JSON view: the view of the plan as saved, so
 // that show --json of a saved plan prints what plan --json printed.
 func (p *Plan) Document(version string, opts PlanOptions) *PlanDocument {
-	return p.Saved(version, opts).Document()
+	return p.document(version, opts, true)
 }
 
 // DiagnosticDocument converts one diagnostic to its JSON form: the view of

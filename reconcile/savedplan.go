@@ -160,16 +160,39 @@ type SavedServicePostage struct {
 
 // Saved is the plan as plan --out saves it.
 func (p *Plan) Saved(version string, opts PlanOptions) *SavedPlan {
-	return p.saved(version, opts, true)
+	sp := p.savedHead(version, opts)
+	sp.Changes = make([]SavedChange, 0, len(p.Changes))
+	for _, ch := range p.Changes {
+		sp.Changes = append(sp.Changes, savedChange(ch))
+	}
+	return sp
 }
 
 // Brief is the plan's JSON view without its no-op changes, which the
 // summary still counts: all the human view prints of them. At 100,000
 // posted letters, the documents of the no-ops were most of a plan's cost.
-// A masked view needs the whole document (Document): its redactor masks
-// every recipient of the plan, a no-op's too.
+// A masked or hidden view of it is ViewBrief's.
 func (p *Plan) Brief(version string, opts PlanOptions) *PlanDocument {
-	return p.saved(version, opts, false).Document()
+	return p.document(version, opts, false)
+}
+
+// document is the view of the plan as saved, leaving the no-op changes
+// out unless noops. Each change is saved and viewed in turn, by the
+// conversions Saved and SavedPlan.Document make: the view is the saved
+// plan's, without a whole saved plan held beside it.
+func (p *Plan) document(version string, opts PlanOptions, noops bool) *PlanDocument {
+	doc := p.savedHead(version, opts).Document()
+	if noops {
+		doc.Changes = make([]PlanChange, 0, len(p.Changes))
+	}
+	for _, ch := range p.Changes {
+		if !noops && ch.Action == ActionNoop {
+			continue
+		}
+		sc := savedChange(ch)
+		doc.Changes = append(doc.Changes, sc.view())
+	}
+	return doc
 }
 
 // ViewBrief is brief, p's Brief, as the view shows it under mode
@@ -219,48 +242,12 @@ func priorRecipientShown(a Action) bool {
 	return false
 }
 
-// saved is Saved, leaving the no-op changes out unless noops.
-func (p *Plan) saved(version string, opts PlanOptions, noops bool) *SavedPlan {
+// savedHead is the saved plan without its changes: what it was made
+// against and with, its diagnostics and its summary.
+func (p *Plan) savedHead(version string, opts PlanOptions) *SavedPlan {
 	sp := &SavedPlan{FormatVersion: SavedPlanFormatVersion, PostformVersion: version,
 		State: SavedState{Lineage: p.Lineage, Serial: p.Serial}, Targets: opts.Targets, Excludes: opts.Excludes, Replace: opts.Replace,
 		Changes: []SavedChange{}, Diagnostics: []SavedDiagnostic{}, ConfigHash: p.ConfigHash}
-	if noops {
-		sp.Changes = make([]SavedChange, 0, len(p.Changes))
-	}
-	for _, ch := range p.Changes {
-		if !noops && ch.Action == ActionNoop {
-			continue
-		}
-		sc := SavedChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason}
-		for _, e := range ch.Edits {
-			sc.Edits = append(sc.Edits, SavedEdit(e))
-		}
-		if ch.Prior != nil {
-			sc.PriorJobID = ch.Prior.JobID
-			if priorRecipientShown(ch.Action) {
-				sc.PriorRecipient = stateRecipient(ch.Prior.Recipient)
-			}
-		}
-		if m := ch.Desired; m != nil {
-			sc.ContentHash, sc.JobName, sc.Service, sc.Owner = m.ContentHash, m.JobName, m.Service, m.Owner
-			sc.Options, sc.Proofs, sc.Fix = m.Options, m.Proofs, m.Fix
-			sc.AddressCheck = m.AddressCheck
-			if t := m.Schedule.SendAfter; !t.IsZero() {
-				sc.SendAfter = t.Format(time.RFC3339)
-			}
-			if t := m.Schedule.PostBy; !t.IsZero() {
-				sc.PostBy = t.Format(time.RFC3339)
-			}
-			for _, d := range m.Documents {
-				sc.Files = append(sc.Files, SavedFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages,
-					RealPath: d.RealPath, Recipient: configRecipient(d.Recipient), Subject: d.Subject()})
-			}
-			sc.DeclRange = savedRange(&m.DeclRange)
-		} else if ch.Prior != nil {
-			sc.ContentHash, sc.JobName, sc.Service = ch.Prior.ContentHash, ch.Prior.JobName, ch.Prior.Service
-		}
-		sp.Changes = append(sp.Changes, sc)
-	}
 	for _, d := range p.Diagnostics {
 		sp.Diagnostics = append(sp.Diagnostics, savedDiagnostic(d))
 		if d.Severity == hcl.DiagError {
@@ -279,6 +266,39 @@ func (p *Plan) saved(version string, opts PlanOptions, noops bool) *SavedPlan {
 		sp.Summary.EstimatedPostage = pp
 	}
 	return sp
+}
+
+// savedChange is one change as the saved plan keeps it.
+func savedChange(ch *Change) SavedChange {
+	sc := SavedChange{Address: ch.Address, Action: ch.Action, Reason: ch.Reason}
+	for _, e := range ch.Edits {
+		sc.Edits = append(sc.Edits, SavedEdit(e))
+	}
+	if ch.Prior != nil {
+		sc.PriorJobID = ch.Prior.JobID
+		if priorRecipientShown(ch.Action) {
+			sc.PriorRecipient = stateRecipient(ch.Prior.Recipient)
+		}
+	}
+	if m := ch.Desired; m != nil {
+		sc.ContentHash, sc.JobName, sc.Service, sc.Owner = m.ContentHash, m.JobName, m.Service, m.Owner
+		sc.Options, sc.Proofs, sc.Fix = m.Options, m.Proofs, m.Fix
+		sc.AddressCheck = m.AddressCheck
+		if t := m.Schedule.SendAfter; !t.IsZero() {
+			sc.SendAfter = t.Format(time.RFC3339)
+		}
+		if t := m.Schedule.PostBy; !t.IsZero() {
+			sc.PostBy = t.Format(time.RFC3339)
+		}
+		for _, d := range m.Documents {
+			sc.Files = append(sc.Files, SavedFile{Box: d.Box, File: d.File, SHA256: d.SHA256, Size: d.Size, Pages: d.Pages,
+				RealPath: d.RealPath, Recipient: configRecipient(d.Recipient), Subject: d.Subject()})
+		}
+		sc.DeclRange = savedRange(&m.DeclRange)
+	} else if ch.Prior != nil {
+		sc.ContentHash, sc.JobName, sc.Service = ch.Prior.ContentHash, ch.Prior.JobName, ch.Prior.Service
+	}
+	return sc
 }
 
 // configRecipient is the saved plan's copy of a recipient read for a
@@ -317,19 +337,8 @@ func (sp *SavedPlan) Document() *PlanDocument {
 		State: PlanStateRef(sp.State), Targets: sp.Targets, Excludes: sp.Excludes, Replace: sp.Replace,
 		Changes: make([]PlanChange, 0, len(sp.Changes)), Diagnostics: make([]PlanDiagnostic, 0, len(sp.Diagnostics)),
 		ConfigHash: sp.ConfigHash, ReviewRecipients: sp.ReviewRecipients, RecipientsShown: sp.RecipientsShown}
-	for _, sc := range sp.Changes {
-		pc := PlanChange{Address: sc.Address, Action: sc.Action, Reason: sc.Reason, ContentHash: sc.ContentHash,
-			JobName: sc.JobName, Service: sc.Service, Owner: sc.Owner, Options: sc.Options, Proofs: sc.Proofs, Fix: sc.Fix,
-			AddressCheck: sc.AddressCheck, PriorJobID: sc.PriorJobID, PriorRecipient: sc.PriorRecipient.view(),
-			SendAfter: sc.SendAfter, PostBy: sc.PostBy, DeclRange: sc.DeclRange.view()}
-		for _, e := range sc.Edits {
-			pc.Edits = append(pc.Edits, PackGroupEdit(e))
-		}
-		for _, f := range sc.Files {
-			pc.Files = append(pc.Files, PlanFile{Box: f.Box, File: f.File, SHA256: f.SHA256, Size: f.Size, Pages: f.Pages,
-				RealPath: f.RealPath, Recipient: f.Recipient.view(), Subject: f.Subject})
-		}
-		doc.Changes = append(doc.Changes, pc)
+	for i := range sp.Changes {
+		doc.Changes = append(doc.Changes, sp.Changes[i].view())
 	}
 	for _, d := range sp.Diagnostics {
 		doc.Diagnostics = append(doc.Diagnostics, d.view())
@@ -345,6 +354,22 @@ func (sp *SavedPlan) Document() *PlanDocument {
 		doc.Summary.EstimatedPostage = pp
 	}
 	return doc
+}
+
+// view is the change as the JSON view shows it.
+func (sc *SavedChange) view() PlanChange {
+	pc := PlanChange{Address: sc.Address, Action: sc.Action, Reason: sc.Reason, ContentHash: sc.ContentHash,
+		JobName: sc.JobName, Service: sc.Service, Owner: sc.Owner, Options: sc.Options, Proofs: sc.Proofs, Fix: sc.Fix,
+		AddressCheck: sc.AddressCheck, PriorJobID: sc.PriorJobID, PriorRecipient: sc.PriorRecipient.view(),
+		SendAfter: sc.SendAfter, PostBy: sc.PostBy, DeclRange: sc.DeclRange.view()}
+	for _, e := range sc.Edits {
+		pc.Edits = append(pc.Edits, PackGroupEdit(e))
+	}
+	for _, f := range sc.Files {
+		pc.Files = append(pc.Files, PlanFile{Box: f.Box, File: f.File, SHA256: f.SHA256, Size: f.Size, Pages: f.Pages,
+			RealPath: f.RealPath, Recipient: f.Recipient.view(), Subject: f.Subject})
+	}
+	return pc
 }
 
 func (r *SavedRecipient) view() *PlanRecipient {
