@@ -81,6 +81,10 @@ func (g *globals) loadConfig(f loadFlags, skipPreflight bool) (*config.Config, e
 		PDF: processPDF(), Recipients: recipients, CacheDir: layout.UserCache(), Offline: f.offline,
 		Prompt: g.variablePrompt(),
 	})
+	// The caches' reads end here whatever Load found: no file of the
+	// command stays open behind it.
+	cache.loading.Wait()
+	recipients.loading.Wait()
 	if len(diags) > 0 {
 		g.writeDiagnostics(cfg, diags)
 	}
