@@ -78,11 +78,9 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 		if r.key {
 			v = s.each.key
 		}
-		if len(r.steps) > 0 {
-			var diags hcl.Diagnostics
-			if v, diags = r.steps.TraverseRel(v); diags.HasErrors() {
-				return "", false
-			}
+		v, ok := traverse(v, r.steps)
+		if !ok {
+			return "", false
 		}
 		if v.IsMarked() || !v.IsKnown() || v.IsNull() {
 			return "", false
@@ -228,14 +226,27 @@ func (s *scope) eachString(t hcl.Traversal) (cty.Value, bool) {
 	default:
 		return cty.NilVal, false
 	}
-	if len(t) > 2 {
-		var diags hcl.Diagnostics
-		if v, diags = t[2:].TraverseRel(v); diags.HasErrors() {
-			return cty.NilVal, false
-		}
+	v, ok = traverse(v, t[2:])
+	if !ok {
+		return cty.NilVal, false
 	}
 	if v.IsMarked() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
 		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// traverse is steps.TraverseRel(v), false on any diagnostic. An attribute
+// of a known, unmarked object that has it is read directly, as hcl.GetAttr
+// reads it, without the allocations of the general walk.
+func traverse(v cty.Value, steps hcl.Traversal) (cty.Value, bool) {
+	for i, step := range steps {
+		a, ok := step.(hcl.TraverseAttr)
+		if !ok || v.IsMarked() || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(a.Name) {
+			v, diags := steps[i:].TraverseRel(v)
+			return v, !diags.HasErrors()
+		}
+		v = v.GetAttr(a.Name)
 	}
 	return v, true
 }

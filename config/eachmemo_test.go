@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/postform/postform/internal/diag"
 )
@@ -112,4 +113,47 @@ func diagLines(diags hcl.Diagnostics) []string {
 		out[i] = fmt.Sprintf("%v %s %s: %s", d.Subject, diag.Code(d), d.Summary, d.Detail)
 	}
 	return out
+}
+
+// traverse must give what hcl's TraverseRel gives, or refuse where that
+// fails.
+func TestTraverseMatchesHCL(t *testing.T) {
+	obj := cty.ObjectVal(map[string]cty.Value{
+		"file":   cty.StringVal("a.pdf"),
+		"nested": cty.ObjectVal(map[string]cty.Value{"x": cty.True, "n": cty.NullVal(cty.String)}),
+		"list":   cty.ListVal([]cty.Value{cty.StringVal("l0")}),
+		"null":   cty.NullVal(cty.Object(map[string]cty.Type{"x": cty.String})),
+		"secret": cty.StringVal("s").Mark("sensitive"),
+	})
+	values := map[string]cty.Value{
+		"object":         obj,
+		"map":            cty.MapVal(map[string]cty.Value{"file": cty.StringVal("m.pdf")}),
+		"null":           cty.NullVal(obj.Type()),
+		"unknown":        cty.UnknownVal(obj.Type()),
+		"marked":         obj.Mark("sensitive"),
+		"string":         cty.StringVal("s"),
+		"dynamic":        cty.DynamicVal,
+		"nested unknown": cty.ObjectVal(map[string]cty.Value{"nested": cty.UnknownVal(cty.Object(map[string]cty.Type{"x": cty.Bool}))}),
+	}
+	paths := []hcl.Traversal{
+		{},
+		{hcl.TraverseAttr{Name: "file"}},
+		{hcl.TraverseAttr{Name: "nested"}, hcl.TraverseAttr{Name: "x"}},
+		{hcl.TraverseAttr{Name: "nested"}, hcl.TraverseAttr{Name: "n"}},
+		{hcl.TraverseAttr{Name: "nested"}, hcl.TraverseAttr{Name: "missing"}},
+		{hcl.TraverseAttr{Name: "list"}, hcl.TraverseIndex{Key: cty.NumberIntVal(0)}},
+		{hcl.TraverseIndex{Key: cty.StringVal("file")}},
+		{hcl.TraverseAttr{Name: "null"}, hcl.TraverseAttr{Name: "x"}},
+		{hcl.TraverseAttr{Name: "secret"}},
+		{hcl.TraverseAttr{Name: "missing"}},
+	}
+	for name, v := range values {
+		for _, p := range paths {
+			want, diags := p.TraverseRel(v)
+			got, ok := traverse(v, p)
+			if ok != !diags.HasErrors() || (ok && !got.RawEquals(want)) {
+				t.Errorf("%s %v: %#v, %v; TraverseRel gives %#v, %v", name, p, got, ok, want, diags)
+			}
+		}
+	}
 }

@@ -46,6 +46,12 @@ var documentSchema = &hcl.BodySchema{
 	},
 }
 
+// The types of options and proofs, made once: a type is an allocation.
+var (
+	mapOfStrings  = cty.Map(cty.String)
+	listOfStrings = cty.List(cty.String)
+)
+
 // maxJobName bounds job names; longer ones are surely a mistake.
 const maxJobName = 255
 
@@ -303,9 +309,10 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	// job_name defaults to the block name, plus "-" and the for_each key:
 	// mailing "reminder" with key "acme" is job "reminder-acme". It is
 	// deterministic, so a re-run finds the same job.
-	m.JobName = defaultJobName(name, key, hasKey)
 	if v, ok := eval("job_name", cty.String); ok {
 		m.JobName = v.AsString()
+	} else {
+		m.JobName = defaultJobName(name, key, hasKey)
 	}
 	subject = b.DefRange.Ptr()
 	if a, ok := attrs["job_name"]; ok {
@@ -320,7 +327,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 			subject))
 	}
 
-	if v, ok := eval("options", cty.Map(cty.String)); ok {
+	if v, ok := eval("options", mapOfStrings); ok {
 		for it := v.ElementIterator(); it.Next(); {
 			k, e := it.Element()
 			if e.IsNull() {
@@ -334,7 +341,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	if v, ok := eval("owner", cty.String); ok {
 		m.Owner = v.AsString()
 	}
-	if v, ok := eval("proofs", cty.List(cty.String)); ok {
+	if v, ok := eval("proofs", listOfStrings); ok {
 		m.Proofs = []string{}
 		seen := map[string]bool{}
 		for it := v.ElementIterator(); it.Next(); {
@@ -479,13 +486,15 @@ func appendContent(b []byte, m *Mailing) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `],"options":{`...)
-	for i, k := range slices.Sorted(maps.Keys(m.Options)) {
-		if i > 0 {
-			b = append(b, ',')
+	if len(m.Options) > 0 {
+		for i, k := range slices.Sorted(maps.Keys(m.Options)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, m.Options[k])
 		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m.Options[k])
 	}
 	b = append(b, `},"owner":`...)
 	b = appendJSONString(b, m.Owner)
