@@ -309,12 +309,18 @@ func (l *loader) uniqueBlocks(typ string, labelled bool) []*hcl.Block {
 // Variables and locals are final by the time it is first used, so the
 // evaluation context is built once and shared.
 func (l *loader) baseScope(where string) *scope {
-	s := &scope{vars: l.cfg.varVals, locals: l.cfg.localVals, dir: l.cfg.Dir, where: where}
+	s := &scope{}
+	l.initBaseScope(s, where)
+	return s
+}
+
+// initBaseScope makes *s a baseScope, in memory the caller provides.
+func (l *loader) initBaseScope(s *scope, where string) {
+	*s = scope{vars: l.cfg.varVals, locals: l.cfg.localVals, dir: l.cfg.Dir, where: where}
 	if l.baseCtx == nil {
 		l.baseCtx = s.fullContext(l.funcs)
 	}
 	s.base = l.baseCtx
-	return s
 }
 
 // stringAttr evaluates an optional string attribute: def when absent,

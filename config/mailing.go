@@ -103,11 +103,17 @@ func (l *loader) evalMailings() {
 		}
 		where := fmt.Sprintf("mailing %q", name)
 		refsOK := map[hcl.Expression]bool{}
+		// One scope serves every instance in turn: nothing keeps a scope
+		// past its evalInstance, and 100,000 letters are 200,000
+		// allocations fewer.
+		var s scope
+		var each eachValues
 		for _, it := range items {
-			s := l.baseScope(where)
-			s.each = &eachValues{key: cty.StringVal(it.key), value: it.value}
+			l.initBaseScope(&s, where)
+			each = eachValues{key: cty.StringVal(it.key), value: it.value}
+			s.each = &each
 			s.refsOK = refsOK
-			if m, subject := l.evalInstance(b, content, name, it.key, true, s); m != nil {
+			if m, subject := l.evalInstance(b, content, name, it.key, true, &s); m != nil {
 				all = append(all, m)
 				jobNameAt[m] = subject
 			}
