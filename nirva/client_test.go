@@ -39,7 +39,7 @@ func (f *fakeClock) Advance(d time.Duration) {
 }
 
 // newEnv serves a sandbox over httptest; wrap may intercept requests.
-func newEnv(t *testing.T, wrap func(http.Handler) http.Handler, mod func(*nirva.Config)) *env {
+func newEnv(t testing.TB, wrap func(http.Handler) http.Handler, mod func(*nirva.Config)) *env {
 	t.Helper()
 	clk := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	sb, err := sandbox.Open(sandbox.Options{Now: clk.Now})
@@ -63,7 +63,7 @@ func newEnv(t *testing.T, wrap func(http.Handler) http.Handler, mod func(*nirva.
 	return &env{sb: sb, srv: srv, c: c, now: clk}
 }
 
-func pdfPart(t *testing.T, box string, lines ...string) nirva.FilePart {
+func pdfPart(t testing.TB, box string, lines ...string) nirva.FilePart {
 	t.Helper()
 	if len(lines) > 0 {
 		lines = append(lines, "75002 PARIS") // a locality: the sandbox reads the address as plan does

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -163,12 +164,69 @@ func checkJobRequest(req JobRequest) error {
 // chunked stream. Larger forms are streamed.
 const maxBufferedForm = 8 << 20
 
-// sizedBody is a request body whose length is known.
-type sizedBody struct {
-	*bytes.Reader
+// The form of each letter is built in a buffer reused from one letter to
+// the next, and copied through a reused buffer: a fresh 32 KiB copy buffer
+// and a form buffer grown from nothing per letter were most of the bytes an
+// apply of 100,000 letters allocated (issue 18).
+var (
+	formBuffers sync.Pool // *bytes.Buffer
+	copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+)
+
+// maxPooledForm is the largest form buffer kept for the next letter, so that
+// one large letter does not pin megabytes for the rest of the run.
+const maxPooledForm = 1 << 20
+
+// copyPart copies r into w through a pooled buffer.
+func copyPart(w io.Writer, r io.Reader) error {
+	buf := copyBuffers.Get().(*[32 << 10]byte)
+	defer copyBuffers.Put(buf)
+	_, err := io.CopyBuffer(w, r, buf[:])
+	return err
 }
 
-func (sizedBody) Close() error { return nil }
+// sizedBody is a request body whose length is known. Its buffer goes back
+// to formBuffers when the transport closes it; the transport may close a
+// body from another goroutine while a read is under way, so both hold mu,
+// and a read after Close fails rather than read a buffer lent again.
+type sizedBody struct {
+	mu  sync.Mutex
+	buf *bytes.Buffer // nil once closed
+	r   *bytes.Reader
+	n   int64
+}
+
+func newSizedBody(buf *bytes.Buffer) *sizedBody {
+	return &sizedBody{buf: buf, r: bytes.NewReader(buf.Bytes()), n: int64(buf.Len())}
+}
+
+func (b *sizedBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf == nil {
+		return 0, errBodyClosed
+	}
+	return b.r.Read(p)
+}
+
+func (b *sizedBody) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf != nil {
+		releaseForm(b.buf)
+		b.buf, b.r = nil, nil
+	}
+	return nil
+}
+
+var errBodyClosed = errors.New("nirva: request body read after it was closed")
+
+func releaseForm(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledForm {
+		buf.Reset()
+		formBuffers.Put(buf)
+	}
+}
 
 // multipartBody opens every file first (a failure there means nothing is
 // sent). A small form is built in memory and sent with its length; a large
@@ -183,14 +241,19 @@ func multipartBody(params []byte, fields []string, files []FilePart) (io.ReadClo
 		defer rc.Close()
 		readers[i] = io.NopCloser(io.LimitReader(rc, maxBufferedForm+1))
 	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
+	buf, _ := formBuffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	mw := multipart.NewWriter(buf)
 	if err := writeForm(mw, params, fields, files, readers); err != nil {
+		releaseForm(buf)
 		return nil, "", err
 	}
 	if buf.Len() <= maxBufferedForm {
-		return sizedBody{bytes.NewReader(buf.Bytes())}, mw.FormDataContentType(), nil
+		return newSizedBody(buf), mw.FormDataContentType(), nil
 	}
+	releaseForm(buf)
 	return streamedBody(params, fields, files)
 }
 
@@ -252,7 +315,7 @@ func writeForm(mw *multipart.Writer, params []byte, fields []string, files []Fil
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(w, readers[i]); err != nil {
+		if err := copyPart(w, readers[i]); err != nil {
 			return err
 		}
 	}

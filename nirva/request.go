@@ -189,8 +189,8 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, uint64, err
 		}
 		return nil, 0, fmt.Errorf("nirva: building %s %s: %w", cl.method, cl.path, err)
 	}
-	if sb, ok := body.(sizedBody); ok {
-		req.ContentLength = int64(sb.Len())
+	if sb, ok := body.(*sizedBody); ok {
+		req.ContentLength = sb.n
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
