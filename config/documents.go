@@ -59,7 +59,7 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	if diags.HasErrors() {
 		return nil
 	}
-	rng := a.Expr.Range().Ptr()
+	rng := l.rangeOf(a.Expr.Range())
 	if v.IsNull() || v.AsString() == "" {
 		l.add(errorf(diag.CodeMissingFile, rng, "Missing document file", fmt.Sprintf("The document of %s has no file.", address)))
 		return nil
@@ -100,6 +100,20 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	l.docs[d.Path] = f
 	l.docOrder = append(l.docOrder, f)
 	return d
+}
+
+// rangeOf is r.Ptr(), one pointer per range per Load: every instance of a
+// for_each points at the same source, and diagnostics only read it.
+func (l *loader) rangeOf(r hcl.Range) *hcl.Range {
+	if p, ok := l.ranges[r]; ok {
+		return p
+	}
+	if l.ranges == nil {
+		l.ranges = map[hcl.Range]*hcl.Range{}
+	}
+	p := r.Ptr()
+	l.ranges[r] = p
+	return p
 }
 
 // documentBody is decodeBody of a document block, once per block per

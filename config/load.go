@@ -130,6 +130,8 @@ type loader struct {
 	blocks map[string][]*hcl.Block // top-level blocks by type, in file order
 	decls  map[string]*varDecl
 	docs   map[string]*docFile // by absolute path
+	// ranges are rangeOf's pointers.
+	ranges map[hcl.Range]*hcl.Range
 	// docOrder holds docs' files in the order of their first use.
 	docOrder []*docFile
 	// letters are the letter blocks to render (letter.go).

@@ -320,9 +320,10 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	} else {
 		m.JobName = defaultJobName(name, key, hasKey)
 	}
-	subject = b.DefRange.Ptr()
 	if a, ok := attrs["job_name"]; ok {
-		subject = a.Expr.Range().Ptr()
+		subject = l.rangeOf(a.Expr.Range())
+	} else {
+		subject = l.rangeOf(b.DefRange)
 	}
 	if problem := jobNameProblem(m.JobName); problem != "" {
 		l.add(errorf(diag.CodeInvalidJobName, subject, "Invalid job name",
