@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -334,8 +335,10 @@ func decodeForPlan(b []byte, src *source) *State {
 			})
 			return ok
 		}
-		// Decode ignores fields it does not know, but they must be JSON.
-		return json.Valid(v)
+		// Decode ignores fields it does not know, but they must be JSON;
+		// one it matches in another case (it takes "Serial" for serial) is
+		// left to it.
+		return !isStateKey(key) && json.Valid(v)
 	})
 	if !ok || skipSpace(b, end) != len(b) || version == nil || *version < 1 || *version > FormatVersion || s.Lineage == "" {
 		return nil
@@ -349,6 +352,31 @@ func decodeForPlan(b []byte, src *source) *State {
 		return nil
 	}
 	return s
+}
+
+// isStateKey reports whether encoding/json decodes a member named k into
+// a field of the state file.
+func isStateKey(k string) bool {
+	for _, f := range [...]string{"version", "lineage", "serial", "postform_version", "mailings"} {
+		if strings.EqualFold(k, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// onlyStateKeys reports whether the object b has only members named as
+// Encode names them (a member "Mailings" would add letters to Decode's
+// state, unseen by a reader of "mailings").
+func onlyStateKeys(b []byte) bool {
+	_, ok := eachMember(b, skipSpace(b, 0), func(key string, vs, ve int) bool {
+		switch key {
+		case "version", "lineage", "serial", "postform_version", "mailings":
+			return true
+		}
+		return !isStateKey(key)
+	})
+	return ok
 }
 
 // decodeMailingForPlan decodes the mailing that starts at b[start] and

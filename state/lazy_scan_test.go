@@ -198,6 +198,9 @@ func FuzzDecodeForPlan(f *testing.F) {
 	for _, s := range scanSeeds(f) {
 		f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"mailings\": {\n    \"mailing.reminder[\\\"a\\\"]\": " + string(s) + "\n  }\n}\n"))
 	}
+	// Members encoding/json takes for the state's in another case.
+	f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"Lineage\": \"y\",\n  \"serial\": 1,\n  \"mailings\": {}\n}\n"))
+	f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"Mailings\": {\"b\": {\"phase\": \"posted\"}},\n  \"mailings\": {\n    \"a\": {\"phase\":\"posted\"}\n  }\n}\n"))
 	for _, key := range []string{`a\tb`, "a\tb", "a\xffb"} { // an escape, a raw tab, a bad byte
 		f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"mailings\": {\n    \"" + key + "\": {\"phase\":\"posted\"}\n  }\n}\n"))
 	}

@@ -76,7 +76,8 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 	if empty {
 		closing = header[:len(header)-len("{}\n")]
 	}
-	if json.Unmarshal(append(bytes.Clone(closing), "{}}"...), &head) != nil ||
+	headJSON := append(bytes.Clone(closing), "{}}"...)
+	if json.Unmarshal(headJSON, &head) != nil || !onlyStateKeys(headJSON) ||
 		head.Version == nil || *head.Version < 1 || *head.Version > FormatVersion || head.Lineage == "" {
 		return res, false
 	}
