@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -157,3 +158,31 @@ func TestTraverseMatchesHCL(t *testing.T) {
 		}
 	}
 }
+
+// evalEach's memo assumes every function gives the same result for the
+// same arguments within a Load. This list is the functions that were
+// checked for it: a new function fails here until someone checks it too
+// (a timestamp() or uuid() must not be memoised: make eachmemo.go skip
+// expressions that call it).
+func TestFunctionsCheckedForTheMemo(t *testing.T) {
+	checked := map[string]bool{}
+	for _, n := range strings.Fields(pureFunctions) {
+		checked[n] = true
+	}
+	for name := range Functions(t.TempDir()) {
+		if !checked[name] {
+			t.Errorf("function %q: is it pure within a Load? Add it to pureFunctions if so; otherwise evalEach must not memoise expressions that call it", name)
+		}
+	}
+}
+
+// pureFunctions give one result for the same arguments within a Load (the
+// file functions read files that a Load does not change).
+const pureFunctions = `abs abspath alltrue anytrue base64decode base64encode basename can ceil
+chomp chunklist coalesce coalescelist compact concat contains csvdecode dirname distinct element
+endswith file fileexists fileset filesha256 flatten floor format formatdate formatlist indent
+index join jsondecode jsonencode keys length log lookup lower max merge min one parseint pdfpages
+pow range regex regexall replace reverse setintersection setproduct setsubtract setunion sha256
+signum slice sort split startswith strcontains strrev substr sum templatefile timeadd title tobool
+tolist tomap tonumber toset tostring trim trimprefix trimspace trimsuffix try upper urlencode
+values zipmap`
