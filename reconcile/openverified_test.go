@@ -226,3 +226,31 @@ func peakRSS(b *testing.B) int64 {
 	b.Skip("no VmHWM in /proc/self/status")
 	return 0
 }
+
+// TestOpenVerifiedAllocatesNoCopyBuffer: the first pass hashes through a
+// reused buffer; a fresh 32 KiB one per letter was a fifth of what an apply
+// of 100,000 letters allocated.
+func TestOpenVerifiedAllocatesNoCopyBuffer(t *testing.T) {
+	d := plannedDoc(t, bytes.Repeat([]byte("%PDF-1.4 letter "), 50))
+	read := func() {
+		rc, err := openVerified(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	read() // the pool's first buffer
+	const runs = 200
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		read()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 16<<10 {
+		t.Fatalf("opening, reading and closing a document allocates %d bytes", per)
+	}
+}
