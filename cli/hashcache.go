@@ -2,16 +2,18 @@ package cli
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"os"
+	"maps"
+	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/postform/postform/config"
@@ -20,15 +22,20 @@ import (
 )
 
 // hashCache remembers each document's sha256 and page count by path, size
-// and modification time in .postform/filehashes.json, so a plan of
-// thousands of letters re-reads only the PDFs that changed. It is only a
-// cache: losing it costs time, never correctness (the content hash is
-// recomputed from the file whenever size or mtime differ).
+// and modification time in .postform/filehashes.json (named so for its
+// history: it is a cache file of cachefile.go), so a plan of thousands of
+// letters re-reads only the PDFs that changed. It is only a cache: losing
+// it costs time, never correctness (the content hash is recomputed from
+// the file whenever size or mtime differ).
 type hashCache struct {
-	dir     string // the working directory
-	path    string // inside dir
-	mu      sync.Mutex
-	entries map[string]hashEntry
+	dir  string // the working directory
+	path string // inside dir
+	mu   sync.Mutex
+	// entries are the file's, by path (values: encodeHashEntry); stored
+	// are this run's, which win over them.
+	entries []cacheRecord
+	next    int // the entry after the one last found
+	stored  map[string]hashEntry
 	dirty   bool
 	// loading is done once entries hold the file's: it is read on another
 	// goroutine while the configuration is evaluated, and the first lookup
@@ -37,65 +44,108 @@ type hashCache struct {
 }
 
 type hashEntry struct {
-	Size    int64     `json:"size"`
-	ModTime time.Time `json:"mtime"`
-	SHA256  string    `json:"sha256"`
-	Pages   int       `json:"pages,omitempty"`
+	Size    int64
+	ModTime time.Time
+	SHA256  string
+	Pages   int
 }
+
+// sizeOfHashRecord and sizeOfRecipientRecord are about the bytes of an
+// entry in its file, so that a save's buffer is made about that big at once.
+const sizeOfHashRecord, sizeOfRecipientRecord = 140, 160
+
+// hashCacheTag marks a cache file as a hash cache.
+const hashCacheTag = "filehashes"
 
 func openHashCache(dir string) *hashCache {
 	c := &hashCache{dir: dir, path: layout.FileHashes}
-	c.loading.Go(func() { c.entries = readHashCache(dir, c.path) })
+	c.loading.Go(func() { c.entries = readCacheFile(dir, c.path, hashCacheTag) })
 	return c
 }
 
-// readHashCache is the cache file's entries; none when it cannot be read.
-func readHashCache(dir, path string) map[string]hashEntry {
-	f, err := openInWorkDir(dir, path)
-	if err != nil {
-		return map[string]hashEntry{}
+// encodeHashEntry appends e's value: size, mtime as seconds and
+// nanoseconds (an instant exactly, whatever its zone), pages, and the
+// sha256 in its 32 bytes when it is lowercase hex, as it always is.
+func encodeHashEntry(b []byte, e hashEntry) []byte {
+	b = binary.AppendVarint(b, e.Size)
+	b = binary.AppendVarint(b, e.ModTime.Unix())
+	b = binary.AppendUvarint(b, uint64(e.ModTime.Nanosecond()))
+	b = binary.AppendVarint(b, int64(e.Pages))
+	if isLowerHex(e.SHA256) && len(e.SHA256) == 64 {
+		b, _ = hex.AppendDecode(append(b, 0), []byte(e.SHA256))
+		return b
 	}
-	defer f.Close()
-	// A corrupt cache is dropped: it will be rebuilt from the files.
-	// Decoded with json v2: at 100,000 documents encoding/json took a
-	// tenth of a plan; whatever v2 refuses is only a rebuilt cache. An
-	// entry is about 190 bytes of the file.
-	entries := make(map[string]hashEntry, sizeHint(f, 160))
-	if jsonv2.UnmarshalRead(f, &entries) != nil {
-		return map[string]hashEntry{}
-	}
-	return entries
+	return appendCacheString(append(b, 1), e.SHA256)
 }
 
-// sizeHint is about how many entries a cache file of perEntry bytes an
-// entry holds, within a million, so that its map is made that big at once
-// rather than grown step by step. The file is decoded as it is read
-// (jsonv2.UnmarshalRead), never read whole first: at 100,000 letters the
-// growing buffer of the whole file was more memory than the decoding.
-func sizeHint(f *os.File, perEntry int64) int {
-	st, err := f.Stat()
-	if err != nil {
-		return 0
+// isLowerHex reports whether s is hex that hex.Encode writes back as it is.
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
 	}
-	return int(min(st.Size()/perEntry, 1<<20))
+	return true
+}
+
+// hashEntryMatches is the sha256 and pages of the value v when it was
+// stored for size and mtime.
+func hashEntryMatches(v string, size int64, mtime time.Time) (string, int, bool) {
+	r := cacheReader{s: v}
+	sz, sec, nsec, pages := r.varint(), r.varint(), r.uvarint(), r.varint()
+	if r.bad || sz != size || sec != mtime.Unix() || nsec != uint64(mtime.Nanosecond()) || int64(int(pages)) != pages {
+		return "", 0, false
+	}
+	var sha string
+	switch r.byte() {
+	case 0:
+		if len(r.s) != 32 {
+			return "", 0, false
+		}
+		var buf [64]byte
+		hex.Encode(buf[:], []byte(r.s))
+		sha = string(buf[:])
+	case 1:
+		if sha = strings.Clone(r.str()); r.bad || len(r.s) != 0 {
+			return "", 0, false
+		}
+	default:
+		return "", 0, false
+	}
+	return sha, int(pages), true
 }
 
 func (c *hashCache) Lookup(path string, size int64, mtime time.Time) (string, int, bool) {
 	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[path]
-	if !ok || e.Size != size || !e.ModTime.Equal(mtime) {
-		return "", 0, false
+	if e, ok := c.stored[path]; ok {
+		if e.Size != size || !e.ModTime.Equal(mtime) {
+			return "", 0, false
+		}
+		return e.SHA256, e.Pages, true
 	}
-	return e.SHA256, e.Pages, true
+	// A plan looks its documents up in path order, the file's order: the
+	// entry after the last one found is tried before a search.
+	i, ok := c.next, c.next < len(c.entries) && c.entries[c.next].key == path
+	if !ok {
+		if i, ok = searchRecords(c.entries, path); !ok {
+			return "", 0, false
+		}
+	}
+	c.next = i + 1
+	// The sha256 is a copy: nothing a plan keeps holds the file's string.
+	return hashEntryMatches(c.entries[i].val, size, mtime)
 }
 
 func (c *hashCache) Store(path string, size int64, mtime time.Time, sha string, pages int) {
 	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[path] = hashEntry{Size: size, ModTime: mtime, SHA256: sha, Pages: pages}
+	if c.stored == nil {
+		c.stored = map[string]hashEntry{}
+	}
+	c.stored[path] = hashEntry{Size: size, ModTime: mtime, SHA256: sha, Pages: pages}
 	c.dirty = true
 }
 
@@ -107,13 +157,29 @@ func (c *hashCache) save() {
 	if !c.dirty {
 		return
 	}
-	b, err := json.Marshal(c.entries)
-	if err != nil {
-		return
+	// The file's entries and this run's, merged in path order; an entry of
+	// the file is copied as it is.
+	paths := slices.Sorted(maps.Keys(c.stored))
+	w := newCacheWriter(hashCacheTag, (len(c.entries)+len(c.stored))*sizeOfHashRecord)
+	var val []byte
+	old := c.entries
+	for _, p := range paths {
+		for len(old) > 0 && old[0].key < p {
+			w.addRaw(old[0])
+			old = old[1:]
+		}
+		if len(old) > 0 && old[0].key == p {
+			old = old[1:]
+		}
+		val = encodeHashEntry(val[:0], c.stored[p])
+		w.add(p, val)
+	}
+	for _, r := range old {
+		w.addRaw(r)
 	}
 	// Two runs may save at once: each writes its own temporary file, the
 	// last rename wins and either cache is valid.
-	writeInWorkDir(c.dir, c.path, b)
+	writeInWorkDir(c.dir, c.path, w.bytes())
 	c.dirty = false
 }
 
@@ -124,11 +190,15 @@ func (c *hashCache) save() {
 // Entries are dropped when the postform version changes (the reading may
 // have improved) and when a run that read recipients did not use them.
 type recipientCache struct {
-	dir     string // the cache's folder, outside the working directory ("" = none)
-	path    string // inside dir
-	mu      sync.Mutex
-	entries map[string]*pdf.Recipient
-	used    map[string]bool
+	dir  string // the cache's folder, outside the working directory ("" = none)
+	path string // inside dir
+	mu   sync.Mutex
+	// entries are the file's, keyed by "sha256 left,top,width,height"
+	// (window in mm, recipientKey; values: encodeRecipient), and used
+	// tells which of them this run looked up; stored are this run's.
+	entries []cacheRecord
+	used    []bool
+	stored  map[string]*pdf.Recipient
 	dirty   bool
 	// loading is done once entries hold the file's, read as the hash
 	// cache's are.
@@ -139,13 +209,9 @@ type recipientCache struct {
 	windowKey []byte
 }
 
-// recipientCacheFile is the file's layout.
-type recipientCacheFile struct {
-	// Version is the postform version that read the entries.
-	Version string `json:"version"`
-	// Entries are keyed by "sha256 left,top,width,height" (window in mm).
-	Entries map[string]*pdf.Recipient `json:"entries"`
-}
+// recipientCacheTag marks a cache file as the recipient cache of this
+// postform version.
+func recipientCacheTag() string { return "recipients " + Version }
 
 // openRecipientCache opens the recipient cache of the working directory
 // workDir. It lives in the user's cache folder, never in the working
@@ -153,7 +219,7 @@ type recipientCacheFile struct {
 // sha256 anyone can compute) make the plan show, and the saved-plan check
 // accept, a recipient the letter does not carry.
 func openRecipientCache(workDir string) *recipientCache {
-	c := &recipientCache{entries: map[string]*pdf.Recipient{}, used: map[string]bool{}}
+	c := &recipientCache{}
 	root := layout.UserCache()
 	abs, err := filepath.Abs(workDir)
 	if root == "" || err != nil {
@@ -162,29 +228,87 @@ func openRecipientCache(workDir string) *recipientCache {
 	sum := sha256.Sum256([]byte(abs))
 	c.dir, c.path = filepath.Join(root, "recipients"), hex.EncodeToString(sum[:8])+".json"
 	c.loading.Go(func() {
-		if entries := readRecipientCache(c.dir, c.path); entries != nil {
-			// A plan looks up every letter's entry.
-			c.entries, c.used = entries, make(map[string]bool, len(entries))
-		}
+		c.entries = readCacheFile(c.dir, c.path, recipientCacheTag())
+		c.used = make([]bool, len(c.entries))
 	})
 	return c
 }
 
-// readRecipientCache is the cache file's entries; nil when it cannot be
-// read, is corrupt or of another version.
-func readRecipientCache(dir, path string) map[string]*pdf.Recipient {
-	// openInWorkDir confines to any folder: here the cache's own.
-	r, err := openInWorkDir(dir, path)
-	if err != nil {
-		return nil
+// encodeRecipient appends r's value. A list is written as its length plus
+// one, zero for none, so that an empty list and none read back as they
+// were; floats as their bits.
+func encodeRecipient(b []byte, r *pdf.Recipient) []byte {
+	b = appendCacheList(b, r.Lines)
+	for _, s := range r.Lines {
+		b = appendCacheString(b, s)
 	}
-	defer r.Close()
-	// An entry is about 240 bytes of the file.
-	f := recipientCacheFile{Entries: make(map[string]*pdf.Recipient, sizeHint(r, 200))}
-	if jsonv2.UnmarshalRead(r, &f) != nil || f.Version != Version {
-		return nil
+	b = appendCacheString(appendCacheString(appendCacheString(b, r.Postcode), r.City), r.Country)
+	crossing := byte(0)
+	if r.Crossing {
+		crossing = 1
 	}
-	return f.Entries
+	b = binary.AppendVarint(binary.AppendVarint(append(b, crossing), int64(r.Page)), int64(r.Pages))
+	b = appendCacheList(b, r.Problems)
+	for _, p := range r.Problems {
+		b = appendCacheString(appendCacheString(b, string(p.Kind)), p.Line)
+		for _, f := range [...]float64{p.Box.Left, p.Box.Top, p.Box.Right, p.Box.Bottom} {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+		}
+		b = appendCacheString(b, p.Message)
+	}
+	return b
+}
+
+func appendCacheList[T any](b []byte, l []T) []byte {
+	if l == nil {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(len(l))+1)
+}
+
+// decodeRecipient is the recipient of the value v; false when v is not
+// one encodeRecipient wrote. Its strings share one copy of v.
+func decodeRecipient(v string) (*pdf.Recipient, bool) {
+	r := cacheReader{s: strings.Clone(v)}
+	rec := &pdf.Recipient{}
+	// A list cannot be longer than the bytes left: each item is at least one.
+	list := func() (int, bool) {
+		n := r.uvarint()
+		return int(n) - 1, n > 0 && n-1 <= uint64(len(r.s))
+	}
+	if n, ok := list(); ok {
+		rec.Lines = make([]string, n)
+		for i := range rec.Lines {
+			rec.Lines[i] = r.str()
+		}
+	}
+	rec.Postcode, rec.City, rec.Country = r.str(), r.str(), r.str()
+	switch r.byte() {
+	case 0:
+	case 1:
+		rec.Crossing = true
+	default:
+		return nil, false
+	}
+	page, pages := r.varint(), r.varint()
+	rec.Page, rec.Pages = int(page), int(pages)
+	if int64(rec.Page) != page || int64(rec.Pages) != pages {
+		return nil, false
+	}
+	if n, ok := list(); ok {
+		rec.Problems = make([]pdf.Problem, n)
+		for i := range rec.Problems {
+			p := &rec.Problems[i]
+			p.Kind, p.Line = pdf.ProblemKind(r.str()), r.str()
+			p.Box.Left, p.Box.Top = math.Float64frombits(r.uint64()), math.Float64frombits(r.uint64())
+			p.Box.Right, p.Box.Bottom = math.Float64frombits(r.uint64()), math.Float64frombits(r.uint64())
+			p.Message = r.str()
+		}
+	}
+	if r.bad || len(r.s) != 0 {
+		return nil, false
+	}
+	return rec, true
 }
 
 // recipientKey is an entry's key: "sha256 left,top,width,height", the
@@ -219,20 +343,28 @@ func (c *recipientCache) LookupRecipient(sha string, w pdf.Window) (*pdf.Recipie
 	}
 	var buf [128]byte
 	k := append(append(append(buf[:0], sha...), ' '), c.windowKey...)
-	r, ok := c.entries[string(k)]
-	if ok && r != nil {
-		c.used[string(k)] = true
+	if r, ok := c.stored[string(k)]; ok && r != nil {
 		return r, true
 	}
-	return nil, false
+	i, ok := searchRecords(c.entries, k)
+	if !ok {
+		return nil, false
+	}
+	r, ok := decodeRecipient(c.entries[i].val)
+	if ok {
+		c.used[i] = true
+	}
+	return r, ok
 }
 
 func (c *recipientCache) StoreRecipient(sha string, w pdf.Window, r *pdf.Recipient) {
 	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := recipientKey(sha, w)
-	c.entries[k], c.used[k], c.dirty = r, true, true
+	if c.stored == nil {
+		c.stored = map[string]*pdf.Recipient{}
+	}
+	c.stored[recipientKey(sha, w)], c.dirty = r, true
 }
 
 // save writes the cache when it changed, keeping only the entries this run
@@ -241,23 +373,42 @@ func (c *recipientCache) save() {
 	c.loading.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.used) > 0 && len(c.used) < len(c.entries) {
-		for k := range c.entries {
-			if !c.used[k] {
-				delete(c.entries, k)
-			}
-		}
+	keep := c.used
+	if !slices.Contains(keep, true) && len(c.stored) == 0 {
+		keep = nil // none used: all kept
+	} else if slices.Contains(keep, false) {
 		c.dirty = true
 	}
-	if !c.dirty {
+	if !c.dirty || c.dir == "" {
 		return
 	}
-	b, err := json.Marshal(recipientCacheFile{Version: Version, Entries: c.entries})
-	if err != nil || c.dir == "" {
-		return
+	keys := slices.Sorted(maps.Keys(c.stored))
+	w := newCacheWriter(recipientCacheTag(), (len(c.entries)+len(c.stored))*sizeOfRecipientRecord)
+	var val []byte
+	old, i := c.entries, 0
+	addOld := func() {
+		if keep == nil || keep[i] {
+			w.addRaw(old[i])
+		}
+		i++
+	}
+	for _, k := range keys {
+		for i < len(old) && old[i].key < k {
+			addOld()
+		}
+		if i < len(old) && old[i].key == k {
+			i++
+		}
+		if r := c.stored[k]; r != nil {
+			val = encodeRecipient(val[:0], r)
+			w.add(k, val)
+		}
+	}
+	for i < len(old) {
+		addOld()
 	}
 	// writeInWorkDir confines to any folder: here the cache's own.
-	writeInWorkDir(c.dir, c.path, b)
+	writeInWorkDir(c.dir, c.path, w.bytes())
 	c.dirty = false
 }
 

@@ -23,7 +23,7 @@ func TestRecipientKeyIsTheFormattedOne(t *testing.T) {
 
 // A recipient stored is found again under the same sha256 and window only.
 func TestRecipientCacheLookup(t *testing.T) {
-	c := &recipientCache{entries: map[string]*pdf.Recipient{}, used: map[string]bool{}}
+	c := &recipientCache{}
 	r := &pdf.Recipient{Lines: []string{"ACME SAS", "75002 PARIS"}}
 	c.StoreRecipient("abc", pdf.DefaultWindow, r)
 	if got, ok := c.LookupRecipient("abc", pdf.DefaultWindow); !ok || got != r {
@@ -49,7 +49,7 @@ func TestRecipientCacheLookup(t *testing.T) {
 }
 
 func BenchmarkLookupRecipient(b *testing.B) {
-	c := &recipientCache{entries: map[string]*pdf.Recipient{}, used: map[string]bool{}}
+	c := &recipientCache{}
 	shas := make([]string, 1000)
 	for i := range shas {
 		shas[i] = fmt.Sprintf("%064x", i)
