@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"syscall"
 	"testing"
@@ -127,6 +130,46 @@ func warmCaches(b *testing.B, dir string, n int) (*benchCache, *benchRecipients)
 	return hashes, recipients
 }
 
+// liveHeap is the bytes of live heap objects after a collection. The
+// collections are outside what b.Loop times but inside cpu-ns/op.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// retainedBefore is the live heap before a Load.
+func retainedBefore(b *testing.B) uint64 { return liveHeap() }
+
+// peakLive is the most live heap seen while f runs, collecting after
+// every 1% of growth so that the live heap is measured often: what a
+// process's memory follows.
+func peakLive(f func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(1))
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var peak uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	f()
+	runtime.GC()
+	close(done)
+	<-stopped
+	return peak
+}
+
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime(b *testing.B) time.Duration {
 	var ru syscall.Rusage
@@ -160,7 +203,9 @@ func benchScale(b *testing.B, n int) {
 			}
 			b.ReportAllocs()
 			cpu := cpuTime(b)
+			var retained uint64
 			for b.Loop() {
+				before := liveHeap()
 				cfg, diags := config.Load(dir, config.LoadOptions{HashCache: hashes, PDF: e, Recipients: recipients})
 				if diags.HasErrors() || len(cfg.Mailings) != n {
 					b.Fatalf("%d mailings: %v", len(cfg.Mailings), diags)
@@ -168,10 +213,18 @@ func benchScale(b *testing.B, n int) {
 				if m := cfg.Mailings[n-1]; m.Documents[0].Recipient == nil || m.Documents[0].Pages != 1 || len(m.AddressProblems) != 0 {
 					b.Fatal("a letter was read again")
 				}
+				// What a plan holds of the configuration while it
+				// loads the state and plans.
+				retained = liveHeap() - before
+				runtime.KeepAlive(cfg)
 			}
 			// Wall time on a shared machine is noise; CPU time (GC
 			// included) is what the work costs.
 			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(retained)/float64(n), "retained-B/letter")
+			b.ReportMetric(float64(peakLive(func() {
+				config.Load(dir, config.LoadOptions{HashCache: hashes, PDF: e, Recipients: recipients})
+			})-retainedBefore(b))/float64(n), "peak-live-B/letter")
 		})
 	}
 }

@@ -52,19 +52,45 @@ func decodeJSONFast(src string) (cty.Value, bool) {
 // known check, the unmarking, the iteration) sorts them again. It takes
 // exactly the documents decodeJSONFast takes whose value is an object, and
 // gives each member the value decodeJSONFast gives it.
+//
+// A member's value is not made here: the document is checked whole, as
+// decodeJSONFast checks it, and each item keeps its member's JSON text, a
+// part of src, from which memberDecoder makes the value when its letter is
+// evaluated. 100,000 cty objects alive at once were most of what a mail
+// merge's configuration held while it loaded.
 func decodeJSONObjectItems(src string) ([]forEachItem, bool) {
 	buf := []byte(src)
 	dec := jsontext.NewDecoder(bytes.NewBuffer(buf), jsontext.AllowDuplicateNames(true))
-	p := jsonFastParser{dec: dec}
+	p := jsonFastParser{dec: dec, check: true}
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, false
 	}
 	var items []forEachItem
-	ok := p.members(0, func(k string, v cty.Value) bool {
-		items = append(items, forEachItem{key: k, value: v})
-		return true
-	})
-	if !ok || !p.atEnd(buf) {
+	for {
+		if dec.PeekKind() == '}' {
+			if _, err := dec.ReadToken(); err != nil {
+				return nil, false
+			}
+			break
+		}
+		ktok, err := dec.ReadToken()
+		if err != nil || ktok.Kind() != '"' {
+			return nil, false
+		}
+		k := ktok.String()
+		if cty.NormalizeString(k) != k {
+			return nil, false // as members refuses it
+		}
+		start, ok := valueStart(buf, int(dec.InputOffset()))
+		if !ok {
+			return nil, false
+		}
+		if _, ok := p.value(memberDepth); !ok {
+			return nil, false
+		}
+		items = append(items, forEachItem{key: k, raw: src[start:dec.InputOffset()]})
+	}
+	if !p.atEnd(buf) {
 		return nil, false
 	}
 	slices.SortFunc(items, func(a, b forEachItem) int { return strings.Compare(a.key, b.key) })
@@ -74,6 +100,58 @@ func decodeJSONObjectItems(src string) ([]forEachItem, bool) {
 		}
 	}
 	return items, true
+}
+
+// memberDepth is the depth of a top-level object's member, as value reads
+// it: checked and made at the same depth, a member meets the same limit.
+const memberDepth = 1
+
+// valueStart is where a member's value begins in buf, at offset just after
+// its key: past the white space, the colon and the white space that JSON
+// allows there; false for anything else (which the decoder would refuse).
+func valueStart(buf []byte, offset int) (int, bool) {
+	colon := false
+	for i := offset; i < len(buf); i++ {
+		switch buf[i] {
+		case ' ', '\t', '\n', '\r':
+		case ':':
+			if colon {
+				return 0, false
+			}
+			colon = true
+		default:
+			return i, colon
+		}
+	}
+	return 0, false
+}
+
+// memberDecoder makes for_each items' values from their JSON text, one
+// decoder reused for every letter.
+type memberDecoder struct {
+	buf bytes.Buffer
+	p   jsonFastParser
+}
+
+// value is it's each.value: it.value itself, or the value of its JSON
+// text, which decodeJSONObjectItems checked. false only if that check and
+// this decoding disagree, which is a bug.
+func (d *memberDecoder) value(it forEachItem) (cty.Value, bool) {
+	if it.raw == "" {
+		return it.value, true
+	}
+	d.buf.Reset()
+	d.buf.WriteString(it.raw)
+	if d.p.dec == nil {
+		d.p.dec = jsontext.NewDecoder(&d.buf, jsontext.AllowDuplicateNames(true))
+	} else {
+		d.p.dec.Reset(&d.buf, jsontext.AllowDuplicateNames(true))
+	}
+	v, ok := d.p.value(memberDepth)
+	if !ok || int(d.p.dec.InputOffset()) != len(it.raw) {
+		return cty.NilVal, false
+	}
+	return v, true
 }
 
 // atEnd reports whether only JSON whitespace follows the value read; cty
@@ -92,6 +170,9 @@ func (p *jsonFastParser) atEnd(buf []byte) bool {
 
 type jsonFastParser struct {
 	dec *jsontext.Decoder
+	// check makes value only check its input, refusing exactly what it
+	// refuses when it makes values, and return cty.NilVal for each.
+	check bool
 	// scratch holds one attribute map per nesting depth, reused:
 	// cty.ObjectVal copies the attributes out, so an object's map is free
 	// again once its value is made (100,000 letters are 100,000 maps
@@ -130,6 +211,9 @@ func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
 	case 'f':
 		return cty.False, true
 	case '"':
+		if p.check {
+			return cty.NilVal, true
+		}
 		return cty.StringVal(tok.String()), true
 	case '0':
 		// tok.String() is the literal as written, which is what
@@ -137,6 +221,9 @@ func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
 		v, err := cty.ParseNumberVal(tok.String())
 		if err != nil {
 			return cty.NilVal, false
+		}
+		if p.check {
+			return cty.NilVal, true
 		}
 		return v, true
 	case '{':
@@ -152,6 +239,9 @@ func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
 		})
 		if !ok {
 			return cty.NilVal, false
+		}
+		if p.check {
+			return cty.NilVal, true
 		}
 		if len(attrs) == 0 {
 			return cty.EmptyObjectVal, true
@@ -173,7 +263,12 @@ func (p *jsonFastParser) value(depth int) (cty.Value, bool) {
 			if !ok {
 				return cty.NilVal, false
 			}
-			elems = append(elems, v)
+			if !p.check {
+				elems = append(elems, v)
+			}
+		}
+		if p.check {
+			return cty.NilVal, true
 		}
 		if len(elems) == 0 {
 			return cty.EmptyTupleVal, true

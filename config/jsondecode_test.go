@@ -32,6 +32,8 @@ var jsonDecodeCases = []struct {
 	{"huge exponent", `1e400`, true},
 	{"tiny exponent", `1e-400`, true},
 	{"overflowing exponent", `1e9999999999999999999`, false},
+	{"overflowing exponent in a member", `{"a": {"b": 1}, "c": {"d": [1, 1e9999999999999999999]}}`, false},
+	{"member with spaces around its colon", "{\"a\" \t\n: \r {\"b\" : [ 1 , \"x\" ] } , \"c\":true}", true},
 	{"unicode escapes", `"caf\u00e9 \u20ac \ud83d\ude00 \n\t\"\\\/"`, true},
 	{"raw unicode", `"café €😀"`, true},
 	{"decomposed string", "\"cafe\u0301\"", true},

@@ -108,9 +108,16 @@ func (l *loader) evalMailings() {
 		// allocations fewer.
 		var s scope
 		var each eachValues
+		var values memberDecoder
 		for _, it := range items {
+			v, ok := values.value(it)
+			if !ok {
+				l.add(errorf(diag.CodeBadForEach, forEach.Expr.Range().Ptr(), "Internal error reading for_each",
+					fmt.Sprintf("The value of %s could not be read again from its JSON after it was checked. This is a bug in postform; please report it with the for_each document. Until then, write for_each = (jsondecode(...)) in parentheses, which reads the document another way.", FormatAddress(name, it.key, true))))
+				continue
+			}
 			l.initBaseScope(&s, where)
-			each = eachValues{key: cty.StringVal(it.key), value: it.value}
+			each = eachValues{key: cty.StringVal(it.key), value: v}
 			s.each = &each
 			s.refsOK = refsOK
 			if m, subject := l.evalInstance(b, content, name, it.key, true, &s); m != nil {
@@ -137,6 +144,9 @@ func (l *loader) evalMailings() {
 type forEachItem struct {
 	key   string
 	value cty.Value
+	// raw, when not "", is the item's value as JSON text, made into
+	// value only when its letter is evaluated (decodeJSONObjectItems).
+	raw string
 }
 
 // evalForEach returns the instances of a for_each: a map or object gives
