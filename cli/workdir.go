@@ -142,6 +142,9 @@ type session struct {
 	// session opened, before any refresh adopted a job: the audit trail
 	// compares against it.
 	loaded map[string]jobSeen
+	// readEarly says the state was read beside the configuration's
+	// evaluation (earlyBackend).
+	readEarly bool
 }
 
 // openedState is a backend opened, possibly locked, and read.
@@ -173,11 +176,16 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	if err != nil {
 		return nil, err
 	}
+	// The state is read while the configuration is evaluated (at 100,000
+	// letters each takes a second of its own): from the backend the last
+	// init recorded, used only if it is exactly the one configured.
 	var early chan openedState
-	if rec, _ := readBackendRecord(dir); rec != nil && rec.Type == "local" {
-		early = make(chan openedState, 1)
-		bc := state.Config{Type: "local", Dir: dir, Workspace: state.CurrentWorkspace(dir), Path: rec.Path}
-		go func() { early <- openBackend(ctx, bc, operation, lock, rf) }()
+	var earlyConfig state.Config
+	if rec, _ := readBackendRecord(dir); rec != nil {
+		if bc, ok := earlyBackend(dir, rec); ok {
+			early, earlyConfig = make(chan openedState, 1), bc
+			go func() { early <- openBackend(ctx, bc, operation, lock, rf) }()
+		}
 	}
 	discard := func() {
 		if early != nil {
@@ -194,10 +202,16 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 		return nil, err
 	}
 	var o openedState
-	if early != nil {
+	want := backendConfig(cfg, state.CurrentWorkspace(cfg.Dir))
+	if want.Type == "" {
+		want.Type = "local"
+	}
+	readEarly := early != nil && want == earlyConfig
+	if readEarly {
 		o = <-early
 	} else {
-		o = openBackend(ctx, backendConfig(cfg, state.CurrentWorkspace(cfg.Dir)), operation, lock, rf)
+		discard()
+		o = openBackend(ctx, want, operation, lock, rf)
 	}
 	if o.err != nil {
 		o.release()
@@ -217,7 +231,7 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	}
 	sess := &session{g: g, cfg: cfg, backend: o.backend, unlock: o.unlock,
 		engine: &reconcile.Engine{Backend: o.backend, State: o.state, ProofsDir: proofs, WorkDir: cfg.Dir, Parallelism: rf.parallelism},
-		loaded: snapshotJobs(o.state)}
+		loaded: snapshotJobs(o.state), readEarly: readEarly}
 	if sess.engine.Lookup, err = lookupPolicyFromEnv(); err != nil {
 		sess.close()
 		return nil, err
@@ -231,6 +245,22 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 		}
 	}
 	return sess, nil
+}
+
+// earlyBackend is the backend a working directory's record names, when it
+// can be opened before the configuration is evaluated: a local one, or a pg
+// one reached through PG_CONN_STR or the libpq variables (a recorded
+// connection string has lost its password). openSession uses it only if
+// the evaluated configuration asks for exactly it.
+func earlyBackend(dir string, rec *backendRecord) (state.Config, bool) {
+	ws := state.CurrentWorkspace(dir)
+	switch {
+	case rec.Type == "local":
+		return state.Config{Type: "local", Dir: dir, Workspace: ws, Path: rec.Path}, true
+	case rec.Type == "pg" && rec.ConnStr == "":
+		return state.Config{Type: "pg", Dir: dir, Workspace: ws, SchemaName: rec.SchemaName}, true
+	}
+	return state.Config{}, false
 }
 
 // openBackend opens a backend and, when lock is set, takes the state lock
