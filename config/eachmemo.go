@@ -74,11 +74,13 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 		b.Grow(16) // one allocation for a short string; none for a bool
 	}
 	for _, r := range m.refs {
-		v := s.each.value
+		var v cty.Value
+		var ok bool
 		if r.key {
-			v = s.each.key
+			v, ok = traverse(s.each.key, r.steps)
+		} else {
+			v, ok = s.each.valueAt(r.steps)
 		}
-		v, ok := traverse(v, r.steps)
 		if !ok {
 			return "", false
 		}
@@ -220,13 +222,12 @@ func (s *scope) eachString(t hcl.Traversal) (cty.Value, bool) {
 	var v cty.Value
 	switch step.Name {
 	case "key":
-		v = s.each.key
+		v, ok = traverse(s.each.key, t[2:])
 	case "value":
-		v = s.each.value
+		v, ok = s.each.valueAt(t[2:])
 	default:
 		return cty.NilVal, false
 	}
-	v, ok = traverse(v, t[2:])
 	if !ok {
 		return cty.NilVal, false
 	}

@@ -31,6 +31,7 @@ func TestEachFastPathsMatchEvaluation(t *testing.T) {
 		letters[fmt.Sprintf("k%03d", i)] = map[string]any{
 			"file": "a.pdf", "check": checks[j], "color": colors[(i/3)%10], "owner": owners[(i/7)%10],
 			"box": boxes[(i/2)%10], "date": dates[(i/5)%10], "window": windows[(i/11)%10], "tz": []any{"UTC", "Europe/Paris", "Mars/Base"}[i%3],
+			"addr": []any{map[string]any{"city": owners[(i/3)%10]}, map[string]any{}, "flat", nil, map[string]any{"city": "Paris", "x": 1}}[i%5],
 		}
 	}
 	js, err := json.Marshal(letters)
@@ -61,6 +62,8 @@ func TestEachFastPathsMatchEvaluation(t *testing.T) {
 		{"job name key", `job_name = each.key`},
 		{"owner colors", `owner = each.value.color`},
 		{"owner key", `owner = "${each.key}:${each.value.tz}"`},
+		{"nested", `owner = "${each.value.addr.city}"`},
+		{"nested index", `owner = each.value.addr["city"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

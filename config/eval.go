@@ -37,7 +37,57 @@ type scope struct {
 	refsOK map[hcl.Expression]bool
 }
 
-type eachValues struct{ key, value cty.Value }
+// eachValues is each in one instance. Its value, when the item came as
+// JSON text (decodeJSONObjectItems), is made only when an expression needs
+// it whole: each.value.file is read from the text (valueAt).
+type eachValues struct {
+	key   cty.Value
+	value cty.Value // made from raw by val
+	raw   string
+	dec   *memberDecoder
+	made  bool
+	// broken is set when raw did not decode after it was checked: a bug,
+	// which evalMailings reports.
+	broken bool
+}
+
+// newEach is each of item it, its value made from its text by dec.
+func newEach(it forEachItem, dec *memberDecoder) eachValues {
+	return eachValues{key: cty.StringVal(it.key), value: it.value, raw: it.raw, dec: dec, made: it.raw == ""}
+}
+
+// val is each.value.
+func (e *eachValues) val() cty.Value {
+	if !e.made {
+		e.made = true
+		v, ok := e.dec.value(forEachItem{raw: e.raw})
+		if !ok {
+			e.broken, v = true, cty.DynamicVal
+		}
+		e.value = v
+	}
+	return e.value
+}
+
+// valueAt is traverse(each.value, steps). An attribute of a value still
+// in its JSON text is decoded alone, exactly as traverse reads it from the
+// object: an object holding that attribute gives it, and the rest is
+// traversed from there; anything else makes the value whole.
+func (e *eachValues) valueAt(steps hcl.Traversal) (cty.Value, bool) {
+	if !e.made && len(steps) > 0 {
+		if a, ok := steps[0].(hcl.TraverseAttr); ok {
+			v, found, ok := e.dec.attr(e.raw, a.Name)
+			if !ok {
+				e.broken = true
+				return cty.NilVal, false
+			}
+			if found {
+				return traverse(v, steps[1:])
+			}
+		}
+	}
+	return traverse(e.val(), steps)
+}
 
 // evalContext builds the HCL evaluation context for s.
 func (s *scope) evalContext(fns funcsTable) *hcl.EvalContext {
@@ -47,7 +97,7 @@ func (s *scope) evalContext(fns funcsTable) *hcl.EvalContext {
 		}
 		if s.child == nil {
 			s.child = s.base.NewChild()
-			s.child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.value})}
+			s.child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.val()})}
 		}
 		return s.child
 	}
@@ -65,7 +115,7 @@ func (s *scope) fullContext(fns funcsTable) *hcl.EvalContext {
 		vars["mailing"] = s.mailing
 	}
 	if s.each != nil {
-		vars["each"] = cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.value})
+		vars["each"] = cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.val()})
 	}
 	return &hcl.EvalContext{Variables: vars, Functions: fns}
 }

@@ -57,6 +57,37 @@ func sameItems(t *testing.T, src string) {
 		if f.key != s.key || !v.Type().Equals(s.value.Type()) || !v.RawEquals(s.value) {
 			t.Fatalf("%q: item %d is %q = %#v, cty gives %q = %#v", src, i, f.key, v, s.key, s.value)
 		}
+		sameAttrs(t, &d, f.raw, s.value)
+	}
+}
+
+// sameAttrs fails t unless reading each attribute of want from its JSON
+// text raw (memberDecoder.attr) gives what traverse reads from want, for
+// every attribute want has and a few it lacks: each.value.file read
+// without the object must be the object's.
+func sameAttrs(t *testing.T, d *memberDecoder, raw string, want cty.Value) {
+	t.Helper()
+	names := []string{"file", "check", "", "missing", "é"}
+	if want.Type().IsObjectType() {
+		for n := range want.Type().AttributeTypes() {
+			names = append(names, n)
+		}
+	}
+	for _, n := range names {
+		v, found, ok := d.attr(raw, n)
+		if !ok {
+			t.Fatalf("%q: attribute %q does not decode", raw, n)
+		}
+		has := want.Type().IsObjectType() && want.Type().HasAttribute(n)
+		if found != has {
+			t.Fatalf("%q: attribute %q found %v, the object has it: %v", raw, n, found, has)
+		}
+		if !has {
+			continue
+		}
+		if w := want.GetAttr(n); !v.Type().Equals(w.Type()) || !v.RawEquals(w) {
+			t.Fatalf("%q: attribute %q is %#v, the object's is %#v", raw, n, v, w)
+		}
 	}
 }
 
@@ -97,6 +128,7 @@ func FuzzJSONObjectItems(f *testing.F) {
 	}
 	f.Add(letterJSON(3))
 	f.Add(`{"b": {"file": "b.pdf", "check": true}, "a": {"file": "a.pdf", "check": false}, "é": null}`)
+	f.Add(`{"a": {"\u0066ile": "x", "fil\"e": 1, "é": {"file": [true]}}, "b": "file", "c": {}}`)
 	f.Fuzz(func(t *testing.T, src string) { sameItems(t, src) })
 }
 

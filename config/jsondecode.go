@@ -140,18 +140,59 @@ func (d *memberDecoder) value(it forEachItem) (cty.Value, bool) {
 	if it.raw == "" {
 		return it.value, true
 	}
-	d.buf.Reset()
-	d.buf.WriteString(it.raw)
-	if d.p.dec == nil {
-		d.p.dec = jsontext.NewDecoder(&d.buf, jsontext.AllowDuplicateNames(true))
-	} else {
-		d.p.dec.Reset(&d.buf, jsontext.AllowDuplicateNames(true))
-	}
+	d.reset(it.raw)
 	v, ok := d.p.value(memberDepth)
 	if !ok || int(d.p.dec.InputOffset()) != len(it.raw) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// attr is the value of attribute name of the object whose JSON text is
+// raw, as decoding raw whole and reading the attribute gives it, without
+// the object: cty.ObjectVal's maps were most of the cost of a letter's
+// each.value.file. found is false when raw is not an object or has no
+// such member; ok is false if raw does not decode, which is a bug.
+func (d *memberDecoder) attr(raw, name string) (v cty.Value, found, ok bool) {
+	d.reset(raw)
+	dec := d.p.dec
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return cty.NilVal, false, err == nil
+	}
+	for dec.PeekKind() != '}' {
+		k, err := dec.ReadValue() // the quoted name, escapes and all
+		if err != nil {
+			return cty.NilVal, false, false
+		}
+		if quotedEquals(k, name) {
+			// The depth the whole object's attributes are made at.
+			v, ok := d.p.value(memberDepth + 1)
+			return v, ok, ok
+		}
+		if err := dec.SkipValue(); err != nil {
+			return cty.NilVal, false, false
+		}
+	}
+	return cty.NilVal, false, true
+}
+
+// quotedEquals reports whether the JSON string q is name, unquoted.
+func quotedEquals(q jsontext.Value, name string) bool {
+	if bytes.IndexByte(q, '\\') < 0 {
+		return len(q) == len(name)+2 && string(q[1:len(q)-1]) == name
+	}
+	u, err := jsontext.AppendUnquote(nil, q)
+	return err == nil && string(u) == name
+}
+
+func (d *memberDecoder) reset(raw string) {
+	d.buf.Reset()
+	d.buf.WriteString(raw)
+	if d.p.dec == nil {
+		d.p.dec = jsontext.NewDecoder(&d.buf, jsontext.AllowDuplicateNames(true))
+	} else {
+		d.p.dec.Reset(&d.buf, jsontext.AllowDuplicateNames(true))
+	}
 }
 
 // atEnd reports whether only JSON whitespace follows the value read; cty

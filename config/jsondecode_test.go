@@ -33,6 +33,7 @@ var jsonDecodeCases = []struct {
 	{"tiny exponent", `1e-400`, true},
 	{"overflowing exponent", `1e9999999999999999999`, false},
 	{"overflowing exponent in a member", `{"a": {"b": 1}, "c": {"d": [1, 1e9999999999999999999]}}`, false},
+	{"members with escaped names", `{"a": {"\u0066ile": "x", "fil\"e": 1, "\u00e9": {"file": [true]}}, "b": "file", "c": {}, "d": [{"file": 1}]}`, true},
 	{"member with spaces around its colon", "{\"a\" \t\n: \r {\"b\" : [ 1 , \"x\" ] } , \"c\":true}", true},
 	{"unicode escapes", `"caf\u00e9 \u20ac \ud83d\ude00 \n\t\"\\\/"`, true},
 	{"raw unicode", `"café €😀"`, true},

@@ -110,17 +110,17 @@ func (l *loader) evalMailings() {
 		var each eachValues
 		var values memberDecoder
 		for _, it := range items {
-			v, ok := values.value(it)
-			if !ok {
+			l.initBaseScope(&s, where)
+			each = newEach(it, &values)
+			s.each = &each
+			s.refsOK = refsOK
+			m, subject := l.evalInstance(b, content, name, it.key, true, &s)
+			if each.broken {
 				l.add(errorf(diag.CodeBadForEach, forEach.Expr.Range().Ptr(), "Internal error reading for_each",
 					fmt.Sprintf("The value of %s could not be read again from its JSON after it was checked. This is a bug in postform; please report it with the for_each document. Until then, write for_each = (jsondecode(...)) in parentheses, which reads the document another way.", FormatAddress(name, it.key, true))))
 				continue
 			}
-			l.initBaseScope(&s, where)
-			each = eachValues{key: cty.StringVal(it.key), value: v}
-			s.each = &each
-			s.refsOK = refsOK
-			if m, subject := l.evalInstance(b, content, name, it.key, true, &s); m != nil {
+			if m != nil {
 				all = append(all, m)
 				jobNameAt[m] = subject
 			}
