@@ -4,11 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -332,26 +335,45 @@ func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
 		m *Mailing
 		d *Document
 	}
-	bySHA := map[string][]letter{}
-	byRecipient := map[string][]letter{}
-	var shas, recipients []string
+	// Most letters of a merge share neither PDF nor recipient: a key maps
+	// to the index of its first letter, and only a second letter makes a
+	// group (a slice per letter and key was most of this at 100,000).
+	firstSHA := make(map[string]int, len(posting))
+	firstRecipient := make(map[string]int, len(posting))
+	var firsts []letter
+	moreSHA, moreRecipient := map[int][]letter{}, map[int][]letter{}
+	var key []byte
 	for _, m := range posting {
 		d := recipientDoc(m)
 		if d == nil || d.SHA256 == "" {
 			continue
 		}
-		if _, ok := bySHA[d.SHA256]; !ok {
-			shas = append(shas, d.SHA256)
+		l := letter{m, d}
+		if i, ok := firstSHA[d.SHA256]; ok {
+			moreSHA[i] = append(moreSHA[i], l)
+		} else {
+			firstSHA[d.SHA256] = len(firsts)
+			firsts = append(firsts, l)
 		}
-		bySHA[d.SHA256] = append(bySHA[d.SHA256], letter{m, d})
 		if d.Recipient == nil || len(d.Recipient.Lines) == 0 {
 			continue
 		}
-		k := normalRecipient(d.Recipient.Lines)
-		if _, ok := byRecipient[k]; !ok {
-			recipients = append(recipients, k)
+		key = appendNormalRecipient(key[:0], d.Recipient.Lines)
+		// Looked up without a copy of key; a new key becomes a string once.
+		if i, ok := firstRecipient[string(key)]; ok {
+			moreRecipient[i] = append(moreRecipient[i], l)
+		} else {
+			firstRecipient[string(key)] = len(firsts)
+			firsts = append(firsts, l)
 		}
-		byRecipient[k] = append(byRecipient[k], letter{m, d})
+	}
+	// The groups of several letters, in the order of their first letters.
+	groups := func(more map[int][]letter) [][]letter {
+		var out [][]letter
+		for _, i := range slices.Sorted(maps.Keys(more)) {
+			out = append(out, append([]letter{firsts[i]}, more[i]...))
+		}
+		return out
 	}
 	names := func(ls []letter) string {
 		out := make([]string, len(ls))
@@ -362,21 +384,14 @@ func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
 		return strings.Join(out, ", ")
 	}
 	var diags hcl.Diagnostics
-	for _, sha := range shas {
-		ls := bySHA[sha]
-		if len(ls) < 2 {
-			continue
-		}
+	for _, ls := range groups(moreSHA) {
+		sha := ls[0].d.SHA256
 		diags = append(diags, diag.NewDiag(diag.CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
 			fmt.Sprintf("%d letters of this plan post the same PDF, byte for byte (sha256 %s, %q): %s. A mail merge that reused a file sends the same letter, to the same address, several times. Give each letter its own PDF, or remove the extra letters.",
 				len(ls), sha[:12], ls[0].d.File, names(ls)),
 			ls[1].d.DeclRange.Ptr()))
 	}
-	for _, k := range recipients {
-		ls := byRecipient[k]
-		if len(ls) < 2 {
-			continue
-		}
+	for _, ls := range groups(moreRecipient) {
 		oneFile := true
 		for _, l := range ls[1:] {
 			oneFile = oneFile && l.d.SHA256 == ls[0].d.SHA256
@@ -402,4 +417,57 @@ func normalRecipient(lines []string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// asciiSpace is unicode.IsSpace for a byte below utf8.RuneSelf.
+func asciiSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return true
+	}
+	return false
+}
+
+// appendNormalRecipient appends normalRecipient(lines) to b. Lines of
+// ASCII only, most addresses, are folded and spaced here in one pass
+// (Unicode folds ASCII letters to their lower case and nothing else of
+// ASCII; its spaces are unicode.IsSpace's); any other goes through
+// normalRecipient (TestNormalRecipientFast, FuzzNormalRecipient).
+func appendNormalRecipient(b []byte, lines []string) []byte {
+	for _, l := range lines {
+		for i := 0; i < len(l); i++ {
+			if l[i] >= utf8.RuneSelf {
+				return append(b, normalRecipient(lines)...)
+			}
+		}
+	}
+	start := len(b)
+	for _, l := range lines {
+		// What goes before the next field: a line break after the
+		// lines written, a space after a field of this line.
+		var sep byte
+		if len(b) > start {
+			sep = '\n'
+		}
+		for i := 0; i < len(l); {
+			for i < len(l) && asciiSpace(l[i]) {
+				i++
+			}
+			if i == len(l) {
+				break
+			}
+			if sep != 0 {
+				b = append(b, sep)
+			}
+			for ; i < len(l) && !asciiSpace(l[i]); i++ {
+				c := l[i]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b = append(b, c)
+			}
+			sep = ' '
+		}
+	}
+	return b
 }
