@@ -264,6 +264,10 @@ func (l *loader) processDocuments() {
 			d.SHA256, d.Size, d.Pages = f.sha256, f.size, f.pages
 		}
 	}
+	// Every document has its results: the files' records, a fifth of a
+	// mail merge's memory, need not live through the recipients, the
+	// hashes and the job name checks.
+	l.docs, l.docOrder = nil, nil
 }
 
 // unchanged reports whether f still has the size and time it was hashed at,

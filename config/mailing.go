@@ -60,7 +60,9 @@ const maxJobName = 255
 func (l *loader) evalMailings() {
 	l.cfg.forEach = map[string]bool{}
 	var all []*Mailing
-	jobNameAt := map[*Mailing]*hcl.Range{}
+	// Where each mailing block's job names come from: its job_name
+	// argument or its header, the same for all its letters.
+	jobNameAt := map[string]*hcl.Range{}
 	for _, b := range l.uniqueBlocks("mailing", true) {
 		name := b.Labels[0]
 		if !hclsyntax.ValidIdentifier(name) {
@@ -84,7 +86,7 @@ func (l *loader) evalMailings() {
 			s := l.baseScope(fmt.Sprintf("mailing %q, which has no for_each", name))
 			if m, subject := l.evalInstance(b, content, name, "", false, s); m != nil {
 				all = append(all, m)
-				jobNameAt[m] = subject
+				jobNameAt[name] = subject
 			}
 			continue
 		}
@@ -95,9 +97,6 @@ func (l *loader) evalMailings() {
 		// Sized for the letters to come: growing by doubling, a mail
 		// merge's maps and slices left as much garbage as they hold.
 		all = slices.Grow(all, len(items))
-		if len(jobNameAt) == 0 {
-			jobNameAt = make(map[*Mailing]*hcl.Range, len(items))
-		}
 		if len(l.docs) == 0 {
 			l.docs = make(map[string]*docFile, len(items))
 		}
@@ -122,7 +121,7 @@ func (l *loader) evalMailings() {
 			}
 			if m != nil {
 				all = append(all, m)
-				jobNameAt[m] = subject
+				jobNameAt[name] = subject
 			}
 		}
 	}
@@ -558,22 +557,36 @@ func canonicalHash(v any) string {
 // equal only once folded (case and surrounding spaces: "Job-1",
 // "job-1", " job-1") get a warning at the later one's job name: a platform
 // may compare them folded, and then a lookup by name confuses the letters.
-func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[*Mailing]*hcl.Range) {
-	first := make(map[string]*Mailing, len(all))
+//
+// One map of folded names serves most letters: a name whose folded form is
+// new is new itself. Only names that share a folded form are kept by exact
+// name too, to tell a duplicate from a confusable name (at 100,000 letters
+// a map of every exact name was the most memory of this check).
+func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[string]*hcl.Range) {
 	firstFolded := make(map[string]*Mailing, len(all))
+	var first map[string]*Mailing
 	for _, m := range all {
+		key := foldJobName(m.JobName)
+		other, seen := firstFolded[key]
+		if !seen {
+			firstFolded[key] = m
+			continue
+		}
+		if first == nil {
+			first = map[string]*Mailing{}
+		}
+		// other is the first letter of its exact name too: an earlier
+		// one would have had its folded form first.
+		if _, ok := first[other.JobName]; !ok {
+			first[other.JobName] = other
+		}
 		prev, dup := first[m.JobName]
 		if !dup {
 			first[m.JobName] = m
-			key := foldJobName(m.JobName)
-			if other, ok := firstFolded[key]; ok {
-				l.add(diag.NewDiag(diag.CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
-					fmt.Sprintf("The job name of %s, %q, differs from the job name of %s, %q, only by case or surrounding spaces. A platform that compares job names that way would confuse the two letters when postform looks one up by name after an interrupted run, and could post one twice. Make the names clearly distinct.",
-						m.Address, m.JobName, other.Address, other.JobName),
-					jobNameAt[m]))
-			} else {
-				firstFolded[key] = m
-			}
+			l.add(diag.NewDiag(diag.CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
+				fmt.Sprintf("The job name of %s, %q, differs from the job name of %s, %q, only by case or surrounding spaces. A platform that compares job names that way would confuse the two letters when postform looks one up by name after an interrupted run, and could post one twice. Make the names clearly distinct.",
+					m.Address, m.JobName, other.Address, other.JobName),
+				jobNameAt[m.Name]))
 			continue
 		}
 		l.add(errorf(diag.CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",
