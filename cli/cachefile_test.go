@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,18 +288,53 @@ func recordKeys(recs []cacheRecord) []string {
 	return keys
 }
 
-// A hash cache left by a version before this format is rebuilt, not read.
-func TestHashCacheOfJSONIsRebuilt(t *testing.T) {
+// A JSON cache of before is read once, under the same checks as then, and
+// saved in the compact form; one of another version or corrupt is not.
+func TestJSONCachesAreMigrated(t *testing.T) {
+	t.Setenv("POSTFORM_CACHE_DIR", t.TempDir())
 	dir := t.TempDir()
+	mtime := time.Date(2026, 12, 1, 8, 49, 46, 5, time.UTC)
 	os.MkdirAll(filepath.Join(dir, filepath.Dir(layout.FileHashes)), 0o755)
-	os.WriteFile(filepath.Join(dir, layout.FileHashes), []byte(`{"a.pdf":{"size":1,"mtime":"2026-12-01T08:49:46Z","sha256":"00","pages":1}}`), 0o644)
+	hashes := filepath.Join(dir, layout.FileHashes)
+	os.WriteFile(hashes, []byte(`{"a.pdf":{"size":1,"mtime":"2026-12-01T09:49:46.000000005+01:00","sha256":"`+fmt.Sprintf("%064x", 1)+`","pages":1}}`), 0o644)
 	c := openHashCache(dir)
-	if _, _, ok := c.Lookup("a.pdf", 1, time.Date(2026, 12, 1, 8, 49, 46, 0, time.UTC)); ok {
-		t.Fatal("an entry of the JSON cache was found")
+	if _, _, ok := c.Lookup("a.pdf", 1, mtime.Add(1)); ok {
+		t.Error("an entry of the JSON cache was found under another mtime")
 	}
-	c.Store("a.pdf", 1, time.Date(2026, 12, 1, 8, 49, 46, 0, time.UTC), "00", 1)
+	if sha, pages, ok := c.Lookup("a.pdf", 1, mtime); !ok || sha != fmt.Sprintf("%064x", 1) || pages != 1 {
+		t.Fatalf("the JSON cache's entry read as %q, %d, %v", sha, pages, ok)
+	}
 	c.save()
-	if _, _, ok := openHashCache(dir).Lookup("a.pdf", 1, time.Date(2026, 12, 1, 8, 49, 46, 0, time.UTC)); !ok {
-		t.Fatal("the rebuilt cache is not read")
+	if b, _ := os.ReadFile(hashes); !strings.HasPrefix(string(b), cacheMagic) {
+		t.Fatalf("the migrated cache is %q", b)
+	}
+	if _, _, ok := openHashCache(dir).Lookup("a.pdf", 1, mtime); !ok {
+		t.Fatal("the migrated cache is not read")
+	}
+
+	rc := openRecipientCache(dir)
+	file := filepath.Join(rc.dir, rc.path)
+	os.MkdirAll(rc.dir, 0o755)
+	key := recipientKey("abc", pdf.DefaultWindow)
+	for name, body := range map[string]string{
+		"another version": `{"version":"0.0.0-other","entries":{"` + key + `":{"Lines":["x"]}}}`,
+		"corrupt":         `{"version":"` + Version + `","entries":{"` + key + `":{"Lines":["x"]}`,
+	} {
+		os.WriteFile(file, []byte(body), 0o644)
+		if r, ok := openRecipientCache(dir).LookupRecipient("abc", pdf.DefaultWindow); ok {
+			t.Errorf("%s: %+v read", name, r)
+		}
+	}
+	os.WriteFile(file, []byte(`{"version":"`+Version+`","entries":{"`+key+`":{"Lines":["x"],"Page":1}}}`), 0o644)
+	rc = openRecipientCache(dir)
+	if r, ok := rc.LookupRecipient("abc", pdf.DefaultWindow); !ok || !reflect.DeepEqual(r, &pdf.Recipient{Lines: []string{"x"}, Page: 1}) {
+		t.Fatalf("the JSON cache's entry read as %+v, %v", r, ok)
+	}
+	rc.save()
+	if r, ok := openRecipientCache(dir).LookupRecipient("abc", pdf.DefaultWindow); !ok || r.Lines[0] != "x" {
+		t.Fatalf("the migrated cache's entry read as %+v, %v", r, ok)
+	}
+	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), cacheMagic) {
+		t.Fatalf("the migrated cache is %q", b)
 	}
 }

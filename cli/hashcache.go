@@ -59,7 +59,13 @@ const hashCacheTag = "filehashes"
 
 func openHashCache(dir string) *hashCache {
 	c := &hashCache{dir: dir, path: layout.FileHashes}
-	c.loading.Go(func() { c.entries = readCacheFile(dir, c.path, hashCacheTag) })
+	c.loading.Go(func() {
+		if c.entries = readCacheFile(dir, c.path, hashCacheTag); c.entries == nil {
+			// A cache of before is migrated (cachelegacy.go).
+			c.stored = readLegacyHashCache(dir, c.path)
+			c.dirty = c.stored != nil
+		}
+	})
 	return c
 }
 
@@ -230,6 +236,12 @@ func openRecipientCache(workDir string) *recipientCache {
 	c.loading.Go(func() {
 		c.entries = readCacheFile(c.dir, c.path, recipientCacheTag())
 		c.used = make([]bool, len(c.entries))
+		if c.entries == nil {
+			// A cache of before is migrated (cachelegacy.go): its entries
+			// are kept whole this once.
+			c.stored = readLegacyRecipientCache(c.dir, c.path)
+			c.dirty = c.stored != nil
+		}
 	})
 	return c
 }
