@@ -100,6 +100,9 @@ type Mailing struct {
 	JobName   string
 	Documents []*Document
 	// Options are channel options by type name, e.g. printMode = "2SIDE".
+	// Options and Proofs may be shared by the letters of one Load that set
+	// none: never change them in place, or one letter's data reaches
+	// others; replace them.
 	Options map[string]string
 	// Owner is the targetOwnerId ("" for none).
 	Owner  string

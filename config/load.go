@@ -139,6 +139,11 @@ type loader struct {
 	// baseCtx is the shared evaluation context of top-level scopes.
 	baseCtx *hcl.EvalContext
 
+	// emptyOptions and proofs are the Options and Proofs shared by the
+	// letters that set none (noOptions, defaultProofs).
+	emptyOptions map[string]string
+	proofs       []string
+
 	// deferred are the variables an offline load left without a value.
 	deferred map[string]bool
 

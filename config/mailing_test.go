@@ -1,8 +1,11 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +238,58 @@ func TestEvalOutputsError(t *testing.T) {
 	_, diags := cfg.EvalOutputs(nil)
 	if d := hasCode(diags, diag.CodeBadReference); d == nil || d.Subject == nil || d.Subject.Start.Line != 15 {
 		t.Fatalf("diags = %v", diags)
+	}
+}
+
+// TestSharedOptionsAndProofs: the letters that set no options and no
+// proofs share one empty map and one clipped slice (an append copies it);
+// a letter that sets them has its own, and DefaultProofs changed later
+// reaches no letter loaded before.
+func TestSharedOptionsAndProofs(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"main.mail.hcl": simple(`for_each = toset(["a", "b", "c"])`+doc) + `
+mailing "opts" {
+  for_each = toset(["a", "b"])
+  service  = "Lettre simple"
+  options  = { color = each.key }
+  proofs   = ["ACKN"]
+  document {
+    file = "a.pdf"
+  }
+}
+`,
+		"a.pdf": string(a4()),
+	})
+	cfg := mustLoad(t, dir, LoadOptions{})
+	byAddr := map[string]*Mailing{}
+	for _, m := range cfg.Mailings {
+		byAddr[m.Address] = m
+	}
+	a, b := byAddr[`mailing.m["a"]`], byAddr[`mailing.m["b"]`]
+	oa, ob := byAddr[`mailing.opts["a"]`], byAddr[`mailing.opts["b"]`]
+	if a == nil || b == nil || oa == nil || ob == nil {
+		t.Fatalf("letters: %v", slices.Collect(maps.Keys(byAddr)))
+	}
+	if !slices.Equal(a.Proofs, DefaultProofs) || cap(a.Proofs) != len(a.Proofs) || a.Options == nil || len(a.Options) != 0 {
+		t.Fatalf("defaults: proofs %v (cap %d), options %v", a.Proofs, cap(a.Proofs), a.Options)
+	}
+	if &a.Proofs[0] != &b.Proofs[0] || reflect.ValueOf(a.Options).UnsafePointer() != reflect.ValueOf(b.Options).UnsafePointer() {
+		t.Fatal("letters without options or proofs do not share them")
+	}
+	if extended := append(a.Proofs, "X"); &extended[0] == &b.Proofs[0] {
+		t.Fatal("an append to shared proofs writes into them")
+	}
+	if oa.Options["color"] != "a" || ob.Options["color"] != "b" || reflect.ValueOf(oa.Options).UnsafePointer() == reflect.ValueOf(a.Options).UnsafePointer() {
+		t.Fatalf("options of their own: %v %v", oa.Options, ob.Options)
+	}
+	if &oa.Proofs[0] == &ob.Proofs[0] || !slices.Equal(oa.Proofs, []string{"ACKN"}) {
+		t.Fatalf("proofs of their own: %v %v", oa.Proofs, ob.Proofs)
+	}
+	saved := DefaultProofs[0]
+	DefaultProofs[0] = "CHANGED"
+	defer func() { DefaultProofs[0] = saved }()
+	if a.Proofs[0] != saved {
+		t.Fatal("the letters share DefaultProofs itself")
 	}
 }
