@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
-	"maps"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -286,6 +285,7 @@ type journalWriter struct {
 	// in journal order (Local.Record holds its lock from encode to enqueue).
 	basesMu sync.Mutex
 	bases   map[string][]byte
+	le      *lineEncoder // under basesMu
 }
 
 func newJournalWriter(fsys *safefs.Dir, name, path string) *journalWriter {
@@ -299,36 +299,52 @@ func newJournalWriter(fsys *safefs.Dir, name, path string) *journalWriter {
 func (w *journalWriter) encode(lineage string, serial uint64, recs []journalRecord) ([]byte, error) {
 	w.basesMu.Lock()
 	defer w.basesMu.Unlock()
-	l := rawLine{Lineage: lineage, Serial: serial, Records: []rawRecord{}}
-	var fresh map[string][]byte
+	if w.le == nil {
+		w.le = newLineEncoder()
+	}
+	e := w.le
+	records := make([]rawRecord, 0, len(recs))
+	var patches []patchOf
+	var fresh []rawRecord
 	for _, r := range recs {
 		if r.Mailing == nil {
 			delete(w.bases, r.Address)
-			l.Records = append(l.Records, rawRecord{Address: r.Address, Mailing: json.RawMessage("null")})
+			records = append(records, rawRecord{Address: r.Address, Mailing: json.RawMessage("null")})
 			continue
 		}
-		next, err := json.Marshal(r.Mailing)
+		next, err := e.mailing(r.Mailing)
 		if err != nil {
 			return nil, fmt.Errorf("encoding journal record: %w", err)
 		}
 		if prev, ok := w.bases[r.Address]; ok && r.Mailing.Address == r.Address {
-			if f := fieldsPatch(prev, next); f != nil {
-				l.Patches = append(l.Patches, journalPatch{Address: r.Address, Fields: f})
+			if f, ok := e.patchFields(prev, next); ok {
+				// f holds slices of next, which the next mailing
+				// overwrites: copy them, into one allocation.
+				n := 0
+				for _, x := range f {
+					n += len(x.name) + len(x.value)
+				}
+				own := make([]byte, 0, n)
+				for i, x := range f {
+					own = append(own, x.name...)
+					f[i].name = own[len(own)-len(x.name):]
+					own = append(own, x.value...)
+					f[i].value = own[len(own)-len(x.value):]
+				}
+				patches = append(patches, patchOf{address: r.Address, fields: f})
 				delete(w.bases, r.Address)
 				continue
 			}
 		}
-		l.Records = append(l.Records, rawRecord{Address: r.Address, Mailing: next})
-		if fresh == nil {
-			fresh = map[string][]byte{}
-		}
-		fresh[r.Address] = next
+		// Kept as the base of a later patch: a copy of e's buffer.
+		next = bytes.Clone(next)
+		records = append(records, rawRecord{Address: r.Address, Mailing: next})
+		fresh = append(fresh, rawRecord{Address: r.Address, Mailing: next})
 	}
-	line, err := encodeLine(l)
-	if err != nil {
-		return nil, err
+	line := e.line(lineage, serial, records, patches)
+	for _, r := range fresh {
+		w.bases[r.Address] = r.Mailing
 	}
-	maps.Copy(w.bases, fresh)
 	return line, nil
 }
 
