@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 )
@@ -31,66 +32,101 @@ func Encode(s *State) ([]byte, error) {
 // encodeWithSerial encodes s as if its serial were serial. The caller holds
 // s.mu or otherwise owns s.
 func encodeWithSerial(s *State, serial uint64) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(256 + 1024*len(s.Mailings))
+	e := newStateEncoder()
+	out.Write(e.head(s, serial))
+	if err := e.body(s, &out); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// stateEncoder writes a state file in two pieces, the head (up to the
+// mailings, with the serial) and the body, through one reused buffer: a
+// snapshot of 100,000 letters is streamed to its file and its digest, never
+// held whole (issue 18).
+type stateEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder // of buf, without HTML escaping
+}
+
+func newStateEncoder() *stateEncoder {
+	e := &stateEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+// value appends v's JSON to e.buf.
+func (e *stateEncoder) value(v any) error {
+	if err := e.enc.Encode(v); err != nil {
+		return fmt.Errorf("encoding state: %w", err)
+	}
+	e.buf.Truncate(e.buf.Len() - 1) // Encode ends each value with a newline
+	return nil
+}
+
+// head returns the state file's first lines, up to the mailings' opening
+// brace, with serial; valid until e's next call. Strings always encode.
+func (e *stateEncoder) head(s *State, serial uint64) []byte {
 	version := s.Version
 	if version == 0 {
 		version = FormatVersion
 	}
-	var buf bytes.Buffer
-	buf.Grow(256 + 1024*len(s.Mailings))
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	value := func(v any) error {
-		if err := enc.Encode(v); err != nil {
-			return fmt.Errorf("encoding state: %w", err)
-		}
-		buf.Truncate(buf.Len() - 1) // Encode ends each value with a newline
-		return nil
-	}
-	fmt.Fprintf(&buf, "{\n  \"version\": %d,\n  \"lineage\": ", version)
-	if err := value(s.Lineage); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(&buf, ",\n  \"serial\": %d,\n", serial)
+	e.buf.Reset()
+	fmt.Fprintf(&e.buf, "{\n  \"version\": %d,\n  \"lineage\": ", version)
+	e.value(s.Lineage)
+	fmt.Fprintf(&e.buf, ",\n  \"serial\": %d,\n", serial)
 	if s.PostformVersion != "" {
-		buf.WriteString("  \"postform_version\": ")
-		if err := value(s.PostformVersion); err != nil {
-			return nil, err
-		}
-		buf.WriteString(",\n")
+		e.buf.WriteString("  \"postform_version\": ")
+		e.value(s.PostformVersion)
+		e.buf.WriteString(",\n")
 	}
-	buf.WriteString("  \"mailings\": {")
-	if err := encodeLines(&buf, s.Mailings, value, func(m *Mailing) error { return appendMailing(&buf, enc, m) }); err != nil {
-		return nil, err
-	}
-	buf.WriteString("}\n}\n")
-	return buf.Bytes(), nil
+	e.buf.WriteString("  \"mailings\": {")
+	return e.buf.Bytes()
 }
 
-// encodeLines writes a map's entries one per line, sorted by key, each key
-// by key and each value by val.
-func encodeLines[V any](buf *bytes.Buffer, m map[string]V, key func(any) error, val func(V) error) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
+// flushAt is how much of the body e.buf gathers before writing it out.
+const flushAt = 64 << 10
+
+// body writes the rest of the file, the mailings one per line sorted by
+// address, to w.
+func (e *stateEncoder) body(s *State, w io.Writer) error {
+	e.buf.Reset()
+	flush := func() error {
+		_, err := w.Write(e.buf.Bytes())
+		e.buf.Reset()
+		return err
+	}
+	keys := make([]string, 0, len(s.Mailings))
+	for k := range s.Mailings {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for i, k := range keys {
 		if i > 0 {
-			buf.WriteByte(',')
+			e.buf.WriteByte(',')
 		}
-		buf.WriteString("\n    ")
-		if err := key(k); err != nil {
+		e.buf.WriteString("\n    ")
+		if err := e.value(k); err != nil {
 			return err
 		}
-		buf.WriteString(": ")
-		if err := val(m[k]); err != nil {
+		e.buf.WriteString(": ")
+		if err := appendMailing(&e.buf, e.enc, s.Mailings[k]); err != nil {
 			return err
+		}
+		if e.buf.Len() >= flushAt {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
 	if len(keys) > 0 {
-		buf.WriteString("\n  ")
+		e.buf.WriteString("\n  ")
 	}
-	return nil
+	e.buf.WriteString("}\n}\n")
+	return flush()
 }
 
 // digest identifies an encoding without keeping it: a backend remembers
@@ -117,30 +153,18 @@ func fileDigest(data []byte) [sha256.Size]byte {
 
 // baselineOf is the digest of s encoded with serial 0.
 func baselineOf(s *State) ([sha256.Size]byte, error) {
-	enc, err := encodeWithSerial(s, 0)
-	if err != nil {
-		return [sha256.Size]byte{}, err
+	var out [sha256.Size]byte
+	h := sha256.New()
+	e := newStateEncoder()
+	h.Write(e.head(s, 0))
+	if err := e.body(s, h); err != nil {
+		return out, err
 	}
-	return digest(enc), nil
+	h.Sum(out[:0])
+	return out, nil
 }
 
 var serialLine = regexp.MustCompile(`\n  "serial": [0-9]+,\n`)
-
-// withSerial turns an encoding made with serial 0 into the encoding with
-// serial, without encoding the state again. The top-level "serial" is the
-// first line starting with `  "serial": ` (JSON strings hold no raw
-// newlines, so no value can fake it).
-func withSerial(enc []byte, serial uint64) []byte {
-	const zero = "\n  \"serial\": 0,\n"
-	i := bytes.Index(enc, []byte(zero))
-	if i < 0 {
-		panic("state encoding without a top-level serial")
-	}
-	out := make([]byte, 0, len(enc)+20)
-	out = append(out, enc[:i]...)
-	out = fmt.Appendf(out, "\n  \"serial\": %d,\n", serial)
-	return append(out, enc[i+len(zero):]...)
-}
 
 func newerVersion(v int) error {
 	return fmt.Errorf("%w: state was written by postform format version %d; this postform understands up to %d — upgrade postform; the state was not changed",

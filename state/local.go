@@ -368,7 +368,9 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	return b.jw.wait(batch)
 }
 
-// Persist writes s as the snapshot and removes the journal.
+// Persist writes s as the snapshot and removes the journal. The snapshot
+// is streamed to its temporary file and to its digest, one mailing at a
+// time (issue 18: never the whole state in memory).
 func (b *Local) Persist(ctx context.Context, s *State) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -383,16 +385,80 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	if err := b.checkLineage(s, b.path); err != nil {
 		return err
 	}
-	data, serial, sum, skip, err := b.prepareSnapshot(s)
-	if err != nil || skip {
-		return err
+	if later := b.baselineLater; later != nil {
+		sum, err := later()
+		if err != nil {
+			return err
+		}
+		b.setBaseline(sum)
 	}
-	if err := b.writeSnapshotLocked(data); err != nil {
-		return err
+	// The serial is bumped only when the content changed, which only its
+	// digest tells. With records in the journal it almost always did: the
+	// file is written with the bumped serial as the digest is computed,
+	// and written again in the rare case it did not. Without, the digest
+	// comes first, so that a Persist of nothing new writes nothing.
+	serial := max(s.Serial, b.lastSerial)
+	e := newStateEncoder()
+	var sum [sha256.Size]byte
+	if !b.journalDirty {
+		var err error
+		if sum, err = baselineOf(s); err != nil {
+			return err
+		}
+		if sum == b.baseline {
+			return nil
+		}
+		if err := b.writeSnapshotLocked(func(w io.Writer) error {
+			return writeSnapshot(e, s, serial+1, w, nil)
+		}); err != nil {
+			return err
+		}
+		serial++
+	} else {
+		changed := true
+		err := b.writeSnapshotLocked(func(w io.Writer) error {
+			h := sha256.New()
+			if err := writeSnapshot(e, s, serial+1, w, h); err != nil {
+				return err
+			}
+			h.Sum(sum[:0])
+			if changed = sum != b.baseline; changed {
+				return nil
+			}
+			return errRewrite
+		})
+		if errors.Is(err, errRewrite) {
+			err = b.writeSnapshotLocked(func(w io.Writer) error {
+				return writeSnapshot(e, s, serial, w, nil)
+			})
+		}
+		if err != nil {
+			return err
+		}
+		if changed {
+			serial++
+		}
 	}
 	b.snapshotWritten(s, serial, sum)
 	b.journalDirty = true // until the journal file is gone
 	return b.dropJournalLocked()
+}
+
+// errRewrite is how Persist's first write asks for the file to be written
+// again (with the serial not bumped): the temporary file is dropped.
+var errRewrite = errors.New("snapshot to write again")
+
+// writeSnapshot writes s's encoding with serial to w and, when h is not
+// nil, its encoding with serial 0 (what the digest covers) to h.
+func writeSnapshot(e *stateEncoder, s *State, serial uint64, w io.Writer, h io.Writer) error {
+	if _, err := w.Write(e.head(s, serial)); err != nil {
+		return err
+	}
+	if h == nil {
+		return e.body(s, w)
+	}
+	h.Write(e.head(s, 0))
+	return e.body(s, io.MultiWriter(w, h))
 }
 
 // push replaces the snapshot with s as it is (its serial included).
@@ -411,11 +477,9 @@ func (b *Local) push(ctx context.Context, s *State, force bool) error {
 			return err
 		}
 	}
-	data, err := Encode(s)
-	if err != nil {
-		return err
-	}
-	if err := b.writeSnapshotLocked(data); err != nil {
+	if err := b.writeSnapshotLocked(func(w io.Writer) error {
+		return writeSnapshot(newStateEncoder(), s, s.Serial, w, nil)
+	}); err != nil {
 		return err
 	}
 	b.scanned = true
@@ -454,9 +518,10 @@ func (b *Local) dropJournalLocked() error {
 	return nil
 }
 
-// writeSnapshotLocked replaces the state file atomically, keeping the old one
-// as <path>.backup.
-func (b *Local) writeSnapshotLocked(data []byte) error {
+// writeSnapshotLocked replaces the state file atomically with what write
+// writes, keeping the old one as <path>.backup. Nothing is replaced when
+// write fails; its error is returned as it is.
+func (b *Local) writeSnapshotLocked(write func(io.Writer) error) error {
 	tmp, tmpName, err := b.fs.CreateTemp(b.rel)
 	if err != nil {
 		return fmt.Errorf("writing the state: %w", err)
@@ -471,8 +536,12 @@ func (b *Local) writeSnapshotLocked(data []byte) error {
 	if err := tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("writing the state: %w", err)
 	}
-	n, err := tmp.Write(data)
-	b.snapWritten += int64(n)
+	cw := &countingWriter{w: tmp}
+	err = write(cw)
+	if errors.Is(err, errRewrite) {
+		return err
+	}
+	b.snapWritten += cw.n
 	if err != nil {
 		return fmt.Errorf("writing the state: %w", err)
 	}
@@ -539,5 +608,17 @@ func (b *Local) copyFile(from, to string) (int64, error) {
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
+	return n, err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
 	return n, err
 }

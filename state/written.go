@@ -24,32 +24,6 @@ type written struct {
 	journalDirty bool
 }
 
-// prepareSnapshot encodes s for Persist. skip means nothing changed and no
-// journal needs folding; otherwise data is the snapshot with its serial,
-// bumped only when the content changed since the last load or write.
-func (w *written) prepareSnapshot(s *State) (data []byte, serial uint64, sum [sha256.Size]byte, skip bool, err error) {
-	cur, err := encodeWithSerial(s, 0)
-	if err != nil {
-		return nil, 0, sum, false, err
-	}
-	if later := w.baselineLater; later != nil {
-		if w.baseline, err = later(); err != nil {
-			return nil, 0, sum, false, err
-		}
-		w.baselineLater = nil
-	}
-	sum = digest(cur)
-	changed := sum != w.baseline
-	if !changed && !w.journalDirty {
-		return nil, 0, sum, true, nil
-	}
-	serial = max(s.Serial, w.lastSerial)
-	if changed {
-		serial++
-	}
-	return withSerial(cur, serial), serial, sum, false, nil
-}
-
 // snapshotWritten records that the snapshot prepared for s is stored.
 func (w *written) snapshotWritten(s *State, serial uint64, sum [sha256.Size]byte) {
 	s.Serial, w.lastSerial = serial, serial
