@@ -70,14 +70,11 @@ func newEachMemo(expr hcl.Expression) *eachMemo {
 // is not a known, unmarked, non-null string or bool.
 func (m *eachMemo) key(s *scope) (string, bool) {
 	var b strings.Builder
-	if len(m.refs) == 1 {
-		b.Grow(16) // one allocation for a short string; none for a bool
-	}
 	for _, r := range m.refs {
 		var v cty.Value
 		var ok bool
 		if r.key {
-			v, ok = traverse(s.each.key, r.steps)
+			v, ok = traverse(s.each.keyValue(), r.steps)
 		} else {
 			v, ok = s.each.valueAt(r.steps)
 		}
@@ -90,6 +87,10 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 		switch v.Type() {
 		case cty.String:
 			str := v.AsString()
+			if b.Cap() == 0 {
+				// One allocation for the key; none for a lone bool.
+				b.Grow(len(str) + 8)
+			}
 			b.WriteByte('s')
 			b.WriteString(strconv.Itoa(len(str)))
 			b.WriteByte(':')
@@ -195,6 +196,12 @@ func (s *scope) evalDirect(expr hcl.Expression, ty cty.Type) (cty.Value, bool) {
 				}
 				b.WriteString(p.Val.AsString())
 			case *hclsyntax.ScopeTraversalExpr:
+				if isEachKey(p.Traversal) {
+					// A for_each key is a known string: no value
+					// need be made of it.
+					b.WriteString(s.each.key)
+					continue
+				}
 				v, ok := s.eachString(p.Traversal)
 				if !ok {
 					return cty.NilVal, false
@@ -207,6 +214,15 @@ func (s *scope) evalDirect(expr hcl.Expression, ty cty.Type) (cty.Value, bool) {
 		return cty.StringVal(b.String()), true
 	}
 	return cty.NilVal, false
+}
+
+// isEachKey reports whether t is each.key itself.
+func isEachKey(t hcl.Traversal) bool {
+	if len(t) != 2 || t.RootName() != "each" {
+		return false
+	}
+	step, ok := t[1].(hcl.TraverseAttr)
+	return ok && step.Name == "key"
 }
 
 // eachString is the value of an each.key... or each.value... traversal
@@ -222,7 +238,7 @@ func (s *scope) eachString(t hcl.Traversal) (cty.Value, bool) {
 	var v cty.Value
 	switch step.Name {
 	case "key":
-		v, ok = traverse(s.each.key, t[2:])
+		v, ok = traverse(s.each.keyValue(), t[2:])
 	case "value":
 		v, ok = s.each.valueAt(t[2:])
 	default:

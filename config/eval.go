@@ -41,11 +41,13 @@ type scope struct {
 // JSON text (decodeJSONObjectItems), is made only when an expression needs
 // it whole: each.value.file is read from the text (valueAt).
 type eachValues struct {
-	key   cty.Value
-	value cty.Value // made from raw by val
-	raw   string
-	dec   *memberDecoder
-	made  bool
+	key    string
+	keyVal cty.Value // made from key by keyValue
+	keyOK  bool
+	value  cty.Value // made from raw by val
+	raw    string
+	dec    *memberDecoder
+	made   bool
 	// broken is set when raw did not decode after it was checked: a bug,
 	// which evalMailings reports.
 	broken bool
@@ -53,7 +55,17 @@ type eachValues struct {
 
 // newEach is each of item it, its value made from its text by dec.
 func newEach(it forEachItem, dec *memberDecoder) eachValues {
-	return eachValues{key: cty.StringVal(it.key), value: it.value, raw: it.raw, dec: dec, made: it.raw == ""}
+	// Normalised as cty.StringVal normalises it, so that key is each.key's
+	// string (the keys of every for_each are NFC already: this is a check).
+	return eachValues{key: cty.NormalizeString(it.key), value: it.value, raw: it.raw, dec: dec, made: it.raw == ""}
+}
+
+// keyValue is each.key; "bench-${each.key}" reads the string alone.
+func (e *eachValues) keyValue() cty.Value {
+	if !e.keyOK {
+		e.keyVal, e.keyOK = cty.StringVal(e.key), true
+	}
+	return e.keyVal
 }
 
 // val is each.value.
@@ -97,7 +109,7 @@ func (s *scope) evalContext(fns funcsTable) *hcl.EvalContext {
 		}
 		if s.child == nil {
 			s.child = s.base.NewChild()
-			s.child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.val()})}
+			s.child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": s.each.keyValue(), "value": s.each.val()})}
 		}
 		return s.child
 	}
@@ -115,7 +127,7 @@ func (s *scope) fullContext(fns funcsTable) *hcl.EvalContext {
 		vars["mailing"] = s.mailing
 	}
 	if s.each != nil {
-		vars["each"] = cty.ObjectVal(map[string]cty.Value{"key": s.each.key, "value": s.each.val()})
+		vars["each"] = cty.ObjectVal(map[string]cty.Value{"key": s.each.keyValue(), "value": s.each.val()})
 	}
 	return &hcl.EvalContext{Variables: vars, Functions: fns}
 }
