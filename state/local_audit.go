@@ -3,10 +3,13 @@ package state
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/postform/postform/audit"
 )
 
 // AuditPath is the local audit trail, beside the state file: one JSON
@@ -24,21 +27,30 @@ func (b *Local) AppendAudit(ctx context.Context, seq uint64, line []byte) error 
 		return fmt.Errorf("opening the audit trail %s: %w", b.AuditPath(), err)
 	}
 	defer f.Close()
-	buf := make([]byte, 0, len(line)+2)
+	var end int64
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
 		last := make([]byte, 1)
 		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
-			buf = append(buf, '\n')
+			if _, err := f.Write([]byte("\n")); err != nil {
+				return fmt.Errorf("appending to the audit trail %s: %w", b.AuditPath(), err)
+			}
 		}
+		end = fi.Size()
 	}
-	buf = append(append(buf, line...), '\n')
-	if _, err := f.Write(buf); err != nil {
+	// The line, then its newline: not a copy of a line of 100,000
+	// letters. Nothing is durable before the fsync below; a crash between
+	// the two writes leaves a whole entry without its newline, which the
+	// next append ends as it ends a torn one.
+	if _, err := f.Write(line); err != nil {
+		return fmt.Errorf("appending to the audit trail %s: %w", b.AuditPath(), err)
+	}
+	if _, err := f.Write([]byte("\n")); err != nil {
 		return fmt.Errorf("appending to the audit trail %s: %w", b.AuditPath(), err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("syncing the audit trail %s: %w", b.AuditPath(), err)
 	}
-	if fi, err := f.Stat(); err == nil && fi.Size() == int64(len(buf)) {
+	if end == 0 {
 		// A new file: its folder entry must be durable too.
 		return b.fs.SyncDir(b.auditRel())
 	}
@@ -61,6 +73,89 @@ func (b *Local) ReadAudit(ctx context.Context) ([][]byte, error) {
 		}
 	}
 	return lines, nil
+}
+
+// LastAudit returns the last line of the audit file that audit.Append
+// would chain to, the last that reads as an entry with a hash (a torn or
+// altered one is skipped, as Append skips it among every line ReadAudit
+// gives), reading the file from its end: a trail of applies of 100,000
+// letters is tens of megabytes an entry. nil when there is none.
+func (b *Local) LastAudit(ctx context.Context) ([]byte, error) {
+	f, err := b.fs.Open(b.auditRel())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit trail %s: %w", b.AuditPath(), err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit trail %s: %w", b.AuditPath(), err)
+	}
+	// tail holds the file's bytes from start to its end; end is where the
+	// lines not yet looked at end.
+	start, end := fi.Size(), fi.Size()
+	var tail []byte
+	for {
+		for end > start && tail[end-start-1] == '\n' {
+			end--
+		}
+		i := -1
+		if end > start {
+			i = bytes.LastIndexByte(tail[:end-start], '\n')
+		}
+		if i < 0 && start > 0 {
+			n := min(start, max(64<<10, int64(len(tail))))
+			more := make([]byte, n+int64(len(tail)))
+			if _, err := f.ReadAt(more[:n], start-n); err != nil {
+				return nil, fmt.Errorf("reading the audit trail %s: %w", b.AuditPath(), err)
+			}
+			copy(more[n:], tail)
+			tail, start = more, start-n
+			continue
+		}
+		if end == start {
+			return nil, nil // start is 0: no line left
+		}
+		line := tail[i+1 : end-start]
+		if chainable(line) {
+			return bytes.Clone(line), nil
+		}
+		end = start + int64(i) + 1
+	}
+}
+
+// chainable is audit.Append's test of the line it chains to, decoding an
+// audit.Entry, without making the strings of its letters and addresses:
+// the same types are accepted (a string or null where Entry has a string),
+// nothing kept.
+func chainable(line []byte) bool {
+	var e struct {
+		audit.Entry
+		Letters   []letterCheck `json:"letters"`
+		Addresses []stringCheck `json:"addresses"`
+	}
+	return json.Unmarshal(line, &e) == nil && e.Hash != ""
+}
+
+// letterCheck is audit.Letter's fields, checked and dropped.
+type letterCheck struct {
+	Address     stringCheck `json:"address"`
+	JobID       stringCheck `json:"job_id"`
+	JobName     stringCheck `json:"job_name"`
+	ContentHash stringCheck `json:"content_hash"`
+	Status      stringCheck `json:"status"`
+}
+
+// stringCheck accepts what encoding/json decodes into a string.
+type stringCheck struct{}
+
+func (*stringCheck) UnmarshalJSON(b []byte) error {
+	if b[0] == '"' || string(b) == "null" {
+		return nil
+	}
+	return errors.New("not a string")
 }
 
 // DescribeAudit names where the audit trail is kept.
