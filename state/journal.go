@@ -303,9 +303,8 @@ func (w *journalWriter) encode(lineage string, serial uint64, recs []journalReco
 		w.le = newLineEncoder()
 	}
 	e := w.le
-	records := make([]rawRecord, 0, len(recs))
+	records, fresh := e.records[:0], e.fresh[:0]
 	var patches []patchOf
-	var fresh []rawRecord
 	for _, r := range recs {
 		if r.Mailing == nil {
 			delete(w.bases, r.Address)
@@ -345,6 +344,10 @@ func (w *journalWriter) encode(lineage string, serial uint64, recs []journalReco
 	for _, r := range fresh {
 		w.bases[r.Address] = r.Mailing
 	}
+	// Kept for the next line, emptied so as not to keep mailings alive.
+	clear(records)
+	clear(fresh)
+	e.records, e.fresh = records[:0], fresh[:0]
 	return line, nil
 }
 

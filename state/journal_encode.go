@@ -25,6 +25,8 @@ type lineEncoder struct {
 	str        bytes.Buffer  // a string being encoded
 	senc       *json.Encoder
 	prev, next []member
+	records    []rawRecord // of the line being encoded
+	fresh      []rawRecord
 }
 
 func newLineEncoder() *lineEncoder {
@@ -51,10 +53,25 @@ func (e *lineEncoder) mailing(m *Mailing) ([]byte, error) {
 
 // appendString appends s as json.Marshal encodes a string.
 func (e *lineEncoder) appendString(dst []byte, s string) []byte {
+	if plainString(s) {
+		return append(append(append(dst, '"'), s...), '"')
+	}
 	e.str.Reset()
 	e.senc.Encode(s) // a string always encodes
 	b := e.str.Bytes()
 	return append(dst, b[:len(b)-1]...)
+}
+
+// plainString reports whether json.Marshal writes s as it is between
+// quotes: printable ASCII without a quote, a backslash or an HTML
+// character. Most addresses are; the others take the encoder.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldPatch is one top-level field of a patch: its name and new value.
@@ -145,7 +162,7 @@ func (e *lineEncoder) patchFields(prev, next []byte) (fields []fieldPatch, ok bo
 	if e.next, ok = members(e.next[:0], next); !ok {
 		return nil, false
 	}
-	fields = []fieldPatch{}
+	fields = make([]fieldPatch, 0, 8) // a posted letter's patch has 4 or 5
 	for _, n := range e.next {
 		if p := findName(e.prev, n.name); p == nil || !bytes.Equal(p.value, n.value) {
 			fields = append(fields, fieldPatch{name: n.name, value: n.value})
