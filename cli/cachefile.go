@@ -23,9 +23,16 @@ import (
 // corrupt, keys out of order) is no cache: it is rebuilt, never trusted.
 const cacheMagic = "postform cache\x002\n"
 
-// maxCacheFile bounds what is read: a cache of a million entries is a
-// tenth of it; anything bigger is not one of ours.
-const maxCacheFile = 1 << 30
+// maxCacheFile bounds what is read (the hash cache is in the checkout,
+// which anyone may have written): a cache of a million letters is about
+// 80 (hashes) or 150 MB (recipients); anything bigger is not used.
+const maxCacheFile = 256 << 20
+
+// minCacheRecord is the fewest bytes a record of either cache takes (its
+// two lengths and the smallest value, six bytes of a hash entry), so that
+// a count is believed only when the file can hold it, and the records'
+// slice is at most four times the file.
+const minCacheRecord = 8
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -71,8 +78,7 @@ func parseCacheFile(data, tag string) []cacheRecord {
 	}
 	n := uint64(le32(r.s))
 	r.s = r.s[4:]
-	// Each record is at least its two lengths.
-	if n > uint64(len(r.s))/2 {
+	if n > uint64(len(r.s))/minCacheRecord {
 		return nil
 	}
 	recs := make([]cacheRecord, n)

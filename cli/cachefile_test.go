@@ -38,7 +38,7 @@ func withCount(file, tag string, n uint32) string {
 // A cache file is read only when it is whole, of its tag and in order:
 // anything else, cut, flipped, reordered or miscounted, is no cache.
 func TestCacheFileIsReadOnlyWhole(t *testing.T) {
-	recs := []cacheRecord{{"a", "1"}, {"b", ""}, {"c\x00", "\xff\xfe"}}
+	recs := []cacheRecord{{"a", "1234567"}, {"b", "\x00\x00\x00\x00\x00\x00"}, {"c\x00", "\xff\xfe\xff\xfe\xff\xfe"}}
 	file := cacheOf("t", recs...)
 	if got := parseCacheFile(file, "t"); !reflect.DeepEqual(got, recs) {
 		t.Fatalf("read back as %q, want %q", got, recs)
@@ -68,6 +68,7 @@ func TestCacheFileIsReadOnlyWhole(t *testing.T) {
 		"fewer than counted":  withCount(file, "t", 4),
 		"more than counted":   withCount(file, "t", 2),
 		"a huge count":        withCount(file, "t", math.MaxUint32),
+		"records too small":   cacheOf("t", cacheRecord{"a", "1234"}),
 		"another version":     "postform cache\x001\n" + file[len(cacheMagic):],
 		"the JSON of before":  `{"a.pdf":{"size":1,"mtime":"2026-12-01T08:49:46Z","sha256":"00","pages":1}}`,
 		"extra after the sum": file + "\x00",
@@ -336,5 +337,24 @@ func TestJSONCachesAreMigrated(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), cacheMagic) {
 		t.Fatalf("the migrated cache is %q", b)
+	}
+}
+
+// The smallest entry a cache can hold is read back: minCacheRecord is no
+// more than it takes.
+func TestSmallestEntriesAreReadBack(t *testing.T) {
+	t.Setenv("POSTFORM_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	c := openHashCache(dir)
+	c.Store("", 0, time.Unix(0, 0), "", 0)
+	c.save()
+	if _, _, ok := openHashCache(dir).Lookup("", 0, time.Unix(0, 0)); !ok {
+		t.Error("the smallest hash entry is not read back")
+	}
+	rc := openRecipientCache(dir)
+	rc.StoreRecipient("", pdf.Window{}, &pdf.Recipient{})
+	rc.save()
+	if _, ok := openRecipientCache(dir).LookupRecipient("", pdf.Window{}); !ok {
+		t.Error("the smallest recipient entry is not read back")
 	}
 }
