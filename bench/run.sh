@@ -49,7 +49,8 @@
 #      (full-page writes: the worst case) and again without one. Uses
 #      PG_CONN_STR when set, else starts its own PostgreSQL (initdb +
 #      pg_ctl on a free loopback port, as the postgres user when root).
-#      Runs after e (needs bench/out/weN; E_REUSE=1 keeps an existing one).
+#      Runs after e (needs bench/out/weN; E_REUSE=1 keeps an existing one;
+#      H_REUSE=1 keeps the local workdir of the WAL measurement).
 #   For f and g, ideal = (requests − 2) × 20 ms ÷ 16 + fixed session cost,
 #   where the fixed cost is the wall of `plan --refresh=false` in the same
 #   directory (configuration, state, plan, output: everything but the
@@ -496,7 +497,11 @@ run_h() {
 		row "h. pg: plan --refresh=false, $n terminal" "${w} s" "goal at 100,000: < 3 s" "-" "0" "$(mib "$r")"
 		# The WAL of a refresh that changes UNF_H letters.
 		unf=$((UNF_H < n ? UNF_H : n))
-		src=$(build_unfinished "whu$n" "$n" "$unf")
+		if [ "${H_REUSE:-0}" = 1 ] && [ -s "$OUT/whu$n/postform.state.json" ]; then
+			src=$OUT/whu$n
+		else
+			src=$(build_unfinished "whu$n" "$n" "$unf")
+		fi
 		to_pg "$src" "$OUT/whw$n" "bench_wal_$n"
 		for i in checkpoint plain; do
 			[ "$i" = checkpoint ] && psql "$PG_CONN_STR" -qc CHECKPOINT
