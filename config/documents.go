@@ -44,7 +44,8 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	if diags.HasErrors() {
 		return nil
 	}
-	d := &Document{DeclRange: b.DefRange}
+	d := l.documents.next()
+	*d = Document{DeclRange: b.DefRange}
 	if a, ok := content.Attributes["box"]; ok {
 		v, diags := l.evalShared(a.Expr, s, cty.String, func() string { return "the \"box\" argument of " + address })
 		l.add(diags...)

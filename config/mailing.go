@@ -289,7 +289,8 @@ func (l *loader) jsondecodeItems(expr hcl.Expression) ([]forEachItem, bool) {
 // subject is where its job name comes from, for diagnostics about it.
 func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key string, hasKey bool, s *scope) (m *Mailing, subject *hcl.Range) {
 	before := len(l.diags)
-	m = &Mailing{
+	m = l.mailings.next()
+	*m = Mailing{
 		Address:   FormatAddress(name, key, hasKey),
 		Name:      name,
 		Key:       key,

@@ -281,6 +281,16 @@ func (l *loader) readRecipients(all []*Mailing) {
 		}
 	}
 
+	// The recipients and their lines in two allocations for all letters,
+	// each letter's lines clipped so that an append copies them.
+	total := 0
+	for _, u := range uses {
+		if u.j.err == nil {
+			total += len(u.j.r.Lines)
+		}
+	}
+	recipients := make([]Recipient, len(uses))
+	lines := make([]string, total) // never nil: no lines is an empty list
 	for _, u := range uses {
 		j := u.j
 		if j.err != nil {
@@ -288,7 +298,12 @@ func (l *loader) readRecipients(all []*Mailing) {
 				fmt.Sprintf("page 1 cannot be read: %v", j.err)))
 			continue
 		}
-		u.d.Recipient = &Recipient{Lines: append([]string{}, j.r.Lines...), Postcode: j.r.Postcode, City: j.r.City, Country: j.r.Country}
+		r := &recipients[0]
+		recipients = recipients[1:]
+		n := copy(lines, j.r.Lines)
+		*r = Recipient{Lines: lines[:n:n], Postcode: j.r.Postcode, City: j.r.City, Country: j.r.Country}
+		lines = lines[n:]
+		u.d.Recipient = r
 		u.d.RecipientPage = j.r.Page
 		for _, p := range j.r.Problems {
 			u.m.AddressProblems = append(u.m.AddressProblems, addressDiag(u.m, u.d, p.Kind, p.Message))
