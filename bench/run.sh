@@ -49,8 +49,7 @@
 #      (full-page writes: the worst case) and again without one. Uses
 #      PG_CONN_STR when set, else starts its own PostgreSQL (initdb +
 #      pg_ctl on a free loopback port, as the postgres user when root).
-#      Runs after e (needs bench/out/weN; E_REUSE=1 keeps an existing one;
-#      H_REUSE=1 keeps the local workdir of the WAL measurement).
+#      Runs after e (needs bench/out/weN; E_REUSE=1 keeps an existing one).
 #   For f and g, ideal = (requests − 2) × 20 ms ÷ 16 + fixed session cost,
 #   where the fixed cost is the wall of `plan --refresh=false` in the same
 #   directory (configuration, state, plan, output: everything but the
@@ -497,17 +496,15 @@ run_h() {
 		row "h. pg: plan --refresh=false, $n terminal" "${w} s" "goal at 100,000: < 3 s" "-" "0" "$(mib "$r")"
 		# The WAL of a refresh that changes UNF_H letters.
 		unf=$((UNF_H < n ? UNF_H : n))
-		if [ "${H_REUSE:-0}" = 1 ] && [ -s "$OUT/whu$n/postform.state.json" ]; then
-			src=$OUT/whu$n
-		else
-			src=$(build_unfinished "whu$n" "$n" "$unf")
-		fi
+		# Built afresh each time: its jobs live in this run's sandbox world.
+		src=$(build_unfinished "whu$n" "$n" "$unf")
 		to_pg "$src" "$OUT/whw$n" "bench_wal_$n"
 		for i in checkpoint plain; do
 			[ "$i" = checkpoint ] && psql "$PG_CONN_STR" -qc CHECKPOINT
 			lsn=$(psql "$PG_CONN_STR" -Atc "SELECT pg_current_wal_lsn()")
 			POSTFORM_VAR_endpoint=$WORLD measure "$OUT/logs/hw$n.$i" "$OUT/whw$n" "$BIN" refresh --parallelism=$PAR
 			bytes=$(wal_since "$lsn")
+			[ "$RC" = 0 ] || { echo "h$n: the refresh failed (see $OUT/logs/hw$n.$i)" >&2; exit 1; }
 			grep -q "$unf still in progress" "$OUT/logs/hw$n.$i" || { echo "h$n: the refresh did not see $unf unfinished letters (see $OUT/logs/hw$n.$i)" >&2; exit 1; }
 			echo "h$n WAL ($i): $bytes bytes for a refresh changing $unf letters, ${WALL}s" >&2
 			NOTES+=("h. pg, $n letters: a refresh changing $unf letters wrote $bytes bytes of WAL ($([ "$i" = checkpoint ] && echo "right after a CHECKPOINT: full-page writes" || echo "the next refresh, no checkpoint between")); goal < 1 MB; ${WALL} s")
