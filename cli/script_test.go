@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/postform/postform/cli"
+	"github.com/postform/postform/internal/pgtest"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/state"
@@ -34,9 +35,19 @@ func TestMain(m *testing.M) {
 	if os.Getenv("POSTFORM_CACHE_DIR") == "" {
 		os.Setenv("POSTFORM_CACHE_DIR", testCacheDir)
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopSharedPG{m}, map[string]func(){
 		"postform": func() { os.Exit(cli.Execute()) },
 	})
+}
+
+// stopSharedPG runs the tests, then stops the PostgreSQL some of them share
+// (pgtest.Shared): testscript.Main exits straight after Run, and the server
+// outlived every go test ./cli before.
+type stopSharedPG struct{ m *testing.M }
+
+func (s stopSharedPG) Run() int {
+	defer pgtest.StopShared()
+	return s.m.Run()
 }
 
 // TestScripts runs the end-to-end stories in testdata/script: each is a
