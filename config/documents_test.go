@@ -60,14 +60,7 @@ func TestDocumentSymlinks(t *testing.T) {
 		}, real: "real.pdf"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"main.mail.hcl": oneLetter})
-			if err := os.Mkdir(filepath.Join(dir, "letters"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.link(dir); err != nil {
-				t.Fatal(err)
-			}
+			dir := linkedLetterDir(t, tc.link)
 			cfg, diags := Load(dir, LoadOptions{SkipPreflight: true})
 			if tc.real == "" {
 				d := hasCode(diags, diag.CodeDocumentOutside)
@@ -146,14 +139,7 @@ func TestDocumentLinkTarget(t *testing.T) {
 		}, summary: "Document is not a file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFiles(t, dir, map[string]string{"main.mail.hcl": oneLetter})
-			if err := os.Mkdir(filepath.Join(dir, "letters"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.link(dir); err != nil {
-				t.Fatal(err)
-			}
+			dir := linkedLetterDir(t, tc.link)
 			cfg, diags := Load(dir, LoadOptions{})
 			if tc.summary != "" {
 				d := hasCode(diags, diag.CodeMissingFile)
@@ -171,4 +157,19 @@ func TestDocumentLinkTarget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linkedLetterDir is a working directory of oneLetter with an empty
+// letters/ folder that link then fills (with letters/a.pdf, as a link).
+func linkedLetterDir(t *testing.T, link func(dir string) error) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"main.mail.hcl": oneLetter})
+	if err := os.Mkdir(filepath.Join(dir, "letters"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := link(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
