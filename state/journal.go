@@ -172,27 +172,6 @@ func patchMailing(base *Mailing, fields map[string]json.RawMessage) (*Mailing, e
 	return m, nil
 }
 
-// fieldsPatch returns the top-level fields of next that differ from prev,
-// both encoded mailings (nil when they cannot be compared).
-func fieldsPatch(prev, next []byte) map[string]json.RawMessage {
-	var a, b map[string]json.RawMessage
-	if json.Unmarshal(prev, &a) != nil || json.Unmarshal(next, &b) != nil {
-		return nil
-	}
-	out := map[string]json.RawMessage{}
-	for k, v := range b {
-		if !bytes.Equal(a[k], v) {
-			out[k] = v
-		}
-	}
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			out[k] = json.RawMessage("null")
-		}
-	}
-	return out
-}
-
 // journalScan is the result of reading a journal file.
 type journalScan struct {
 	lines []*journalLine

@@ -29,7 +29,7 @@ func (w *refJournalEncoder) encode(lineage string, serial uint64, recs []journal
 			return nil, err
 		}
 		if prev, ok := w.bases[r.Address]; ok && r.Mailing.Address == r.Address {
-			if f := refFieldsPatch(prev, next); f != nil {
+			if f := fieldsPatch(prev, next); f != nil {
 				l.Patches = append(l.Patches, journalPatch{Address: r.Address, Fields: f})
 				delete(w.bases, r.Address)
 				continue
@@ -49,7 +49,10 @@ func (w *refJournalEncoder) encode(lineage string, serial uint64, recs []journal
 	return line, nil
 }
 
-func refFieldsPatch(prev, next []byte) map[string]json.RawMessage {
+// fieldsPatch is the journal writer's patch as it was before patchFields:
+// the top-level fields of next that differ from prev, both encoded mailings
+// (nil when they cannot be compared), through maps.
+func fieldsPatch(prev, next []byte) map[string]json.RawMessage {
 	var a, b map[string]json.RawMessage
 	if json.Unmarshal(prev, &a) != nil || json.Unmarshal(next, &b) != nil {
 		return nil
@@ -221,7 +224,7 @@ func TestPatchFieldsMatchesFieldsPatch(t *testing.T) {
 	e := newLineEncoder()
 	for _, p := range objs {
 		for _, n := range objs {
-			want := refFieldsPatch([]byte(p), []byte(n))
+			want := fieldsPatch([]byte(p), []byte(n))
 			got, ok := e.patchFields([]byte(p), []byte(n))
 			if !ok {
 				continue // written whole: never wrong, only larger
