@@ -222,7 +222,14 @@ func fillState(dir string) (int, error) {
 	if diags.HasErrors() {
 		return 0, fmt.Errorf("loading %s: %s", dir, diags.Error())
 	}
-	added := 0
+	// A second -fill-state (after letters were added) must not reuse the
+	// job ids the first gave: two letters of one job id are one letter to
+	// refresh and import.
+	taken := map[string]bool{}
+	for _, m := range s.Mailings {
+		taken[m.JobID] = true
+	}
+	added, seq := 0, 0
 	for _, m := range cfg.Mailings {
 		if s.Mailings[m.Address] != nil {
 			continue
@@ -241,7 +248,12 @@ func fillState(dir string) (int, error) {
 				fields[k] = v
 			}
 		}
-		fields["job_id"], _ = json.Marshal(fmt.Sprintf("synthetic-%08d", added))
+		var id string
+		for id == "" || taken[id] {
+			id = fmt.Sprintf("synthetic-%08d", seq)
+			seq++
+		}
+		fields["job_id"], _ = json.Marshal(id)
 		b, err := json.Marshal(fields)
 		if err != nil {
 			return 0, err
