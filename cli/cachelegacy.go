@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -29,7 +30,9 @@ func readLegacyHashCache(dir, path string) map[string]hashEntry {
 		SHA256  string    `json:"sha256"`
 		Pages   int       `json:"pages,omitempty"`
 	}
-	if jsonv2.UnmarshalRead(f, &entries) != nil || len(entries) == 0 {
+	// Bounded as a cache file is (maxCacheFile): a bigger one, cut short,
+	// is no JSON.
+	if jsonv2.UnmarshalRead(io.LimitReader(f, maxCacheFile), &entries) != nil || len(entries) == 0 {
 		return nil
 	}
 	out := make(map[string]hashEntry, len(entries))
@@ -51,7 +54,7 @@ func readLegacyRecipientCache(dir, path string) map[string]*pdf.Recipient {
 		Version string                    `json:"version"`
 		Entries map[string]*pdf.Recipient `json:"entries"`
 	}
-	if jsonv2.UnmarshalRead(f, &file) != nil || file.Version != Version || len(file.Entries) == 0 {
+	if jsonv2.UnmarshalRead(io.LimitReader(f, maxCacheFile), &file) != nil || file.Version != Version || len(file.Entries) == 0 {
 		return nil
 	}
 	return file.Entries
