@@ -323,7 +323,7 @@ build_unfinished() {
 
 run_f() {
 	world
-	local n dir unf proxy i walls rss reqs fx w r id targets k
+	local n dir unf proxy i walls rss reqs fx w r id
 	start_bg delay-f "$OUT/delay" -to "$WORLD" -latency "${LATENCY_MS}ms"
 	proxy=$URL
 	for n in $N_F; do
@@ -470,7 +470,7 @@ to_pg() {
 	(cd "$2" && "$BIN" plan --refresh=false >/dev/null 2>&1) || true
 }
 
-# wal SQL — bytes of WAL written since the LSN given.
+# wal_since LSN — bytes of WAL written since LSN.
 wal_since() { psql "$PG_CONN_STR" -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$1')"; }
 
 run_h() {
