@@ -71,13 +71,7 @@ func newEachMemo(expr hcl.Expression) *eachMemo {
 func (m *eachMemo) key(s *scope) (string, bool) {
 	var b strings.Builder
 	for _, r := range m.refs {
-		var v cty.Value
-		var ok bool
-		if r.key {
-			v, ok = traverse(s.each.keyValue(), r.steps)
-		} else {
-			v, ok = s.each.valueAt(r.steps)
-		}
+		v, ok := s.eachAt(r.key, r.steps)
 		if !ok {
 			return "", false
 		}
@@ -235,15 +229,10 @@ func (s *scope) eachString(t hcl.Traversal) (cty.Value, bool) {
 	if !ok {
 		return cty.NilVal, false
 	}
-	var v cty.Value
-	switch step.Name {
-	case "key":
-		v, ok = traverse(s.each.keyValue(), t[2:])
-	case "value":
-		v, ok = s.each.valueAt(t[2:])
-	default:
+	if step.Name != "key" && step.Name != "value" {
 		return cty.NilVal, false
 	}
+	v, ok := s.eachAt(step.Name == "key", t[2:])
 	if !ok {
 		return cty.NilVal, false
 	}
@@ -251,6 +240,15 @@ func (s *scope) eachString(t hcl.Traversal) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// eachAt is steps read from each.key (key) or each.value, false on any
+// diagnostic.
+func (s *scope) eachAt(key bool, steps hcl.Traversal) (cty.Value, bool) {
+	if key {
+		return traverse(s.each.keyValue(), steps)
+	}
+	return s.each.valueAt(steps)
 }
 
 // traverse is steps.TraverseRel(v), false on any diagnostic. An attribute
