@@ -165,12 +165,12 @@ func (o openedState) release() {
 }
 
 // openSession evaluates the configuration and opens its state, locked for
-// operation when lock is set. A local state named by the working
-// directory's backend record is opened and read while the configuration is
-// evaluated: on two cores a plan of thousands of letters then takes the
+// operation when lock is set. The state the working directory's backend
+// record names (earlyBackend) is opened and read while the configuration
+// is evaluated: on two cores a plan of thousands of letters then takes the
 // longer of the two, not their sum. The record is only trusted once the
-// configuration confirms it (checkBackend); otherwise nothing read early
-// is used.
+// evaluated configuration asks for exactly that backend; otherwise what
+// was read early is released unused.
 func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight bool, operation string, lock bool, rf runFlags) (*session, error) {
 	dir, err := os.Getwd()
 	if err != nil {
