@@ -36,6 +36,7 @@ import (
 	"strings"
 
 	"github.com/postform/postform/config"
+	"github.com/postform/postform/internal/safefs"
 	"github.com/postform/postform/pdf"
 	"github.com/postform/postform/reconcile"
 	"github.com/postform/postform/state"
@@ -269,5 +270,6 @@ func fillState(dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return added, os.WriteFile(path, out, 0o644)
+	// Atomically: a Ctrl-C mid-write must not leave a torn state.
+	return added, safefs.WriteFileAt(path, out, 0o644)
 }
