@@ -236,7 +236,7 @@ func (l *loader) readRecipients(all []*Mailing) {
 			continue
 		}
 		d := recipientDoc(m)
-		if d == nil || d.SHA256 == "" || l.opts.PDF == nil || l.opts.SkipPreflight {
+		if d == nil || d.SHA256 == "" {
 			continue
 		}
 		m.AddressCheck = AddressRead
