@@ -331,18 +331,13 @@ func decodeRecipient(v string) (*pdf.Recipient, bool) {
 }
 
 // recipientKey is an entry's key: "sha256 left,top,width,height", the
-// numbers as %g writes them.
+// numbers as %g writes them (LookupRecipient builds it in place).
 func recipientKey(sha string, w pdf.Window) string {
-	return string(appendRecipientKey(nil, sha, w))
+	return string(appendWindow(append([]byte(sha), ' '), w))
 }
 
-// appendRecipientKey is recipientKey without fmt: a plan looks up every
-// letter's, and fmt boxed each number.
-func appendRecipientKey(b []byte, sha string, w pdf.Window) []byte {
-	return appendWindow(append(append(b, sha...), ' '), w)
-}
-
-// appendWindow is a window as a key writes it: "left,top,width,height".
+// appendWindow is a window as a key writes it: "left,top,width,height",
+// without fmt: a plan looks up every letter's, and fmt boxed each number.
 func appendWindow(b []byte, w pdf.Window) []byte {
 	for i, v := range [...]float64{w.LeftMM, w.TopMM, w.WidthMM, w.HeightMM} {
 		if i > 0 {
