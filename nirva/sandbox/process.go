@@ -58,8 +58,16 @@ type processed struct {
 // processUpload is the platform's processing: a file it cannot parse (or
 // decrypt) fails the job; the first MAIN file's address window is read for
 // the address.
-func processUpload(e *postpdf.Engine, p *pendingUpload) processed {
-	var r processed
+func processUpload(e *postpdf.Engine, p *pendingUpload) (r processed) {
+	// Processing runs outside any request (the background worker, Close)
+	// and holds the job's in-flight mark: a PDF that panics a reader must
+	// fail its job, not leave every later read of it waiting, or the
+	// sandbox down.
+	defer func() {
+		if v := recover(); v != nil {
+			r = processed{failed: true, failReason: fmt.Sprintf("the files could not be processed: %v", v)}
+		}
+	}()
 	for _, f := range p.Files {
 		if _, err := inspectPDF(f.Data); err != nil {
 			r.failed, r.failReason = true, fmt.Sprintf("%s: %v", f.Field, err)

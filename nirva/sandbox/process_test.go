@@ -358,3 +358,12 @@ func TestPendingUploadWithoutMainFails(t *testing.T) {
 		}
 	}
 }
+
+// A reader that panics on an upload fails that job: processing runs off the
+// request path, where no HTTP server would catch it (a nil engine panics).
+func TestProcessingPanicFailsTheJob(t *testing.T) {
+	p := &pendingUpload{Files: []pendingFile{{"file__file_2201_0", pdf(t, "A", "75002 PARIS")}}}
+	if r := processUpload(nil, p); !r.failed || !strings.Contains(r.failReason, "could not be processed") {
+		t.Fatalf("processed as %+v", r)
+	}
+}
