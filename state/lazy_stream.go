@@ -38,12 +38,17 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 			if err != bufio.ErrBufferFull {
 				return nil, false
 			}
-			first := bytes.Clone(line) // the next read reuses the buffer
-			rest, err := br.ReadBytes('\n')
-			if err != nil || len(first)+len(rest) > maxStreamLine {
+			// The next read reuses the buffer; the line is gathered a
+			// buffer at a time, no further than the bound.
+			long := bytes.Clone(line)
+			for err == bufio.ErrBufferFull && len(long) <= maxStreamLine {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			if err != nil || len(long) > maxStreamLine {
 				return nil, false
 			}
-			line = append(first, rest...)
+			line = long
 		}
 		mh.Write(line)
 		off += int64(len(line))

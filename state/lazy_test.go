@@ -357,6 +357,12 @@ func TestDecodeForPlanStream(t *testing.T) {
 			t.Fatalf("%s streamed:\n%+v\nwant\n%+v", a, m, full.Mailings[a])
 		}
 	}
+	huge := terminalState(2)
+	huge.Mailings[addrOf(1)].Problems = []string{strings.Repeat("long ", maxStreamLine/5+1)} // past the bound: the whole-file path
+	hd, _ := Encode(huge)
+	if _, ok := decodeForPlanStream(bytes.NewReader(hd), src); ok {
+		t.Error("a line longer than maxStreamLine was streamed")
+	}
 	empty, _ := Encode(New("x"))
 	if res, ok := decodeForPlanStream(bytes.NewReader(empty), src); !ok || len(res.s.Mailings) != 0 || res.size != int64(len(empty)) {
 		t.Errorf("empty state: ok %v", ok)
