@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 )
@@ -52,4 +54,39 @@ func BenchmarkWorkdir(b *testing.B) {
 			b.Fatalf("postform %s exited %d:\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
 		}
 	}
+}
+
+// BenchmarkWorkdirHeap is BenchmarkWorkdir writing, once, a heap profile
+// (inuse_space after a collection) at the moment the plan is made, with
+// the configuration, the state and the caches all held:
+//
+//	POSTFORM_BENCH_DIR=$PWD/bench/out/we100000 POSTFORM_BENCH_HEAP=/tmp/heap.prof go test ./cli -run '^$' -bench WorkdirHeap -benchtime 1x
+//	go tool pprof -sample_index=inuse_space -top /tmp/heap.prof
+//
+// It also reports the live heap then as live-MB (a collection's view, not
+// the process's RSS, which adds the collector's headroom).
+func BenchmarkWorkdirHeap(b *testing.B) {
+	out := os.Getenv("POSTFORM_BENCH_HEAP")
+	if out == "" {
+		b.Skip("POSTFORM_BENCH_HEAP is not set (the file the heap profile is written to)")
+	}
+	var live uint64
+	planMadeHook = func() {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		live = ms.HeapAlloc
+		f, err := os.Create(out)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			b.Error(err)
+		}
+	}
+	defer func() { planMadeHook = nil }()
+	BenchmarkWorkdir(b)
+	b.ReportMetric(float64(live)/1e6, "live-MB")
 }

@@ -194,6 +194,11 @@ func decodePlanFile(path string) (*reconcile.SavedPlan, string, error) {
 	return doc, hex.EncodeToString(sum[:]), nil
 }
 
+// planMadeHook, when set (by a benchmark), runs once the first plan is
+// made, the configuration and the state both still held: the moment of a
+// plan's peak heap, for a heap profile to show what is live then.
+var planMadeHook func()
+
 // preparePlan loads the configuration and the state, refreshes what is
 // unfinished and makes the plan. The session it returns holds the lock
 // (for apply, and for a plan that refreshes) until closed.
@@ -219,6 +224,9 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	opts := f.reconcileOptions()
 	opts.Now = now
 	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
+	if planMadeHook != nil {
+		planMadeHook()
+	}
 	counts := pre.Counts()
 	posts, needsEdit := counts.Post > 0, counts.Update > 0
 	// Pending and NeedsRefresh walk the whole state: asked only where
