@@ -547,6 +547,16 @@ func unquote(q []byte) (string, bool) {
 // has none. Brackets are counted, not matched: a mismatch is found by the
 // json.Unmarshal that decodes the value.
 func skipValue(b []byte, i int) int {
+	if i < len(b) && (b[i] == '{' || b[i] == '[') {
+		if end, ok := skipComposite(b, i); ok {
+			return end
+		}
+	}
+	return skipValueBytes(b, i)
+}
+
+// skipValueBytes is skipValue a byte at a time: what skipComposite leaves.
+func skipValueBytes(b []byte, i int) int {
 	if i >= len(b) {
 		return -1
 	}
