@@ -119,33 +119,99 @@ func take[T any](slab *[]T, n int) []T {
 
 func (p *planScanner) newMailing() *Mailing { return &take(&p.mailingSlab, 1)[0] }
 
-// Member bits of a mailing, to refuse a name given twice: encoding/json
-// would merge or overwrite, and the general path says which.
+// A mailing's members, in the order Encode writes them (Mailing's
+// fields). Bit 1<<f of a member refuses its name given twice:
+// encoding/json would merge or overwrite, and the general path says which.
 const (
-	mAddress = 1 << iota
-	mPhase
-	mContentHash
-	mInputHash
-	mJobName
-	mService
-	mServiceID
-	mDocuments
-	mOptions
-	mOwner
-	mRequestedProofs
-	mRecipient
-	mAttemptedAt
-	mJobID
-	mSubmittedAt
-	mJobStatus
-	mPackGroups
-	mDeliveries
-	mProofs
-	mSuperseded
-	mLastRefreshed
-	mTerminal
-	mProblems
+	fAddress = iota
+	fPhase
+	fContentHash
+	fInputHash
+	fJobName
+	fService
+	fServiceID
+	fDocuments
+	fOptions
+	fOwner
+	fRequestedProofs
+	fRecipient
+	fAttemptedAt
+	fJobID
+	fSubmittedAt
+	fJobStatus
+	fPackGroups
+	fDeliveries
+	fProofs
+	fSuperseded
+	fLastRefreshed
+	fTerminal
+	fProblems
 )
+
+// mailingNames start each member of a mailing as Encode writes it.
+var mailingNames = [...]string{
+	fAddress:         `"address":`,
+	fPhase:           `"phase":`,
+	fContentHash:     `"content_hash":`,
+	fInputHash:       `"input_hash":`,
+	fJobName:         `"job_name":`,
+	fService:         `"service":`,
+	fServiceID:       `"service_id":`,
+	fDocuments:       `"documents":`,
+	fOptions:         `"options":`,
+	fOwner:           `"owner":`,
+	fRequestedProofs: `"requested_proofs":`,
+	fRecipient:       `"recipient":`,
+	fAttemptedAt:     `"attempted_at":`,
+	fJobID:           `"job_id":`,
+	fSubmittedAt:     `"submitted_at":`,
+	fJobStatus:       `"job_status":`,
+	fPackGroups:      `"pack_groups":`,
+	fDeliveries:      `"deliveries":`,
+	fProofs:          `"proofs":`,
+	fSuperseded:      `"superseded":`,
+	fLastRefreshed:   `"last_refreshed":`,
+	fTerminal:        `"terminal":`,
+	fProblems:        `"problems":`,
+}
+
+// Members of a document, a recipient and a pack group, in Encode's order.
+var (
+	documentNames  = [...]string{`"box":`, `"file":`, `"sha256":`, `"size":`, `"pages":`}
+	recipientNames = [...]string{`"lines":`, `"postcode":`, `"city":`, `"country":`}
+	packGroupNames = [...]string{`"id":`, `"channel":`, `"status":`, `"eligible":`, `"reasons":`, `"raw":`}
+)
+
+// member reads the name of the member at b[i], one of names (each as it
+// starts a member: `"name":`), and returns its index and where its value
+// starts; -1 for another name or a member this path does not read. The
+// member is compared byte for byte (a key literal that starts with one of
+// them holds that name and nothing else), first with the ones Encode
+// writes next (from next, past a few it omits when empty), then with all;
+// a name written otherwise (a space, an escape) is read as a string.
+func (p *planScanner) member(i int, names []string, next int) (int, int) {
+	b := p.b[i:]
+	for k := next; k < len(names) && k < next+3; k++ {
+		if n := names[k]; len(b) >= len(n) && b[1] == n[1] && string(b[:len(n)]) == n {
+			return k, skipSpace(p.b, i+len(n))
+		}
+	}
+	for k, n := range names {
+		if len(b) >= len(n) && b[1] == n[1] && string(b[:len(n)]) == n {
+			return k, skipSpace(p.b, i+len(n))
+		}
+	}
+	key, vs := p.key(i)
+	if vs < 0 {
+		return -1, -1
+	}
+	for k, n := range names {
+		if string(key) == n[1:len(n)-2] {
+			return k, vs
+		}
+	}
+	return -1, -1
+}
 
 // mailing decodes the mailing object at b[i] into m and returns its end;
 // -1: not for this path. The detail members are not decoded: hasDetail
@@ -155,63 +221,54 @@ const (
 func (p *planScanner) mailing(i int, m *Mailing) (end int, hasDetail bool, ds, de int, contiguous bool) {
 	b := p.b
 	ds, de, contiguous = -1, -1, true
-	seen := 0
+	seen, next := 0, 0
 	i, done := p.open(i, '{')
 	prev := -1 // the end of the previous member's value
 	for !done {
 		if i < 0 {
 			return -1, false, 0, 0, false
 		}
-		key, vs := p.key(i)
-		if vs < 0 {
+		f, vs := p.member(i, mailingNames[:], next)
+		if f < 0 {
 			return -1, false, 0, 0, false
 		}
-		var bit int
 		var ve int
-		switch string(key) {
-		case "address":
-			bit, ve = mAddress, p.address(vs, &m.Address)
-		case "phase":
-			bit, ve = mPhase, p.str(vs, (*string)(&m.Phase), sPhase)
-		case "content_hash":
-			bit, ve = mContentHash, p.str(vs, &m.ContentHash, noSlot)
-		case "input_hash":
-			bit, ve = mInputHash, p.str(vs, &m.InputHash, noSlot)
-		case "job_name":
-			bit, ve = mJobName, p.str(vs, &m.JobName, noSlot)
-		case "service":
-			bit, ve = mService, p.str(vs, &m.Service, sService)
-		case "service_id":
-			bit, ve = mServiceID, p.str(vs, &m.ServiceID, sServiceID)
-		case "documents":
-			bit, ve = mDocuments, p.documents(vs, &m.Documents)
-		case "options":
-			bit, ve = mOptions, p.options(vs, &m.Options)
-		case "owner":
-			bit, ve = mOwner, p.str(vs, &m.Owner, sOwner)
-		case "requested_proofs":
-			bit, ve = mRequestedProofs, p.strs(vs, &m.RequestedProofs, sProofs, 4)
-		case "recipient":
-			bit, ve = mRecipient, p.recipient(vs, &m.Recipient)
-		case "attempted_at":
-			bit, ve = mAttemptedAt, p.time(vs, &m.AttemptedAt)
-		case "job_id":
-			bit, ve = mJobID, p.str(vs, &m.JobID, noSlot)
-		case "submitted_at":
-			bit, ve = mSubmittedAt, p.time(vs, &m.SubmittedAt)
-		case "job_status":
-			bit, ve = mJobStatus, p.str(vs, &m.JobStatus, sJobStatus)
-		case "pack_groups":
-			bit, ve = mPackGroups, p.packGroups(vs, &m.PackGroups)
-		case "deliveries", "proofs", "superseded":
-			switch key[0] {
-			case 'd':
-				bit = mDeliveries
-			case 'p':
-				bit = mProofs
-			default:
-				bit = mSuperseded
-			}
+		switch f {
+		case fAddress:
+			ve = p.address(vs, &m.Address)
+		case fPhase:
+			ve = p.str(vs, (*string)(&m.Phase), sPhase)
+		case fContentHash:
+			ve = p.str(vs, &m.ContentHash, noSlot)
+		case fInputHash:
+			ve = p.str(vs, &m.InputHash, noSlot)
+		case fJobName:
+			ve = p.str(vs, &m.JobName, noSlot)
+		case fService:
+			ve = p.str(vs, &m.Service, sService)
+		case fServiceID:
+			ve = p.str(vs, &m.ServiceID, sServiceID)
+		case fDocuments:
+			ve = p.documents(vs, &m.Documents)
+		case fOptions:
+			ve = p.options(vs, &m.Options)
+		case fOwner:
+			ve = p.str(vs, &m.Owner, sOwner)
+		case fRequestedProofs:
+			ve = p.strs(vs, &m.RequestedProofs, sProofs, 4)
+		case fRecipient:
+			ve = p.recipient(vs, &m.Recipient)
+		case fAttemptedAt:
+			ve = p.time(vs, &m.AttemptedAt)
+		case fJobID:
+			ve = p.str(vs, &m.JobID, noSlot)
+		case fSubmittedAt:
+			ve = p.time(vs, &m.SubmittedAt)
+		case fJobStatus:
+			ve = p.str(vs, &m.JobStatus, sJobStatus)
+		case fPackGroups:
+			ve = p.packGroups(vs, &m.PackGroups)
+		case fDeliveries, fProofs, fSuperseded:
 			ve = skipValue(b, vs)
 			if prev < 0 {
 				contiguous = false // no comma before it to cut at
@@ -222,23 +279,22 @@ func (p *planScanner) mailing(i int, m *Mailing) (end int, hasDetail bool, ds, d
 				contiguous = false
 			}
 			de = ve
-		case "last_refreshed":
-			bit, ve = mLastRefreshed, p.time(vs, &m.LastRefreshed)
-		case "terminal":
-			bit, ve = mTerminal, p.bool(vs, &m.Terminal)
-		case "problems":
-			bit, ve = mProblems, p.strs(vs, &m.Problems, sProblems, 1)
-		default:
+		case fLastRefreshed:
+			ve = p.time(vs, &m.LastRefreshed)
+		case fTerminal:
+			ve = p.bool(vs, &m.Terminal)
+		case fProblems:
+			ve = p.strs(vs, &m.Problems, sProblems, 1)
+		}
+		if ve < 0 || seen&(1<<f) != 0 {
 			return -1, false, 0, 0, false
 		}
-		if ve < 0 || seen&bit != 0 {
-			return -1, false, 0, 0, false
-		}
-		seen |= bit
+		seen |= 1 << f
+		next = f + 1
 		prev = ve
 		i, done = p.next(ve, '}')
 	}
-	return i, seen&(mDeliveries|mProofs|mSuperseded) != 0, ds, de, contiguous
+	return i, seen&(1<<fDeliveries|1<<fProofs|1<<fSuperseded) != 0, ds, de, contiguous
 }
 
 // open reads the '{' or '[' at b[i] and returns the start of the first
@@ -607,36 +663,34 @@ func (p *planScanner) document(i int, d *Document) int {
 		return i + 4
 	}
 	i, done := p.open(i, '{')
-	seen := 0
+	seen, next := 0, 0
 	for !done {
 		if i < 0 {
 			return -1
 		}
-		key, vs := p.key(i)
-		if vs < 0 {
-			return -1
-		}
-		var bit, ve int
-		switch string(key) {
-		case "box":
-			bit, ve = 1, p.str(vs, &d.Box, sBox)
-		case "file":
-			bit, ve = 2, p.str(vs, &d.File, noSlot)
-		case "sha256":
-			bit, ve = 4, p.str(vs, &d.SHA256, noSlot)
-		case "size":
-			bit, ve = 8, p.int(vs, &d.Size)
-		case "pages":
+		f, vs := p.member(i, documentNames[:], next)
+		var ve int
+		switch f {
+		case 0:
+			ve = p.str(vs, &d.Box, sBox)
+		case 1:
+			ve = p.str(vs, &d.File, noSlot)
+		case 2:
+			ve = p.str(vs, &d.SHA256, noSlot)
+		case 3:
+			ve = p.int(vs, &d.Size)
+		case 4:
 			var n int64
-			bit, ve = 16, p.int(vs, &n)
+			ve = p.int(vs, &n)
 			d.Pages = int(n)
 		default:
 			return -1
 		}
-		if ve < 0 || seen&bit != 0 {
+		if ve < 0 || seen&(1<<f) != 0 {
 			return -1
 		}
-		seen |= bit
+		seen |= 1 << f
+		next = f + 1
 		i, done = p.next(ve, '}')
 	}
 	return i
@@ -680,32 +734,30 @@ func (p *planScanner) recipient(i int, dst **Recipient) int {
 	}
 	i, done := p.open(i, '{')
 	r := &take(&p.recipientSlab, 1)[0]
-	seen := 0
+	seen, next := 0, 0
 	for !done {
 		if i < 0 {
 			return -1
 		}
-		key, vs := p.key(i)
-		if vs < 0 {
-			return -1
-		}
-		var bit, ve int
-		switch string(key) {
-		case "lines":
-			bit, ve = 1, p.strs(vs, &r.Lines, noSlot, 0)
-		case "postcode":
-			bit, ve = 2, p.str(vs, &r.Postcode, sPostcode)
-		case "city":
-			bit, ve = 4, p.str(vs, &r.City, sCity)
-		case "country":
-			bit, ve = 8, p.str(vs, &r.Country, sCountry)
+		f, vs := p.member(i, recipientNames[:], next)
+		var ve int
+		switch f {
+		case 0:
+			ve = p.strs(vs, &r.Lines, noSlot, 0)
+		case 1:
+			ve = p.str(vs, &r.Postcode, sPostcode)
+		case 2:
+			ve = p.str(vs, &r.City, sCity)
+		case 3:
+			ve = p.str(vs, &r.Country, sCountry)
 		default:
 			return -1
 		}
-		if ve < 0 || seen&bit != 0 {
+		if ve < 0 || seen&(1<<f) != 0 {
 			return -1
 		}
-		seen |= bit
+		seen |= 1 << f
+		next = f + 1
 		i, done = p.next(ve, '}')
 	}
 	if i < 0 {
@@ -743,41 +795,39 @@ func (p *planScanner) packGroup(i int, g *PackGroup) int {
 		return i + 4
 	}
 	i, done := p.open(i, '{')
-	seen := 0
+	seen, next := 0, 0
 	for !done {
 		if i < 0 {
 			return -1
 		}
-		key, vs := p.key(i)
-		if vs < 0 {
-			return -1
-		}
-		var bit, ve int
-		switch string(key) {
-		case "id":
-			bit, ve = 1, p.str(vs, &g.ID, noSlot)
-		case "channel":
-			bit, ve = 2, p.str(vs, &g.Channel, sChannel)
-		case "status":
-			bit, ve = 4, p.str(vs, &g.Status, sStatus)
-		case "eligible":
-			bit, ve = 8, p.bool(vs, &g.Eligible)
-		case "reasons":
-			bit, ve = 16, p.strs(vs, &g.Reasons, sReasons, 1)
-		case "raw":
+		f, vs := p.member(i, packGroupNames[:], next)
+		var ve int
+		switch f {
+		case 0:
+			ve = p.str(vs, &g.ID, noSlot)
+		case 1:
+			ve = p.str(vs, &g.Channel, sChannel)
+		case 2:
+			ve = p.str(vs, &g.Status, sStatus)
+		case 3:
+			ve = p.bool(vs, &g.Eligible)
+		case 4:
+			ve = p.strs(vs, &g.Reasons, sReasons, 1)
+		case 5:
 			// The platform's own fields, any JSON: decoded by
 			// encoding/json itself, which is what Decode does with them.
-			bit, ve = 32, skipValue(p.b, vs)
+			ve = skipValue(p.b, vs)
 			if ve >= 0 && json.Unmarshal(p.b[vs:ve], &g.Raw) != nil {
 				ve = -1
 			}
 		default:
 			return -1
 		}
-		if ve < 0 || seen&bit != 0 {
+		if ve < 0 || seen&(1<<f) != 0 {
 			return -1
 		}
-		seen |= bit
+		seen |= 1 << f
+		next = f + 1
 		i, done = p.next(ve, '}')
 	}
 	return i

@@ -59,6 +59,16 @@ func scanSeeds(t testing.TB) [][]byte {
 		[]byte(`{"attempted_at":"2026-13-01T00:00:00Z"}`),
 		[]byte(`{"terminal":true,"proofs":[{"size":"x"}],"phase":"posted"}`),
 		[]byte(`{"options":{"a":"1","a":"2"}}`),
+		// Names compared with the ones Encode writes next: another
+		// order (bench/gen's), a space before the colon, an escape, a
+		// longer name with the same start, a name twice in a row.
+		[]byte(`{"address":"mailing.reminder[\"a\"]","phase":"posted","job_status":"CREATED","terminal":true,"last_refreshed":"2026-01-02T03:04:05Z","deliveries":[{"id":"D"}],"proofs":[{"name":"CERTIF"}]}`),
+		[]byte(`{"phase" :"posted","content_hash": "x","documents":[{"file" :"a.pdf","box":"","sha256":"s"}],"recipient":{"city":"P","lines":["a"]}}`),
+		[]byte(`{"ph\u0061se":"posted","job_name\u0000":"x"}`),
+		[]byte(`{"phase_x":"posted"}`),
+		[]byte(`{"documents":[{"box":"","box":"a"}]}`),
+		[]byte(`{"recipient":{"lines":["a"],"lines":["b"]}}`),
+		[]byte(`{"pack_groups":[{"id":"P","id":"Q"}]}`),
 	)
 	return out
 }
