@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
@@ -119,6 +120,13 @@ type loader struct {
 	// tests that compare both ways.
 	noEachFast bool
 	eachFast   int // values evalEach's fast paths gave, for those tests
+	// noLiteralTuples has HCL parse every list (parseHCL), for the tests
+	// that compare both ways.
+	noLiteralTuples bool
+	// par tunes evalItemsParallel (mailing.go); outer, in a worker's copy
+	// of the loader, is the loader it was copied from.
+	par   parallelism
+	outer *loader
 	// docBodies memoises the document blocks' decoded bodies (documentBody).
 	docBodies map[*hcl.Block]*hcl.BodyContent
 
@@ -289,8 +297,15 @@ func (l *loader) parseFile(name string) (*hcl.File, bool) {
 	var diags hcl.Diagnostics
 	if strings.HasSuffix(name, ".json") {
 		f, diags = l.parser.ParseJSON(src, name)
+	} else if prev := l.parser.Files()[name]; prev != nil {
+		f = prev // as ParseHCL answers a name it has parsed
 	} else {
-		f, diags = l.parser.ParseHCL(src, name)
+		if l.noLiteralTuples {
+			f, diags = hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+		} else {
+			f, diags = parseHCL(src, name)
+		}
+		l.parser.AddFile(name, f)
 	}
 	l.add(withCode(firstSyntaxError(diags), diag.CodeSyntax)...)
 	return f, f != nil && !diags.HasErrors()
