@@ -73,6 +73,15 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 		f.docs = append(f.docs, d)
 		return d
 	}
+	if f, ok := l.outer.knownDoc(d.Path); ok {
+		// A file an earlier mailing used: mergeDocs makes this a later
+		// use of it.
+		d.RealPath = f.docs[0].RealPath
+		f := &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, docs: []*Document{d}}
+		l.docs[d.Path] = f
+		l.docOrder = append(l.docOrder, f)
+		return d
+	}
 	// One lstat tells a plain file (most letters) from a link; only a
 	// link needs the stat of its target.
 	st, err := os.Lstat(d.Path)
@@ -101,6 +110,17 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	l.docs[d.Path] = f
 	l.docOrder = append(l.docOrder, f)
 	return d
+}
+
+// knownDoc is the file of path among l's documents; l may be nil (the
+// loader is no worker's copy). The workers read it while they run, so
+// nothing adds to it then.
+func (l *loader) knownDoc(path string) (*docFile, bool) {
+	if l == nil {
+		return nil, false
+	}
+	f, ok := l.docs[path]
+	return f, ok
 }
 
 // rangeOf is r.Ptr(), one pointer per range per Load: every instance of a
@@ -368,8 +388,9 @@ func (l *loader) realPath(p string, link bool) (string, error) {
 	return filepath.Join(real, filepath.Base(p)), nil
 }
 
-// realDir is filepath.EvalSymlinks(dir), once per folder per load. Load
-// evaluates documents from one goroutine, so the memo needs no lock.
+// realDir is filepath.EvalSymlinks(dir), once per folder per load. Each
+// goroutine that evaluates documents has its own loader (workerCopy), so
+// the memo needs no lock.
 func (l *loader) realDir(dir string) (string, error) {
 	if real, ok := l.realDirs[dir]; ok {
 		return real, nil

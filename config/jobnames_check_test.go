@@ -56,11 +56,10 @@ func TestCheckJobNamesMatchesReference(t *testing.T) {
 					DeclRange: hcl.Range{Filename: name + ".mail.hcl", Start: hcl.Pos{Line: i + 1}},
 				})
 			}
-			l := &loader{}
-			l.checkJobNames(all, subjects)
+			got := checkJobNames(all, subjects)
 			want := checkJobNamesReference(all, subjects)
-			if !reflect.DeepEqual(l.diags, want) {
-				t.Fatalf("%d letters:\n  got:  %v\n  want: %v", n, l.diags, want)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%d letters:\n  got:  %v\n  want: %v", n, got, want)
 			}
 			for _, d := range want {
 				found[diag.Code(d)]++

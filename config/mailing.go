@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -101,25 +104,16 @@ func (l *loader) evalMailings() {
 			l.docs = make(map[string]*docFile, len(items))
 		}
 		where := fmt.Sprintf("mailing %q", name)
-		refsOK := map[hcl.Expression]bool{}
+		if l.parallelItems(content, len(items)) {
+			all = l.evalItemsParallel(b, content, forEach, name, where, items, all, jobNameAt)
+			continue
+		}
 		// One scope serves every instance in turn: nothing keeps a scope
 		// past its evalInstance, and 100,000 letters are 200,000
 		// allocations fewer.
-		var s scope
-		var each eachValues
-		var values memberDecoder
+		in := instanceScope{refsOK: map[hcl.Expression]bool{}}
 		for _, it := range items {
-			l.initBaseScope(&s, where)
-			each = newEach(it, &values)
-			s.each = &each
-			s.refsOK = refsOK
-			m, subject := l.evalInstance(b, content, name, it.key, true, &s)
-			if each.broken {
-				l.add(errorf(diag.CodeBadForEach, forEach.Expr.Range().Ptr(), "Internal error reading for_each",
-					fmt.Sprintf("The value of %s could not be read again from its JSON after it was checked. This is a bug in postform; please report it with the for_each document. Until then, write for_each = (jsondecode(...)) in parentheses, which reads the document another way.", FormatAddress(name, it.key, true))))
-				continue
-			}
-			if m != nil {
+			if m, subject := l.evalItem(b, content, forEach, name, where, it, &in); m != nil {
 				all = append(all, m)
 				jobNameAt[name] = subject
 			}
@@ -128,16 +122,55 @@ func (l *loader) evalMailings() {
 	// Addresses are unique: any sort gives one order. SortFunc, without
 	// sort.Slice's reflection, for 100,000 letters.
 	slices.SortFunc(all, func(a, b *Mailing) int { return strings.Compare(a.Address, b.Address) })
+	// The job names are checked beside the documents: checkJobNames reads
+	// the letters' names, addresses and blocks, which nothing below
+	// writes, and its diagnostics come after theirs, as they always did.
+	var jobDiags hcl.Diagnostics
+	var failed any
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		defer func() {
+			if r := recover(); r != nil {
+				failed = fmt.Sprintf("%v (checking job names)\n\n%s", r, debug.Stack())
+			}
+		}()
+		jobDiags = checkJobNames(all, jobNameAt)
+	}()
 	l.renderLetters()
 	l.processDocuments()
 	l.readRecipients(all)
-	var buf []byte
-	for _, m := range all {
-		buf = appendContent(buf[:0], m)
-		m.ContentHash = hashHex(buf)
+	contentHashes(all, l.par.workerCount())
+	<-checked
+	if failed != nil {
+		panic(failed) // Load's internal error (loadWith)
 	}
-	l.checkJobNames(all, jobNameAt)
+	l.add(jobDiags...)
 	l.cfg.Mailings = all
+}
+
+// contentHashes sets every letter's ContentHash, on workers: each is its
+// letter's alone.
+func contentHashes(all []*Mailing, workers int) {
+	const chunk = 1024
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, (len(all)+chunk-1)/chunk) {
+		wg.Go(func() {
+			var buf []byte
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(all) {
+					return
+				}
+				for _, m := range all[lo:min(lo+chunk, len(all))] {
+					buf = appendContent(buf[:0], m)
+					m.ContentHash = hashHex(buf)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 type forEachItem struct {
@@ -583,7 +616,8 @@ func canonicalHash(v any) string {
 // new is new itself. Only names that share a folded form are kept by exact
 // name too, to tell a duplicate from a confusable name (at 100,000 letters
 // a map of every exact name was the most memory of this check).
-func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[string]*hcl.Range) {
+func checkJobNames(all []*Mailing, jobNameAt map[string]*hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	firstFolded := make(map[string]*Mailing, len(all))
 	var first map[string]*Mailing
 	for _, m := range all {
@@ -604,16 +638,17 @@ func (l *loader) checkJobNames(all []*Mailing, jobNameAt map[string]*hcl.Range) 
 		prev, dup := first[m.JobName]
 		if !dup {
 			first[m.JobName] = m
-			l.add(diag.NewDiag(diag.CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
+			diags = append(diags, diag.NewDiag(diag.CodeConfusableJobName, hcl.DiagWarning, "Job names differ only by case or spaces",
 				fmt.Sprintf("The job name of %s, %q, differs from the job name of %s, %q, only by case or surrounding spaces. A platform that compares job names that way would confuse the two letters when postform looks one up by name after an interrupted run, and could post one twice. Make the names clearly distinct.",
 					m.Address, m.JobName, other.Address, other.JobName),
 				jobNameAt[m.Name]))
 			continue
 		}
-		l.add(errorf(diag.CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",
+		diags = append(diags, errorf(diag.CodeDuplicateJobName, m.DeclRange.Ptr(), "Duplicate job name",
 			fmt.Sprintf("%s and %s both use the job name %q. Job names must be unique: postform finds a letter on the platform by its job name after an interrupted run, so two letters with one name could be confused and one posted twice. Set distinct job_name values, e.g. including each.key.",
 				prev.Address, m.Address, m.JobName)))
 	}
+	return diags
 }
 
 // proofName is the alphabet of the platform's tracking file names.
