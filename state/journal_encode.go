@@ -27,7 +27,13 @@ type lineEncoder struct {
 	prev, next []member
 	records    []rawRecord // of the line being encoded
 	fresh      []rawRecord
+	out        []byte // the last line, handed out until the next
 }
+
+// maxKeptLine is the largest line buffer kept for the next line, so that one
+// record of thousands of letters (a restore, a state mv) does not pin its
+// megabytes for the rest of the run.
+const maxKeptLine = 1 << 20
 
 func newLineEncoder() *lineEncoder {
 	e := &lineEncoder{}
@@ -87,7 +93,9 @@ type patchOf struct {
 }
 
 // line returns the sealed line (newline included) for these records and
-// patches, as encodeLine(rawLine{...}) does.
+// patches, as encodeLine(rawLine{...}) does, in a buffer valid until the
+// next call: the writer copies it into its batch at once, so a buffer of
+// its own per line was garbage at once (issue 18).
 func (e *lineEncoder) line(lineage string, serial uint64, recs []rawRecord, patches []patchOf) []byte {
 	n := 64 + len(lineage)
 	for _, r := range recs {
@@ -99,7 +107,10 @@ func (e *lineEncoder) line(lineage string, serial uint64, recs []rawRecord, patc
 			n += len(f.name) + len(f.value) + 4
 		}
 	}
-	b := make([]byte, 0, n)
+	b := e.out[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
 	b = append(b, `{"lineage":`...)
 	b = e.appendString(b, lineage)
 	b = append(b, `,"serial":`...)
@@ -139,7 +150,11 @@ func (e *lineEncoder) line(lineage string, serial uint64, recs []rawRecord, patc
 		b = append(b, ']')
 	}
 	b = append(b, `,"crc32":"`+crcPlaceholder+`"}`...)
-	return sealLine(b)
+	b = sealLine(b)
+	if cap(b) <= maxKeptLine {
+		e.out = b[:0]
+	}
+	return b
 }
 
 // member is a top-level member of an encoded object: its name's text
