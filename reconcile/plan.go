@@ -448,17 +448,25 @@ func targeted(addr string, targets []string) bool {
 }
 
 // orphans are the state's letters whose address the configuration no
-// longer has, whatever --target selects: posted or still pending.
+// longer has, whatever --target selects: posted or still pending, by
+// content hash and input hash. Of several letters under one hash, the
+// first by address is kept, whatever order the state's map walks in (a
+// plan names the same one every time).
 func orphans(st *state.State, desired map[string]*config.Mailing) map[string]*state.Mailing {
 	out := map[string]*state.Mailing{}
+	keep := func(hash string, m *state.Mailing) {
+		if prev, ok := out[hash]; !ok || m.Address < prev.Address {
+			out[hash] = m
+		}
+	}
 	for addr, m := range st.Mailings {
 		if _, ok := desired[addr]; ok {
 			continue
 		}
 		if m.Phase == state.PhasePosted || m.Phase == state.PhasePending {
-			out[m.ContentHash] = m
+			keep(m.ContentHash, m)
 			if m.InputHash != "" {
-				out[m.InputHash] = m
+				keep(m.InputHash, m)
 			}
 		}
 	}
