@@ -2,7 +2,6 @@ package state
 
 import (
 	"encoding/binary"
-	"math/bits"
 )
 
 // skipComposite is skipValue for the object or array at b[i], eight bytes
@@ -23,10 +22,11 @@ func skipComposite(b []byte, i int) (end int, ok bool) {
 		if len(b)-i >= 8 {
 			x = binary.LittleEndian.Uint64(b[i:])
 		} else {
-			// The last bytes, padded with zeros: no quote, no bracket.
-			var w [8]byte
-			copy(w[:], b[i:])
-			x = binary.LittleEndian.Uint64(w[:])
+			// The last bytes, padded with zeros (no quote, no bracket);
+			// a loop, not a copy, keeps this loop free of calls.
+			for k := len(b) - 1; k >= i; k-- {
+				x = x<<8 | uint64(b[k])
+			}
 		}
 		if hasByte(x, '\\') {
 			return 0, false
@@ -44,8 +44,8 @@ func skipComposite(b []byte, i int) (end int, ok bool) {
 		y := x | lows*0x20
 		open := bytesEqual(y, '{') &^ in
 		closing := bytesEqual(y, '}') &^ in
-		if n := bits.OnesCount64(closing); depth > n {
-			depth += bits.OnesCount64(open) - n // cannot reach zero in this word
+		if n := countHigh(closing); depth > n {
+			depth += countHigh(open) - n // cannot reach zero in this word
 		} else {
 			for k := uint(7); k < 64; k += 8 {
 				switch {
@@ -62,6 +62,11 @@ func skipComposite(b []byte, i int) (end int, ok bool) {
 	}
 	return 0, false
 }
+
+// countHigh counts the bytes of m with their high bit set, m having no
+// other bit: the bytes' bits summed into the top byte by a multiply,
+// without the call bits.OnesCount64 costs where POPCNT is not assumed.
+func countHigh(m uint64) int { return int((m >> 7) * lows >> 56) }
 
 // bytesEqual returns x with the high bit set in each byte equal to c and
 // every other bit clear: exact per byte (no borrow crosses a byte), which

@@ -66,6 +66,22 @@ func TestSkipValueSeeds(t *testing.T) {
 	}
 }
 
+func TestCountHigh(t *testing.T) {
+	for bitsSet := range 256 {
+		var m uint64
+		want := 0
+		for k := range 8 {
+			if bitsSet>>k&1 != 0 {
+				m |= 0x80 << (8 * k)
+				want++
+			}
+		}
+		if got := countHigh(m); got != want {
+			t.Fatalf("countHigh(%#x) = %d, want %d", m, got, want)
+		}
+	}
+}
+
 func TestBytesEqual(t *testing.T) {
 	for c := range 256 {
 		for pos := range 8 {
