@@ -22,6 +22,10 @@ type planScanner struct {
 	b       []byte
 	scratch []byte // unescaped strings
 	addr    string // the address the caller already holds
+	// addrLit is the string literal addr was read from, when the caller
+	// read it from a state file's key (nil otherwise): an "address"
+	// member of the same bytes holds the same string.
+	addrLit []byte
 	// recent holds, for each member that repeats from letter to letter,
 	// the last string made for it (see same).
 	recent [nSlots]string
@@ -36,8 +40,6 @@ type planScanner struct {
 	recipientSlab []Recipient
 	documentSlab  []Document
 	stringSlab    []string
-	tmpStrs       []string
-	tmpDocs       []Document
 }
 
 // Slots of planScanner.recent.
@@ -100,6 +102,30 @@ func (p *planScanner) same(slot int, s []byte) string {
 	v := p.string(s)
 	p.recent[slot] = v
 	return v
+}
+
+// extend adds a zeroed element to the run of *slab that starts at
+// *start and returns it; when the block is full, the run moves to the
+// start of a new one. With run, it makes a slice of elements decoded one
+// at a time, in place, where take needs their number first.
+func extend[T any](slab *[]T, start *int) *T {
+	if len(*slab) == cap(*slab) {
+		old := (*slab)[*start:]
+		*slab = append(make([]T, 0, max(slabLen, 2*len(old))), old...)
+		*start = 0
+	}
+	var zero T
+	*slab = append(*slab, zero)
+	return &(*slab)[len(*slab)-1]
+}
+
+// run returns the elements extend added to slab from start, with the
+// capacity of its length (see take).
+func run[T any](slab []T, start int) []T {
+	if len(slab) == start {
+		return make([]T, 0) // empty, not nil, as encoding/json makes it
+	}
+	return slab[start:len(slab):len(slab)]
 }
 
 // take returns n elements of *slab, starting a new slab when it has no
@@ -531,6 +557,10 @@ func (p *planScanner) address(i int, dst *string) int {
 	if p.null(i) {
 		return i + 4
 	}
+	if l := p.addrLit; len(l) > 0 && len(p.b)-i >= len(l) && string(p.b[i:i+len(l)]) == string(l) {
+		*dst = p.addr
+		return i + len(l)
+	}
 	s, end := p.rawString(i)
 	if end < 0 {
 		return -1
@@ -551,28 +581,26 @@ func (p *planScanner) strs(i int, dst *[]string, slot, width int) int {
 		return i + 4
 	}
 	i, done := p.open(i, '[')
-	tmp := p.tmpStrs[:0]
+	start := len(p.stringSlab)
 	for !done {
 		if i < 0 {
 			return -1
 		}
 		sl := noSlot
 		if slot != noSlot {
-			sl = slot + min(len(tmp), width-1)
+			sl = slot + min(len(p.stringSlab)-start, width-1)
 		}
 		var s string
 		if i = p.str(i, &s, sl); i < 0 {
 			return -1
 		}
-		tmp = append(tmp, s)
+		*extend(&p.stringSlab, &start) = s
 		i, done = p.next(i, ']')
 	}
-	p.tmpStrs = tmp[:0]
 	if i < 0 {
 		return -1
 	}
-	*dst = take(&p.stringSlab, len(tmp))
-	copy(*dst, tmp)
+	*dst = run(p.stringSlab, start)
 	return i
 }
 
@@ -638,23 +666,20 @@ func (p *planScanner) documents(i int, dst *[]Document) int {
 		return i + 4
 	}
 	i, done := p.open(i, '[')
-	tmp := p.tmpDocs[:0]
+	start := len(p.documentSlab)
 	for !done {
 		if i < 0 {
 			return -1
 		}
-		tmp = append(tmp, Document{})
-		if i = p.document(i, &tmp[len(tmp)-1]); i < 0 {
+		if i = p.document(i, extend(&p.documentSlab, &start)); i < 0 {
 			return -1
 		}
 		i, done = p.next(i, ']')
 	}
-	p.tmpDocs = tmp[:0]
 	if i < 0 {
 		return -1
 	}
-	*dst = take(&p.documentSlab, len(tmp))
-	copy(*dst, tmp)
+	*dst = run(p.documentSlab, start)
 	return i
 }
 
@@ -834,7 +859,8 @@ func (p *planScanner) packGroup(i int, g *PackGroup) int {
 }
 
 // unquote is the package's unquote, sparing encoding/json the escapes of
-// an address (mailing.x["key"]) when it can.
+// an address (mailing.x["key"]) when it can, and keeping the string with
+// the letters' others (see string).
 func (p *planScanner) unquote(q []byte) (string, bool) {
 	b := p.b
 	p.b = q
@@ -843,5 +869,5 @@ func (p *planScanner) unquote(q []byte) (string, bool) {
 	if end != len(q) {
 		return unquote(q)
 	}
-	return string(s), true
+	return p.string(s), true
 }

@@ -108,8 +108,9 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 			if !ok {
 				return res, false
 			}
-			p.addr = addr
+			p.addr, p.addrLit = addr, body[4:ke]
 			m, me := decodeMailingForPlan(p, body, ke+2, src)
+			p.addrLit = nil
 			switch {
 			case me < 0:
 				return res, false
