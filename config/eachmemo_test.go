@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/postform/postform/internal/diag"
@@ -189,3 +190,37 @@ pow range regex regexall replace reverse setintersection setproduct setsubtract 
 signum slice sort split startswith strcontains strrev substr sum templatefile timeadd title tobool
 tolist tomap tonumber toset tostring trim trimprefix trimspace trimsuffix try upper urlencode
 values zipmap`
+
+func TestIsTrueIsRawEquals(t *testing.T) {
+	evaluated := func(src string) cty.Value {
+		t.Helper()
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "x.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		v, diags := expr.Value(&hcl.EvalContext{Functions: Functions(t.TempDir())})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		return v
+	}
+	fast, _ := decodeJSONFast(`[true, false, null, "true", 1]`)
+	values := []cty.Value{
+		cty.True, cty.False, cty.BoolVal(true), cty.BoolVal(false), cty.NullVal(cty.Bool), cty.UnknownVal(cty.Bool),
+		cty.UnknownVal(cty.Bool).RefineNotNull(), cty.True.Mark("sensitive"), cty.DynamicVal, cty.StringVal("true"),
+		cty.NumberIntVal(1), cty.ListVal([]cty.Value{cty.True}), cty.ObjectVal(map[string]cty.Value{"a": cty.True}),
+		cty.MapVal(map[string]cty.Value{"a": cty.True}), cty.TupleVal([]cty.Value{cty.True}), cty.SetVal([]cty.Value{cty.True}),
+		cty.EmptyObjectVal, cty.NilVal, cty.NullVal(cty.DynamicPseudoType),
+		evaluated(`true`), evaluated(`1 == 1`), evaluated(`!true`), evaluated(`tobool("true")`), evaluated(`jsondecode("true")`),
+		evaluated(`can(1)`), evaluated(`true && false`),
+	}
+	for it := fast.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		values = append(values, e)
+	}
+	for _, v := range values {
+		if got, want := isTrue(v), v.RawEquals(cty.True); got != want {
+			t.Errorf("isTrue(%#v) = %v, RawEquals(cty.True) = %v", v, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -67,11 +68,17 @@ func sameItems(t *testing.T, src string) {
 // without the object must be the object's.
 func sameAttrs(t *testing.T, d *memberDecoder, raw string, want cty.Value) {
 	t.Helper()
-	names := []string{"file", "check", "", "missing", "é"}
+	names := []string{"file", "check", "", "missing", "é", "check", "file", "file"}
 	if want.Type().IsObjectType() {
-		for n := range want.Type().AttributeTypes() {
-			names = append(names, n)
+		// Every order attr meets: forwards, backwards, each twice, as a
+		// letter reads its attributes (attr resumes after the last found).
+		attrs := slices.Sorted(maps.Keys(want.Type().AttributeTypes()))
+		names = append(names, attrs...)
+		for _, n := range slices.Backward(attrs) {
+			names = append(names, n, n)
 		}
+		names = append(names, "missing")
+		names = append(names, attrs...)
 	}
 	for _, n := range names {
 		v, found, ok := d.attr(raw, n)

@@ -314,3 +314,15 @@ func FuzzForEachParallel(f *testing.F) {
 		loadBothWays(t, dir, LoadOptions{})
 	})
 }
+
+// A panic beside Load's goroutine reaches it, where loadWith reports it.
+func TestBesideReportsPanics(t *testing.T) {
+	wait := beside("testing", func() { panic("boom") })
+	defer func() {
+		if r, _ := recover().(string); !strings.Contains(r, "boom (testing)") {
+			t.Fatalf("recovered %q", r)
+		}
+	}()
+	wait()
+	t.Fatal("no panic")
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -365,33 +366,45 @@ var oneFunc = function.New(&function.Spec{
 	},
 })
 
-// readLimited reads a regular file of at most maxReadFile bytes.
-func readLimited(path string) ([]byte, error) {
-	return readAtMost(path, maxReadFile)
-}
-
 // readAtMost reads a regular file of at most max bytes.
 func readAtMost(path string, max int64) ([]byte, error) {
+	var b bytes.Buffer
+	if err := readInto(&b, path, max, bytes.MinRead); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// readInto reads a regular file of at most max bytes into w, grown first
+// for the file's size and slack more bytes (what w needs free to read the
+// end of the file; a byte more tells a file past max): io.ReadAll grew its
+// buffer from 512 bytes, and a 7 MB letters.json left twice its size as
+// garbage.
+func readInto(w interface {
+	io.Writer
+	Grow(int)
+}, path string, max int64, slack int) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return fmt.Errorf("%s is not a regular file", path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	w.Grow(int(min(st.Size(), max)) + slack)
+	n, err := io.Copy(w, io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	if n > max {
+		return fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
-	return b, nil
+	return nil
 }
 
 func readText(dir, p string) (string, error) {
@@ -399,14 +412,15 @@ func readText(dir, p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := readLimited(path)
-	if err != nil {
+	// Read into the string's own memory: string(bytes) copied it again.
+	var b strings.Builder
+	if err := readInto(&b, path, maxReadFile, 1); err != nil {
 		return "", fmt.Errorf("cannot read %q: %w", p, unwrapPathError(err))
 	}
-	if !utf8.Valid(b) {
+	if !utf8.ValidString(b.String()) {
 		return "", fmt.Errorf("contents of %q are not valid UTF-8; use filesha256 or pdfpages for binary files", p)
 	}
-	return string(b), nil
+	return b.String(), nil
 }
 
 // unwrapPathError drops the absolute path an *os.PathError repeats.

@@ -126,27 +126,41 @@ func (l *loader) evalMailings() {
 	// the letters' names, addresses and blocks, which nothing below
 	// writes, and its diagnostics come after theirs, as they always did.
 	var jobDiags hcl.Diagnostics
-	var failed any
-	checked := make(chan struct{})
-	go func() {
-		defer close(checked)
-		defer func() {
-			if r := recover(); r != nil {
-				failed = fmt.Sprintf("%v (checking job names)\n\n%s", r, debug.Stack())
-			}
-		}()
-		jobDiags = checkJobNames(all, jobNameAt)
-	}()
+	checked := beside("checking job names", func() { jobDiags = checkJobNames(all, jobNameAt) })
 	l.renderLetters()
 	l.processDocuments()
+	// The content hashes read the services, options, owners and the
+	// documents' boxes and hashes, which readRecipients does not write:
+	// they are made beside it.
+	hashed := beside("hashing contents", func() { contentHashes(all, max(1, l.par.workerCount()-1)) })
 	l.readRecipients(all)
-	contentHashes(all, l.par.workerCount())
-	<-checked
-	if failed != nil {
-		panic(failed) // Load's internal error (loadWith)
-	}
+	hashed()
+	checked()
 	l.add(jobDiags...)
 	l.cfg.Mailings = all
+}
+
+// beside runs f on a goroutine of its own; wait waits for it to end, and
+// panics with f's panic, on the caller's goroutine, where loadWith reports
+// it as Load's internal error.
+func beside(what string, f func()) (wait func()) {
+	done := make(chan struct{})
+	var failed any
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				failed = fmt.Sprintf("%v (%s)\n\n%s", r, what, debug.Stack())
+			}
+		}()
+		f()
+	}()
+	return func() {
+		<-done
+		if failed != nil {
+			panic(failed)
+		}
+	}
 }
 
 // contentHashes sets every letter's ContentHash, on workers: each is its

@@ -146,7 +146,7 @@ func (l *loader) preflightAttr(a *hcl.Attribute, s *scope, where string) bool {
 		if e.IsNull() || !e.Type().Equals(cty.Bool) {
 			return bad(fmt.Sprintf("preflight.address of %s must be true or false.", where))
 		}
-		check = e.RawEquals(cty.True) // known and unmarked: True's Equals, cheaper
+		check = isTrue(e) // known (evalWhat) and unmarked (UnmarkDeep)
 	}
 	if memo != nil {
 		memo.derived = check
