@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkApplyHeap runs one command in-process like BenchmarkWorkdir and
+// keeps the heap profile taken when the live heap was largest, which is what
+// sets an apply's peak RSS (the collector lets the heap grow to twice the
+// live heap):
+//
+//	POSTFORM_BENCH_DIR=$PWD/bench/out/wg10000 POSTFORM_BENCH_FRESH_STATE=1 \
+//	POSTFORM_BENCH_ARGS="apply --auto-approve --parallelism=16" \
+//	POSTFORM_VAR_endpoint=http://ADDR POSTFORM_BENCH_HEAP=/tmp/heap.prof \
+//	POSTFORM_CACHE_DIR=$HOME/.cache/postform \
+//	go test ./cli -run '^$' -bench ApplyHeap -benchtime 1x
+//
+// against a `postform sandbox serve --latency 20ms` at ADDR. It reports the
+// largest live heap (peak-live-B) and the largest heap in use (peak-heap-B).
+func BenchmarkApplyHeap(b *testing.B) {
+	dir := os.Getenv("POSTFORM_BENCH_DIR")
+	out := os.Getenv("POSTFORM_BENCH_HEAP")
+	if dir == "" || out == "" {
+		b.Skip("POSTFORM_BENCH_DIR or POSTFORM_BENCH_HEAP is not set")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := strings.Fields(os.Getenv("POSTFORM_BENCH_ARGS"))
+	if len(args) == 0 {
+		args = []string{"apply", "--auto-approve", "--parallelism=16"}
+	}
+	fresh := os.Getenv("POSTFORM_BENCH_FRESH_STATE") == "1"
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	var peakLive, peakHeap uint64
+	var best bytes.Buffer
+	for b.Loop() {
+		if fresh {
+			b.StopTimer()
+			old, _ := filepath.Glob(filepath.Join(dir, "postform.state.json*"))
+			for _, f := range old {
+				os.Remove(f)
+			}
+			b.StartTimer()
+		}
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				metrics.Read(s)
+				peakHeap = max(peakHeap, s[1].Value.Uint64())
+				if live := s[0].Value.Uint64(); live > peakLive {
+					peakLive = live
+					best.Reset()
+					pprof.Lookup("heap").WriteTo(&best, 0)
+				}
+			}
+		}()
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"--chdir", dir, "--no-color"}, args...), strings.NewReader(""), &stdout, &stderr)
+		close(stop)
+		<-sampled
+		if code != ExitOK {
+			b.Fatalf("postform %s exited %d:\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+		}
+	}
+	b.ReportMetric(float64(peakLive), "peak-live-B")
+	b.ReportMetric(float64(peakHeap), "peak-heap-B")
+	if err := os.WriteFile(out, best.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
