@@ -604,11 +604,16 @@ func (p *planScanner) strs(i int, dst *[]string, slot, width int) int {
 	return i
 }
 
-// time decodes a timestamp with time.Time's own UnmarshalJSON, which is
-// what encoding/json calls with the same bytes.
+// time decodes a timestamp as time.Time's own UnmarshalJSON does, which
+// is what encoding/json calls with the same bytes: a UTC one by utcTime,
+// any other by UnmarshalJSON itself.
 func (p *planScanner) time(i int, dst *time.Time) int {
 	if p.null(i) {
 		return i + 4
+	}
+	if t, end, ok := utcTime(p.b, i); ok {
+		*dst = t
+		return end
 	}
 	_, end := p.rawString(i)
 	if end < 0 || dst.UnmarshalJSON(p.b[i:end]) != nil {
