@@ -4,4 +4,4 @@ package state
 
 import "time"
 
-func processCPU() time.Duration { return 0 }
+func processCPU() (user, sys time.Duration) { return 0, 0 }
