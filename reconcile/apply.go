@@ -49,11 +49,15 @@ func (r *ApplyResult) Err() error { return joinByAddress(r.Errors) }
 func (e *Engine) Apply(ctx context.Context, p *Plan) *ApplyResult {
 	e.startRun()
 	res := &ApplyResult{Errors: map[string]error{}}
-	var posts, others []*Change
+	// The letters to post are kept as posts, not as the plan's changes: a
+	// change keeps the plan's array of every change alive, and with it
+	// every letter's configuration (below).
+	var posts []post
+	var others []*Change
 	for _, ch := range p.Changes {
 		switch ch.Action {
 		case ActionCreate, ActionReplace:
-			posts = append(posts, ch)
+			posts = append(posts, post{address: ch.Address, replace: ch.Action == ActionReplace, desired: ch.Desired})
 		case ActionForget, ActionUpdate:
 			others = append(others, ch)
 		}
@@ -85,9 +89,17 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) *ApplyResult {
 	return res
 }
 
+// post is a letter to post: its address, whether it replaces a job
+// posted before, and its configuration.
+type post struct {
+	address string
+	replace bool
+	desired *config.Mailing
+}
+
 // outgoing is a letter whose pending record is durable, ready to POST.
 type outgoing struct {
-	ch    *Change
+	post
 	req   nirva.JobRequest
 	rec   *state.Mailing
 	prior *state.Mailing // the record before the attempt (nil for a new letter)
@@ -99,7 +111,7 @@ type outgoing struct {
 // one, so durability costs no time on the letters' path. When ctx is
 // cancelled no new POST starts; letters recorded as pending but never sent
 // get their previous record back, so the next run plans them as before.
-func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult) {
+func (e *Engine) postAll(ctx context.Context, posts []post, res *ApplyResult) {
 	par := e.parallelism()
 	// A batch is four rounds of the workers: each fsync re-dirties the
 	// journal's last page, so fewer, larger batches write fewer bytes
@@ -121,10 +133,17 @@ func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult)
 				return
 			}
 			var batch []*outgoing
-			for _, ch := range posts[start:min(start+size, len(posts))] {
-				o, err := e.prepare(ctx, ch)
+			for i := start; i < min(start+size, len(posts)); i++ {
+				// From here the letter's outgoing holds it, and nothing once
+				// it is sent: a caller that let go of the plan and of the
+				// configuration sees each letter's evaluation collected once
+				// it is posted (issue 18: at 100,000 letters they were half
+				// of the live heap at the end of the posting).
+				pt := posts[i]
+				posts[i] = post{}
+				o, err := e.prepare(ctx, pt)
 				if err != nil {
-					res.fail(ch.Address, err)
+					res.fail(pt.address, err)
 					continue
 				}
 				batch = append(batch, o)
@@ -145,7 +164,7 @@ func (e *Engine) postAll(ctx context.Context, posts []*Change, res *ApplyResult)
 			e.settlePosted(done, err, res)
 			if err != nil {
 				for _, o := range batch {
-					res.fail(o.ch.Address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
+					res.fail(o.address, fmt.Errorf("recording the posting attempt (nothing was posted): %w", err))
 				}
 				continue
 			}
@@ -231,8 +250,8 @@ func (e *Engine) settlePosted(ps postedJobs, err error, res *ApplyResult) {
 }
 
 // prepare resolves a letter's request and builds its pending record.
-func (e *Engine) prepare(ctx context.Context, ch *Change) (*outgoing, error) {
-	m := ch.Desired
+func (e *Engine) prepare(ctx context.Context, pt post) (*outgoing, error) {
+	m := pt.desired
 	req, svcID, err := e.jobRequest(ctx, m)
 	if err != nil {
 		return nil, err
@@ -248,14 +267,14 @@ func (e *Engine) prepare(ctx context.Context, ch *Change) (*outgoing, error) {
 			return nil, err
 		}
 		rec.Superseded = prior.Superseded
-		if ch.Action == ActionReplace && prior.JobID != "" {
+		if pt.replace && prior.JobID != "" {
 			// The replaced job stays on record, and a lookup by name after
 			// an interrupted re-post must not mistake it for the new one.
 			rec.Superseded = append(rec.Superseded, state.SupersededJob{JobID: prior.JobID, JobName: prior.JobName,
 				ContentHash: prior.ContentHash, SubmittedAt: prior.SubmittedAt, TrackingNumbers: prior.TrackingNumbers(), Proofs: prior.Proofs})
 		}
 	}
-	return &outgoing{ch: ch, req: req, rec: rec, prior: prior}, nil
+	return &outgoing{post: pt, req: req, rec: rec, prior: prior}, nil
 }
 
 // restore gives letters recorded as pending but never sent their previous
@@ -269,12 +288,12 @@ func (e *Engine) restore(ctx context.Context, items []*outgoing, res *ApplyResul
 		if o.prior != nil {
 			recs = append(recs, o.prior)
 		} else {
-			gone = append(gone, o.ch.Address)
+			gone = append(gone, o.address)
 		}
 	}
 	if err := e.recordAll(rctx, recs, gone...); err != nil {
 		for _, o := range items {
-			res.fail(o.ch.Address, fmt.Errorf("not posted (interrupted before sending), but recording that failed; the next run looks it up by name: %w", err))
+			res.fail(o.address, fmt.Errorf("not posted (interrupted before sending), but recording that failed; the next run looks it up by name: %w", err))
 		}
 	}
 }
@@ -282,7 +301,7 @@ func (e *Engine) restore(ctx context.Context, items []*outgoing, res *ApplyResul
 // send posts one letter whose pending record is durable, then records the
 // outcome. Any answer but a clear refusal or a job id leaves it pending.
 func (e *Engine) send(ctx context.Context, o *outgoing, res *ApplyResult) {
-	m, req, rec := o.ch.Desired, o.req, o.rec
+	m, req, rec := o.desired, o.req, o.rec
 	e.emit(Event{Kind: EventPosting, Address: m.Address, Stage: StagePending})
 	// The POST and its record run to completion even after an interrupt.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout())
