@@ -29,6 +29,9 @@ type docFile struct {
 	size    int64
 	mtime   time.Time
 	docs    []*Document
+	// first holds docs' first element until a second use: most files
+	// have one document, which then costs no allocation of its own.
+	first [1]*Document
 
 	// Results.
 	sha256   string
@@ -77,7 +80,9 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 		// A file an earlier mailing used: mergeDocs makes this a later
 		// use of it.
 		d.RealPath = f.docs[0].RealPath
-		f := &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, docs: []*Document{d}}
+		f := &docFile{path: d.Path, file: d.File, subject: rng, uses: 1}
+		f.first[0] = d
+		f.docs = f.first[:]
 		l.docs[d.Path] = f
 		l.docOrder = append(l.docOrder, f)
 		return d
@@ -106,7 +111,9 @@ func (l *loader) evalDocument(b *hcl.Block, s *scope, address string) *Document 
 	if !l.checkRealPath(d, link, rng, address) {
 		return nil
 	}
-	f := &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime(), docs: []*Document{d}}
+	f := &docFile{path: d.Path, file: d.File, subject: rng, uses: 1, size: st.Size(), mtime: st.ModTime()}
+	f.first[0] = d
+	f.docs = f.first[:]
 	l.docs[d.Path] = f
 	l.docOrder = append(l.docOrder, f)
 	return d

@@ -181,31 +181,35 @@ func (s *scope) evalDirect(expr hcl.Expression, ty cty.Type) (cty.Value, bool) {
 			return s.eachString(t.Traversal)
 		}
 	case *hclsyntax.TemplateExpr:
-		var b strings.Builder
+		// The parts are joined once they are all known: the string is
+		// then one allocation of its length (a Builder grew, part by
+		// part).
+		var buf [8]string
+		parts := buf[:0]
 		for _, part := range e.Parts {
 			switch p := part.(type) {
 			case *hclsyntax.LiteralValueExpr:
 				if p.Val.IsMarked() || !p.Val.IsKnown() || p.Val.IsNull() || p.Val.Type() != cty.String {
 					return cty.NilVal, false
 				}
-				b.WriteString(p.Val.AsString())
+				parts = append(parts, p.Val.AsString())
 			case *hclsyntax.ScopeTraversalExpr:
 				if isEachKey(p.Traversal) {
 					// A for_each key is a known string: no value
 					// need be made of it.
-					b.WriteString(s.each.key)
+					parts = append(parts, s.each.key)
 					continue
 				}
 				v, ok := s.eachString(p.Traversal)
 				if !ok {
 					return cty.NilVal, false
 				}
-				b.WriteString(v.AsString())
+				parts = append(parts, v.AsString())
 			default:
 				return cty.NilVal, false
 			}
 		}
-		return cty.StringVal(b.String()), true
+		return cty.StringVal(strings.Join(parts, "")), true
 	}
 	return cty.NilVal, false
 }

@@ -587,7 +587,10 @@ func appendContent(b []byte, m *Mailing) []byte {
 
 func hashHex(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	// Encoded on the stack: hex.EncodeToString allocates twice.
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
 // appendJSONString appends s as encoding/json writes a string: a string of

@@ -229,7 +229,12 @@ func (l *loader) readRecipients(all []*Mailing) {
 		return // no letter is read
 	}
 	uses := make([]use, 0, len(all))
-	jobs := make(map[recipientKey]*recipientJob, len(all))
+	// A letter the cache knows is its own job, in one array for all: a
+	// map of every letter's key, to read a PDF shared by several letters
+	// once, was most of this function's time, and only letters to read
+	// need it (the cache gives letters of one key the same reading).
+	known := make([]recipientJob, 0, len(all))
+	var jobs map[recipientKey]*recipientJob
 	var order []*recipientJob
 	for _, m := range all {
 		if m.AddressCheck == AddressSkipped || m.AddressCheck == AddressRendered {
@@ -241,19 +246,23 @@ func (l *loader) readRecipients(all []*Mailing) {
 		}
 		m.AddressCheck = AddressRead
 		k := recipientKey{d.SHA256, m.Window}
+		if c := l.opts.Recipients; c != nil {
+			if r, ok := c.LookupRecipient(k.sha, k.w); ok {
+				known = append(known, recipientJob{key: k, r: r})
+				uses = append(uses, use{m, d, &known[len(known)-1]})
+				continue
+			}
+		}
 		if j, ok := jobs[k]; ok {
 			uses = append(uses, use{m, d, j})
 			continue
 		}
 		j := &recipientJob{key: k, path: d.Path}
+		if jobs == nil {
+			jobs = map[recipientKey]*recipientJob{}
+		}
 		jobs[k] = j
 		uses = append(uses, use{m, d, j})
-		if c := l.opts.Recipients; c != nil {
-			if r, ok := c.LookupRecipient(k.sha, k.w); ok {
-				j.r = r
-				continue
-			}
-		}
 		order = append(order, j)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -261,5 +262,49 @@ func TestMergeWarnings(t *testing.T) {
 	}
 	if d := MergeWarnings(cfg.Mailings[:2]); len(d) != 1 || diag.Code(d[0]) != diag.CodeSameRecipient || !strings.Contains(d[0].Detail, "2 letters") {
 		t.Fatalf("two PDFs, one recipient: %v", d)
+	}
+}
+
+// TestRecipientsSharedAndCached: letters that share PDFs get the same
+// recipients and findings without a cache, with a cold one, a warm one and
+// one that knows some of the PDFs only; each PDF is read once.
+func TestRecipientsSharedAndCached(t *testing.T) {
+	dir := letterDir(t, "", "letter", "topleft", "cid")
+	src, _ := os.ReadFile(filepath.Join(dir, "main.mail.hcl"))
+	src = append(src, `
+mailing "again" {
+  for_each = toset(["a", "b", "c"])
+  service  = "Lettre simple"
+  document {
+    file = each.key == "b" ? "topleft.pdf" : "letter.pdf"
+  }
+}
+`...)
+	if err := os.WriteFile(filepath.Join(dir, "main.mail.hcl"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := mustLoad(t, dir, LoadOptions{PDF: engine})
+	c := &recipientCache{}
+	loads := map[string]*Config{"cold": mustLoad(t, dir, LoadOptions{PDF: engine, Recipients: c})}
+	if c.stores != 3 {
+		t.Fatalf("cold cache: %d stores, want one per PDF", c.stores)
+	}
+	loads["warm"] = mustLoad(t, dir, LoadOptions{PDF: engine, Recipients: c})
+	for k := range c.entries {
+		if strings.HasPrefix(k, ref.Mailings[0].Documents[0].SHA256) { // again["a"]: letter.pdf
+			delete(c.entries, k)
+		}
+	}
+	loads["partial"] = mustLoad(t, dir, LoadOptions{PDF: engine, Recipients: c})
+	if c.stores != 4 {
+		t.Fatalf("after the partial load: %d stores, want 4", c.stores)
+	}
+	for name, cfg := range loads {
+		if !reflect.DeepEqual(cfg.Mailings, ref.Mailings) {
+			t.Errorf("%s: letters differ from the load without a cache", name)
+		}
+	}
+	if r := ref.Mailings[0].Documents[0].Recipient; r == nil || r.City != "PARIS" || ref.Mailings[0].Address != `mailing.again["a"]` {
+		t.Fatalf("first letter %+v", ref.Mailings[0])
 	}
 }
