@@ -214,6 +214,10 @@ func FuzzDecodeForPlan(f *testing.F) {
 	for _, key := range []string{`a\tb`, "a\tb", "a\xffb"} { // an escape, a raw tab, a bad byte
 		f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"mailings\": {\n    \"" + key + "\": {\"phase\":\"posted\"}\n  }\n}\n"))
 	}
+	// A letter named twice: the last one is kept, whatever the first says.
+	for _, first := range []string{`{"phase":"pending"}`, `{"address":"b","phase":"pending"}`} {
+		f.Add([]byte("{\n  \"version\": 1,\n  \"lineage\": \"x\",\n  \"serial\": 1,\n  \"mailings\": {\n    \"a\": " + first + ",\n    \"a\": {\"phase\":\"posted\"}\n  }\n}\n"))
+	}
 	// An address member of the key's bytes is the key; one written
 	// otherwise is read as a string.
 	for _, addr := range [][2]string{{`m[\"a\"]`, `m[\"a\"]`}, {`m[\"a\"]`, `m[\u0022a\u0022]`}, {"a\xffb", "a\xffb"}, {"a\xffb", "a\xfeb"}, {`a\tb`, "a\tb"}, {`ab`, `abc`}, {`m[\"a\"]`, `m[\"b\"]`}} {

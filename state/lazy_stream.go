@@ -86,8 +86,11 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 		head.Version == nil || *head.Version < 1 || *head.Version > FormatVersion || head.Lineage == "" {
 		return res, false
 	}
-	s := &State{Version: *head.Version, Lineage: head.Lineage, Serial: head.Serial, PostformVersion: head.PostformVersion, Mailings: map[string]*Mailing{}}
+	s := &State{Version: *head.Version, Lineage: head.Lineage, Serial: head.Serial, PostformVersion: head.PostformVersion}
 
+	// The letters are gathered first, then put in a map of their number:
+	// a map grown letter by letter moved each entry about once more.
+	var letters []*Mailing
 	p := newPlanScanner()
 	if !empty {
 		for more := true; more; {
@@ -124,7 +127,12 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 				m.detail.start += int(base)
 				m.detail.end += int(base)
 			}
-			s.Mailings[addr] = m
+			// Its address is then its key (a letter named twice: the
+			// last one, as a map assignment keeps it).
+			if normalizeMailing(addr, m) != nil {
+				return res, false
+			}
+			letters = append(letters, m)
 		}
 		line, ok := next()
 		if !ok || string(line) != "  }\n" {
@@ -138,8 +146,9 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 	if _, err := br.ReadByte(); err != io.EOF {
 		return res, false
 	}
-	if normalizeMailings(s.Mailings) != nil {
-		return res, false
+	s.Mailings = make(map[string]*Mailing, len(letters))
+	for _, m := range letters {
+		s.Mailings[m.Address] = m
 	}
 	res.s, res.size, res.sum = s, off, mh.Sum64()
 	return res, true
