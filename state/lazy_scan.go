@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -29,6 +30,9 @@ type planScanner struct {
 	// recent holds, for each member that repeats from letter to letter,
 	// the last string made for it (see same).
 	recent [nSlots]string
+	// proofs is the last letter's requested proofs, which the next one
+	// mostly asks for too (see sameList).
+	proofs []string
 
 	// What the letters are made of is allocated in blocks (take): a
 	// letter's own strings, structs and small slices are then a few
@@ -281,7 +285,10 @@ func (p *planScanner) mailing(i int, m *Mailing) (end int, hasDetail bool, ds, d
 		case fOwner:
 			ve = p.str(vs, &m.Owner, sOwner)
 		case fRequestedProofs:
-			ve = p.strs(vs, &m.RequestedProofs, sProofs, 4)
+			start := len(p.stringSlab)
+			if ve = p.strs(vs, &m.RequestedProofs, sProofs, 4); ve >= 0 {
+				m.RequestedProofs = p.sameList(m.RequestedProofs, start)
+			}
 		case fRecipient:
 			ve = p.recipient(vs, &m.Recipient)
 		case fAttemptedAt:
@@ -549,6 +556,24 @@ func (p *planScanner) str(i int, dst *string, slot int) int {
 	}
 	*dst = p.same(slot, s)
 	return end
+}
+
+// sameList returns the previous letter's requested proofs when list, just
+// decoded into the string block from start, holds the same names: the
+// letters of a mail merge ask for the same proofs, and a list is 16 bytes
+// a name. The list given back to the block, not kept. A shared list's
+// capacity is its length (an append copies it); nothing changes a
+// requested proof in place (state.Clone copies them).
+func (p *planScanner) sameList(list []string, start int) []string {
+	if len(list) == 0 || !slices.Equal(list, p.proofs) {
+		p.proofs = list
+		return list
+	}
+	if n := len(p.stringSlab) - start; n == len(list) && &p.stringSlab[start] == &list[0] {
+		clear(p.stringSlab[start:])
+		p.stringSlab = p.stringSlab[:start]
+	}
+	return p.proofs
 }
 
 // address is str for the mailing's address, which the caller may already

@@ -181,6 +181,9 @@ func TestPlanScannerSharing(t *testing.T) {
 	if a.Service != b.Service || a.JobID == b.JobID {
 		t.Fatalf("decoded wrong: %q %q %q %q", a.Service, b.Service, a.JobID, b.JobID)
 	}
+	if len(a.RequestedProofs) == 0 || &a.RequestedProofs[0] != &b.RequestedProofs[0] || cap(a.RequestedProofs) != len(a.RequestedProofs) {
+		t.Fatalf("equal requested proofs not shared, or shared with room to grow: %p %p", a.RequestedProofs, b.RequestedProofs)
+	}
 	a.RequestedProofs = append(a.RequestedProofs, "EXTRA")
 	a.Recipient.Lines = append(a.Recipient.Lines, "EXTRA")
 	a.Documents = append(a.Documents, Document{File: "EXTRA"})
