@@ -58,53 +58,36 @@ func parseLiteralTuples(src []byte, name string) (*hcl.File, bool) {
 	return f, true
 }
 
-// blank makes b, the inside of a list, a comment HCL lexes cheaply, of
-// the same length and line breaks; or only spaces and line breaks when it
-// has no room for one. HCL counts the columns of a token by grapheme
-// clusters, one call each, which made a comment of 1.5 MB of spaces cost
-// 70 ms: each line but the last is one cluster ('x' and combining marks,
-// U+0300 in two bytes, U+20D0 in three), which only moves the column of
-// the lines that end in a line break. The last line, whose columns the
-// closing bracket takes, is spaces.
+// blank makes b, the inside of a list, spaces and one comment, of the
+// same length, line count and last line; or spaces and its line breaks
+// when it has no room for that. Nothing else of it counts: whitespace
+// leaves no token, a comment is one, and the closing bracket starts where
+// b ends. HCL counts a token's columns by grapheme clusters, one call
+// each, and skips spaces by arithmetic: the comment holds the line
+// breaks, and the spaces before it what the lines held, save the last
+// line, which stays spaces (with "*/"), for the bracket's column.
 func blank(b []byte) {
+	breaks := bytes.Count(b, []byte("\n"))
+	last := len(b) - bytes.LastIndexByte(b, '\n') - 1 // bytes on the last line
+	head := len(b) - 2 - breaks - last
 	for i, c := range b {
 		if c != '\n' && c != '\r' {
 			b[i] = ' '
 		}
 	}
-	first := bytes.Index(b, []byte("  "))
-	last := bytes.LastIndex(b, []byte("  "))
-	if first < 0 || last < first+2 {
+	if breaks == 0 || last < 2 || head < 0 {
 		return
 	}
-	copy(b[first:], "/*")
-	copy(b[last:], "*/")
-	// Each line that ends before the comment does, but its line break.
-	for i := first + 2; ; {
-		n := bytes.IndexByte(b[i:], '\n')
-		if n < 0 || i+n > last {
-			return
-		}
-		cluster(bytes.TrimSuffix(b[i:i+n], []byte("\r")))
-		i += n + 1
+	for i := range b[:head] {
+		b[i] = ' '
 	}
-}
-
-// cluster fills line with one grapheme cluster of its length, when it
-// can.
-func cluster(line []byte) {
-	if len(line) < 3 {
-		return
+	copy(b[head:], "/*")
+	for i := head + 2; i < head+2+breaks; i++ {
+		b[i] = '\n'
 	}
-	line[0] = 'x'
-	rest := line[1:]
-	if len(rest)%2 == 1 {
-		copy(rest, "\u20d0")
-		rest = rest[3:]
-	}
-	for len(rest) > 0 {
-		copy(rest, "\u0300")
-		rest = rest[2:]
+	copy(b[head+2+breaks:], "*/")
+	for i := head + 4 + breaks; i < len(b); i++ {
+		b[i] = ' '
 	}
 }
 
