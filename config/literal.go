@@ -12,12 +12,13 @@ import (
 // merge's for_each = toset([...100,000 quoted keys...]) was 500,000 tokens
 // (about 240 MB of them) and 200,000 expressions built from them, most of
 // a plan's cost beyond what the same letters keyed by jsondecode cost.
-// parseHCL hands HCL the file with each such list blanked out, keeping its
-// brackets, its length and its line breaks (so every other position in
-// the file is unchanged), then builds the list's expressions itself, the
-// ones HCL would have built: the same nodes, values and ranges
-// (FuzzParseHCLLiteralTuples compares the two parses whole). Any doubt
-// leads to HCL's own parse of the file as written.
+// parseHCL hands HCL the file with each such list blanked out (blank),
+// keeping its brackets, its length, its line count and its last line, so
+// that every other position in the file is unchanged; then it builds the
+// list's expressions itself, the ones HCL would have built: the same
+// nodes, values and ranges (TestParseHCLAsHCL and FuzzParseHCL compare
+// the two parses whole). Any doubt leads to HCL's own parse of the file as
+// written.
 
 // literalTuple is one list found by findLiteralTuples: its brackets at
 // src[start] and src[end-1], and the offsets of each element's quotes.
