@@ -28,9 +28,12 @@ const maxStreamLine = 4 << 20
 // means "read the whole file": the layout is another, or something is not
 // valid (then DecodeForPlan and Decode say what).
 func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	// The file is hashed as it is read, a buffer at a time (a hash of
+	// the bytes, however they are cut): hashed line by line, each line's
+	// tail was copied into the hash's own buffer.
 	var mh maphash.Hash
 	mh.SetSeed(rereadSeed)
+	br := bufio.NewReaderSize(io.TeeReader(r, &mh), 1<<20)
 	var off int64
 	next := func() ([]byte, bool) {
 		line, err := br.ReadSlice('\n')
@@ -50,7 +53,6 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 			}
 			line = long
 		}
-		mh.Write(line)
 		off += int64(len(line))
 		return line, true
 	}
