@@ -109,6 +109,32 @@ func searchRecords[K string | []byte](recs []cacheRecord, key K) (int, bool) {
 	return i, i < len(recs) && recs[i].key == string(key)
 }
 
+// stringArena copies strings into shared blocks, so that a cache whose
+// answers a plan keeps (sha256s, recipients' lines) makes one allocation
+// for many of them instead of one each. A block lives as long as any
+// string in it: only for strings kept as long as one another.
+type stringArena struct{ b *strings.Builder }
+
+// arenaBlock is the size of an arena's blocks: a few hundred answers.
+const arenaBlock = 32 << 10
+
+// clone is a copy of s in the arena. A Builder never changes the bytes it
+// has handed out by String, so each copy stays as it was while the next
+// ones are written after it.
+func (a *stringArena) clone(s string) string { return arenaCopy(a, s) }
+
+// arenaCopy is clone for bytes too, which string(b) would copy on the heap
+// first when they are more than 32.
+func arenaCopy[S string | []byte](a *stringArena, s S) string {
+	if a.b == nil || a.b.Cap()-a.b.Len() < len(s) {
+		a.b = new(strings.Builder)
+		a.b.Grow(max(len(s), arenaBlock))
+	}
+	start := a.b.Len()
+	a.b.Write([]byte(s)) // a conversion the compiler makes without a copy
+	return a.b.String()[start:]
+}
+
 // checksum is the CRC-32C of s, through a buffer: crc32 takes bytes, and
 // converting the whole file would copy it.
 func checksum(s string) uint32 {
