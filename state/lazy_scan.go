@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -395,10 +396,7 @@ func (p *planScanner) rawString(i int) ([]byte, int) {
 	start := i
 	ascii := true
 	for {
-		i += plainRun(b[i:])
-		for i < len(b) && plainByte[b[i]] {
-			i++
-		}
+		i += plainLen(b[i:])
 		if i >= len(b) {
 			return nil, -1
 		}
@@ -433,21 +431,27 @@ func hasByte(x uint64, c byte) bool {
 	return (v-lows)&^v&highs != 0
 }
 
-// plainRun returns how many bytes at the start of b are plainByte, a
-// multiple of eight: the caller goes on a byte at a time.
-func plainRun(b []byte) int {
+// plainLen returns how many bytes at the start of b are plainByte,
+// eight at a time: each word's first other byte is the lowest of a mask
+// of quotes, backslashes, control bytes and high bits, exact there (a
+// borrow of these formulas runs upwards only, past a byte they flag).
+func plainLen(b []byte) int {
 	n := 0
 	for ; len(b)-n >= 8; n += 8 {
 		x := binary.LittleEndian.Uint64(b[n:])
-		if x&highs != 0 || (x-lows*0x20)&^x&highs != 0 || hasByte(x, '"') || hasByte(x, '\\') {
-			break
+		q, bs := x^lows*'"', x^lows*'\\'
+		if m := ((q-lows)&^q | (bs-lows)&^bs | (x-lows*0x20)&^x | x) & highs; m != 0 {
+			return n + bits.TrailingZeros64(m)/8
 		}
+	}
+	for n < len(b) && plainByte[b[n]] {
+		n++
 	}
 	return n
 }
 
-// quoteRun is plainRun for skipString: how many bytes, a multiple of
-// eight, hold neither a quote nor a backslash.
+// quoteRun is for skipString: how many bytes, a multiple of eight, hold
+// neither a quote nor a backslash.
 func quoteRun(b []byte) int {
 	n := 0
 	for ; len(b)-n >= 8; n += 8 {

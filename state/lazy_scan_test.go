@@ -266,3 +266,31 @@ func compareLoads(t *testing.T, what string, in []byte, want *State, wantErr err
 		t.Fatalf("%s of %q:\n%#v\nDecode:\n%#v", what, in, got.Mailings, want.Mailings)
 	}
 }
+
+// plainLen is the byte-wise count of plainByte, whatever byte stops it
+// and wherever in a word it stands, after any byte below it.
+func TestPlainLen(t *testing.T) {
+	want := func(b []byte) int {
+		n := 0
+		for n < len(b) && plainByte[b[n]] {
+			n++
+		}
+		return n
+	}
+	for c := range 256 {
+		for _, before := range []byte{'a', 0x00, 0x01, 0x1f, 0x20, 0x21, '"', '\\', 0x7f, 0x80, 0xff} {
+			for pos := range 17 {
+				b := bytes.Repeat([]byte("x"), 17)
+				b[pos] = byte(c)
+				if pos > 0 {
+					b[pos-1] = before
+				}
+				for end := pos; end <= len(b); end++ {
+					if got, w := plainLen(b[:end]), want(b[:end]); got != w {
+						t.Fatalf("plainLen(%q) = %d, want %d", b[:end], got, w)
+					}
+				}
+			}
+		}
+	}
+}
