@@ -44,6 +44,9 @@ func TestEachFastPathsMatchEvaluation(t *testing.T) {
 		{"preflight", `preflight = { address = each.value.check }`},
 		{"preflight literal", `preflight = { address = true }
   job_name = "j-${each.key}-${each.value.check == true}"`},
+		{"preflight shared", `preflight = { address = false }`},
+		{"preflight shared invalid", `preflight = { address = "no" }`},
+		{"preflight shared key", `preflight = { check = true }`},
 		{"options", `options = { color = each.value.color }`},
 		{"options key", `options = { color = each.value.color, "k" = each.key == "k001" ? "one" : "other" }`},
 		{"owner", `owner = each.value.owner`},
@@ -104,7 +107,7 @@ func TestEachFastPathsMatchEvaluation(t *testing.T) {
 			// Neither fast path takes a value that is not a string or a
 			// bool, nor an expression that reads each.key but is not a
 			// traversal or a plain template.
-			slow := map[string]bool{"each.value whole": true, "job name missing": true, "preflight literal": true, "options key": true, "job name parts": true}
+			slow := map[string]bool{"preflight shared": true, "preflight shared invalid": true, "preflight shared key": true, "each.value whole": true, "job name missing": true, "preflight literal": true, "options key": true, "job name parts": true}
 			if served := memo.eachFast > 0; served == slow[tc.name] {
 				t.Fatalf("the fast paths served %d letters (%d letters, %d diagnostics)", memo.eachFast, len(cfg.Mailings), len(diags))
 			}

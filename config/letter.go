@@ -73,8 +73,9 @@ type letterWork struct {
 	// names the same logo and attachment in every letter.
 	paths map[string]insideResult
 	// shared holds the values of letter arguments that do not refer to
-	// each: the same for every letter of a for_each, evaluated once.
-	shared map[sharedKey]cty.Value
+	// each: the same for every letter of a for_each, evaluated once, and
+	// what a caller made of each (preflightAttr's check, memoEntry).
+	shared map[sharedKey]*memoEntry
 	// perEach says whether an expression refers to each.
 	perEach map[hcl.Expression]bool
 	// memos are the values of expressions that refer to each, by what
@@ -94,7 +95,7 @@ type sharedKey struct {
 
 func (l *loader) work() *letterWork {
 	if l.letters == nil {
-		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]cty.Value{}, perEach: map[hcl.Expression]bool{}, memos: map[sharedKey]*eachMemo{}}
+		l.letters = &letterWork{files: map[string]*letterFile{}, paths: map[string]insideResult{}, shared: map[sharedKey]*memoEntry{}, perEach: map[hcl.Expression]bool{}, memos: map[sharedKey]*eachMemo{}}
 	}
 	return l.letters
 }
@@ -112,7 +113,7 @@ func (l *loader) evalShared(expr hcl.Expression, s *scope, ty cty.Type, what fun
 }
 
 // evalSharedEntry is evalShared with the memo entry of a value that
-// evalEach's memo gave or kept (nil for any other).
+// evalEach's memo or the shared values gave or kept (nil for any other).
 func (l *loader) evalSharedEntry(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics, *memoEntry) {
 	w := l.work()
 	perEach, known := w.perEach[expr]
@@ -131,12 +132,17 @@ func (l *loader) evalSharedEntry(expr hcl.Expression, s *scope, ty cty.Type, wha
 		return v, diags, nil
 	}
 	k := sharedKey{expr, ty}
-	if v, ok := w.shared[k]; ok {
-		return v, nil, nil
+	if e, ok := w.shared[k]; ok {
+		if l.noEachFast {
+			return e.v, nil, nil // what callers made of it is made again
+		}
+		return e.v, nil, e
 	}
 	v, diags := s.evalWhat(expr, l.funcs, ty, what)
 	if len(diags) == 0 {
-		w.shared[k] = v
+		e := &memoEntry{v: v}
+		w.shared[k] = e
+		return v, diags, e
 	}
 	return v, diags, nil
 }
