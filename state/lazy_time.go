@@ -17,26 +17,19 @@ func utcTime(b []byte, i int) (t time.Time, end int, ok bool) {
 		return t, 0, false
 	}
 	s := b[i+1:]
+	_ = s[20] // len(s) >= 21: no bounds check below
 	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return t, 0, false
 	}
-	digits := func(s []byte) (int, bool) {
-		n := 0
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	year, ok1 := digits(s[0:4])
-	month, ok2 := digits(s[5:7])
-	day, ok3 := digits(s[8:10])
-	hour, ok4 := digits(s[11:13])
-	minute, ok5 := digits(s[14:16])
-	sec, ok6 := digits(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > daysInMonth(month, year) ||
+	year, ok1 := digits2(s[0], s[1])
+	year2, ok2 := digits2(s[2], s[3])
+	month, ok3 := digits2(s[5], s[6])
+	day, ok4 := digits2(s[8], s[9])
+	hour, ok5 := digits2(s[11], s[12])
+	minute, ok6 := digits2(s[14], s[15])
+	sec, ok7 := digits2(s[17], s[18])
+	year = year*100 + year2
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || day > daysInMonth(month, year) ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return t, 0, false
 	}
@@ -74,6 +67,12 @@ func utcTime(b []byte, i int) (t time.Time, end int, ok bool) {
 	days := era*146097 + yoe*365 + yoe/4 - yoe/100 + doy - 719468
 	unix := int64(days)*86400 + int64(hour*3600+minute*60+sec)
 	return time.Unix(unix, int64(nsec)).UTC(), i + 1 + j + 2, true
+}
+
+// digits2 reads two decimal digits.
+func digits2(a, b byte) (int, bool) {
+	a, b = a-'0', b-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
 // daysInMonth is the number of days of month (1-12) in year.
