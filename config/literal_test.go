@@ -222,22 +222,29 @@ func TestLoadLiteralTuplesAsWritten(t *testing.T) {
 	mailing := func(forEach, rest string) string {
 		return sandboxProvider + "\nmailing \"m\" {\n  for_each = " + forEach + "\n  service  = \"Lettre verte\"\n" + rest + doc + "}\n"
 	}
-	configs := map[string]string{
-		"valid":                  mailing(keys(50), `  job_name = "j-${each.key}-${each.value}"`),
-		"duplicates":             mailing(`toset(["b", "a", "b", "a"])`, ""),
-		"an error after":         mailing(keys(20), `  job_name = "j-${local.missing}"`),
-		"an unknown argument":    mailing(keys(20), "  colour = \"red\"\n"),
-		"an error on each key":   mailing(keys(5), `  job_name = each.value.x`),
-		"a wrong key":            mailing(`toset(["a", "b/c"])`, "  job_name = \"same\"\n"),
-		"a later block wrong":    mailing(keys(10), "") + "\nmailing \"m\" {\n  service = \"x\"\n}\n",
-		"a syntax error later":   mailing(keys(10), "") + "\noutput \"o\" {\n  value = \"x\n}\n",
-		"a non-literal element":  mailing(`toset(["a", local.missing])`, ""),
-		"a tuple with a comment": mailing("toset([\n  \"a\", # one\n  \"b\",\n])", ""),
-		"in a local":             "locals {\n  keys = toset([\"x\", \"y\"])\n}\n" + mailing("local.keys", ""),
-		"in a variable default":  "variable \"keys\" {\n  type    = set(string)\n  default = toset([\"x\", \"y\"])\n}\n" + mailing("var.keys", ""),
+	configs := []struct {
+		name, src string
+		read      bool // whether parseHCL reads the list itself
+	}{
+		{"valid", mailing(keys(50), `  job_name = "j-${each.key}-${each.value}"`), true},
+		{"duplicates", mailing(`toset(["b", "a", "b", "a"])`, ""), true},
+		{"an error after", mailing(keys(20), `  job_name = "j-${local.missing}"`), true},
+		{"an unknown argument", mailing(keys(20), "  colour = \"red\"\n"), true},
+		{"an error on each key", mailing(keys(5), `  job_name = each.value.x`), true},
+		{"a wrong key", mailing(`toset(["a", "b/c"])`, "  job_name = \"same\"\n"), true},
+		{"a later block wrong", mailing(keys(10), "") + "\nmailing \"m\" {\n  service = \"x\"\n}\n", true},
+		{"a syntax error later", mailing(keys(10), "") + "\noutput \"o\" {\n  value = \"x\n}\n", false},
+		{"a non-literal element", mailing(`toset(["a", local.missing])`, ""), false},
+		{"a tuple with a comment", mailing("toset([\n  \"a\", # one\n  \"b\",\n])", ""), false},
+		{"in a local", "locals {\n  keys = toset([\"x\", \"y\"])\n}\n" + mailing("local.keys", ""), false},
+		{"in a variable default", "variable \"keys\" {\n  type    = set(string)\n  default = toset([\"x\", \"y\"])\n}\n" + mailing("var.keys", ""), false},
 	}
-	for name, src := range configs {
+	for _, c := range configs {
+		name, src := c.name, c.src
 		t.Run(name, func(t *testing.T) {
+			if _, read := parseLiteralTuples([]byte(src), "main.mail.hcl"); read != c.read {
+				t.Errorf("parseHCL read the list itself: %v, want %v", read, c.read)
+			}
 			load := func(asWritten bool) string {
 				dir := t.TempDir()
 				writeFiles(t, dir, map[string]string{"main.mail.hcl": src, "a.pdf": pdf})
