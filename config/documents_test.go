@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,4 +173,36 @@ func linkedLetterDir(t *testing.T, link func(dir string) error) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Letters' Documents share an array (documentSlots): each is clipped, so
+// that an append to one letter's leaves the next letter's as they were.
+func TestDocumentsAreEachLetters(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"main.mail.hcl": simple(`for_each = toset(["a", "b", "c"])
+  document {
+    file = "a.pdf"
+  }
+  document {
+    box  = "annex"
+    file = "${each.key}.pdf"
+  }`),
+		"a.pdf": string(a4()), "b.pdf": string(a4()), "c.pdf": string(a4()),
+	})
+	cfg := mustLoad(t, dir, LoadOptions{})
+	if len(cfg.Mailings) != 3 {
+		t.Fatalf("%d letters", len(cfg.Mailings))
+	}
+	next := cfg.Mailings[1].Documents
+	want := slices.Clone(next)
+	for _, m := range cfg.Mailings {
+		if len(m.Documents) != 2 || cap(m.Documents) != 2 {
+			t.Fatalf("%s: %d documents, room for %d", m.Address, len(m.Documents), cap(m.Documents))
+		}
+	}
+	_ = append(cfg.Mailings[0].Documents, &Document{File: "x.pdf"})
+	if !slices.Equal(next, want) || next[1].File != "b.pdf" {
+		t.Fatalf("an append to the first letter's documents changed the next letter's: %+v", next)
+	}
 }

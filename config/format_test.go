@@ -75,6 +75,8 @@ func TestAddress(t *testing.T) {
 		{"reminder", `a "b"\c`, true, `mailing.reminder["a \"b\"\\c"]`},
 		{"reminder", "é\n", true, `mailing.reminder["é\n"]`},
 		{"reminder", "", true, `mailing.reminder[""]`},
+		// Longer than FormatAddress's buffer on the stack.
+		{strings.Repeat("m", 100), strings.Repeat("k", 300), true, "mailing." + strings.Repeat("m", 100) + `["` + strings.Repeat("k", 300) + `"]`},
 	}
 	for _, tt := range tests {
 		got := FormatAddress(tt.name, tt.key, tt.hasKey)

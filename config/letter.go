@@ -81,6 +81,9 @@ type letterWork struct {
 	// memos are the values of expressions that refer to each, by what
 	// they read from it (eachmemo.go).
 	memos map[sharedKey]*eachMemo
+	// slots is what is left of the array documentSlots cuts letters'
+	// Documents from.
+	slots []*Document
 }
 
 type insideResult struct {

@@ -447,6 +447,7 @@ func (l *loader) evalInstance(b *hcl.Block, content *hcl.BodyContent, name, key 
 	}
 	l.evalSchedule(attrs, s, m)
 
+	m.Documents = l.documentSlots(len(content.Blocks))
 	for _, db := range content.Blocks {
 		if db.Type == "letter" {
 			l.evalLetter(db, s, m)
