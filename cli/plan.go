@@ -31,6 +31,10 @@ type planFlags struct {
 	// leaving the platform to judge them.
 	skipPreflight bool
 	recipients    recipientsFlag
+	// viewOnly: the plan is only printed in the human view, never saved,
+	// previewed or printed as JSON, so it needs no configuration hash
+	// (reconcile.PlanOptions.NoConfigHash).
+	viewOnly bool
 }
 
 func (f *planFlags) register(cmd *cobra.Command) {
@@ -94,6 +98,8 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	if err != nil {
 		return err
 	}
+	humanOnly := format == formatHuman && opts.preview == "" && opts.saveTo == ""
+	opts.plan.viewOnly = humanOnly
 	sess, plan, err := g.preparePlan(ctx, "plan", opts.plan)
 	if err != nil {
 		return err
@@ -104,7 +110,7 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	// view alone needs only the changes that do something.
 	var saved *reconcile.SavedPlan
 	var doc, view *reconcile.PlanDocument
-	if format == formatHuman && opts.preview == "" && opts.saveTo == "" {
+	if humanOnly {
 		doc = plan.Brief(Version, ropts)
 		doc.ReviewRecipients = reviewDefault(sess.cfg)
 		view = plan.ViewBrief(doc, opts.plan.recipients.forView(sess.cfg.Review.Recipients, false))
@@ -222,7 +228,7 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 	}
 	cfg := sess.cfg
 	opts := f.reconcileOptions()
-	opts.Now = now
+	opts.Now, opts.NoConfigHash = now, f.viewOnly
 	pre := reconcile.MakePlan(cfg, sess.engine.State, opts)
 	if planMadeHook != nil {
 		planMadeHook()
