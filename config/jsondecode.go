@@ -185,6 +185,9 @@ func (d *memberDecoder) value(it forEachItem) (cty.Value, bool) {
 // it finds there is what a search from the start finds; an attribute not
 // after it is searched from the start.
 func (d *memberDecoder) attr(raw, name string) (v cty.Value, found, ok bool) {
+	if v, found, ok := attrText(raw, name); ok {
+		return v, found, true
+	}
 	if d.in != "" && d.in == raw {
 		d.in = ""
 		v, found, ok := d.members(raw, name)
@@ -198,6 +201,134 @@ func (d *memberDecoder) attr(raw, name string) (v cty.Value, found, ok bool) {
 		return cty.NilVal, false, err == nil
 	}
 	return d.members(raw, name)
+}
+
+// attrText is attr read from the text itself, for what a mail merge's
+// letters hold: member names without escapes, and the member's value a
+// string without escapes, true, false or null, which it gives as the
+// decoder does. raw is valid JSON (decodeJSONObjectItems checked it), so
+// the scan only has to find where each name and value ends; on anything
+// else (an escape, a number, an object, text it does not expect) ok is
+// false and the decoder reads raw. FuzzJSONObjectItems compares attr with
+// the object cty decodes.
+func attrText(raw, name string) (v cty.Value, found, ok bool) {
+	i := skipSpace(raw, 0)
+	if i == len(raw) || raw[i] != '{' {
+		return cty.NilVal, false, false
+	}
+	i = skipSpace(raw, i+1)
+	for i < len(raw) && raw[i] != '}' {
+		// A name.
+		if raw[i] != '"' {
+			return cty.NilVal, false, false
+		}
+		end := strings.IndexByte(raw[i+1:], '"')
+		if end < 0 {
+			return cty.NilVal, false, false
+		}
+		key := raw[i+1 : i+1+end]
+		if strings.IndexByte(key, '\\') >= 0 {
+			return cty.NilVal, false, false
+		}
+		i = skipSpace(raw, i+end+2)
+		if i == len(raw) || raw[i] != ':' {
+			return cty.NilVal, false, false
+		}
+		i = skipSpace(raw, i+1)
+		if key == name {
+			return scalarText(raw[i:])
+		}
+		// Another member's value, skipped.
+		if i = skipValueText(raw, i); i < 0 {
+			return cty.NilVal, false, false
+		}
+		switch i = skipSpace(raw, i); {
+		case i < len(raw) && raw[i] == ',':
+			i = skipSpace(raw, i+1)
+		case i < len(raw) && raw[i] == '}':
+		default:
+			return cty.NilVal, false, false
+		}
+	}
+	if i == len(raw) {
+		return cty.NilVal, false, false
+	}
+	return cty.NilVal, false, true
+}
+
+// scalarText is the value at the start of text when it is a string without
+// escapes, true, false or null, as jsonFastParser.value makes it; ok false
+// for any other.
+func scalarText(text string) (v cty.Value, found, ok bool) {
+	switch {
+	case strings.HasPrefix(text, "true"):
+		return cty.True, true, true
+	case strings.HasPrefix(text, "false"):
+		return cty.False, true, true
+	case strings.HasPrefix(text, "null"):
+		return cty.NullVal(cty.DynamicPseudoType), true, true
+	case strings.HasPrefix(text, `"`):
+		end := strings.IndexByte(text[1:], '"')
+		if end < 0 || strings.IndexByte(text[1:1+end], '\\') >= 0 {
+			return cty.NilVal, false, false
+		}
+		// A copy: a part of raw would keep the whole document alive
+		// as long as the letter.
+		return cty.StringVal(strings.Clone(text[1 : 1+end])), true, true
+	}
+	return cty.NilVal, false, false
+}
+
+// skipValueText is the offset in raw just after the JSON value at i, -1 if
+// it cannot tell. Strings are skipped escapes and all, and objects and
+// arrays to their matching bracket, brackets in strings aside.
+func skipValueText(raw string, i int) int {
+	depth := 0
+	for i < len(raw) {
+		switch c := raw[i]; c {
+		case '"':
+			i++
+			for i < len(raw) && raw[i] != '"' {
+				if raw[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(raw) {
+				return -1
+			}
+			i++
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of the enclosing object
+			}
+			depth--
+			i++
+		case ',':
+			if depth == 0 {
+				return i
+			}
+			i++
+		default:
+			i++
+		}
+		if depth == 0 && i < len(raw) && (raw[i] == ',' || raw[i] == '}' || raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+			return i
+		}
+	}
+	return -1
+}
+
+// skipSpace is the offset of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // members is attr's search of the members from the decoder's position in

@@ -57,6 +57,12 @@ var jsonDecodeCases = []struct {
 	{"duplicate key via escape", `{"a": 1, "\u0061": 2}`, false},
 	{"duplicate nested", `[{"k": null, "k": null}]`, false},
 	{"letters", `{"c000000": "letters/c000000.pdf", "c000001": "letters/c000001.pdf"}`, true},
+	// Letters whose members hide names, quotes, brackets and escapes
+	// from a scan of the text (memberDecoder.attr, attrText).
+	{"letters with escapes", `{"a": {"x": "q\"}, \"file\": \"evil", "file": "good.pdf", "check": true},
+	  "b": {"n": [1, {"file": "no"}, "]"], "file": "b.pdf"}, "c": {"s": "\\", "file": "c\u00e9.pdf", "check": null},
+	  "d": {"x": {"check": false, "y": "}"}, "check": false, "file": 1.5}, "e": {"fi\u006ce": "escaped.pdf", "check": true},
+	  "f": {"check":true,"file":"tight.pdf"}, "g": {"file": "", "check": "true"}, "h": {}, "i": "flat", "j": {"file": {"a": 1}}}`, true},
 	{"empty input", ``, false},
 	{"only spaces", `   `, false},
 	{"invalid", `{"a": }`, false},
