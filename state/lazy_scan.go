@@ -566,8 +566,10 @@ func (p *planScanner) str(i int, dst *string, slot int) int {
 // decoded into the string block from start, holds the same names: the
 // letters of a mail merge ask for the same proofs, and a list is 16 bytes
 // a name. The list given back to the block, not kept. A shared list's
-// capacity is its length (an append copies it); nothing changes a
-// requested proof in place (state.Clone copies them).
+// capacity is its length (an append copies it); nothing may change one
+// in place, nor decode JSON into a loaded letter (encoding/json would
+// fill the list's array, every sharer's): state.Clone copies the list,
+// and journal patches decode into a new Mailing.
 func (p *planScanner) sameList(list []string, start int) []string {
 	if len(list) == 0 || !slices.Equal(list, p.proofs) {
 		p.proofs = list
