@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -94,7 +95,7 @@ func blank(b []byte) {
 
 // findLiteralTuples finds each `for_each = toset([` whose list holds only
 // quoted strings of printable ASCII without escapes or template sequences,
-// separated by commas, spaces and line breaks. It reads no further than
+// separated by commas, spaces, line breaks and line comments. It reads no further than
 // that: whether the text is where it looks to be (an attribute of a
 // mailing block, not inside a heredoc or a comment) is told by HCL's parse
 // (fillLiteralTuples).
@@ -155,8 +156,8 @@ func scanLiteralTuple(src []byte, open int) (literalTuple, bool) {
 	if open >= len(src) || src[open] != '[' {
 		return t, false
 	}
-	i := skipSpaceAndNewlines(src, open+1)
-	for {
+	i, ok := skipSpaceAndNewlines(src, open+1)
+	for ok {
 		if i >= len(src) || src[i] != '"' {
 			return t, false
 		}
@@ -169,17 +170,20 @@ func scanLiteralTuple(src []byte, open int) (literalTuple, bool) {
 			return t, false
 		}
 		t.quotes = append(t.quotes, i, j)
-		i = skipSpaceAndNewlines(src, j+1)
+		if i, ok = skipSpaceAndNewlines(src, j+1); !ok {
+			break
+		}
 		if i < len(src) && src[i] == ',' {
-			i = skipSpaceAndNewlines(src, i+1)
+			i, ok = skipSpaceAndNewlines(src, i+1)
 		} else if i >= len(src) || src[i] != ']' {
 			return t, false // two keys without a comma between: HCL's error
 		}
-		if i < len(src) && src[i] == ']' {
+		if ok && i < len(src) && src[i] == ']' {
 			t.end = i + 1
 			return t, true
 		}
 	}
+	return t, false
 }
 
 // plainKeyByte is a byte a quoted key may hold for findLiteralTuples: one
@@ -190,20 +194,48 @@ func plainKeyByte(c byte) bool {
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '$' && c != '%'
 }
 
-// skipSpaceAndNewlines skips spaces and line breaks (LF or CR LF); a tab
-// or a lone CR stops it, as they would not be blanked alike.
-func skipSpaceAndNewlines(src []byte, i int) int {
+// skipSpaceAndNewlines skips spaces, line breaks (LF or CR LF) and line
+// comments (# or //, to the end of their line) of printable UTF-8; ok is
+// false at anything else HCL could lex as whitespace or comment (a tab, a
+// lone CR, a /* comment, a control character or broken UTF-8 in a
+// comment), as its blanking would not be HCL's reading of it.
+func skipSpaceAndNewlines(src []byte, i int) (int, bool) {
 	for i < len(src) {
-		switch {
-		case src[i] == ' ' || src[i] == '\n':
+		switch c := src[i]; {
+		case c == ' ' || c == '\n':
 			i++
-		case src[i] == '\r' && i+1 < len(src) && src[i+1] == '\n':
+		case c == '\r' && i+1 < len(src) && src[i+1] == '\n':
 			i += 2
+		case c == '#' || c == '/' && i+1 < len(src) && src[i+1] == '/':
+			end := bytes.IndexByte(src[i:], '\n')
+			if end < 0 {
+				return i, false
+			}
+			text := bytes.TrimSuffix(src[i:i+end], []byte("\r"))
+			if !printableUTF8(text) {
+				return i, false
+			}
+			i += end + 1
+		case c == '\t' || c == '\r' || c == '/':
+			return i, false
 		default:
-			return i
+			return i, true
 		}
 	}
-	return i
+	return i, true
+}
+
+// printableUTF8 tells whether b is valid UTF-8 without control
+// characters.
+func printableUTF8(b []byte) bool {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 || r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 // fillLiteralTuples finds each blanked list in f as the empty list HCL

@@ -56,7 +56,14 @@ var literalSources = []struct {
 	{"directive", literalMailing(`toset(["%{if true}a%{endif}", "b"])`), false},
 	{"a reference", literalMailing(`toset(["a", local.keys[0]])`), false},
 	{"a number", literalMailing(`toset(["a", 1])`), false},
-	{"comment inside", literalMailing("toset([\n  \"a\", # first\n  \"b\",\n])"), false},
+	{"comment inside", literalMailing("toset([\n  \"a\", # first\n  \"b\",\n])"), true},
+	{"comments everywhere", literalMailing("toset([ # keys: \"é\", ]\n  \"a\" // Zoë\n  , # ü\r\n  \"b\", # /* */\n  # the end\n  ])"), true},
+	{"a comment with a tab", literalMailing("toset([\n  \"a\", #\tx\n  \"b\",\n])"), false},
+	{"a comment with a control character", literalMailing("toset([\n  \"a\", # \x01\n  \"b\",\n])"), false},
+	{"a comment with broken UTF-8", literalMailing("toset([\n  \"a\", # \xff\n  \"b\",\n])"), false},
+	{"a comment with a lone CR", literalMailing("toset([\n  \"a\", # x\ry\n  \"b\",\n])"), false},
+	{"a comment to the end of the file", "mailing \"m\" {\n  for_each = toset([\"a\", # x", false},
+	{"a slash", literalMailing("toset([\"a\" / \"b\"])"), false},
 	{"block comment inside", literalMailing("toset([\"a\", /* x */ \"b\"])"), false},
 	{"tab inside", literalMailing("toset([\n\t\"a\",\n])"), false},
 	{"lone CR", literalMailing("toset([\"a\",\r\"b\"])"), false},
@@ -176,14 +183,17 @@ func FuzzParseHCL(f *testing.F) {
 
 // FuzzParseHCLKeys compares them on generated lists: keys split from
 // keys at ';', each element's separator chosen by the bytes of seps
-// (space, line break, CR LF, a comma or not, indentation).
+// (space, line break, CR LF, a comma or not, indentation, a line comment
+// of comment's text).
 func FuzzParseHCLKeys(f *testing.F) {
-	f.Add("c000001;c000000;c000001", []byte{0, 1, 2})
-	f.Add("a;b;a b;x-y", []byte{3, 4, 5, 6, 7})
-	f.Add("a;;b", []byte{8})
-	f.Add("é;$x;%y;a\\b", []byte{9, 10})
-	f.Add("one", []byte{})
-	f.Fuzz(func(t *testing.T, keys string, seps []byte) {
+	f.Add("c000001;c000000;c000001", []byte{0, 1, 2}, "")
+	f.Add("a;b;a b;x-y", []byte{3, 4, 5, 6, 7}, "")
+	f.Add("a;;b", []byte{8}, "")
+	f.Add("é;$x;%y;a\\b", []byte{9, 10}, "")
+	f.Add("one", []byte{}, "")
+	f.Add("a;b;c", []byte{2 | 32, 18 | 64, 34}, "Zoë, \"x\" ]")
+	f.Add("a;b", []byte{32, 64 | 8}, "\t\r\x00\xff")
+	f.Fuzz(func(t *testing.T, keys string, seps []byte, comment string) {
 		var b strings.Builder
 		b.WriteString("toset([")
 		for i, k := range strings.Split(keys, ";") {
@@ -195,6 +205,12 @@ func FuzzParseHCLKeys(f *testing.F) {
 			fmt.Fprintf(&b, "%q", k)
 			if sep&8 == 0 {
 				b.WriteString(",")
+			}
+			if sep&32 != 0 {
+				b.WriteString(" # " + comment + "\n")
+			}
+			if sep&64 != 0 {
+				b.WriteString("// " + comment + "\r\n")
 			}
 			if sep&16 != 0 {
 				b.WriteString("\n")
@@ -235,7 +251,8 @@ func TestLoadLiteralTuplesAsWritten(t *testing.T) {
 		{"a later block wrong", mailing(keys(10), "") + "\nmailing \"m\" {\n  service = \"x\"\n}\n", true},
 		{"a syntax error later", mailing(keys(10), "") + "\noutput \"o\" {\n  value = \"x\n}\n", false},
 		{"a non-literal element", mailing(`toset(["a", local.missing])`, ""), false},
-		{"a tuple with a comment", mailing("toset([\n  \"a\", # one\n  \"b\",\n])", ""), false},
+		{"a tuple with comments", mailing("toset([\n  \"a\", # one\n  \"b\", // Zoë\n])", ""), true},
+		{"a tuple with a block comment", mailing("toset([\n  \"a\", /* one */\n  \"b\",\n])", ""), false},
 		{"in a local", "locals {\n  keys = toset([\"x\", \"y\"])\n}\n" + mailing("local.keys", ""), false},
 		{"in a variable default", "variable \"keys\" {\n  type    = set(string)\n  default = toset([\"x\", \"y\"])\n}\n" + mailing("var.keys", ""), false},
 	}
