@@ -287,8 +287,9 @@ func fillLiteralTuples(f *hcl.File, tuples []literalTuple, src []byte, name stri
 // literalExprs builds the elements of t as HCL parses a quoted string
 // without template sequences: a TemplateExpr of one LiteralValueExpr,
 // their ranges the quotes and the text between them. open is the
-// position of t's opening bracket; every byte from there is one column
-// (ASCII), a line break starting the next line.
+// position of t's opening bracket; from there every byte is one column
+// and a line break starts the next line: the keys, spaces and commas are
+// ASCII, and a comment, whatever it holds, ends its line.
 func literalExprs(t *literalTuple, text, name string, open hcl.Pos) []hclsyntax.Expression {
 	n := len(t.quotes) / 2
 	// One allocation per kind of node, not per key.
