@@ -156,6 +156,11 @@ func scanLiteralTuple(src []byte, open int) (literalTuple, bool) {
 	if open >= len(src) || src[open] != '[' {
 		return t, false
 	}
+	// Room for the quotes up to the first ']' (the end, unless a key or a
+	// comment holds one) at once: 100,000 keys grew the slice 20 times.
+	if n := bytes.IndexByte(src[open:], ']'); n > 0 {
+		t.quotes = make([]int, 0, bytes.Count(src[open:open+n], []byte{'"'}))
+	}
 	i, ok := skipSpaceAndNewlines(src, open+1)
 	for ok {
 		if i >= len(src) || src[i] != '"' {
