@@ -110,13 +110,6 @@ func (m *eachMemo) key(s *scope) (string, bool) {
 // again, so its messages name it. The entry, when not nil, is the memo's
 // for the value returned.
 func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func() string) (cty.Value, hcl.Diagnostics, *memoEntry) {
-	w := l.work()
-	k := sharedKey{expr, ty}
-	m := w.memos[k]
-	if m == nil {
-		m = newEachMemo(expr)
-		w.memos[k] = m
-	}
 	slow := func() (cty.Value, hcl.Diagnostics, *memoEntry) {
 		v, diags := s.evalWhat(expr, l.funcs, ty, what)
 		return v, diags, nil
@@ -130,6 +123,16 @@ func (l *loader) evalEach(expr hcl.Expression, s *scope, ty cty.Type, what func(
 	if v, ok := s.evalDirect(expr, ty); ok {
 		l.eachFast++
 		return v, nil, nil
+	}
+	// The memo is looked up only now: a job name or a file that
+	// evalDirect gives needs none, and the lookup, by expression and
+	// type, was a map access of two interfaces per letter.
+	w := l.work()
+	k := sharedKey{expr, ty}
+	m := w.memos[k]
+	if m == nil {
+		m = newEachMemo(expr)
+		w.memos[k] = m
 	}
 	if m.off {
 		return slow()
