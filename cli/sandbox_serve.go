@@ -35,7 +35,7 @@ func newSandboxServeCommand(g *globals) *cobra.Command {
 	f.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "listen address (loopback)")
 	f.StringVar(&so.Dir, "dir", "", "keep the world in this folder across restarts (default: memory only)")
 	f.Float64Var(&so.TimeScale, "time-scale", 1, "run the letters' clock this many times faster")
-	f.DurationVar(&so.Faults.Latency, "latency", 0, "add this latency to every request")
+	f.DurationVar(&so.Faults.Latency, "latency", 0, "answer every API request no sooner than this after it arrives (the sandbox's own work runs inside it)")
 	f.Float64Var(&so.Faults.FailRate, "fail-rate", 0, "answer this fraction of requests with 503")
 	f.IntVar(&so.Faults.Burst429Every, "burst-429-every", 0, "every Nth request starts a burst of 429s")
 	f.IntVar(&so.Faults.Burst429Len, "burst-429-len", 3, "length of each 429 burst")

@@ -67,7 +67,7 @@ type Options struct {
 
 // Faults are injected into the API routes (not into /_sandbox/).
 type Faults struct {
-	Latency  time.Duration // added to every request
+	Latency  time.Duration // the least time an answer takes from its request's arrival (faults.go)
 	FailRate float64       // fraction of requests answered 503, drawn from Seed
 	// Every Burst429Every-th request starts a burst of Burst429Len answers
 	// 429 with Retry-After: RetryAfter seconds (0 = 1; negative = "0").
