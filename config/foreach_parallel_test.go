@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -324,5 +326,35 @@ func TestBesideReportsPanics(t *testing.T) {
 		}
 	}()
 	wait()
+	t.Fatal("no panic")
+}
+
+// A panic on any of a workGroup's goroutines reaches Wait's caller, once
+// every goroutine has ended, and tells the others to stop: the hashing and
+// recipient workers used to have no recover, and a panic there ended the
+// process without Load's internal-error diagnostic.
+func TestWorkGroupReportsPanics(t *testing.T) {
+	var g workGroup
+	var ended atomic.Int32
+	for i := range 4 {
+		g.Go(fmt.Sprintf("worker %d", i), func() {
+			defer ended.Add(1)
+			if i == 2 {
+				panic("boom")
+			}
+			for !g.Failed() {
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	defer func() {
+		if r, _ := recover().(string); !strings.Contains(r, "boom (worker 2)") {
+			t.Fatalf("recovered %q", r)
+		}
+		if n := ended.Load(); n != 4 {
+			t.Fatalf("Wait returned with %d of 4 goroutines ended", n)
+		}
+	}()
+	g.Wait()
 	t.Fatal("no panic")
 }

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
@@ -141,26 +139,11 @@ func (l *loader) evalMailings() {
 }
 
 // beside runs f on a goroutine of its own; wait waits for it to end, and
-// panics with f's panic, on the caller's goroutine, where loadWith reports
-// it as Load's internal error.
+// panics with f's panic on the caller's goroutine (workGroup).
 func beside(what string, f func()) (wait func()) {
-	done := make(chan struct{})
-	var failed any
-	go func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				failed = fmt.Sprintf("%v (%s)\n\n%s", r, what, debug.Stack())
-			}
-		}()
-		f()
-	}()
-	return func() {
-		<-done
-		if failed != nil {
-			panic(failed)
-		}
-	}
+	var g workGroup
+	g.Go(what, f)
+	return g.Wait
 }
 
 // contentHashes sets every letter's ContentHash, on workers: each is its
@@ -168,9 +151,9 @@ func beside(what string, f func()) (wait func()) {
 func contentHashes(all []*Mailing, workers int) {
 	const chunk = 1024
 	var next atomic.Int64
-	var wg sync.WaitGroup
+	var g workGroup
 	for range min(workers, (len(all)+chunk-1)/chunk) {
-		wg.Go(func() {
+		g.Go("hashing contents", func() {
 			var buf []byte
 			for {
 				lo := int(next.Add(chunk)) - chunk
@@ -184,7 +167,7 @@ func contentHashes(all []*Mailing, workers int) {
 			}
 		})
 	}
-	wg.Wait()
+	g.Wait()
 }
 
 type forEachItem struct {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
-	"runtime/debug"
-	"sync"
 	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
@@ -122,24 +120,15 @@ func (l *loader) evalItemsParallel(b *hcl.Block, content *hcl.BodyContent, forEa
 	chunks := make([]itemChunk, (len(items)+size-1)/size)
 	workers := make([]*loader, min(l.par.workerCount(), len(chunks)))
 	var next atomic.Int64
-	var failed atomic.Pointer[string]
-	var wg sync.WaitGroup
+	var g workGroup
 	for i := range workers {
 		w := l.workerCopy()
 		workers[i] = w
-		wg.Go(func() {
-			defer func() {
-				// A panic is Load's internal error, reported by
-				// loadWith's recover on the calling goroutine.
-				if r := recover(); r != nil {
-					msg := fmt.Sprintf("%v (in a goroutine evaluating %s)\n\n%s", r, where, debug.Stack())
-					failed.CompareAndSwap(nil, &msg)
-				}
-			}()
+		g.Go("in a goroutine evaluating "+where, func() {
 			in := instanceScope{refsOK: map[hcl.Expression]bool{}}
 			for {
 				c := int(next.Add(1)) - 1
-				if c >= len(chunks) || failed.Load() != nil {
+				if c >= len(chunks) || g.Failed() {
 					return
 				}
 				lo := c * size
@@ -147,11 +136,8 @@ func (l *loader) evalItemsParallel(b *hcl.Block, content *hcl.BodyContent, forEa
 			}
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	l.par.ran++
-	if msg := failed.Load(); msg != nil {
-		panic(*msg)
-	}
 	for _, w := range workers {
 		l.eachFast += w.eachFast
 	}

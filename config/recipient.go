@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -266,22 +266,22 @@ func (l *loader) readRecipients(all []*Mailing) {
 		order = append(order, j)
 	}
 
-	work := make(chan *recipientJob)
-	var wg sync.WaitGroup
+	// Jobs are handed out by an index, not a channel: a reader that
+	// panics leaves no sender blocked, and the others stop early.
+	var next atomic.Int64
+	var g workGroup
 	for range min(runtime.GOMAXPROCS(0), len(order)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				j.read(l.opts.PDF)
+		g.Go("reading recipients", func() {
+			for !g.Failed() {
+				i := int(next.Add(1)) - 1
+				if i >= len(order) {
+					return
+				}
+				order[i].read(l.opts.PDF)
 			}
-		}()
+		})
 	}
-	for _, j := range order {
-		work <- j
-	}
-	close(work)
-	wg.Wait()
+	g.Wait()
 	if c := l.opts.Recipients; c != nil {
 		for _, j := range order {
 			if j.err == nil && j.cacheable {
