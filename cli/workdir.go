@@ -183,14 +183,22 @@ func (g *globals) openSession(ctx context.Context, lf loadFlags, skipPreflight b
 	// init recorded, used only if it is exactly the one configured.
 	var early chan openedState
 	var earlyConfig state.Config
+	// A read that will be thrown away (the configuration has errors or
+	// asks for another backend) is cancelled rather than waited for: at
+	// 100,000 letters a full load is seconds, and with lock it holds the
+	// state lock all that time. A read that is used keeps its context: the
+	// backend it opened may go on using it.
+	cancelEarly := func() {}
 	if rec, _ := readBackendRecord(dir); rec != nil {
 		if bc, ok := earlyBackend(dir, rec); ok {
-			early, earlyConfig = make(chan openedState, 1), bc
-			go func() { early <- openBackend(ctx, bc, operation, lock, rf) }()
+			earlyCtx, cancel := context.WithCancel(ctx)
+			early, earlyConfig, cancelEarly = make(chan openedState, 1), bc, cancel
+			go func() { early <- openBackend(earlyCtx, bc, operation, lock, rf) }()
 		}
 	}
 	discard := func() {
 		if early != nil {
+			cancelEarly()
 			(<-early).release()
 		}
 	}
