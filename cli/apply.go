@@ -108,9 +108,8 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 	// The human view prints only the changes that do something (as plan's
 	// does): a document of every letter the state holds was most of the
 	// view's cost when a few letters are posted beside 100,000 recorded.
-	brief := plan.Brief(Version, f.reconcileOptions())
-	brief.ReviewRecipients = reviewDefault(sess.cfg)
-	g.renderPlan(sess.cfg, plan, plan.ViewBrief(brief, f.recipients.forView(sess.cfg.Review.Recipients, false)))
+	_, view := f.briefView(sess.cfg, plan)
+	g.renderPlan(sess.cfg, plan, view)
 	if !plan.HasChanges() {
 		g.writeUnfinished(sess.engine, wait)
 	}

@@ -56,6 +56,14 @@ func (f *planFlags) view(cfg *config.Config, doc *reconcile.PlanDocument, asJSON
 	return doc.View(f.recipients.forView(cfg.Review.Recipients, asJSON))
 }
 
+// briefView is the human view's plan document and its view: only the
+// changes that do something (plan.Brief), recipients shown as f asks.
+func (f *planFlags) briefView(cfg *config.Config, plan *reconcile.Plan) (doc, view *reconcile.PlanDocument) {
+	doc = plan.Brief(Version, f.reconcileOptions())
+	doc.ReviewRecipients = reviewDefault(cfg)
+	return doc, plan.ViewBrief(doc, f.recipients.forView(cfg.Review.Recipients, false))
+}
+
 // planOptions are the arguments of postform plan.
 type planOptions struct {
 	g        *globals
@@ -111,9 +119,7 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	var saved *reconcile.SavedPlan
 	var doc, view *reconcile.PlanDocument
 	if humanOnly {
-		doc = plan.Brief(Version, ropts)
-		doc.ReviewRecipients = reviewDefault(sess.cfg)
-		view = plan.ViewBrief(doc, opts.plan.recipients.forView(sess.cfg.Review.Recipients, false))
+		doc, view = opts.plan.briefView(sess.cfg, plan)
 	} else {
 		saved = plan.Saved(Version, ropts)
 		doc = saved.Document()
