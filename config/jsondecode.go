@@ -130,20 +130,12 @@ const memberDepth = 1
 // its key: past the white space, the colon and the white space that JSON
 // allows there; false for anything else (which the decoder would refuse).
 func valueStart(buf []byte, offset int) (int, bool) {
-	colon := false
-	for i := offset; i < len(buf); i++ {
-		switch buf[i] {
-		case ' ', '\t', '\n', '\r':
-		case ':':
-			if colon {
-				return 0, false
-			}
-			colon = true
-		default:
-			return i, colon
-		}
+	i := skipSpace(buf, offset)
+	if i == len(buf) || buf[i] != ':' {
+		return 0, false
 	}
-	return 0, false
+	i = skipSpace(buf, i+1)
+	return i, i < len(buf) && buf[i] != ':'
 }
 
 // memberDecoder makes for_each items' values from their JSON text, one
@@ -324,7 +316,7 @@ func skipValueText(raw string, i int) int {
 
 // skipSpace is the offset of the first byte at or after i that is not
 // JSON white space.
-func skipSpace(s string, i int) int {
+func skipSpace[T ~string | ~[]byte](s T, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 		i++
 	}
@@ -379,14 +371,7 @@ func (d *memberDecoder) reset(raw string) {
 // tolerates some other trailing bytes (a stray "]" or "}"), which it then
 // handles itself.
 func (p *jsonFastParser) atEnd(buf []byte) bool {
-	for _, c := range buf[p.dec.InputOffset():] {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-		default:
-			return false
-		}
-	}
-	return true
+	return skipSpace(buf, int(p.dec.InputOffset())) == len(buf)
 }
 
 type jsonFastParser struct {
