@@ -127,6 +127,9 @@ func dropConnection(w http.ResponseWriter) {
 	if sw, ok := w.(*statusWriter); ok {
 		w = sw.ResponseWriter
 	}
+	if lw, ok := w.(*latencyWriter); ok {
+		lw.waited = true // a drop answers nothing: it does not wait
+	}
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()
