@@ -279,7 +279,11 @@ func (g *globals) preparePlan(ctx context.Context, operation string, f planFlags
 		return sess, pre, nil
 	}
 	opts.Profile = sess.client.Profile()
+	// A refresh changes the state, not the configuration: its hash is
+	// pre's, not made a second time (the longer half of a plan at 100,000).
+	opts.NoConfigHash = true
 	plan := reconcile.MakePlan(cfg, sess.engine.State, opts)
+	plan.ConfigHash = pre.ConfigHash
 	if plan.Counts().Post > 0 {
 		plan.CheckOptions(ctx, sess.client.ResolveOptions)
 	}
