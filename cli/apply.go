@@ -173,7 +173,9 @@ var applyHook func(cfg *config.Config, posted bool)
 // over a live heap of the configuration, the plan and the new records. At
 // 200 its heap reached three times that live heap: 652 MiB for 100,000
 // letters (issue 18). The collections this adds run mostly while the
-// workers wait on the network.
+// workers wait on the network. It holds for the whole apply, evaluation
+// and plan included, not only the posting: with the human view built
+// whole, an apply's peak comes before its first POST.
 const applyGCPercent = 100
 
 // applyGC sets the collector's target for an apply and returns what
