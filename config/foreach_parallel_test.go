@@ -282,14 +282,7 @@ func TestForEachParallelLetterBlocks(t *testing.T) {
 // TestForEachParallelDesignFixture runs testdata/design, whose for_each
 // is a variable's map, both ways.
 func TestForEachParallelDesignFixture(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"main.mail.hcl", "customers.auto.vars.hcl"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "design", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFiles(t, dir, map[string]string{name: string(b)})
-	}
+	dir := designFixtureDir(t)
 	writeFiles(t, dir, map[string]string{"letters/acme.pdf": string(a4())})
 	_, diags, parallel := loadBothWays(t, dir, LoadOptions{Env: []string{"POSTFORM_VAR_login=me", "POSTFORM_VAR_password=secret"}, Version: "0.1.0"})
 	if !diags.HasErrors() || parallel == 0 {

@@ -12,14 +12,7 @@ import (
 // TestDesignFixture loads testdata/design, the example of the design notes,
 // with its letters generated.
 func TestDesignFixture(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"main.mail.hcl", "customers.auto.vars.hcl"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "design", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFiles(t, dir, map[string]string{name: string(b)})
-	}
+	dir := designFixtureDir(t)
 	writeFiles(t, dir, map[string]string{"letters/acme.pdf": string(a4()), "letters/globex.pdf": string(a4())})
 	cfg := mustLoad(t, dir, LoadOptions{Env: []string{"POSTFORM_VAR_login=me", "POSTFORM_VAR_password=secret"}, Version: "0.1.0"})
 	if len(cfg.Mailings) != 2 || cfg.Provider.Password != "secret" || cfg.Mailings[0].Options["printMode"] != "2SIDE" || cfg.Mailings[1].Options["printMode"] != "1SIDE" {

@@ -44,6 +44,21 @@ func makePDF(n int, w, h float64) []byte {
 func a4() []byte { return makePDF(1, 595, 842) }
 
 // writeFiles writes files (name -> content) under dir, creating folders.
+// designFixtureDir is a temporary folder holding testdata/design's
+// configuration (the design notes' example), without its letters.
+func designFixtureDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"main.mail.hcl", "customers.auto.vars.hcl"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "design", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{name: string(b)})
+	}
+	return dir
+}
+
 func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
