@@ -165,9 +165,9 @@ func checkJobRequest(req JobRequest) error {
 const maxBufferedForm = 8 << 20
 
 // The form of each letter is built in a buffer reused from one letter to
-// the next, and copied through a reused buffer: a fresh 32 KiB copy buffer
-// and a form buffer grown from nothing per letter were most of the bytes an
-// apply of 100,000 letters allocated (issue 18).
+// the next (a streamed one is copied through a reused buffer): a form
+// buffer grown from nothing per letter was most of the bytes an apply of
+// 100,000 letters allocated (issue 18).
 var (
 	formBuffers sync.Pool // *bytes.Buffer
 	copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
@@ -177,11 +177,19 @@ var (
 // one large letter does not pin megabytes for the rest of the run.
 const maxPooledForm = 1 << 20
 
-// copyPart copies r into w through a pooled buffer.
+// copyPart copies r into w. A form built in memory (a *bytes.Buffer)
+// reads r itself, and io.CopyBuffer would never have used a buffer there;
+// a streamed form is copied through a pooled one, r and w hidden behind
+// plain interfaces so that an *os.File's WriteTo does not take a fresh
+// 32 KiB buffer of its own.
 func copyPart(w io.Writer, r io.Reader) error {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		_, err := rf.ReadFrom(r)
+		return err
+	}
 	buf := copyBuffers.Get().(*[32 << 10]byte)
 	defer copyBuffers.Put(buf)
-	_, err := io.CopyBuffer(w, r, buf[:])
+	_, err := io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, buf[:])
 	return err
 }
 
