@@ -6,6 +6,8 @@ import (
 	"io"
 	"mime/multipart"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -113,4 +115,41 @@ func FuzzFormIsMultipartWritersBytes(f *testing.F) {
 			t.Fatalf("the form differs from multipart.Writer's:\n got %q\nwant %q", got, want)
 		}
 	})
+}
+
+// TestStreamedFormIsTheBufferedOne: a form written to a writer that is not
+// an io.ReaderFrom (a streamed form's pipe) from files on disk, whose parts
+// span several copy buffers, has the bytes of one written into memory.
+func TestStreamedFormIsTheBufferedOne(t *testing.T) {
+	boundary := multipart.NewWriter(io.Discard).Boundary()
+	params := []byte(`{"jobName":"big"}`)
+	contents := []string{strings.Repeat("%PDF-1.7 0123456789\n", 5000), "tail"}
+	files := []FilePart{{BoxID: "1", FileName: "big.pdf"}, {BoxID: "2"}}
+	fields := []string{fileFieldName("1", 0), fileFieldName("2", 0)}
+	open := func() []io.ReadCloser {
+		rcs := make([]io.ReadCloser, len(contents))
+		for i, c := range contents {
+			p := filepath.Join(t.TempDir(), "part.pdf")
+			if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			rcs[i] = f
+		}
+		return rcs
+	}
+	var streamed, buffered bytes.Buffer
+	if err := writeForm(struct{ io.Writer }{&streamed}, boundary, params, fields, files, open()); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeForm(&buffered, boundary, params, fields, files, open()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(streamed.Bytes(), buffered.Bytes()) || !bytes.Equal(buffered.Bytes(), formBytes(t, boundary, params, fields, files, contents, true)) {
+		t.Fatalf("the streamed form (%d bytes) differs from the buffered one (%d) or multipart.Writer's", streamed.Len(), buffered.Len())
+	}
 }
