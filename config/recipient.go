@@ -246,16 +246,18 @@ func (l *loader) readRecipients(all []*Mailing) {
 		}
 		m.AddressCheck = AddressRead
 		k := recipientKey{d.SHA256, m.Window}
+		// A key already to be read is not asked of the cache again (a
+		// nil map reads free when every letter is a hit).
+		if j, ok := jobs[k]; ok {
+			uses = append(uses, use{m, d, j})
+			continue
+		}
 		if c := l.opts.Recipients; c != nil {
 			if r, ok := c.LookupRecipient(k.sha, k.w); ok {
 				known = append(known, recipientJob{key: k, r: r})
 				uses = append(uses, use{m, d, &known[len(known)-1]})
 				continue
 			}
-		}
-		if j, ok := jobs[k]; ok {
-			uses = append(uses, use{m, d, j})
-			continue
 		}
 		j := &recipientJob{key: k, path: d.Path}
 		if jobs == nil {
