@@ -174,7 +174,7 @@ func makePlan(cfg *config.Config, st *state.State, opts PlanOptions, ascending b
 		replace[r] = true
 	}
 	// desired is every configured mailing by address, the last of a
-	// duplicate winning; made only when asked for, when ascending.
+	// duplicate winning; made only when asked for.
 	var desired map[string]*config.Mailing
 	desiredMap := func() map[string]*config.Mailing {
 		if desired == nil {
@@ -185,28 +185,26 @@ func makePlan(cfg *config.Config, st *state.State, opts PlanOptions, ascending b
 		}
 		return desired
 	}
-	if !ascending {
-		desired = make(map[string]*config.Mailing, len(cfg.Mailings))
-	}
 	// tracked counts the state's letters the configuration has: when it is
 	// all of them, no letter is gone or orphaned, and the state need not
-	// be walked again for them.
+	// be walked again for them. Mailings in strictly ascending order have
+	// no duplicate, and are counted as they are planned.
 	tracked := 0
+	if !ascending {
+		for addr := range desiredMap() {
+			if _, ok := st.Mailings[addr]; ok {
+				tracked++
+			}
+		}
+	}
 	var posting []*config.Mailing
 	p.Changes = make([]*Change, 0, len(cfg.Mailings))
 	// One allocation for every mailing's change rather than one each.
 	slab := make([]Change, len(cfg.Mailings))
 	for i, m := range cfg.Mailings {
 		prior, inState := st.Mailings[m.Address]
-		if ascending {
-			if inState {
-				tracked++
-			}
-		} else {
-			if _, dup := desired[m.Address]; !dup && inState {
-				tracked++
-			}
-			desired[m.Address] = m
+		if ascending && inState {
+			tracked++
 		}
 		if !selected(m.Address, opts) {
 			continue
@@ -226,7 +224,7 @@ func makePlan(cfg *config.Config, st *state.State, opts PlanOptions, ascending b
 	everyTracked := tracked == len(st.Mailings)
 	var gone []string
 	if !everyTracked {
-		desiredMap()
+		desired := desiredMap()
 		gone = st.AddressesWhere(func(addr string, _ *state.Mailing) bool {
 			_, ok := desired[addr]
 			return !ok && selected(addr, opts)
@@ -249,7 +247,7 @@ func makePlan(cfg *config.Config, st *state.State, opts PlanOptions, ascending b
 		sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Address < p.Changes[j].Address })
 	}
 	if !everyTracked {
-		p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, orphans(st, desired), replace)...)
+		p.Diagnostics = append(p.Diagnostics, movedLetters(p.Changes, orphans(st, desiredMap()), replace)...)
 	}
 	if len(opts.Targets)+len(opts.Excludes) > 0 {
 		p.Diagnostics = append(p.Diagnostics, checkSelectors(opts, knownAddresses(cfg, st))...)
