@@ -4,23 +4,17 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/postform/postform/internal/diag"
 )
 
 // mergeWarningsReference is MergeWarnings as it was written first, a slice
 // per key and normalRecipient for every letter: the faster one must say
 // exactly what it says.
 func mergeWarningsReference(posting []*Mailing) hcl.Diagnostics {
-	type letter struct {
-		m *Mailing
-		d *Document
-	}
+	type letter = mergeLetter
 	bySHA := map[string][]letter{}
 	byRecipient := map[string][]letter{}
 	var shas, recipients []string
@@ -42,41 +36,20 @@ func mergeWarningsReference(posting []*Mailing) hcl.Diagnostics {
 		}
 		byRecipient[k] = append(byRecipient[k], letter{m, d})
 	}
-	names := func(ls []letter) string {
-		out := make([]string, len(ls))
-		for i, l := range ls {
-			out[i] = l.m.Address
-		}
-		sort.Strings(out)
-		return strings.Join(out, ", ")
-	}
+	// The wording is shared (sharedPDFWarning, sameRecipientWarning):
+	// what is compared is the grouping.
 	var diags hcl.Diagnostics
 	for _, sha := range shas {
-		ls := bySHA[sha]
-		if len(ls) < 2 {
-			continue
+		if ls := bySHA[sha]; len(ls) >= 2 {
+			diags = append(diags, sharedPDFWarning(ls))
 		}
-		diags = append(diags, diag.NewDiag(diag.CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
-			fmt.Sprintf("%d letters of this plan post the same PDF, byte for byte (sha256 %s, %q): %s. A mail merge that reused a file sends the same letter, to the same address, several times. Give each letter its own PDF, or remove the extra letters.",
-				len(ls), sha[:12], ls[0].d.File, names(ls)),
-			ls[1].d.DeclRange.Ptr()))
 	}
 	for _, k := range recipients {
-		ls := byRecipient[k]
-		if len(ls) < 2 {
-			continue
+		if ls := byRecipient[k]; len(ls) >= 2 {
+			if d := sameRecipientWarning(ls); d != nil {
+				diags = append(diags, d)
+			}
 		}
-		oneFile := true
-		for _, l := range ls[1:] {
-			oneFile = oneFile && l.d.SHA256 == ls[0].d.SHA256
-		}
-		if oneFile {
-			continue
-		}
-		diags = append(diags, diag.NewDiag(diag.CodeSameRecipient, hcl.DiagWarning, "One recipient receives several letters",
-			fmt.Sprintf("%d letters of this plan go to one recipient (the same address in their windows): %s. If a mail merge duplicated a row, remove the extra letters; if they are meant, ignore this warning.",
-				len(ls), names(ls)),
-			ls[1].d.DeclRange.Ptr()))
 	}
 	return diags
 }

@@ -357,10 +357,7 @@ func addressDiag(m *Mailing, d *Document, kind pdf.ProblemKind, msg string) *hcl
 // receiving several letters. Each group gets one warning, at the document
 // block of its second letter.
 func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
-	type letter struct {
-		m *Mailing
-		d *Document
-	}
+	type letter = mergeLetter
 	// Most letters of a merge share neither PDF nor recipient: a key maps
 	// to the index of its first letter, and only a second letter makes a
 	// group (a slice per letter and key was most of this at 100,000).
@@ -401,36 +398,58 @@ func MergeWarnings(posting []*Mailing) hcl.Diagnostics {
 		}
 		return out
 	}
-	names := func(ls []letter) string {
-		out := make([]string, len(ls))
-		for i, l := range ls {
-			out[i] = l.m.Address
-		}
-		sort.Strings(out)
-		return strings.Join(out, ", ")
-	}
 	var diags hcl.Diagnostics
 	for _, ls := range groups(moreSHA) {
-		sha := ls[0].d.SHA256
-		diags = append(diags, diag.NewDiag(diag.CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
-			fmt.Sprintf("%d letters of this plan post the same PDF, byte for byte (sha256 %s, %q): %s. A mail merge that reused a file sends the same letter, to the same address, several times. Give each letter its own PDF, or remove the extra letters.",
-				len(ls), sha[:12], ls[0].d.File, names(ls)),
-			ls[1].d.DeclRange.Ptr()))
+		diags = append(diags, sharedPDFWarning(ls))
 	}
 	for _, ls := range groups(moreRecipient) {
-		oneFile := true
-		for _, l := range ls[1:] {
-			oneFile = oneFile && l.d.SHA256 == ls[0].d.SHA256
+		if d := sameRecipientWarning(ls); d != nil {
+			diags = append(diags, d)
 		}
-		if oneFile {
-			continue // said above
-		}
-		diags = append(diags, diag.NewDiag(diag.CodeSameRecipient, hcl.DiagWarning, "One recipient receives several letters",
-			fmt.Sprintf("%d letters of this plan go to one recipient (the same address in their windows): %s. If a mail merge duplicated a row, remove the extra letters; if they are meant, ignore this warning.",
-				len(ls), names(ls)),
-			ls[1].d.DeclRange.Ptr()))
 	}
 	return diags
+}
+
+// mergeLetter is a letter of MergeWarnings' groups and its document.
+type mergeLetter struct {
+	m *Mailing
+	d *Document
+}
+
+// mergeNames is the letters' addresses, sorted, for a warning.
+func mergeNames(ls []mergeLetter) string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.m.Address
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// sharedPDFWarning is the warning of letters posting one PDF, at the
+// document block of the second.
+func sharedPDFWarning(ls []mergeLetter) *hcl.Diagnostic {
+	return diag.NewDiag(diag.CodeSharedPDF, hcl.DiagWarning, "One PDF for several letters",
+		fmt.Sprintf("%d letters of this plan post the same PDF, byte for byte (sha256 %s, %q): %s. A mail merge that reused a file sends the same letter, to the same address, several times. Give each letter its own PDF, or remove the extra letters.",
+			len(ls), ls[0].d.SHA256[:12], ls[0].d.File, mergeNames(ls)),
+		ls[1].d.DeclRange.Ptr())
+}
+
+// sameRecipientWarning is the warning of letters to one recipient, at the
+// document block of the second; nil when they are all one PDF, which
+// sharedPDFWarning says.
+func sameRecipientWarning(ls []mergeLetter) *hcl.Diagnostic {
+	oneFile := true
+	for _, l := range ls[1:] {
+		oneFile = oneFile && l.d.SHA256 == ls[0].d.SHA256
+	}
+	if oneFile {
+		return nil
+	}
+	return diag.NewDiag(diag.CodeSameRecipient, hcl.DiagWarning, "One recipient receives several letters",
+		fmt.Sprintf("%d letters of this plan go to one recipient (the same address in their windows): %s. If a mail merge duplicated a row, remove the extra letters; if they are meant, ignore this warning.",
+			len(ls), mergeNames(ls)),
+		ls[1].d.DeclRange.Ptr())
 }
 
 // normalRecipient is the form in which two address readings are the same
