@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
@@ -27,32 +26,18 @@ import (
 // against a `postform sandbox serve --latency 20ms` at ADDR. It reports the
 // largest live heap (peak-live-B) and the largest heap in use (peak-heap-B).
 func BenchmarkApplyHeap(b *testing.B) {
-	dir := os.Getenv("POSTFORM_BENCH_DIR")
 	out := os.Getenv("POSTFORM_BENCH_HEAP")
-	if dir == "" || out == "" {
-		b.Skip("POSTFORM_BENCH_DIR or POSTFORM_BENCH_HEAP is not set")
+	if out == "" {
+		b.Skip("POSTFORM_BENCH_HEAP is not set")
 	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	args := strings.Fields(os.Getenv("POSTFORM_BENCH_ARGS"))
-	if len(args) == 0 {
-		args = []string{"apply", "--auto-approve", "--parallelism=16"}
-	}
-	fresh := os.Getenv("POSTFORM_BENCH_FRESH_STATE") == "1"
+	dir, args, fresh := benchWorkdir(b, "apply", "--auto-approve", "--parallelism=16")
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	var peakLive, peakHeap uint64
 	var best bytes.Buffer
 	for b.Loop() {
 		if fresh {
-			b.StopTimer()
-			old, _ := filepath.Glob(filepath.Join(dir, "postform.state.json*"))
-			for _, f := range old {
-				os.Remove(f)
-			}
-			b.StartTimer()
+			removeBenchState(b, dir)
 		}
 		stop := make(chan struct{})
 		sampled := make(chan struct{})

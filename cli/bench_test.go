@@ -23,30 +23,13 @@ import (
 // letter); point the directory at a `sandbox serve` with
 // POSTFORM_VAR_endpoint=http://ADDR.
 func BenchmarkWorkdir(b *testing.B) {
-	dir := os.Getenv("POSTFORM_BENCH_DIR")
-	if dir == "" {
-		b.Skip("POSTFORM_BENCH_DIR is not set (run bench/run.sh first)")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	args := strings.Fields(os.Getenv("POSTFORM_BENCH_ARGS"))
-	if len(args) == 0 {
-		args = []string{"plan", "--refresh=false"}
-	}
-	fresh := os.Getenv("POSTFORM_BENCH_FRESH_STATE") == "1"
+	dir, args, fresh := benchWorkdir(b, "plan", "--refresh=false")
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	b.ReportAllocs()
 	for b.Loop() {
 		if fresh {
-			b.StopTimer()
-			old, _ := filepath.Glob(filepath.Join(dir, "postform.state.json*"))
-			for _, f := range old {
-				os.Remove(f)
-			}
-			b.StartTimer()
+			removeBenchState(b, dir)
 		}
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"--chdir", dir, "--no-color"}, args...), strings.NewReader(""), &stdout, &stderr)
@@ -89,4 +72,34 @@ func BenchmarkWorkdirHeap(b *testing.B) {
 	defer func() { planMadeHook = nil }()
 	BenchmarkWorkdir(b)
 	b.ReportMetric(float64(live)/1e6, "live-MB")
+}
+
+// benchWorkdir is the working directory (POSTFORM_BENCH_DIR, absolute),
+// the command (POSTFORM_BENCH_ARGS, else defaultArgs) and whether each run
+// starts without a state (POSTFORM_BENCH_FRESH_STATE=1) of the benchmarks
+// that run postform in-process.
+func benchWorkdir(b *testing.B, defaultArgs ...string) (dir string, args []string, fresh bool) {
+	dir = os.Getenv("POSTFORM_BENCH_DIR")
+	if dir == "" {
+		b.Skip("POSTFORM_BENCH_DIR is not set (run bench/run.sh first)")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	args = strings.Fields(os.Getenv("POSTFORM_BENCH_ARGS"))
+	if len(args) == 0 {
+		args = defaultArgs
+	}
+	return dir, args, os.Getenv("POSTFORM_BENCH_FRESH_STATE") == "1"
+}
+
+// removeBenchState removes dir's state, outside the timed part.
+func removeBenchState(b *testing.B, dir string) {
+	b.StopTimer()
+	defer b.StartTimer()
+	old, _ := filepath.Glob(filepath.Join(dir, "postform.state.json*"))
+	for _, f := range old {
+		os.Remove(f)
+	}
 }
