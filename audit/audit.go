@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -143,9 +144,8 @@ func Append(ctx context.Context, s Store, e Entry) (Entry, error) {
 	// Chain to the last entry that reads; a torn or altered one is left
 	// for Verify to name.
 	for i := len(lines) - 1; i >= 0; i-- {
-		var last Entry
-		if json.Unmarshal(lines[i], &last) == nil && last.Hash != "" {
-			e.Seq, e.Prev = last.Seq+1, last.Hash
+		if seq, hash, ok := Link(lines[i]); ok {
+			e.Seq, e.Prev = seq+1, hash
 			break
 		}
 	}
@@ -161,6 +161,41 @@ func Append(ctx context.Context, s Store, e Entry) (Entry, error) {
 	// encoding of an entry of 100,000 letters.
 	line := append(bytes.TrimSuffix(canon, []byte(`""}`)), `"`+e.Hash+`"}`...)
 	return e, s.AppendAudit(ctx, e.Seq, line)
+}
+
+// Link is what the entry of line gives the next one to chain to: its Seq
+// and Hash; ok when line decodes as an Entry with a hash. Its letters and
+// addresses are checked, not kept: the last entry of an apply of 100,000
+// letters is megabytes, and only its Seq and Hash are needed.
+func Link(line []byte) (seq uint64, hash string, ok bool) {
+	var e struct {
+		Entry
+		Letters   []letterCheck `json:"letters"`
+		Addresses []stringCheck `json:"addresses"`
+	}
+	if json.Unmarshal(line, &e) != nil || e.Hash == "" {
+		return 0, "", false
+	}
+	return e.Seq, e.Hash, true
+}
+
+// letterCheck is Letter's fields, checked and dropped.
+type letterCheck struct {
+	Address     stringCheck `json:"address"`
+	JobID       stringCheck `json:"job_id"`
+	JobName     stringCheck `json:"job_name"`
+	ContentHash stringCheck `json:"content_hash"`
+	Status      stringCheck `json:"status"`
+}
+
+// stringCheck accepts what encoding/json decodes into a string.
+type stringCheck struct{}
+
+func (*stringCheck) UnmarshalJSON(b []byte) error {
+	if b[0] == '"' || string(b) == "null" {
+		return nil
+	}
+	return errors.New("not a string")
 }
 
 // ChainError names the first entry of a trail that does not hold.

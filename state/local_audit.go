@@ -3,7 +3,6 @@ package state
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -119,43 +118,11 @@ func (b *Local) LastAudit(ctx context.Context) ([]byte, error) {
 			return nil, nil // start is 0: no line left
 		}
 		line := tail[i+1 : end-start]
-		if chainable(line) {
+		if _, _, ok := audit.Link(line); ok {
 			return bytes.Clone(line), nil
 		}
 		end = start + int64(i) + 1
 	}
-}
-
-// chainable is audit.Append's test of the line it chains to, decoding an
-// audit.Entry, without making the strings of its letters and addresses:
-// the same types are accepted (a string or null where Entry has a string),
-// nothing kept.
-func chainable(line []byte) bool {
-	var e struct {
-		audit.Entry
-		Letters   []letterCheck `json:"letters"`
-		Addresses []stringCheck `json:"addresses"`
-	}
-	return json.Unmarshal(line, &e) == nil && e.Hash != ""
-}
-
-// letterCheck is audit.Letter's fields, checked and dropped.
-type letterCheck struct {
-	Address     stringCheck `json:"address"`
-	JobID       stringCheck `json:"job_id"`
-	JobName     stringCheck `json:"job_name"`
-	ContentHash stringCheck `json:"content_hash"`
-	Status      stringCheck `json:"status"`
-}
-
-// stringCheck accepts what encoding/json decodes into a string.
-type stringCheck struct{}
-
-func (*stringCheck) UnmarshalJSON(b []byte) error {
-	if b[0] == '"' || string(b) == "null" {
-		return nil
-	}
-	return errors.New("not a string")
 }
 
 // DescribeAudit names where the audit trail is kept.

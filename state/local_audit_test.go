@@ -19,7 +19,7 @@ func lastByReadAudit(t *testing.T, b *Local) []byte {
 		t.Fatal(err)
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
-		if chainable(lines[i]) {
+		if _, _, ok := audit.Link(lines[i]); ok {
 			return lines[i]
 		}
 	}
@@ -87,8 +87,9 @@ func TestAppendAuditChainsPastATornEntry(t *testing.T) {
 	}
 }
 
-// chainable decodes less than audit.Append but accepts and refuses the
-// same lines: it is compared with decoding an audit.Entry on entries whose
+// audit.Link, which LastAudit and audit.Append chain by, decodes less than
+// an audit.Entry but accepts and refuses the same lines, with the same Seq
+// and Hash: it is compared with decoding an audit.Entry on entries whose
 // letters and addresses have values of every JSON type.
 func TestChainableMatchesEntryDecoding(t *testing.T) {
 	values := []string{`"s"`, `null`, `1`, `true`, `{}`, `[]`, `"\u00e9"`, `{"address":1}`, `[1]`, `""`}
@@ -102,8 +103,9 @@ func TestChainableMatchesEntryDecoding(t *testing.T) {
 			line := []byte(strings.Replace(tmpl, "%s", v, 1))
 			var e audit.Entry
 			want := json.Unmarshal(line, &e) == nil && e.Hash != ""
-			if got := chainable(line); got != want {
-				t.Errorf("chainable(%s) = %v, decoding an Entry says %v", line, got, want)
+			seq, hash, got := audit.Link(line)
+			if got != want || (got && (seq != e.Seq || hash != e.Hash)) {
+				t.Errorf("audit.Link(%s) = %d, %q, %v; decoding an Entry says %d, %q, %v", line, seq, hash, got, e.Seq, e.Hash, want)
 			}
 		}
 	}
