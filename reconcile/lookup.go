@@ -226,22 +226,33 @@ func (e *Engine) claimJob(addr, jobID string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.jobs == nil {
-		e.jobs = map[string]jobClaim{}
+		jobs := map[string]jobClaim{}
 		for a, m := range e.State.Mailings {
-			for _, s := range m.Superseded {
-				e.jobs[s.JobID] = jobClaim{addr: a, superseded: true}
+			// A terminal letter of a state loaded for a refresh keeps its
+			// detail as JSON: its replaced jobs are read from it.
+			superseded, err := m.SupersededJobs()
+			if err != nil {
+				return fmt.Errorf("the jobs other letters replaced cannot be read (%w), so job %s cannot be checked against them", err, jobID)
+			}
+			for _, s := range superseded {
+				jobs[s.JobID] = jobClaim{addr: a, superseded: true}
 			}
 			if m.JobID != "" && m.Phase == state.PhasePosted {
-				e.jobs[m.JobID] = jobClaim{addr: a}
+				jobs[m.JobID] = jobClaim{addr: a}
 			}
 		}
+		e.jobs = jobs
 	}
 	// The index is built once a run; the jobs this letter replaced since
 	// (its pending record moved them to Superseded) are read afresh: a
 	// platform answering a re-post with the old job's id must not make the
 	// new job untracked.
 	if m := e.State.Mailings[addr]; m != nil {
-		for _, s := range m.Superseded {
+		superseded, err := m.SupersededJobs()
+		if err != nil {
+			return fmt.Errorf("the jobs %s replaced cannot be read (%w), so job %s cannot be checked against them", addr, err, jobID)
+		}
+		for _, s := range superseded {
 			if s.JobID == jobID {
 				return fmt.Errorf("job %s is the job %s replaced (--replace), not a new one", jobID, addr)
 			}

@@ -144,6 +144,44 @@ func (m *Mailing) LoadDetail() error {
 	return nil
 }
 
+// SupersededJobs is m's Superseded, read from the JSON a plan-only load
+// left without decoding the rest of it (deliveries and proofs). It changes
+// nothing in m. A detail that is not valid is a *CorruptError.
+func (m *Mailing) SupersededJobs() ([]SupersededJob, error) {
+	d := m.detail
+	if d == nil {
+		return m.Superseded, nil
+	}
+	raw, err := d.raw()
+	if err != nil {
+		return nil, err
+	}
+	// raw is `,"deliveries":…,"proofs":…`: its members, from a comma.
+	obj := make([]byte, 0, len(raw)+1)
+	obj = append(append(append(obj, '{'), raw[1:]...), '}')
+	var value []byte // the last "superseded", as encoding/json takes it
+	_, ok := eachMember(obj, 0, func(key string, vs, ve int) bool {
+		if key == "superseded" {
+			value = obj[vs:ve]
+		}
+		return true
+	})
+	var out []SupersededJob
+	switch {
+	case ok && value == nil:
+		return nil, nil
+	case ok && json.Unmarshal(value, &out) == nil:
+		return out, nil
+	}
+	// Escaped keys, or a bad value: encoding/json reads the whole detail,
+	// or says where it is wrong.
+	var f detailFields
+	if err := json.Unmarshal(obj, &f); err != nil {
+		return nil, d.corrupt(m.Address, err)
+	}
+	return f.Superseded, nil
+}
+
 // corrupt places a JSON error in the detail at its byte in the state file.
 func (d *detail) corrupt(addr string, err error) error {
 	reason := err.Error()

@@ -477,3 +477,49 @@ func TestLoadForPlanThenPersist(t *testing.T) {
 		t.Fatal("the refused Persist wrote the file")
 	}
 }
+
+// SupersededJobs reads a lazily loaded letter's replaced jobs from its JSON
+// without decoding the rest, and changes nothing; a bad one is a
+// *CorruptError naming the letter.
+func TestSupersededJobsOfALazyLetter(t *testing.T) {
+	s := terminalState(2)
+	m := s.Mailings[addrOf(0)]
+	m.Superseded = []SupersededJob{
+		{JobID: "J-old-1", JobName: m.JobName, ContentHash: "sha256:1", SubmittedAt: m.SubmittedAt, TrackingNumbers: []string{"1A1"}, Proofs: m.Proofs[:1]},
+		{JobID: "J-old-2", JobName: m.JobName, ContentHash: "sha256:2"},
+	}
+	data := encode(t, s)
+	escaped := bytes.Replace(data, []byte(`"superseded":`), []byte(`"\u0073uperseded":`), 1)
+	for name, in := range map[string][]byte{"plain": data, "escaped key": escaped} {
+		lazy, err := DecodeForPlan(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range [][]SupersededJob{m.Superseded, nil} {
+			lm := lazy.Mailings[addrOf(i)]
+			if name == "plain" && lm.DetailLoaded() {
+				t.Fatalf("%s: letter %d decoded in full: the test checks nothing", name, i)
+			}
+			got, err := lm.SupersededJobs()
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: letter %d: SupersededJobs = %+v, %v; want %+v", name, i, got, err, want)
+			}
+			if name == "plain" && (lm.DetailLoaded() || lm.Superseded != nil) {
+				t.Errorf("%s: letter %d: SupersededJobs changed the letter", name, i)
+			}
+		}
+	}
+
+	bad := bytes.Replace(data, []byte(`"job_id":"J-old-2"`), []byte(`"job_id":2`), 1)
+	if bytes.Equal(bad, data) {
+		t.Fatal("no replaced job to spoil")
+	}
+	lazy, err := DecodeForPlan(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *CorruptError
+	if _, err := lazy.Mailings[addrOf(0)].SupersededJobs(); !errors.As(err, &ce) || !strings.Contains(err.Error(), addrOf(0)) || ce.Line == 0 {
+		t.Errorf("SupersededJobs of a bad job id = %v, want a *CorruptError at a line, naming %s", err, addrOf(0))
+	}
+}

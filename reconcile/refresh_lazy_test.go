@@ -1,0 +1,67 @@
+package reconcile_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postform/postform/reconcile"
+	"github.com/postform/postform/state"
+)
+
+// A refresh loads the state as a plan does (postform refresh: terminal
+// letters' deliveries, proofs and replaced jobs left as JSON). A job a
+// terminal letter replaced is still never adopted by another letter, and
+// the refresh writes only what it learned.
+func TestRefreshOfALazyStateKnowsTheReplacedJobs(t *testing.T) {
+	ctx := context.Background()
+	w, h := newHostileWorld(t, 2)
+	cfg := w.config()
+	a, b := cfg.Mailings[0], cfg.Mailings[1]
+	e := w.engine(ctx)
+	if res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{Targets: []string{a.Address}})); res.Posted != 1 {
+		t.Fatalf("posting a: %v", res.Err())
+	}
+	// a replaced its job by another and is done; b's posting attempt is
+	// unresolved, and the platform's lookup offers a's replaced job.
+	old := e.State.Mailings[a.Address]
+	done := old.Clone()
+	done.JobID, done.Terminal = "job-that-replaced-it", true
+	done.Superseded = []state.SupersededJob{{JobID: old.JobID, JobName: old.JobName, ContentHash: old.ContentHash}}
+	e.State.Mailings[a.Address] = done
+	e.State.Mailings[b.Address] = &state.Mailing{Address: b.Address, Phase: state.PhasePending, ContentHash: b.ContentHash,
+		JobName: b.JobName, Service: b.Service, AttemptedAt: time.Now().Add(-time.Hour)}
+	if err := w.backend.Persist(ctx, e.State); err != nil {
+		t.Fatal(err)
+	}
+	h.forge[b.JobName] = old.JobID
+
+	e = w.engineWith(ctx, reconcile.LookupPolicy{Tries: 1})
+	lazy, err := state.LoadForPlan(ctx, w.backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lazy.Mailings[a.Address].DetailLoaded() {
+		t.Fatal("the terminal letter was decoded in full: this test would not see a lazy load")
+	}
+	e.State = lazy
+	rr := e.Refresh(ctx)
+	want := "job " + old.JobID + " is the job " + a.Address + " replaced"
+	if err := rr.Errors[b.Address]; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("adopting the job a replaced for b: %v, want %q", err, want)
+	}
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.backend.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := got.Mailings[b.Address]; m.Phase != state.PhasePending || m.JobID != "" {
+		t.Fatalf("b: %s job %q", m.Phase, m.JobID)
+	}
+	if m := got.Mailings[a.Address]; len(m.Superseded) != 1 || m.Superseded[0].JobID != old.JobID || m.JobID != done.JobID {
+		t.Fatalf("a after the refresh: job %s, superseded %+v", m.JobID, m.Superseded)
+	}
+}
