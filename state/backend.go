@@ -37,6 +37,16 @@ type Backend interface {
 	Close() error
 }
 
+// ChangePersister is a backend that can make a state durable without
+// rewriting it whole when the caller knows which letters changed
+// (Local.PersistChanged).
+type ChangePersister interface {
+	// PersistChanged is Persist for a state that differs from what the
+	// backend holds (its last Load, Record or Persist) only at the
+	// addresses in changed.
+	PersistChanged(ctx context.Context, s *State, changed []string) error
+}
+
 // Unlocker releases a lock.
 type Unlocker interface {
 	Unlock() error

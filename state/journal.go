@@ -193,6 +193,11 @@ func scanJournal(fsys *safefs.Dir, name, path string) (*journalScan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the state journal: %w", err)
 	}
+	return parseJournal(data, path)
+}
+
+// parseJournal is scanJournal of the journal's bytes, data.
+func parseJournal(data []byte, path string) (*journalScan, error) {
 	js := &journalScan{size: int64(len(data))}
 	// latest holds each address's mailing as the lines so far leave it, for
 	// the patches of later lines.
