@@ -42,8 +42,14 @@ type Engine struct {
 	mu sync.Mutex
 	// jobs indexes the job ids the state holds, built on first use in a
 	// run (claimJob).
-	jobs    map[string]jobClaim
-	eventMu sync.Mutex
+	jobs map[string]jobClaim
+	// unrecorded holds the addresses put in memory only (refresh answers,
+	// a posted job id still queued), not yet in a durable record: what
+	// Persist must write beyond the backend's journal. The engine is the
+	// only writer of State.Mailings (put and recordAll), so nothing else
+	// can differ from what the backend holds.
+	unrecorded map[string]struct{}
+	eventMu    sync.Mutex
 	// serial is the highest serial given to a record of this engine.
 	serial atomic.Uint64
 	// posted holds job ids waiting to be recorded with the next write.
@@ -123,6 +129,10 @@ func (e *Engine) put(m *state.Mailing) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.State.Mailings[m.Address] = m
+	if e.unrecorded == nil {
+		e.unrecorded = map[string]struct{}{}
+	}
+	e.unrecorded[m.Address] = struct{}{}
 }
 
 // record stores m (or removes addr when m is nil) and makes it durable
@@ -160,9 +170,11 @@ func (e *Engine) recordAll(ctx context.Context, ms []*state.Mailing, gone ...str
 	defer e.mu.Unlock()
 	for _, m := range ms {
 		e.State.Mailings[m.Address] = m
+		delete(e.unrecorded, m.Address)
 	}
 	for _, a := range gone {
 		delete(e.State.Mailings, a)
+		delete(e.unrecorded, a)
 	}
 	return nil
 }
@@ -193,10 +205,27 @@ func (e *Engine) endRun() {
 	}
 }
 
-// Persist writes the state snapshot, folding the journal.
+// Persist makes the state in memory durable: the backend writes its
+// snapshot, folding the journal, or, when it can (state.ChangePersister),
+// only the letters this engine changed without a record since.
 func (e *Engine) Persist(ctx context.Context) error {
 	e.endRun()
-	return e.Backend.Persist(ctx, e.State)
+	cp, ok := e.Backend.(state.ChangePersister)
+	if !ok {
+		return e.Backend.Persist(ctx, e.State)
+	}
+	e.mu.Lock()
+	changed := sortedKeys(e.unrecorded)
+	e.mu.Unlock()
+	if err := cp.PersistChanged(ctx, e.State, changed); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	for _, a := range changed {
+		delete(e.unrecorded, a)
+	}
+	e.mu.Unlock()
+	return nil
 }
 
 // forEach runs fn for each address with at most Parallelism at once, and

@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +64,73 @@ func TestRefreshOfALazyStateKnowsTheReplacedJobs(t *testing.T) {
 	}
 	if m := got.Mailings[a.Address]; len(m.Superseded) != 1 || m.Superseded[0].JobID != old.JobID || m.JobID != done.JobID {
 		t.Fatalf("a after the refresh: job %s, superseded %+v", m.JobID, m.Superseded)
+	}
+}
+
+// changeObserver is a real backend that notes what the engine tells
+// PersistChanged.
+type changeObserver struct {
+	state.Backend
+	changed [][]string
+}
+
+func (o *changeObserver) PersistChanged(ctx context.Context, s *state.State, changed []string) error {
+	o.changed = append(o.changed, changed)
+	return o.Backend.(state.ChangePersister).PersistChanged(ctx, s, changed)
+}
+
+// The engine tells the backend exactly the letters it changed in memory
+// only (a refresh's answers): the ones it recorded are in the journal
+// already, and the others did not change.
+func TestPersistNamesTheLettersARefreshChanged(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 3)
+	obs := &changeObserver{Backend: w.backend}
+	e := w.engine(ctx)
+	e.Backend = obs
+	cfg := w.config()
+	if res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{Targets: []string{cfg.Mailings[0].Address, cfg.Mailings[1].Address}})); res.Posted != 2 {
+		t.Fatalf("apply: %v", res.Err())
+	}
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range obs.changed[0] {
+		if m := e.State.Mailings[a]; m == nil || m.JobID == "" {
+			t.Fatalf("after the apply, PersistChanged named %s, which it did not post", a)
+		}
+	}
+
+	e = w.engine(ctx)
+	e.Backend = obs
+	todo := e.NeedsRefresh()
+	if len(todo) != 2 {
+		t.Fatalf("%d letters to refresh, want the 2 posted", len(todo))
+	}
+	if err := e.Refresh(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.changed[len(obs.changed)-1]; !reflect.DeepEqual(got, todo) {
+		t.Fatalf("PersistChanged after the refresh named %v, want the letters refreshed %v", got, todo)
+	}
+	// And they are what a new run reads.
+	got, err := w.backend.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range todo {
+		if !got.Mailings[a].LastRefreshed.Equal(e.State.Mailings[a].LastRefreshed) || got.Mailings[a].LastRefreshed.IsZero() {
+			t.Errorf("%s: refreshed at %v in the state, %v in memory", a, got.Mailings[a].LastRefreshed, e.State.Mailings[a].LastRefreshed)
+		}
+	}
+	// A second Persist has nothing left to name.
+	if err := e.Persist(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.changed[len(obs.changed)-1]; len(got) != 0 {
+		t.Fatalf("a Persist of nothing new named %v", got)
 	}
 }
