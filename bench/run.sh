@@ -27,7 +27,9 @@
 #      before/after. N_E="1000 10000" measures only those sizes.
 #   f  refresh at N_F letters (1,000 / 10,000 / 100,000) of which UNF
 #      (1,000; at 1,000 letters all of them) are unfinished and the rest
-#      terminal, through bench/delay's 20 ms, --parallelism=16 (issue 18).
+#      terminal, through bench/delay's 20 ms (like `sandbox serve --latency`,
+#      the least time from a request's arrival to its answer),
+#      --parallelism=16 (issue 18).
 #      The unfinished ones are text-less letters (NOT_ELIGIBLE for ever)
 #      applied through the sandbox, like one template letter that is
 #      refreshed until terminal; every other letter is made terminal by

@@ -6,6 +6,13 @@
 //	go run ./bench/delay -to http://127.0.0.1:8080 -latency 20ms [-listen 127.0.0.1:0]
 //
 // It prints "delay listening on http://ADDR" once it accepts connections.
+//
+// The latency is the least time from a request's arrival to its answer, as
+// `sandbox serve --latency` holds it: the request is forwarded at once and
+// its answer held back until the latency has passed. The upstream's own
+// work (the sandbox's, on the same machine) then runs inside the latency,
+// as a platform's runs inside its response time, instead of being added
+// to it and counted as the client's.
 package main
 
 import (
@@ -22,10 +29,13 @@ import (
 	"time"
 )
 
+// arrivalKey is the context key of a request's arrival time.
+type arrivalKey struct{}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
 	to := flag.String("to", "", "upstream base URL")
-	latency := flag.Duration("latency", 20*time.Millisecond, "added to every request before it is forwarded")
+	latency := flag.Duration("latency", 20*time.Millisecond, "least time from a request's arrival to its answer")
 	flag.Parse()
 	up, err := url.Parse(*to)
 	if *to == "" || err != nil {
@@ -34,13 +44,18 @@ func main() {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(up)
 	proxy.Transport = &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		ctx := resp.Request.Context()
+		arrived, _ := ctx.Value(arrivalKey{}).(time.Time)
 		select {
-		case <-time.After(*latency):
-		case <-r.Context().Done():
-			return
+		case <-time.After(time.Until(arrived.Add(*latency))):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		proxy.ServeHTTP(w, r)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), arrivalKey{}, time.Now())))
 	})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
