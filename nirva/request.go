@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/postform/postform/internal/termtext"
 )
 
 // The one request loop: every call goes through do (rate limit, one
@@ -239,7 +241,10 @@ func (c *Client) debugf(format string, args ...any) {
 	if c.cfg.Debug == nil {
 		return
 	}
+	// The line goes to a terminal: what it quotes (an error's text) may
+	// come from the platform or the network.
+	line := termtext.Escape(fmt.Sprintf(format, args...))
 	c.debugMu.Lock()
 	defer c.debugMu.Unlock()
-	fmt.Fprintf(c.cfg.Debug, "nirva: "+format+"\n", args...)
+	fmt.Fprintf(c.cfg.Debug, "nirva: %s\n", line)
 }
