@@ -348,15 +348,22 @@ func (g *globals) verifyBundle(bundle string) error {
 		for _, f := range l.Files {
 			files++
 			problem := ""
-			if !fs.ValidPath(f.Path) {
+			switch {
+			case !fs.ValidPath(f.Path):
 				problem = "its path leaves the bundle: the manifest was edited"
-			} else {
-				sum, n, err := hashFrom(open, f.Path)
+			case f.Size < 0 || f.Size > maxBundleFile:
+				problem = fmt.Sprintf("the manifest gives it %d bytes: not a size postform exports (at most %d), the manifest was edited", f.Size, int64(maxBundleFile))
+			default:
+				// Never more than one byte past the manifest's size: a
+				// zip entry can inflate to far more than its file holds.
+				sum, n, err := hashFrom(open, f.Path, f.Size+1)
 				switch {
 				case errors.Is(err, fs.ErrNotExist):
 					problem = "missing"
 				case err != nil:
 					problem = "unreadable: " + err.Error()
+				case n > f.Size:
+					problem = fmt.Sprintf("altered: larger than the %d bytes the manifest says", f.Size)
 				case sum != f.SHA256:
 					problem = fmt.Sprintf("altered: its sha256 is %s, the manifest says %s", sum, f.SHA256)
 				case n != f.Size:
@@ -403,16 +410,21 @@ func readAllFrom(open func(string) (io.ReadCloser, error), name string) ([]byte,
 		return nil, err
 	}
 	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 1<<30))
+	return io.ReadAll(io.LimitReader(r, maxBundleFile))
 }
 
-func hashFrom(open func(string) (io.ReadCloser, error), name string) (string, int64, error) {
+// maxBundleFile is the largest file verify --bundle hashes, as readAllFrom
+// bounds the manifest: far above any proof or posted document.
+const maxBundleFile = 1 << 30
+
+// hashFrom hashes at most limit bytes of the bundle's file name.
+func hashFrom(open func(string) (io.ReadCloser, error), name string, limit int64) (string, int64, error) {
 	r, err := open(name)
 	if err != nil {
 		return "", 0, err
 	}
 	defer r.Close()
-	return sha256Of(r)
+	return sha256Of(io.LimitReader(r, limit))
 }
 
 //go:embed proofs_export.html.tmpl
