@@ -67,6 +67,14 @@ type Local struct {
 	written
 	warnings    []string
 	snapWritten int64
+	// snap is the snapshot file as last read or written, and sinceSnapshot
+	// the addresses recorded in the journal since: a fold copies every
+	// other letter's line from that file (writeMerged). lazySrc is the
+	// source of a plan-only load's details, which must keep the old
+	// file's bytes once the file is replaced.
+	snap          snapshotID
+	sinceSnapshot map[string]struct{}
+	lazySrc       *source
 
 	jw *journalWriter
 }
@@ -201,7 +209,7 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 				return nil, nil, fmt.Errorf("reading the state %s: %w", b.path, err)
 			}
 			s, from, err := decodeForPlanFrom(data)
-			digest := &snapshotDigest{now: func() [sha256.Size]byte { return fileDigest(data) }}
+			digest := &snapshotDigest{now: func() [sha256.Size]byte { return fileDigest(data) }, id: idOf(data)}
 			if err != nil || from == nil {
 				return s, digest, err
 			}
@@ -219,12 +227,13 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 				return [sha256.Size]byte{}, err
 			}
 			return fileDigest(data), nil
-		}}, nil
+		}, id: snapshotID{known: true, size: read.size, sum: read.sum}}, nil
 	})
 	if err != nil || read.s == nil {
 		return s, err
 	}
 	src.drop(reread)
+	b.lazySrc = src
 	return s, nil
 }
 
@@ -238,6 +247,19 @@ var rereadSeed = maphash.MakeSeed()
 type snapshotDigest struct {
 	now   func() [sha256.Size]byte
 	later func() ([sha256.Size]byte, error)
+	id    snapshotID
+}
+
+// snapshotID tells a snapshot file read again from the one read or
+// written before: its size and its maphash with rereadSeed.
+type snapshotID struct {
+	known bool
+	size  int64
+	sum   uint64
+}
+
+func idOf(data []byte) snapshotID {
+	return snapshotID{known: true, size: int64(len(data)), sum: maphash.Bytes(rereadSeed, data)}
 }
 
 // readSnapshot reads and decodes the snapshot: nil when there is none. The
@@ -251,7 +273,7 @@ func (b *Local) readSnapshot() (*State, *snapshotDigest, error) {
 		return nil, nil, fmt.Errorf("reading the state %s: %w", b.path, err)
 	}
 	s, err := Decode(data)
-	return s, &snapshotDigest{now: func() [sha256.Size]byte { return fileDigest(data) }}, err
+	return s, &snapshotDigest{now: func() [sha256.Size]byte { return fileDigest(data) }, id: idOf(data)}, err
 }
 
 // loadLocked reads the files, the snapshot through read, and resets what
@@ -297,6 +319,16 @@ func (b *Local) loadLocked(read func() (*State, *snapshotDigest, error)) (*State
 		b.setBaseline(digest.now())
 	}
 	b.scanned = true
+	b.snap, b.lazySrc = snapshotID{}, nil
+	if digest != nil {
+		b.snap = digest.id
+	}
+	b.sinceSnapshot = map[string]struct{}{}
+	for _, l := range js.lines {
+		for _, r := range l.Records {
+			b.sinceSnapshot[r.Address] = struct{}{}
+		}
+	}
 	b.lineage = ""
 	if existed {
 		b.lineage = s.Lineage
@@ -402,6 +434,9 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	}
 	batch := b.jw.enqueue(line)
 	b.journalDirty = true
+	for _, a := range addrs {
+		b.sinceSnapshot[a] = struct{}{}
+	}
 	b.mu.Unlock()
 	s.Serial = serial
 	s.mu.Unlock()
@@ -412,15 +447,18 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 // is streamed to its temporary file and to its digest, one mailing at a
 // time (issue 18: never the whole state in memory).
 func (b *Local) Persist(ctx context.Context, s *State) error {
-	return b.persist(ctx, s, false)
+	return b.persist(ctx, s, nil)
 }
 
-// persist is Persist; changed says the caller knows s differs from what
-// is stored (PersistChanged with letters to write), so the serial is
-// bumped without comparing s with the baseline, which a load that
+// persist is Persist; changed, when not nil, is PersistChanged's promise
+// that s differs from what is stored only at those addresses. Then the
+// snapshot is written by copying every other letter's line from the old
+// one (writeMerged), and, when there are letters in changed, the serial
+// is bumped without comparing s with the baseline, which a load that
 // replayed a journal left to compute (replayedBaseline: reading and
 // encoding the whole state once more).
-func (b *Local) persist(ctx context.Context, s *State, changed bool) error {
+func (b *Local) persist(ctx context.Context, s *State, changedAt []string) error {
+	changed := len(changedAt) > 0
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -464,9 +502,10 @@ func (b *Local) persist(ctx context.Context, s *State, changed bool) error {
 		}
 		serial++
 	} else {
+		merge := b.mergeSourceLocked(s, changedAt)
 		err := b.writeSnapshotLocked(func(w io.Writer) error {
 			h := sha256.New()
-			if err := writeSnapshot(e, s, serial+1, w, h); err != nil {
+			if err := merge.write(e, s, serial+1, w, h); err != nil {
 				return err
 			}
 			h.Sum(sum[:0])
@@ -521,7 +560,7 @@ func (b *Local) PersistChanged(ctx context.Context, s *State, changed []string) 
 	case err != nil:
 		return err
 	case !keep:
-		return b.persist(ctx, s, len(changed) > 0)
+		return b.persist(ctx, s, changed)
 	}
 	return b.Record(ctx, s, changed...)
 }
@@ -637,7 +676,7 @@ func (b *Local) writeSnapshotLocked(write func(io.Writer) error) error {
 	if err := tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("writing the state: %w", err)
 	}
-	cw := &countingWriter{w: tmp}
+	cw := newIDWriter(tmp)
 	err = write(cw)
 	if errors.Is(err, errRewrite) {
 		return err
@@ -661,6 +700,9 @@ func (b *Local) writeSnapshotLocked(write func(io.Writer) error) error {
 		return fmt.Errorf("replacing the state: %w", err)
 	}
 	ok = true
+	// Every record of the journal is in the new snapshot: the next fold
+	// copies from it.
+	b.snap, b.sinceSnapshot = cw.id(), map[string]struct{}{}
 	return b.fs.SyncDir(b.rel)
 }
 
@@ -712,14 +754,27 @@ func (b *Local) copyFile(from, to string) (int64, error) {
 	return n, err
 }
 
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
+// idWriter counts and hashes the bytes written through it: a new
+// snapshot's size and its snapshotID.
+type idWriter struct {
 	w io.Writer
+	h maphash.Hash
 	n int64
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func newIDWriter(w io.Writer) *idWriter {
+	iw := &idWriter{w: w}
+	iw.h.SetSeed(rereadSeed)
+	return iw
+}
+
+func (iw *idWriter) Write(p []byte) (int, error) {
+	n, err := iw.w.Write(p)
+	iw.h.Write(p[:n])
+	iw.n += int64(n)
 	return n, err
 }
+
+// id is the snapshotID of what was written (maphash gives the same sum
+// however the bytes were cut).
+func (iw *idWriter) id() snapshotID { return snapshotID{known: true, size: iw.n, sum: iw.h.Sum64()} }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +197,200 @@ func TestReplayedBaselineIsTheStateAsLoaded(t *testing.T) {
 	now, _ := os.ReadFile(path)
 	if !bytes.Equal(now, encode(t, s)) {
 		t.Fatal("the folded snapshot is not the state as recorded")
+	}
+}
+
+// A fold told which letters changed copies every other letter's line from
+// the old snapshot, byte for byte, and encodes only the letters recorded
+// since or named: the result is Encode's bytes, except that a line the old
+// file spelled otherwise stays as it was, which shows the copy. An old
+// file not laid out as Encode lays it out, or changed since it was read,
+// is encoded in full from memory.
+func TestMergedSnapshotIsTheEncoding(t *testing.T) {
+	ctx := context.Background()
+	withFold(t, 1<<40, 16) // every PersistChanged folds
+	base, unfinished := foldState()
+	untouched := addrOf(7) // a terminal letter, lazy in a plan-only load
+	canonical := encode(t, base)
+	odd := bytes.Replace(canonical, []byte(`{"address":"`+strings.ReplaceAll(untouched, `"`, `\"`)+`"`),
+		[]byte(`{"address": "`+strings.ReplaceAll(untouched, `"`, `\"`)+`"`), 1)
+	if bytes.Equal(odd, canonical) {
+		t.Fatal("no line to spell otherwise")
+	}
+	outOfOrder := swapLines(t, odd, 3, 4)
+
+	for _, tc := range []struct {
+		name     string
+		file     []byte
+		lazy     bool
+		rewrite  []byte // the snapshot as someone else rewrote it after the load
+		keepsOdd bool
+	}{
+		{name: "full load", file: odd, keepsOdd: true},
+		{name: "plan-only load", file: odd, lazy: true, keepsOdd: true},
+		{name: "keys out of order", file: outOfOrder, lazy: true},
+		{name: "file changed since", file: canonical, rewrite: odd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			be := open(t, Config{Dir: dir}).(*Local)
+			if err := os.WriteFile(be.Path(), tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s := load(t, be)
+			if tc.lazy {
+				var err error
+				if s, err = LoadForPlan(ctx, be); err != nil {
+					t.Fatal(err)
+				}
+				if s.Mailings[untouched].DetailLoaded() {
+					t.Fatal("the untouched letter was decoded in full: the test checks less than it says")
+				}
+			}
+			want, _ := Decode(canonical)
+			change := func(addr string, m *Mailing) {
+				if m == nil {
+					delete(s.Mailings, addr)
+					delete(want.Mailings, addr)
+					return
+				}
+				s.Mailings[addr], want.Mailings[addr] = m, m.Clone()
+			}
+			// Recorded: a letter refreshed, a letter removed.
+			change(unfinished[0], refreshed(s.Mailings[unfinished[0]], 1))
+			change(addrOf(3), nil)
+			if err := be.Record(ctx, s, unfinished[0], addrOf(3)); err != nil {
+				t.Fatal(err)
+			}
+			// Named: a letter refreshed, a letter added, in memory only.
+			change(unfinished[1], refreshed(s.Mailings[unfinished[1]], 2))
+			change(addrOf(5000), testMailing(addrOf(5000), 5000))
+			if tc.rewrite != nil {
+				os.WriteFile(be.Path(), tc.rewrite, 0o644)
+			}
+			if err := be.PersistChanged(ctx, s, []string{unfinished[1], addrOf(5000)}); err != nil {
+				t.Fatal(err)
+			}
+			want.Serial = s.Serial
+			expect := encode(t, want)
+			if tc.keepsOdd {
+				expect = bytes.Replace(expect, []byte(`{"address":"`+strings.ReplaceAll(untouched, `"`, `\"`)+`"`),
+					[]byte(`{"address": "`+strings.ReplaceAll(untouched, `"`, `\"`)+`"`), 1)
+			}
+			got, _ := os.ReadFile(be.Path())
+			if !bytes.Equal(got, expect) {
+				t.Fatalf("the folded snapshot is not the expected bytes:\n%s", firstDifference(got, expect))
+			}
+			if _, err := os.Stat(be.Path() + ".journal"); !errors.Is(err, os.ErrNotExist) {
+				t.Fatal("the journal was not folded")
+			}
+			// The old file's bytes are kept for the details still lazy.
+			if m := s.Mailings[untouched]; !m.DetailLoaded() {
+				if err := m.LoadDetail(); err != nil || len(m.Proofs) != 3 {
+					t.Fatalf("a lazy letter after the fold: %v, %d proofs", err, len(m.Proofs))
+				}
+			}
+			// And a second fold copies from the new file.
+			change(unfinished[2], refreshed(s.Mailings[unfinished[2]], 3))
+			if err := be.PersistChanged(ctx, s, []string{unfinished[2]}); err != nil {
+				t.Fatal(err)
+			}
+			want.Serial = s.Serial
+			expect = encode(t, want)
+			if tc.keepsOdd {
+				expect = bytes.Replace(expect, []byte(`{"address":"`+strings.ReplaceAll(untouched, `"`, `\"`)+`"`),
+					[]byte(`{"address": "`+strings.ReplaceAll(untouched, `"`, `\"`)+`"`), 1)
+			}
+			if got, _ := os.ReadFile(be.Path()); !bytes.Equal(got, expect) {
+				t.Fatalf("the second fold:\n%s", firstDifference(got, expect))
+			}
+		})
+	}
+}
+
+// swapLines swaps the letters' lines i and j of an encoded state (keeping
+// the commas where they were).
+func swapLines(t *testing.T, enc []byte, i, j int) []byte {
+	t.Helper()
+	lines := bytes.Split(enc, []byte("\n"))
+	const first = 5 // version, lineage, serial, mailings follow "{"
+	a, b := lines[first+i], lines[first+j]
+	if !bytes.HasPrefix(a, []byte(`    "`)) || !bytes.HasPrefix(b, []byte(`    "`)) || !bytes.HasSuffix(a, []byte(",")) || !bytes.HasSuffix(b, []byte(",")) {
+		t.Fatalf("lines %d and %d are not letters' lines: %.40q / %.40q", i, j, a, b)
+	}
+	out := slices.Clone(lines)
+	out[first+i], out[first+j] = b, a
+	return bytes.Join(out, []byte("\n"))
+}
+
+// firstDifference shows where two encodings part.
+func firstDifference(got, want []byte) string {
+	n := 0
+	for n < len(got) && n < len(want) && got[n] == want[n] {
+		n++
+	}
+	from := max(n-80, 0)
+	return fmt.Sprintf("at byte %d of %d (want %d):\n got %q\nwant %q", n, len(got), len(want), got[from:min(n+80, len(got))], want[from:min(n+80, len(want))])
+}
+
+// Random runs of records and named changes (letters refreshed, added,
+// removed) on a state loaded in full or for a plan: each fold told which
+// letters changed writes exactly Encode's bytes of the state in memory.
+func TestMergedSnapshotRandom(t *testing.T) {
+	ctx := context.Background()
+	withFold(t, 1<<40, 16)
+	r := rand.New(rand.NewPCG(18, 6))
+	for run := range 60 {
+		dir := t.TempDir()
+		be := open(t, Config{Dir: dir}).(*Local)
+		base := New("7f1c2a9e-0b4d-4e5f-8a6b-1c2d3e4f5a6b")
+		for i := range 10 + r.IntN(40) {
+			if r.IntN(2) == 0 {
+				base.Mailings[addrOf(i*3)] = terminalMailing(addrOf(i*3), i*3)
+			} else {
+				base.Mailings[addrOf(i*3)] = testMailing(addrOf(i*3), i*3)
+			}
+		}
+		if err := be.Persist(ctx, base); err != nil {
+			t.Fatal(err)
+		}
+		for fold := range 3 {
+			s := load(t, be)
+			if r.IntN(2) == 0 {
+				var err error
+				if s, err = LoadForPlan(ctx, be); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var named []string
+			for range 1 + r.IntN(8) {
+				addr := addrOf(r.IntN(160))
+				var m *Mailing
+				if r.IntN(4) > 0 {
+					m = testMailing(addr, r.IntN(1000))
+				}
+				if m == nil {
+					delete(s.Mailings, addr)
+				} else {
+					s.Mailings[addr] = m
+				}
+				if r.IntN(2) == 0 {
+					if err := be.Record(ctx, s, addr); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					named = append(named, addr)
+				}
+			}
+			if err := be.PersistChanged(ctx, s, named); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(be.Path())
+			if want := encode(t, s); !bytes.Equal(got, want) {
+				t.Fatalf("run %d, fold %d: the folded snapshot is not Encode's:\n%s", run, fold, firstDifference(got, want))
+			}
+			be.Close()
+			be = open(t, Config{Dir: dir}).(*Local)
+		}
 	}
 }

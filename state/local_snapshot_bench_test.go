@@ -41,3 +41,33 @@ func BenchmarkPersist(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFoldLazy is the fold of a refresh at 100,000 letters: the state
+// loaded as a refresh loads it (terminal letters' detail left as JSON) and
+// written whole as a new snapshot, one letter changed per op
+// (PersistChanged's fold: the other letters' lines are copied).
+func BenchmarkFoldLazy(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	be, err := Open(Config{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	if err := be.Persist(ctx, terminalState(100000)); err != nil {
+		b.Fatal(err)
+	}
+	s, err := LoadForPlan(ctx, be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		s.Mailings[addrOf(100000)] = testMailing(addrOf(100000), i)
+		if err := be.(*Local).persist(ctx, s, []string{addrOf(100000)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// A fold of a large local state used to encode every letter again: at
+// 100,000 letters, most of a refresh's fold (issue 18) for letters that did
+// not change. When the caller says which letters changed (PersistChanged),
+// the new snapshot copies every other letter's line, byte for byte, from
+// the old one, and encodes only the letters changed since it was written:
+// those recorded in the journal since (sinceSnapshot) and those named.
+// The old file must be the one this backend last read or wrote (its size
+// and maphash), laid out as Encode lays it out, its addresses in order
+// (the order Encode writes); anything else is encoded in full, as
+// Persist does. For a
+// snapshot Encode wrote, the result is Encode's bytes
+// (TestMergedSnapshotIsTheEncoding).
+
+// mergeSource is what a fold copies from: the old snapshot's letters, in
+// file order, or none (every letter is encoded).
+type mergeSource struct {
+	old   []oldLetter
+	dirty map[string]struct{}
+}
+
+// oldLetter is one line of the old snapshot: the letter's address and its
+// `"address": {…}` entry.
+type oldLetter struct {
+	addr  string
+	entry []byte
+}
+
+// mergeSourceLocked reads the old snapshot for a fold of the letters in
+// changed. It returns an empty source (encode everything) when the file is
+// not one to copy from. A plan-only load's details keep the old file's
+// bytes, which the rename would take from them. The caller holds b.mu.
+func (b *Local) mergeSourceLocked(s *State, changed []string) *mergeSource {
+	if changed == nil || !b.snap.known {
+		return &mergeSource{}
+	}
+	data, err := b.fs.ReadFile(b.rel)
+	if err != nil || idOf(data) != b.snap {
+		return &mergeSource{}
+	}
+	// A line is copied only under the format version it was written in.
+	version := s.Version
+	if version == 0 {
+		version = FormatVersion
+	}
+	if !bytes.HasPrefix(data, fmt.Appendf(nil, "{\n  \"version\": %d,\n", version)) {
+		return &mergeSource{}
+	}
+	old, ok := snapshotLetters(data)
+	if !ok {
+		return &mergeSource{}
+	}
+	if src := b.lazySrc; src != nil {
+		src.mu.Lock()
+		if src.data == nil {
+			src.data = data
+		}
+		src.mu.Unlock()
+	}
+	dirty := make(map[string]struct{}, len(b.sinceSnapshot)+len(changed))
+	for a := range b.sinceSnapshot {
+		dirty[a] = struct{}{}
+	}
+	for _, a := range changed {
+		dirty[a] = struct{}{}
+	}
+	return &mergeSource{old: old, dirty: dirty}
+}
+
+// snapshotLetters splits a snapshot laid out as Encode lays it out into its
+// letters' lines; false for any other layout, or keys out of order.
+func snapshotLetters(data []byte) ([]oldLetter, bool) {
+	p := newPlanScanner()
+	start := bytes.Index(data[:min(len(data), 4096)], []byte("\n  \"mailings\": {"))
+	if start < 0 {
+		return nil, false
+	}
+	rest := data[start+len("\n  \"mailings\": {"):]
+	if string(rest) == "}\n}\n" {
+		return nil, true
+	}
+	var out []oldLetter
+	for {
+		if !bytes.HasPrefix(rest, []byte("\n    \"")) {
+			return nil, false
+		}
+		end := bytes.IndexByte(rest[1:], '\n')
+		if end < 0 {
+			return nil, false
+		}
+		line := rest[1 : 1+end]
+		ke := skipString(line, 4)
+		if ke < 0 || !bytes.HasPrefix(line[ke:], []byte(": ")) {
+			return nil, false
+		}
+		addr, ok := p.unquote(line[4:ke])
+		if !ok || (len(out) > 0 && out[len(out)-1].addr >= addr) {
+			return nil, false
+		}
+		rest = rest[1+end:]
+		entry, last := line[4:], !bytes.HasSuffix(line, []byte(","))
+		if !last {
+			entry = entry[:len(entry)-1]
+		}
+		out = append(out, oldLetter{addr: addr, entry: entry})
+		if last {
+			return out, string(rest) == "\n  }\n}\n"
+		}
+	}
+}
+
+// write writes s's snapshot with serial to w and, when h is not nil, its
+// encoding with serial 0 to h, as writeSnapshot does: copying the old
+// snapshot's line of each letter not in m.dirty that s still holds.
+func (m *mergeSource) write(e *stateEncoder, s *State, serial uint64, w io.Writer, h io.Writer) error {
+	if m.old == nil {
+		return writeSnapshot(e, s, serial, w, h)
+	}
+	if _, err := w.Write(e.head(s, serial)); err != nil {
+		return err
+	}
+	out := w
+	if h != nil {
+		h.Write(e.head(s, 0))
+		out = io.MultiWriter(w, h)
+	}
+	keys := make([]string, 0, len(s.Mailings))
+	for k := range s.Mailings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	e.buf.Reset()
+	written := 0
+	next := func() error {
+		if written > 0 {
+			e.buf.WriteByte(',')
+		}
+		e.buf.WriteString("\n    ")
+		written++
+		if e.buf.Len() < flushAt {
+			return nil
+		}
+		_, err := out.Write(e.buf.Bytes())
+		e.buf.Reset()
+		return err
+	}
+	encode := func(k string) error {
+		if err := next(); err != nil {
+			return err
+		}
+		if err := e.value(k); err != nil {
+			return err
+		}
+		e.buf.WriteString(": ")
+		return appendMailing(&e.buf, e.enc, s.Mailings[k])
+	}
+	i := 0
+	for _, o := range m.old {
+		for ; i < len(keys) && keys[i] < o.addr; i++ {
+			if err := encode(keys[i]); err != nil {
+				return err
+			}
+		}
+		here := i < len(keys) && keys[i] == o.addr
+		_, dirty := m.dirty[o.addr]
+		switch {
+		case here && !dirty:
+			if err := next(); err != nil {
+				return err
+			}
+			e.buf.Write(o.entry)
+		case here:
+			if err := encode(keys[i]); err != nil {
+				return err
+			}
+		}
+		if here {
+			i++
+		}
+		// Not here: removed since, and recorded as such (dirty), or gone
+		// without a word; either way s is what is written.
+	}
+	for _, k := range keys[i:] {
+		if err := encode(k); err != nil {
+			return err
+		}
+	}
+	if written > 0 {
+		e.buf.WriteString("\n  ")
+	}
+	e.buf.WriteString("}\n}\n")
+	_, err := out.Write(e.buf.Bytes())
+	e.buf.Reset()
+	return err
+}
