@@ -95,6 +95,11 @@ func (h *heartbeat) stop() {
 func stageCounts(st *state.State) (text string, done, total int) {
 	counts := map[reconcile.Stage]int{}
 	for _, m := range st.Mailings {
+		// A terminal letter of an apply's plan-only load: decoded once,
+		// here, rather than by StageOf at every round of the wait.
+		if !m.DetailLoaded() {
+			m.LoadDetail()
+		}
 		counts[reconcile.StageOf(m)]++
 	}
 	total = len(st.Mailings)

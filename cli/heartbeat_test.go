@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postform/postform/state"
 )
 
 type lockedBuffer struct {
@@ -54,6 +56,39 @@ func TestBar(t *testing.T) {
 	}{{0, 1000, "[----------]"}, {412, 1000, "[####------]"}, {1000, 1000, "[##########]"}, {0, 0, "[----------]"}} {
 		if got := bar(tc.done, tc.total, 10); got != tc.want {
 			t.Errorf("bar(%d, %d) = %s, want %s", tc.done, tc.total, got, tc.want)
+		}
+	}
+}
+
+// An apply loads terminal letters lazily: its wait still counts each as
+// done or failed from its shipments, and decodes it once, not every round.
+func TestStageCountsOfALazyState(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	full := state.New("5b3f6c1e-8d2a-4f7b-9c0e-1a2b3c4d5e6f")
+	for addr, code := range map[string]int{"mailing.a": 610, "mailing.b": 710, "mailing.c": -1} {
+		full.Mailings[addr] = &state.Mailing{Address: addr, Phase: state.PhasePosted, JobID: "J-" + addr, JobStatus: "CREATED", SubmittedAt: at,
+			Deliveries: []state.Delivery{{ID: "D", Status: "OUTPUTTED", Shipments: []state.Shipment{{ID: "S-" + addr, StatusCode: code}}}},
+			Terminal:   true}
+	}
+	full.Mailings["mailing.d"] = &state.Mailing{Address: "mailing.d", Phase: state.PhasePosted, JobID: "J-d", JobStatus: "IN_PROGRESS", SubmittedAt: at}
+	data, err := state.Encode(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy, err := state.DecodeForPlan(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lazy.Mailings["mailing.a"].DetailLoaded() {
+		t.Fatal("the terminal letter was decoded in full: the test checks nothing")
+	}
+	for round := range 2 {
+		text, done, total := stageCounts(lazy)
+		if text != "1 received, 2 done, 1 failed" || done != 3 || total != 4 {
+			t.Fatalf("round %d: %q, %d of %d done", round, text, done, total)
+		}
+		if !lazy.Mailings["mailing.a"].DetailLoaded() {
+			t.Fatalf("round %d: the letter is decoded again at every round", round)
 		}
 	}
 }

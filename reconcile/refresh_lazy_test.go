@@ -134,3 +134,39 @@ func TestPersistNamesTheLettersARefreshChanged(t *testing.T) {
 		t.Fatalf("a Persist of nothing new named %v", got)
 	}
 }
+
+// A terminal letter of a plan-only load (its shipments left as JSON) has
+// the stage of the same letter loaded in full: done, or failed when its
+// shipment came back.
+func TestStageOfALazyLetter(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	letter := func(addr string, code int) *state.Mailing {
+		return &state.Mailing{Address: addr, Phase: state.PhasePosted, JobID: "J-" + addr, JobStatus: "CREATED", SubmittedAt: at,
+			Deliveries: []state.Delivery{{ID: "D", Status: "OUTPUTTED", Shipments: []state.Shipment{{ID: "S-" + addr, StatusCode: code}}}},
+			Proofs:     []state.Proof{{Name: "CERTIF", ShipmentID: "S-" + addr, Path: addr + ".pdf", SHA256: "00", FetchedAt: at}},
+			Terminal:   true}
+	}
+	full := state.New("5b3f6c1e-8d2a-4f7b-9c0e-1a2b3c4d5e6f")
+	full.Mailings["mailing.a"] = letter("mailing.a", 610)
+	full.Mailings["mailing.b"] = letter("mailing.b", -1)
+	data, err := state.Encode(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy, err := state.DecodeForPlan(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]reconcile.Stage{"mailing.a": reconcile.StageDone, "mailing.b": reconcile.StageFailed} {
+		m := lazy.Mailings[addr]
+		if m.DetailLoaded() {
+			t.Fatalf("%s was decoded in full: the test checks nothing", addr)
+		}
+		if got := reconcile.StageOf(m); got != want || reconcile.StageOf(full.Mailings[addr]) != want {
+			t.Errorf("%s: stage %s lazily, %s in full; want %s", addr, got, reconcile.StageOf(full.Mailings[addr]), want)
+		}
+		if m.DetailLoaded() {
+			t.Errorf("%s: StageOf decoded the letter in place", addr)
+		}
+	}
+}

@@ -23,8 +23,15 @@ const (
 // Stages lists the stages in the order a letter moves through them.
 var Stages = []Stage{StagePending, StageNotPosted, StageReceived, StageNotEligible, StagePrinting, StageMailed, StageDelivered, StageDone, StageFailed}
 
-// StageOf derives a letter's stage from its state record.
+// StageOf derives a letter's stage from its state record. A terminal
+// letter of a plan-only load is read from a decoded copy: whether it is
+// done or failed is in its shipments.
 func StageOf(m *state.Mailing) Stage {
+	if !m.DetailLoaded() {
+		if c := m.Clone(); c.LoadDetail() == nil {
+			m = c
+		}
+	}
 	switch m.Phase {
 	case state.PhasePending:
 		return StagePending

@@ -19,12 +19,13 @@ import (
 // read from: a plan never looks at it, and at 100,000 letters decoding it
 // was most of the time and memory of a plan.
 //
-// The caller chooses the mode: plan and state pull read no detail, and a
-// refresh (postform refresh, or a plan's) reads only unfinished letters',
-// which are never lazy, and of a terminal letter only the jobs it replaced
-// (SupersededJobs); apply, status, report and the other commands load in
-// full and see every field. A lazily loaded mailing is otherwise an
-// ordinary Mailing:
+// The caller chooses the mode: plan and state pull read no detail; a
+// refresh (postform refresh, or a plan's or an apply's) reads only
+// unfinished letters', which are never lazy, and of a terminal letter only
+// the jobs it replaced (SupersededJobs); an apply loads a letter's detail
+// when it replaces it, and every letter's when it waits. Status, report
+// and the other commands load in full and see every field. A lazily
+// loaded mailing is otherwise an ordinary Mailing:
 //   - its Deliveries, Proofs and Superseded are nil until LoadDetail fills
 //     them (DetailLoaded says which case holds); everything else, pack
 //     groups included (a plan reads them), is decoded;
