@@ -163,14 +163,21 @@ func start(settings ...string) (*Server, error) {
 		return nil, err
 	}
 	srv := &Server{bin: bin}
+	reapOrphans(bin)
 	// Our own directory, not t.TempDir(): the postgres user must be able to
 	// traverse it.
-	dir, err := os.MkdirTemp("", "postform-pgtest-")
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, err
 	}
 	srv.dir = dir
 	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// Who started it: a test binary killed before Stop (a timeout, a
+	// SIGKILL) leaves its server running, and the next start stops it.
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	if os.Geteuid() == 0 {
@@ -217,6 +224,35 @@ func start(settings ...string) (*Server, error) {
 	}
 	os.RemoveAll(dir)
 	return nil, lastErr
+}
+
+const (
+	dirPrefix = "postform-pgtest-"
+	ownerFile = "owner.pid"
+)
+
+// reapOrphans stops and removes the servers of test binaries that are no
+// longer running: a server is stopped by the binary that started it, and
+// one killed first left it behind, port and memory held, for good.
+func reapOrphans(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours to judge (an older pgtest's, or being set up)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		orphan := &Server{bin: bin, dir: dir, ConnStr: "stale"}
+		if fi, err := os.Stat(dir); err == nil && os.Geteuid() == 0 {
+			if st, ok := fileOwner(fi); ok && st != 0 {
+				orphan.asUser = "postgres"
+			}
+		}
+		orphan.Stop()
+	}
 }
 
 // run runs one of the PostgreSQL binaries, as the postgres user when root.

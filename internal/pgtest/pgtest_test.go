@@ -2,7 +2,11 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -54,5 +58,53 @@ func TestStartWith(t *testing.T) {
 		if v != want {
 			t.Errorf("%s = %s, want %s", name, v, want)
 		}
+	}
+}
+
+// A server whose test binary died without stopping it is stopped and
+// removed by the next start.
+func TestOrphansAreReaped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second server")
+	}
+	srv, err := start()
+	if err != nil {
+		fail(t, err)
+		return
+	}
+	defer srv.Stop()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, srv.ConnStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	// Its owner is a process that has ended.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(srv.dir, ownerFile), []byte(strconv.Itoa(gone.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reapOrphans(srv.bin)
+	if _, err := os.Stat(srv.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the orphan's directory is still there (%v)", err)
+	}
+	if c, err := pgx.Connect(ctx, srv.ConnStr); err == nil {
+		c.Close(ctx)
+		t.Fatal("the orphan server still answers")
+	}
+	// A live owner's server is left alone.
+	live, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Stop()
+	reapOrphans(live.bin)
+	if c, err := pgx.Connect(ctx, live.ConnStr); err != nil {
+		t.Fatalf("a server in use was stopped: %v", err)
+	} else {
+		c.Close(ctx)
 	}
 }
