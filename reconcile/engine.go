@@ -49,7 +49,10 @@ type Engine struct {
 	// only writer of State.Mailings (put and recordAll), so nothing else
 	// can differ from what the backend holds.
 	unrecorded map[string]struct{}
-	eventMu    sync.Mutex
+	// recorded: a durable record was made since the state was loaded or
+	// persisted, so Persist's changes are more than a refresh's answers.
+	recorded bool
+	eventMu  sync.Mutex
 	// serial is the highest serial given to a record of this engine.
 	serial atomic.Uint64
 	// posted holds job ids waiting to be recorded with the next write.
@@ -162,6 +165,9 @@ func (e *Engine) recordAll(ctx context.Context, ms []*state.Mailing, gone ...str
 		addrs = append(addrs, m.Address)
 	}
 	addrs = append(addrs, gone...)
+	e.mu.Lock()
+	e.recorded = true // even if it fails: it may be on disk
+	e.mu.Unlock()
 	if err := e.Backend.Record(ctx, one, addrs...); err != nil {
 		return err
 	}
@@ -207,7 +213,8 @@ func (e *Engine) endRun() {
 
 // Persist makes the state in memory durable: the backend writes its
 // snapshot, folding the journal, or, when it can (state.ChangePersister),
-// only the letters this engine changed without a record since.
+// only the letters this engine changed without a record since, saying
+// whether they are all it changed (a refresh's answers, nothing recorded).
 func (e *Engine) Persist(ctx context.Context) error {
 	e.endRun()
 	cp, ok := e.Backend.(state.ChangePersister)
@@ -215,15 +222,16 @@ func (e *Engine) Persist(ctx context.Context) error {
 		return e.Backend.Persist(ctx, e.State)
 	}
 	e.mu.Lock()
-	changed := sortedKeys(e.unrecorded)
+	changed, refreshedOnly := sortedKeys(e.unrecorded), !e.recorded
 	e.mu.Unlock()
-	if err := cp.PersistChanged(ctx, e.State, changed); err != nil {
+	if err := cp.PersistChanged(ctx, e.State, changed, refreshedOnly); err != nil {
 		return err
 	}
 	e.mu.Lock()
 	for _, a := range changed {
 		delete(e.unrecorded, a)
 	}
+	e.recorded = false
 	e.mu.Unlock()
 	return nil
 }

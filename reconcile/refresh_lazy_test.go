@@ -71,17 +71,19 @@ func TestRefreshOfALazyStateKnowsTheReplacedJobs(t *testing.T) {
 // PersistChanged.
 type changeObserver struct {
 	state.Backend
-	changed [][]string
+	changed       [][]string
+	refreshedOnly []bool
 }
 
-func (o *changeObserver) PersistChanged(ctx context.Context, s *state.State, changed []string) error {
-	o.changed = append(o.changed, changed)
-	return o.Backend.(state.ChangePersister).PersistChanged(ctx, s, changed)
+func (o *changeObserver) PersistChanged(ctx context.Context, s *state.State, changed []string, refreshedOnly bool) error {
+	o.changed, o.refreshedOnly = append(o.changed, changed), append(o.refreshedOnly, refreshedOnly)
+	return o.Backend.(state.ChangePersister).PersistChanged(ctx, s, changed, refreshedOnly)
 }
 
 // The engine tells the backend exactly the letters it changed in memory
 // only (a refresh's answers): the ones it recorded are in the journal
-// already, and the others did not change.
+// already, and the others did not change. And it says when a refresh's
+// answers are all that changed: not after an apply.
 func TestPersistNamesTheLettersARefreshChanged(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, 3)
@@ -100,6 +102,9 @@ func TestPersistNamesTheLettersARefreshChanged(t *testing.T) {
 			t.Fatalf("after the apply, PersistChanged named %s, which it did not post", a)
 		}
 	}
+	if obs.refreshedOnly[0] {
+		t.Fatal("after an apply that posted, PersistChanged was told only a refresh's answers changed")
+	}
 
 	e = w.engine(ctx)
 	e.Backend = obs
@@ -113,8 +118,9 @@ func TestPersistNamesTheLettersARefreshChanged(t *testing.T) {
 	if err := e.Persist(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := obs.changed[len(obs.changed)-1]; !reflect.DeepEqual(got, todo) {
-		t.Fatalf("PersistChanged after the refresh named %v, want the letters refreshed %v", got, todo)
+	if got := obs.changed[len(obs.changed)-1]; !reflect.DeepEqual(got, todo) || !obs.refreshedOnly[len(obs.changed)-1] {
+		t.Fatalf("PersistChanged after the refresh named %v (refreshed only: %v), want the letters refreshed %v, refreshed only",
+			got, obs.refreshedOnly[len(obs.changed)-1], todo)
 	}
 	// And they are what a new run reads.
 	got, err := w.backend.Load(ctx)

@@ -43,8 +43,10 @@ type Backend interface {
 type ChangePersister interface {
 	// PersistChanged is Persist for a state that differs from what the
 	// backend holds (its last Load, Record or Persist) only at the
-	// addresses in changed.
-	PersistChanged(ctx context.Context, s *State, changed []string) error
+	// addresses in changed. refreshedOnly says that nothing but a
+	// refresh's answers changed since the last Load or Persist (no
+	// Record): only then may the backend leave them out of its snapshot.
+	PersistChanged(ctx context.Context, s *State, changed []string, refreshedOnly bool) error
 }
 
 // Unlocker releases a lock.

@@ -75,6 +75,11 @@ type Local struct {
 	snap          snapshotID
 	sinceSnapshot map[string]struct{}
 	lazySrc       *source
+	// journalRefreshes: every record of the journal only refreshes a
+	// letter the snapshot holds (refreshedOnly), so the snapshot file
+	// alone, copied without its journal, still holds every letter posted
+	// and every job: only what a refresh learns again is missing.
+	journalRefreshes bool
 
 	jw *journalWriter
 }
@@ -294,6 +299,7 @@ func (b *Local) loadLocked(read func() (*State, *snapshotDigest, error)) (*State
 	if err != nil {
 		return nil, false, err
 	}
+	refreshes := journalRefreshesOnly(s, js.lines) // before replay changes s
 	existed := s != nil || len(js.lines) > 0
 	s, replayed, err := replay(s, js.lines, journalSource{name: "the state journal " + b.journalPath(), unit: "line"}, uuid.NewString)
 	if err != nil {
@@ -323,6 +329,7 @@ func (b *Local) loadLocked(read func() (*State, *snapshotDigest, error)) (*State
 	if digest != nil {
 		b.snap = digest.id
 	}
+	b.journalRefreshes = refreshes
 	b.sinceSnapshot = map[string]struct{}{}
 	for _, l := range js.lines {
 		for _, r := range l.Records {
@@ -404,6 +411,12 @@ func (b *Local) ensureScannedLocked() error {
 // sharing the fsync with concurrent callers. Recording no address does
 // nothing.
 func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
+	return b.record(ctx, s, false, addrs)
+}
+
+// record is Record; refreshes says the letters recorded only refresh what
+// the backend holds (PersistChanged), which keeps journalRefreshes.
+func (b *Local) record(ctx context.Context, s *State, refreshes bool, addrs []string) error {
 	if err := ctx.Err(); err != nil || len(addrs) == 0 {
 		return err
 	}
@@ -434,6 +447,7 @@ func (b *Local) Record(ctx context.Context, s *State, addrs ...string) error {
 	}
 	batch := b.jw.enqueue(line)
 	b.journalDirty = true
+	b.journalRefreshes = b.journalRefreshes && refreshes
 	for _, a := range addrs {
 		b.sinceSnapshot[a] = struct{}{}
 	}
@@ -532,12 +546,16 @@ func (b *Local) persist(ctx context.Context, s *State, changedAt []string) error
 }
 
 // Folding the journal into the snapshot rewrites the whole state file: at
-// 100,000 letters, 175 MB and seconds of encoding for a refresh that
-// changed 1,000 of them (issue 18). PersistChanged appends the changed
-// letters to the journal instead while the journal stays under
-// 1/foldRatio of a snapshot of foldFloor bytes or more: each load replays
-// at most that much. A smaller snapshot is folded every time, as Persist
-// does: rewriting it is cheap, and it keeps the state in one file.
+// 100,000 letters, 175 MB for a refresh that changed 1,000 of them (issue
+// 18). PersistChanged appends a refresh's letters to the journal instead
+// while the journal stays under 1/foldRatio of a snapshot of foldFloor
+// bytes or more: each load replays at most that much. Only a refresh's
+// answers stay in the journal: a run that recorded anything (a letter
+// posted, adopted, removed, moved), or a journal that holds such a record
+// (a crash), is folded, so that the state file alone, copied without its
+// journal, never lacks a letter posted. A smaller snapshot is folded
+// every time, as Persist does: rewriting it is cheap, and it keeps the
+// state in one file.
 var (
 	foldFloor int64 = 8 << 20
 	foldRatio int64 = 16
@@ -545,24 +563,30 @@ var (
 
 // PersistChanged is Persist for a state that differs from what the backend
 // holds (snapshot and journal, as last loaded, recorded or persisted) only
-// at the addresses in changed: below the fold threshold it records them as
-// one journal line (Record) and leaves the snapshot as it is; otherwise it
-// folds everything into a new snapshot (Persist). A Load gives the same
+// at the addresses in changed: when only a refresh's answers changed
+// (refreshedOnly, and a journal of nothing else) and the journal is under
+// the fold threshold, it records them as one journal line and leaves the
+// snapshot as it is; otherwise it folds everything into a new snapshot
+// (Persist, copying the unchanged letters' lines). A Load gives the same
 // state either way.
-func (b *Local) PersistChanged(ctx context.Context, s *State, changed []string) error {
+func (b *Local) PersistChanged(ctx context.Context, s *State, changed []string, refreshedOnly bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	b.mu.Lock()
 	keep, err := b.keepJournalLocked(s, len(changed))
+	keep = keep && refreshedOnly && b.journalRefreshes
 	b.mu.Unlock()
 	switch {
 	case err != nil:
 		return err
 	case !keep:
+		if changed == nil {
+			changed = []string{} // the promise holds: nothing changed unrecorded
+		}
 		return b.persist(ctx, s, changed)
 	}
-	return b.Record(ctx, s, changed...)
+	return b.record(ctx, s, true, changed)
 }
 
 // keepJournalLocked says whether n more letters of s fit in the journal
@@ -702,7 +726,7 @@ func (b *Local) writeSnapshotLocked(write func(io.Writer) error) error {
 	ok = true
 	// Every record of the journal is in the new snapshot: the next fold
 	// copies from it.
-	b.snap, b.sinceSnapshot = cw.id(), map[string]struct{}{}
+	b.snap, b.sinceSnapshot, b.journalRefreshes = cw.id(), map[string]struct{}{}, true
 	return b.fs.SyncDir(b.rel)
 }
 

@@ -73,7 +73,7 @@ func TestPersistChangedAppendsUntilTheFold(t *testing.T) {
 			t.Fatalf("run %d: the state loaded is not the one persisted", run)
 		}
 		// A run that learned nothing writes nothing.
-		if err := be.PersistChanged(ctx, got, nil); err != nil || be.BytesWritten() != 0 || got.Serial != want.Serial {
+		if err := be.PersistChanged(ctx, got, nil, true); err != nil || be.BytesWritten() != 0 || got.Serial != want.Serial {
 			t.Fatalf("run %d: PersistChanged of nothing: %v, %d bytes written, serial %d (was %d)", run, err, be.BytesWritten(), got.Serial, want.Serial)
 		}
 		changed := unfinished[run%2 : run%2+2]
@@ -81,7 +81,7 @@ func TestPersistChangedAppendsUntilTheFold(t *testing.T) {
 			got.Mailings[a] = refreshed(got.Mailings[a], run)
 			want.Mailings[a] = refreshed(want.Mailings[a], run)
 		}
-		if err := be.PersistChanged(ctx, got, changed); err != nil {
+		if err := be.PersistChanged(ctx, got, changed, true); err != nil {
 			t.Fatal(err)
 		}
 		want.Serial++
@@ -122,7 +122,7 @@ func TestPersistChangedFoldsASmallState(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Mailings[unfinished[0]] = refreshed(s.Mailings[unfinished[0]], 1)
-	if err := be.PersistChanged(ctx, s, unfinished[:1]); err != nil {
+	if err := be.PersistChanged(ctx, s, unfinished[:1], true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(be.Path() + ".journal"); !errors.Is(err, os.ErrNotExist) {
@@ -268,7 +268,7 @@ func TestMergedSnapshotIsTheEncoding(t *testing.T) {
 			if tc.rewrite != nil {
 				os.WriteFile(be.Path(), tc.rewrite, 0o644)
 			}
-			if err := be.PersistChanged(ctx, s, []string{unfinished[1], addrOf(5000)}); err != nil {
+			if err := be.PersistChanged(ctx, s, []string{unfinished[1], addrOf(5000)}, false); err != nil {
 				t.Fatal(err)
 			}
 			want.Serial = s.Serial
@@ -292,7 +292,7 @@ func TestMergedSnapshotIsTheEncoding(t *testing.T) {
 			}
 			// And a second fold copies from the new file.
 			change(unfinished[2], refreshed(s.Mailings[unfinished[2]], 3))
-			if err := be.PersistChanged(ctx, s, []string{unfinished[2]}); err != nil {
+			if err := be.PersistChanged(ctx, s, []string{unfinished[2]}, true); err != nil {
 				t.Fatal(err)
 			}
 			want.Serial = s.Serial
@@ -382,7 +382,7 @@ func TestMergedSnapshotRandom(t *testing.T) {
 					named = append(named, addr)
 				}
 			}
-			if err := be.PersistChanged(ctx, s, named); err != nil {
+			if err := be.PersistChanged(ctx, s, named, false); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := os.ReadFile(be.Path())
@@ -392,5 +392,152 @@ func TestMergedSnapshotRandom(t *testing.T) {
 			be.Close()
 			be = open(t, Config{Dir: dir}).(*Local)
 		}
+	}
+}
+
+// Only a refresh's answers stay in the journal between runs: a run that
+// recorded a letter's job (or anything else a refresh cannot learn again),
+// or a journal left holding such a record, is folded, so the state file
+// alone, copied without its journal, holds every letter posted.
+func TestOnlyARefreshStaysInTheJournal(t *testing.T) {
+	ctx := context.Background()
+	withFold(t, 1, 4)
+	dir := t.TempDir()
+	base, unfinished := foldState()
+	be := open(t, Config{Dir: dir}).(*Local)
+	if err := be.Persist(ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	be.Close()
+	path := be.Path()
+	journal := func() bool { _, err := os.Stat(path + ".journal"); return err == nil }
+	snapshotHolds := func(s *State) {
+		t.Helper()
+		data, _ := os.ReadFile(path)
+		alone, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for a, m := range s.Mailings {
+			if !refreshedOnly(alone.Mailings[a], m) {
+				t.Fatalf("the state file alone lacks %s as it is (job %s)", a, m.JobID)
+			}
+		}
+	}
+	run := func() (*Local, *State) {
+		l := open(t, Config{Dir: dir}).(*Local)
+		s, err := LoadForPlan(ctx, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, s
+	}
+
+	// A refresh: kept in the journal, and again in the next run.
+	for i := range 2 {
+		l, s := run()
+		s.Mailings[unfinished[i]] = refreshed(s.Mailings[unfinished[i]], i)
+		if err := l.PersistChanged(ctx, s, unfinished[i:i+1], true); err != nil {
+			t.Fatal(err)
+		}
+		if !journal() {
+			t.Fatalf("refresh %d: folded, though only a refresh's answers changed", i)
+		}
+		snapshotHolds(s)
+		l.Close()
+	}
+
+	// A run that recorded a job: folded, though it says refreshed only.
+	l, s := run()
+	posted := s.Mailings[unfinished[2]].Clone()
+	posted.JobID = "J-new"
+	s.Mailings[posted.Address] = posted
+	if err := l.Record(ctx, s, posted.Address); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PersistChanged(ctx, s, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if journal() {
+		t.Fatal("a run that recorded a job kept it in the journal")
+	}
+	snapshotHolds(s)
+	l.Close()
+
+	// A run that died after recording a job: the next one, a refresh,
+	// folds that record into the snapshot.
+	l, s = run()
+	gone := s.Mailings[unfinished[3]].Clone()
+	gone.JobID = "J-posted-before-the-crash"
+	s.Mailings[gone.Address] = gone
+	if err := l.Record(ctx, s, gone.Address); err != nil {
+		t.Fatal(err)
+	}
+	l.Close() // no Persist: the crash
+	l, s = run()
+	if l.journalRefreshes {
+		t.Fatal("a journal holding a job's record counts as refreshes only")
+	}
+	s.Mailings[unfinished[0]] = refreshed(s.Mailings[unfinished[0]], 9)
+	if err := l.PersistChanged(ctx, s, unfinished[:1], true); err != nil {
+		t.Fatal(err)
+	}
+	if journal() {
+		t.Fatal("a refresh kept the crashed run's record of a job in the journal")
+	}
+	snapshotHolds(s)
+	if s.Mailings[gone.Address].JobID != gone.JobID {
+		t.Fatal("the crashed run's job was lost")
+	}
+}
+
+// refreshedOnly tells a refresh's answers from what postform must keep.
+func TestRefreshedOnly(t *testing.T) {
+	base := terminalMailing(addrOf(1), 1)
+	base.Superseded = []SupersededJob{{JobID: "J-old"}}
+	for name, tc := range map[string]struct {
+		edit func(m *Mailing)
+		want bool
+	}{
+		"nothing": {func(m *Mailing) {}, true},
+		"refresh fields": {func(m *Mailing) {
+			m.JobStatus, m.Terminal, m.Problems, m.LastRefreshed = "X", false, []string{"p"}, time.Now()
+		}, true},
+		"proofs":        {func(m *Mailing) { m.Proofs, m.Deliveries, m.PackGroups = nil, nil, []PackGroup{{ID: "P"}} }, true},
+		"job":           {func(m *Mailing) { m.JobID = "J-2" }, false},
+		"phase":         {func(m *Mailing) { m.Phase = PhasePending }, false},
+		"content":       {func(m *Mailing) { m.ContentHash = "sha256:x" }, false},
+		"attempt":       {func(m *Mailing) { m.AttemptedAt = m.AttemptedAt.Add(time.Second) }, false},
+		"documents":     {func(m *Mailing) { m.Documents = nil }, false},
+		"recipient":     {func(m *Mailing) { m.Recipient = &Recipient{Lines: []string{"x"}} }, false},
+		"options":       {func(m *Mailing) { m.Options = map[string]string{"a": "b"} }, false},
+		"replaced jobs": {func(m *Mailing) { m.Superseded = append(m.Superseded, SupersededJob{JobID: "J-older"}) }, false},
+	} {
+		next := base.Clone()
+		tc.edit(next)
+		if got := refreshedOnly(base, next); got != tc.want {
+			t.Errorf("%s: refreshedOnly = %v, want %v", name, got, tc.want)
+		}
+	}
+	if refreshedOnly(nil, base) || refreshedOnly(base, nil) {
+		t.Error("a letter added or removed counts as refreshed only")
+	}
+	// A letter whose replaced jobs are still JSON compares them too.
+	data := encode(t, &State{Version: FormatVersion, Lineage: "l", Mailings: map[string]*Mailing{base.Address: base}})
+	lazy, err := DecodeForPlan(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := lazy.Mailings[base.Address]
+	if lm.DetailLoaded() {
+		t.Fatal("decoded in full: the test checks less than it says")
+	}
+	if !refreshedOnly(lm, base) {
+		t.Error("a lazily loaded letter differs from itself")
+	}
+	other := base.Clone()
+	other.Superseded = nil
+	if refreshedOnly(lm, other) {
+		t.Error("a lazily loaded letter's replaced jobs were not compared")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 )
 
@@ -200,4 +202,68 @@ func (m *mergeSource) write(e *stateEncoder, s *State, serial uint64, w io.Write
 	_, err := out.Write(e.buf.Bytes())
 	e.buf.Reset()
 	return err
+}
+
+// refreshedOnly reports whether next differs from prev only in what a
+// refresh learns from the platform (job status, pack groups, deliveries,
+// proofs, problems, terminal, last refreshed): what a later refresh learns
+// again if it is lost. Anything else (the letter's phase, job, content,
+// the jobs it replaced, its coming or going) is what postform must never
+// lose track of. The jobs a letter replaced are compared by their ids,
+// read from the JSON of a letter whose detail is not decoded.
+func refreshedOnly(prev, next *Mailing) bool {
+	if prev == nil || next == nil {
+		return false
+	}
+	same := prev.Address == next.Address && prev.Phase == next.Phase &&
+		prev.ContentHash == next.ContentHash && prev.InputHash == next.InputHash &&
+		prev.JobName == next.JobName && prev.Service == next.Service && prev.ServiceID == next.ServiceID &&
+		prev.Owner == next.Owner && prev.JobID == next.JobID &&
+		prev.AttemptedAt.Equal(next.AttemptedAt) && prev.SubmittedAt.Equal(next.SubmittedAt) &&
+		slices.Equal(prev.Documents, next.Documents) && maps.Equal(prev.Options, next.Options) &&
+		slices.Equal(prev.RequestedProofs, next.RequestedProofs) &&
+		(prev.Recipient == nil) == (next.Recipient == nil)
+	if !same {
+		return false
+	}
+	if prev.Recipient != nil && !(slices.Equal(prev.Recipient.Lines, next.Recipient.Lines) &&
+		prev.Recipient.Postcode == next.Recipient.Postcode && prev.Recipient.City == next.Recipient.City &&
+		prev.Recipient.Country == next.Recipient.Country) {
+		return false
+	}
+	a, errA := prev.SupersededJobs()
+	b, errB := next.SupersededJobs()
+	return errA == nil && errB == nil && slices.EqualFunc(a, b, func(x, y SupersededJob) bool { return x.JobID == y.JobID })
+}
+
+// journalRefreshesOnly reports whether every record of lines that replay
+// applies on snap only refreshes a letter snap or an earlier record holds.
+func journalRefreshesOnly(snap *State, lines []*journalLine) bool {
+	if len(lines) == 0 {
+		return true
+	}
+	if snap == nil {
+		return false
+	}
+	latest := map[string]*Mailing{}
+	for _, l := range lines {
+		if l.Serial <= snap.Serial {
+			continue // folded into the snapshot already
+		}
+		for _, r := range l.Records {
+			prev, ok := latest[r.Address]
+			if !ok {
+				prev = snap.Mailings[r.Address]
+			}
+			next := r.Mailing
+			if next != nil && next.Address == "" {
+				next.Address = r.Address // as replay fills it
+			}
+			if !refreshedOnly(prev, next) {
+				return false
+			}
+			latest[r.Address] = next
+		}
+	}
+	return true
 }
