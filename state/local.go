@@ -73,6 +73,7 @@ type Local struct {
 	// source of a plan-only load's details, which must keep the old
 	// file's bytes once the file is replaced.
 	snap          snapshotID
+	snapLines     bool // snap is known to hold one letter a line
 	sinceSnapshot map[string]struct{}
 	lazySrc       *source
 	// journalRefreshes: every record of the journal only refreshes a
@@ -232,7 +233,7 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 				return [sha256.Size]byte{}, err
 			}
 			return fileDigest(data), nil
-		}, id: snapshotID{known: true, size: read.size, sum: read.sum}}, nil
+		}, id: snapshotID{known: true, size: read.size, sum: read.sum}, lines: true}, nil
 	})
 	if err != nil || read.s == nil {
 		return s, err
@@ -253,6 +254,8 @@ type snapshotDigest struct {
 	now   func() [sha256.Size]byte
 	later func() ([sha256.Size]byte, error)
 	id    snapshotID
+	// lines: the load checked the file holds one letter a line.
+	lines bool
 }
 
 // snapshotID tells a snapshot file read again from the one read or
@@ -325,9 +328,9 @@ func (b *Local) loadLocked(read func() (*State, *snapshotDigest, error)) (*State
 		b.setBaseline(digest.now())
 	}
 	b.scanned = true
-	b.snap, b.lazySrc = snapshotID{}, nil
+	b.snap, b.snapLines, b.lazySrc = snapshotID{}, false, nil
 	if digest != nil {
-		b.snap = digest.id
+		b.snap, b.snapLines = digest.id, digest.lines
 	}
 	b.journalRefreshes = refreshes
 	b.sinceSnapshot = map[string]struct{}{}
@@ -726,7 +729,7 @@ func (b *Local) writeSnapshotLocked(write func(io.Writer) error) error {
 	ok = true
 	// Every record of the journal is in the new snapshot: the next fold
 	// copies from it.
-	b.snap, b.sinceSnapshot, b.journalRefreshes = cw.id(), map[string]struct{}{}, true
+	b.snap, b.snapLines, b.sinceSnapshot, b.journalRefreshes = cw.id(), true, map[string]struct{}{}, true
 	return b.fs.SyncDir(b.rel)
 }
 

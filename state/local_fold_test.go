@@ -541,3 +541,36 @@ func TestRefreshedOnly(t *testing.T) {
 		t.Error("a lazily loaded letter's replaced jobs were not compared")
 	}
 }
+
+// A snapshot written by hand with two letters on one line is not copied
+// from: a fold that removed the second would have brought it back.
+func TestMergeRefusesTwoLettersOnALine(t *testing.T) {
+	ctx := context.Background()
+	withFold(t, 1<<40, 16)
+	s, _ := foldState()
+	enc := encode(t, s)
+	joined := bytes.Replace(enc, []byte(",\n    \"mailing.reminder[\\\"customer-000004\\\"]\""), []byte(", \"mailing.reminder[\\\"customer-000004\\\"]\""), 1)
+	if bytes.Equal(joined, enc) {
+		t.Fatal("no two lines to join")
+	}
+	if _, ok := snapshotLetters(joined, false); ok {
+		t.Fatal("snapshotLetters split a line of two letters as one")
+	}
+	dir := t.TempDir()
+	be := open(t, Config{Dir: dir}).(*Local)
+	if err := os.WriteFile(be.Path(), joined, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := load(t, be)
+	delete(got.Mailings, addrOf(4))
+	if err := be.Record(ctx, got, addrOf(4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := be.PersistChanged(ctx, got, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(be.Path())
+	if !bytes.Equal(after, encode(t, got)) {
+		t.Fatalf("the fold of a hand-written file:\n%s", firstDifference(after, encode(t, got)))
+	}
+}

@@ -56,7 +56,7 @@ func (b *Local) mergeSourceLocked(s *State, changed []string) *mergeSource {
 	if !bytes.HasPrefix(data, fmt.Appendf(nil, "{\n  \"version\": %d,\n", version)) {
 		return &mergeSource{}
 	}
-	old, ok := snapshotLetters(data)
+	old, ok := snapshotLetters(data, b.snapLines)
 	if !ok {
 		return &mergeSource{}
 	}
@@ -78,8 +78,11 @@ func (b *Local) mergeSourceLocked(s *State, changed []string) *mergeSource {
 }
 
 // snapshotLetters splits a snapshot laid out as Encode lays it out into its
-// letters' lines; false for any other layout, or keys out of order.
-func snapshotLetters(data []byte) ([]oldLetter, bool) {
+// letters' lines; false for any other layout, or keys out of order. Unless
+// checked (the load that read it found one letter a line, or postform
+// wrote it), each line's value is skipped to its end to make sure it is
+// the line's only letter.
+func snapshotLetters(data []byte, checked bool) ([]oldLetter, bool) {
 	p := newPlanScanner()
 	start := bytes.Index(data[:min(len(data), 4096)], []byte("\n  \"mailings\": {"))
 	if start < 0 {
@@ -107,11 +110,18 @@ func snapshotLetters(data []byte) ([]oldLetter, bool) {
 		if !ok || (len(out) > 0 && out[len(out)-1].addr >= addr) {
 			return nil, false
 		}
-		rest = rest[1+end:]
-		entry, last := line[4:], !bytes.HasSuffix(line, []byte(","))
+		// One letter a line, its value ending the line: a line holding two
+		// (a file written by hand) would copy the second unseen.
+		last := !bytes.HasSuffix(line, []byte(","))
+		ve := len(line)
 		if !last {
-			entry = entry[:len(entry)-1]
+			ve--
 		}
+		if !checked && skipValue(line, ke+2) != ve {
+			return nil, false
+		}
+		rest = rest[1+end:]
+		entry := line[4:ve]
 		out = append(out, oldLetter{addr: addr, entry: entry})
 		if last {
 			return out, string(rest) == "\n  }\n}\n"
