@@ -113,6 +113,12 @@ type detailFields struct {
 
 func isDetailKey(k string) bool { return k == "deliveries" || k == "proofs" || k == "superseded" }
 
+// foldsToDetailKey reports a key spelled otherwise that encoding/json (and
+// unmarshalFast) still match to a detail field, as strings.EqualFold does.
+func foldsToDetailKey(k string) bool {
+	return !isDetailKey(k) && (strings.EqualFold(k, "deliveries") || strings.EqualFold(k, "proofs") || strings.EqualFold(k, "superseded"))
+}
+
 // DetailLoaded reports whether m's deliveries, proofs and superseded jobs are
 // Go values; false only for a terminal letter of a plan-only load, until
 // LoadDetail.
@@ -460,9 +466,13 @@ func lazyDetail(b []byte, ds, de int, terminal, contiguous bool) bool {
 func decodeMailingGeneral(b []byte, start int, src *source, light *[]byte) (*Mailing, int) {
 	var m Mailing
 	ds, de, prev := -1, -1, -1
-	terminal, contiguous, first := false, true, true
+	terminal, contiguous, first, otherwise := false, true, true, false
 	end, ok := eachMember(b, start, func(key string, vs, ve int) bool {
 		switch {
+		case foldsToDetailKey(key):
+			// "Superseded": unmarshalFast would decode it into the field
+			// the detail leaves empty; the letter is decoded in full.
+			otherwise = true
 		case isDetailKey(key):
 			if first {
 				contiguous = false // no comma before it to cut at
@@ -483,7 +493,7 @@ func decodeMailingGeneral(b []byte, start int, src *source, light *[]byte) (*Mai
 	if !ok {
 		return nil, -1
 	}
-	if !lazyDetail(b, ds, de, terminal, contiguous) {
+	if otherwise || !lazyDetail(b, ds, de, terminal, contiguous) {
 		if unmarshalFast(b[start:end], &m) != nil {
 			return nil, -1
 		}

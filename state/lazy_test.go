@@ -523,3 +523,37 @@ func TestSupersededJobsOfALazyLetter(t *testing.T) {
 		t.Errorf("SupersededJobs of a bad job id = %v, want a *CorruptError at a line, naming %s", err, addrOf(0))
 	}
 }
+
+// A detail key spelled in another case ("Superseded", as encoding/json
+// still matches it) makes the letter decode in full: left lazy, its
+// replaced jobs were decoded beside a detail that should hold them, lost
+// to SupersededJobs and refused when the state was written.
+func TestDetailKeySpelledOtherwise(t *testing.T) {
+	s := terminalState(2)
+	s.Mailings[addrOf(0)].Superseded = []SupersededJob{{JobID: "J-old-1"}}
+	data := encode(t, s)
+	for _, spelled := range []string{`"Superseded":`, `"SUPERSEDED":`, "\"\u017fuperseded\":"} {
+		in := bytes.Replace(data, []byte(`"superseded":`), []byte(spelled), 1)
+		want, err := Decode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lazy, err := DecodeForPlan(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := lazy.Mailings[addrOf(0)]
+		if got, err := m.SupersededJobs(); err != nil || len(got) != 1 || got[0].JobID != "J-old-1" {
+			t.Errorf("%s: SupersededJobs = %+v, %v", spelled, got, err)
+		}
+		if _, err := Encode(lazy); err != nil {
+			t.Errorf("%s: the plan-only load cannot be written back: %v", spelled, err)
+		}
+		if err := m.LoadDetail(); err != nil || !reflect.DeepEqual(m, want.Mailings[addrOf(0)]) {
+			t.Errorf("%s: the letter differs from Decode's (%v)", spelled, err)
+		}
+		if lazy.Mailings[addrOf(1)].DetailLoaded() {
+			t.Errorf("%s: the other letter, spelled as Encode writes it, was decoded in full", spelled)
+		}
+	}
+}
