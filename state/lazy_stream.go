@@ -11,9 +11,8 @@ import (
 // snapshotRead is what the local backend learns from reading its snapshot
 // for a plan: the state, and what tells the file read again from this one.
 type snapshotRead struct {
-	s    *State
-	size int64
-	sum  uint64 // maphash of the bytes with rereadSeed
+	s  *State
+	id snapshotID
 }
 
 // maxStreamLine bounds a line of a streamed snapshot; a longer one (a
@@ -152,6 +151,6 @@ func decodeForPlanStream(r io.Reader, src *source) (res snapshotRead, ok bool) {
 	for _, m := range letters {
 		s.Mailings[m.Address] = m
 	}
-	res.s, res.size, res.sum = s, off, mh.Sum64()
+	res.s, res.id = s, snapshotID{known: true, size: off, sum: mh.Sum64()}
 	return res, true
 }

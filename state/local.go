@@ -69,7 +69,7 @@ type Local struct {
 	snapWritten int64
 	// snap is the snapshot file as last read or written, and sinceSnapshot
 	// the addresses recorded in the journal since: a fold copies every
-	// other letter's line from that file (writeMerged). lazySrc is the
+	// other letter's line from that file (mergeSource). lazySrc is the
 	// source of a plan-only load's details, which must keep the old
 	// file's bytes once the file is replaced.
 	snap          snapshotID
@@ -193,7 +193,7 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the deliveries and proofs of the state %s again: %w", b.path, err)
 		}
-		if int64(len(data)) != read.size || maphash.Bytes(rereadSeed, data) != read.sum {
+		if idOf(data) != read.id {
 			return nil, fmt.Errorf("the state %s changed while this run was using it (another postform wrote it?): run the command again; nothing was written", b.path)
 		}
 		return data, nil
@@ -220,7 +220,7 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 				return s, digest, err
 			}
 			src = from
-			read = snapshotRead{s: s, size: int64(len(data)), sum: maphash.Bytes(rereadSeed, data)}
+			read = snapshotRead{s: s, id: digest.id}
 			return s, digest, nil
 		}
 		// The file's digest is needed only by a Persist, which a plan does
@@ -233,7 +233,7 @@ func (b *Local) LoadForPlan(ctx context.Context) (*State, error) {
 				return [sha256.Size]byte{}, err
 			}
 			return fileDigest(data), nil
-		}, id: snapshotID{known: true, size: read.size, sum: read.sum}, lines: true}, nil
+		}, id: read.id, lines: true}, nil
 	})
 	if err != nil || read.s == nil {
 		return s, err
@@ -467,15 +467,18 @@ func (b *Local) Persist(ctx context.Context, s *State) error {
 	return b.persist(ctx, s, nil)
 }
 
-// persist is Persist; changed, when not nil, is PersistChanged's promise
-// that s differs from what is stored only at those addresses. Then the
+// changeSet is PersistChanged's promise: s differs from what is stored
+// only at addrs (none: only in what the journal already holds).
+type changeSet struct{ addrs []string }
+
+// persist is Persist; promise, when not nil, is PersistChanged's. Then the
 // snapshot is written by copying every other letter's line from the old
-// one (writeMerged), and, when there are letters in changed, the serial
-// is bumped without comparing s with the baseline, which a load that
-// replayed a journal left to compute (replayedBaseline: reading and
-// encoding the whole state once more).
-func (b *Local) persist(ctx context.Context, s *State, changedAt []string) error {
-	changed := len(changedAt) > 0
+// one (mergeSource), and, when letters are named, the serial is bumped
+// without comparing s with the baseline, which a load that replayed a
+// journal left to compute (replayedBaseline: reading and encoding the
+// whole state once more).
+func (b *Local) persist(ctx context.Context, s *State, promise *changeSet) error {
+	changed := promise != nil && len(promise.addrs) > 0
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -519,7 +522,7 @@ func (b *Local) persist(ctx context.Context, s *State, changedAt []string) error
 		}
 		serial++
 	} else {
-		merge := b.mergeSourceLocked(s, changedAt)
+		merge := b.mergeSourceLocked(s, promise)
 		err := b.writeSnapshotLocked(func(w io.Writer) error {
 			h := sha256.New()
 			if err := merge.write(e, s, serial+1, w, h); err != nil {
@@ -584,10 +587,7 @@ func (b *Local) PersistChanged(ctx context.Context, s *State, changed []string, 
 	case err != nil:
 		return err
 	case !keep:
-		if changed == nil {
-			changed = []string{} // the promise holds: nothing changed unrecorded
-		}
-		return b.persist(ctx, s, changed)
+		return b.persist(ctx, s, &changeSet{addrs: changed})
 	}
 	return b.record(ctx, s, true, changed)
 }

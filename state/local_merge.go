@@ -36,12 +36,11 @@ type oldLetter struct {
 	entry []byte
 }
 
-// mergeSourceLocked reads the old snapshot for a fold of the letters in
-// changed. It returns an empty source (encode everything) when the file is
+// mergeSourceLocked reads the old snapshot for a fold under promise. It returns an empty source (encode everything) when the file is
 // not one to copy from. A plan-only load's details keep the old file's
 // bytes, which the rename would take from them. The caller holds b.mu.
-func (b *Local) mergeSourceLocked(s *State, changed []string) *mergeSource {
-	if changed == nil || !b.snap.known {
+func (b *Local) mergeSourceLocked(s *State, promise *changeSet) *mergeSource {
+	if promise == nil || !b.snap.known {
 		return &mergeSource{}
 	}
 	data, err := b.fs.ReadFile(b.rel)
@@ -67,11 +66,11 @@ func (b *Local) mergeSourceLocked(s *State, changed []string) *mergeSource {
 		}
 		src.mu.Unlock()
 	}
-	dirty := make(map[string]struct{}, len(b.sinceSnapshot)+len(changed))
+	dirty := make(map[string]struct{}, len(b.sinceSnapshot)+len(promise.addrs))
 	for a := range b.sinceSnapshot {
 		dirty[a] = struct{}{}
 	}
-	for _, a := range changed {
+	for _, a := range promise.addrs {
 		dirty[a] = struct{}{}
 	}
 	return &mergeSource{old: old, dirty: dirty}
@@ -267,7 +266,9 @@ func journalRefreshesOnly(snap *State, lines []*journalLine) bool {
 			}
 			next := r.Mailing
 			if next != nil && next.Address == "" {
-				next.Address = r.Address // as replay fills it
+				c := *next // replay fills it in; a check changes nothing
+				c.Address = r.Address
+				next = &c
 			}
 			if !refreshedOnly(prev, next) {
 				return false

@@ -66,7 +66,7 @@ func BenchmarkFoldLazy(b *testing.B) {
 	for b.Loop() {
 		i++
 		s.Mailings[addrOf(100000)] = testMailing(addrOf(100000), i)
-		if err := be.(*Local).persist(ctx, s, []string{addrOf(100000)}); err != nil {
+		if err := be.(*Local).persist(ctx, s, &changeSet{addrs: []string{addrOf(100000)}}); err != nil {
 			b.Fatal(err)
 		}
 	}
