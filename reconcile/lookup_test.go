@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postform/postform/config"
 	"github.com/postform/postform/internal/shellquote"
 	"github.com/postform/postform/nirva/sandbox"
 	"github.com/postform/postform/reconcile"
@@ -291,17 +292,33 @@ func TestOneJobIDForTwoLettersIsAConflict(t *testing.T) {
 	w.assertOneJobEach(3)
 }
 
+// newWorldWithAPosted is a hostile world of two letters, a posted and b
+// not, and the engine that posted a.
+func newWorldWithAPosted(t *testing.T) (w *world, h *hostile, e *reconcile.Engine, a, b *config.Mailing) {
+	t.Helper()
+	ctx := context.Background()
+	w, h = newHostileWorld(t, 2)
+	cfg := w.config()
+	a, b = cfg.Mailings[0], cfg.Mailings[1]
+	e = w.engine(ctx)
+	if res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{Targets: []string{a.Address}})); res.Posted != 1 {
+		t.Fatalf("posting a: %v", res.Err())
+	}
+	return w, h, e, a, b
+}
+
+// unresolvedAttempt is m's pending record an hour after its POST, whose
+// answer never came.
+func unresolvedAttempt(m *config.Mailing) *state.Mailing {
+	return &state.Mailing{Address: m.Address, Phase: state.PhasePending, ContentHash: m.ContentHash,
+		JobName: m.JobName, Service: m.Service, AttemptedAt: time.Now().Add(-time.Hour)}
+}
+
 // import of a job another letter holds is refused and names that letter;
 // so is a lookup that offers another letter's job.
 func TestAJobTrackedElsewhereIsNeverAdopted(t *testing.T) {
 	ctx := context.Background()
-	w, h := newHostileWorld(t, 2)
-	cfg := w.config()
-	a, b := cfg.Mailings[0], cfg.Mailings[1]
-	e := w.engine(ctx)
-	if res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{Targets: []string{a.Address}})); res.Posted != 1 {
-		t.Fatalf("posting a: %v", res.Err())
-	}
+	w, h, e, a, b := newWorldWithAPosted(t)
 	jobA := e.State.Mailings[a.Address].JobID
 
 	err := e.Import(ctx, b.Address, jobA, nil)
@@ -313,8 +330,7 @@ func TestAJobTrackedElsewhereIsNeverAdopted(t *testing.T) {
 	}
 
 	// b pending, and the platform's lookup offers a's job under b's name.
-	e.State.Mailings[b.Address] = &state.Mailing{Address: b.Address, Phase: state.PhasePending, ContentHash: b.ContentHash,
-		JobName: b.JobName, Service: b.Service, AttemptedAt: time.Now().Add(-time.Hour)}
+	e.State.Mailings[b.Address] = unresolvedAttempt(b)
 	if err := w.backend.Record(ctx, e.State, b.Address); err != nil {
 		t.Fatal(err)
 	}

@@ -17,13 +17,7 @@ import (
 // the refresh writes only what it learned.
 func TestRefreshOfALazyStateKnowsTheReplacedJobs(t *testing.T) {
 	ctx := context.Background()
-	w, h := newHostileWorld(t, 2)
-	cfg := w.config()
-	a, b := cfg.Mailings[0], cfg.Mailings[1]
-	e := w.engine(ctx)
-	if res := e.Apply(ctx, reconcile.MakePlan(cfg, e.State, reconcile.PlanOptions{Targets: []string{a.Address}})); res.Posted != 1 {
-		t.Fatalf("posting a: %v", res.Err())
-	}
+	w, h, e, a, b := newWorldWithAPosted(t)
 	// a replaced its job by another and is done; b's posting attempt is
 	// unresolved, and the platform's lookup offers a's replaced job.
 	old := e.State.Mailings[a.Address]
@@ -31,8 +25,7 @@ func TestRefreshOfALazyStateKnowsTheReplacedJobs(t *testing.T) {
 	done.JobID, done.Terminal = "job-that-replaced-it", true
 	done.Superseded = []state.SupersededJob{{JobID: old.JobID, JobName: old.JobName, ContentHash: old.ContentHash}}
 	e.State.Mailings[a.Address] = done
-	e.State.Mailings[b.Address] = &state.Mailing{Address: b.Address, Phase: state.PhasePending, ContentHash: b.ContentHash,
-		JobName: b.JobName, Service: b.Service, AttemptedAt: time.Now().Add(-time.Hour)}
+	e.State.Mailings[b.Address] = unresolvedAttempt(b)
 	if err := w.backend.Persist(ctx, e.State); err != nil {
 		t.Fatal(err)
 	}
