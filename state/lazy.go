@@ -88,6 +88,13 @@ func (s *source) bytes() ([]byte, error) {
 	return s.data, nil
 }
 
+// held is the bytes when they are in memory, else nil.
+func (s *source) held() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
 // drop forgets the bytes; reread gives them back, the same or an error.
 func (s *source) drop(reread func() ([]byte, error)) {
 	s.mu.Lock()

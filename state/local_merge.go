@@ -36,15 +36,16 @@ type oldLetter struct {
 	entry []byte
 }
 
-// mergeSourceLocked reads the old snapshot for a fold under promise. It returns an empty source (encode everything) when the file is
-// not one to copy from. A plan-only load's details keep the old file's
+// mergeSourceLocked reads the old snapshot for a fold under promise. It
+// returns an empty source (encode everything) when the file is not one to
+// copy from. A plan-only load's details keep the old file's
 // bytes, which the rename would take from them. The caller holds b.mu.
 func (b *Local) mergeSourceLocked(s *State, promise *changeSet) *mergeSource {
-	if promise == nil || !b.snap.known {
+	if promise == nil {
 		return &mergeSource{}
 	}
-	data, err := b.fs.ReadFile(b.rel)
-	if err != nil || idOf(data) != b.snap {
+	data := b.snapshotBytesLocked()
+	if data == nil {
 		return &mergeSource{}
 	}
 	// A line is copied only under the format version it was written in.
@@ -74,6 +75,25 @@ func (b *Local) mergeSourceLocked(s *State, promise *changeSet) *mergeSource {
 		dirty[a] = struct{}{}
 	}
 	return &mergeSource{old: old, dirty: dirty}
+}
+
+// snapshotBytesLocked is the snapshot file's bytes as b.snap identifies
+// them, or nil: those a plan-only load's details hold when they were read
+// again already, else the file's. The caller holds b.mu.
+func (b *Local) snapshotBytesLocked() []byte {
+	if !b.snap.known {
+		return nil
+	}
+	if b.lazySrc != nil {
+		if data := b.lazySrc.held(); data != nil && idOf(data) == b.snap {
+			return data
+		}
+	}
+	data, err := b.fs.ReadFile(b.rel)
+	if err != nil || idOf(data) != b.snap {
+		return nil
+	}
+	return data
 }
 
 // snapshotLetters splits a snapshot laid out as Encode lays it out into its
