@@ -172,6 +172,13 @@ func (m *Mailing) SupersededJobs() ([]SupersededJob, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A detail's keys are the exact names, perhaps with \u escapes (a name
+	// in another case decodes the letter in full): without either, there
+	// is no superseded member, and the job index of a refresh asks this of
+	// every letter.
+	if !bytes.Contains(raw, []byte("superseded")) && !bytes.Contains(raw, []byte(`\u`)) {
+		return nil, nil
+	}
 	// raw is `,"deliveries":…,"proofs":…`: its members, from a comma.
 	obj := make([]byte, 0, len(raw)+1)
 	obj = append(append(append(obj, '{'), raw[1:]...), '}')
