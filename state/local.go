@@ -131,6 +131,11 @@ func (b *Local) journalRel() string  { return b.rel + ".journal" }
 func (b *Local) backupRel() string   { return b.rel + ".backup" }
 func (b *Local) lockRel() string     { return b.rel + ".lock" }
 
+// journalSource names the journal in replay's messages.
+func (b *Local) journalSource() journalSource {
+	return journalSource{name: "the state journal " + b.journalPath(), unit: "line"}
+}
+
 // Describe names the state file.
 func (b *Local) Describe() string {
 	if rel, err := filepath.Rel(b.root, b.path); err == nil && filepath.IsLocal(rel) {
@@ -304,7 +309,7 @@ func (b *Local) loadLocked(read func() (*State, *snapshotDigest, error)) (*State
 	}
 	refreshes := journalRefreshesOnly(s, js.lines) // before replay changes s
 	existed := s != nil || len(js.lines) > 0
-	s, replayed, err := replay(s, js.lines, journalSource{name: "the state journal " + b.journalPath(), unit: "line"}, uuid.NewString)
+	s, replayed, err := replay(s, js.lines, b.journalSource(), uuid.NewString)
 	if err != nil {
 		return nil, false, err
 	}
@@ -392,7 +397,7 @@ func (b *Local) replayedBaseline(valid int64) func() ([sha256.Size]byte, error) 
 		if err != nil {
 			return again(err)
 		}
-		if s, _, err = replay(s, js.lines, journalSource{name: "the state journal " + b.journalPath(), unit: "line"}, uuid.NewString); err != nil {
+		if s, _, err = replay(s, js.lines, b.journalSource(), uuid.NewString); err != nil {
 			return again(err)
 		}
 		return baselineOf(s)

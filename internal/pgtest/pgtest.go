@@ -245,13 +245,13 @@ func reapOrphans(bin string) {
 		if err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
-		orphan := &Server{bin: bin, dir: dir, ConnStr: "stale"}
+		orphan := &Server{bin: bin, dir: dir}
 		if fi, err := os.Stat(dir); err == nil && os.Geteuid() == 0 {
 			if st, ok := fileOwner(fi); ok && st != 0 {
 				orphan.asUser = "postgres"
 			}
 		}
-		orphan.Stop()
+		orphan.halt()
 	}
 }
 
@@ -274,9 +274,16 @@ func (s *Server) run(name string, args ...string) ([]byte, error) {
 
 // Stop stops the server at once and removes its directory.
 func (s *Server) Stop() {
-	if s.ConnStr != "" {
-		s.run("pg_ctl", "stop", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w")
+	if s.ConnStr == "" { // it never started
+		os.RemoveAll(s.dir)
+		return
 	}
+	s.halt()
+}
+
+// halt stops whatever server runs in s.dir and removes the directory.
+func (s *Server) halt() {
+	s.run("pg_ctl", "stop", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w")
 	os.RemoveAll(s.dir)
 }
 
