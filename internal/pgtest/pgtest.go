@@ -233,26 +233,51 @@ const (
 
 // reapOrphans stops and removes the servers of test binaries that are no
 // longer running: a server is stopped by the binary that started it, and
-// one killed first left it behind, port and memory held, for good.
+// one killed first left it behind, port and memory held, for good. The
+// temporary folder is shared: only a real directory as start makes it
+// (owned by us, or by postgres when we are root) with an owner file we
+// wrote is touched, never one another user planted to make pg_ctl signal
+// a process of its choosing or RemoveAll follow a link.
 func reapOrphans(bin string) {
+	me := os.Geteuid()
+	dirUID, asUser := me, ""
+	if me == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return
+		}
+		if dirUID, err = strconv.Atoi(u.Uid); err != nil {
+			return
+		}
+		asUser = "postgres"
+	}
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
 	for _, dir := range dirs {
-		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		owner := filepath.Join(dir, ownerFile)
+		if !ownedBy(dir, dirUID, true) || !ownedBy(owner, me, false) {
+			continue // not ours to judge (another user's, an older pgtest's, or being set up)
+		}
+		b, err := os.ReadFile(owner)
 		if err != nil {
-			continue // not ours to judge (an older pgtest's, or being set up)
+			continue
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 		if err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
-		orphan := &Server{bin: bin, dir: dir}
-		if fi, err := os.Stat(dir); err == nil && os.Geteuid() == 0 {
-			if st, ok := fileOwner(fi); ok && st != 0 {
-				orphan.asUser = "postgres"
-			}
-		}
-		orphan.halt()
+		(&Server{bin: bin, dir: dir, asUser: asUser}).halt()
 	}
+}
+
+// ownedBy reports whether path is, without following a link, a directory
+// (dir) or a regular file owned by uid.
+func ownedBy(path string, uid int, dir bool) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || (dir && !fi.IsDir()) || (!dir && !fi.Mode().IsRegular()) {
+		return false
+	}
+	got, ok := fileOwner(fi)
+	return ok && int64(got) == int64(uid)
 }
 
 // run runs one of the PostgreSQL binaries, as the postgres user when root.

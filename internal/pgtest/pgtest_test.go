@@ -108,3 +108,37 @@ func TestOrphansAreReaped(t *testing.T) {
 		c.Close(ctx)
 	}
 }
+
+// A folder of the shared temporary directory that only looks like an
+// orphan's (a link, or an owner file someone else could have written) is
+// left alone.
+func TestReapTouchesOnlyItsOwn(t *testing.T) {
+	target := t.TempDir()
+	keep := filepath.Join(target, "keep")
+	if err := os.WriteFile(keep, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(target, ownerFile), []byte(strconv.Itoa(gone.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link, err := os.MkdirTemp("", dirPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(link)
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(link)
+	reapOrphans("/nonexistent")
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("the reaper followed a planted link: %v", err)
+	}
+	if _, err := os.Lstat(link); err != nil {
+		t.Fatalf("the reaper removed a link it does not own: %v", err)
+	}
+}
